@@ -1,0 +1,80 @@
+//! Raw (dd) images: memory-mapped read-only, zero copy.
+
+use std::fs::File;
+use std::path::Path;
+
+use memmap2::Mmap;
+
+use super::{Disk, ImageError};
+
+/// A raw image file mapped into memory.
+pub struct RawDisk {
+    map: Option<Mmap>,
+}
+
+impl RawDisk {
+    /// Opens `path` read-only and maps it. The file handle is opened without
+    /// write access, and the map is a read-only `Mmap` (never `MmapMut`).
+    pub fn open(path: &Path) -> Result<Self, ImageError> {
+        let open_err = |source| ImageError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(open_err)?;
+        let meta = file.metadata().map_err(open_err)?;
+        if !meta.is_file() {
+            return Err(ImageError::Format {
+                path: path.to_path_buf(),
+                what: "not a regular file".into(),
+            });
+        }
+        if meta.len() == 0 {
+            // mmap of an empty file fails on some platforms; an empty disk is valid.
+            return Ok(RawDisk { map: None });
+        }
+        // SAFETY: the map is read-only and private to us. Another process could
+        // still change or truncate the file while it is mapped; we treat every
+        // byte as hostile anyway, and evidence files are not expected to change
+        // under an analysis (a truncation would raise SIGBUS, which is the
+        // documented limit of mapping files).
+        let map = unsafe { Mmap::map(&file) }.map_err(open_err)?;
+        Ok(RawDisk { map: Some(map) })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+impl Disk for RawDisk {
+    fn size(&self) -> u64 {
+        self.bytes().len() as u64
+    }
+
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let src = slice_at(self.bytes(), offset, buf.len())?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn as_bytes(&self) -> Option<&[u8]> {
+        Some(self.bytes())
+    }
+}
+
+/// `bytes[offset..offset + len]`, or an `UnexpectedEof` error naming the range.
+pub(crate) fn slice_at(bytes: &[u8], offset: u64, len: usize) -> std::io::Result<&[u8]> {
+    usize::try_from(offset)
+        .ok()
+        .and_then(|start| Some(start..start.checked_add(len)?))
+        .and_then(|range| bytes.get(range))
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "read of {len} bytes at offset {offset} is past the end of the disk ({} bytes)",
+                    bytes.len()
+                ),
+            )
+        })
+}
