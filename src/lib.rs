@@ -5,5 +5,32 @@
 //! windows model → analysis findings → report.
 
 pub mod image;
+pub mod volume;
 pub mod pe;
 pub mod registry;
+// GATED: pub mod report;
+pub mod analysis;
+// GATED until src/volume lands: pub mod cli;
+// GATED: pub mod diagnose;
+pub mod fs;
+pub mod time;
+// GATED: pub mod versions;
+pub mod windows;
+
+/// Something the analysis could not read, and why: reported beside the
+/// findings so the user knows what the findings do not cover.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Unreadable {
+    /// A Windows path from the volume root, a registry path, or a volume.
+    pub path: String,
+    pub reason: String,
+}
+
+impl Unreadable {
+    pub fn new(path: &str, reason: impl std::fmt::Display) -> Unreadable {
+        Unreadable {
+            path: path.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}

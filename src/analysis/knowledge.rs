@@ -1,0 +1,233 @@
+//! The knowledge base: IIS families, lockstep sets, baselines, hotfix tables
+//! and remedies, as data (knowledge/*.toml, compiled into the binary). A user
+//! file given with `--rules` is merged over it: entries with the same id (or
+//! OS version, or KB and version) replace the built-in ones.
+
+use serde::Deserialize;
+
+use crate::pe::Version;
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("knowledge/iis.toml", include_str!("../../knowledge/iis.toml")),
+    ("knowledge/iis4-hotfixes.toml", include_str!("../../knowledge/iis4-hotfixes.toml")),
+];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Knowledge {
+    #[serde(default)]
+    pub os: Vec<Os>,
+    #[serde(default)]
+    pub baseline: Vec<Baseline>,
+    #[serde(default)]
+    pub family: Vec<Family>,
+    #[serde(default)]
+    pub lockstep: Vec<Lockstep>,
+    #[serde(default)]
+    pub hotfix: Vec<Hotfix>,
+    pub services: Option<Services>,
+    pub addons: Option<AddOns>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Os {
+    pub version: String,
+    pub name: String,
+    pub latest_service_pack: String,
+    pub remedy_order: String,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub family: String,
+    pub os_version: String,
+    pub service_pack: String,
+    #[serde(deserialize_with = "version")]
+    pub min_version: Version,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    pub id: String,
+    pub name: String,
+    /// Leading numbers every version of the family shares ("4.2", "6.0.3790").
+    pub version_line: String,
+    pub os: Vec<String>,
+    pub services: Vec<String>,
+    pub files: Vec<String>,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compare {
+    /// All four numbers must agree.
+    Full,
+    /// Major, minor and build must agree; revisions may differ.
+    Build,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lockstep {
+    pub id: String,
+    pub family: String,
+    pub name: String,
+    pub files: Vec<String>,
+    pub compare: Compare,
+    pub why: String,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hotfix {
+    pub kb: String,
+    pub title: String,
+    #[serde(deserialize_with = "version")]
+    pub version: Version,
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Services {
+    pub names: Vec<String>,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddOns {
+    pub key: String,
+    pub supplementary_separator: String,
+    pub search: Vec<String>,
+    pub why: String,
+    pub references: Vec<String>,
+}
+
+/// Knowledge files that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {what}")]
+pub struct KnowledgeError {
+    pub file: String,
+    pub what: String,
+}
+
+fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
+    let s = String::deserialize(d)?;
+    Version::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a version of up to four numbers")))
+}
+
+impl Knowledge {
+    /// The knowledge compiled into the binary.
+    pub fn builtin() -> Knowledge {
+        let mut k = Knowledge::default();
+        for (name, text) in BUILTIN {
+            // The built-in files are checked by a unit test; a parse failure
+            // here is a build defect, not an input problem.
+            let part = Self::parse(name, text).unwrap_or_else(|e| panic!("built-in knowledge: {e}"));
+            k.merge(part);
+        }
+        k
+    }
+
+    /// Parses one knowledge file.
+    pub fn parse(name: &str, text: &str) -> Result<Knowledge, KnowledgeError> {
+        toml::from_str(text).map_err(|e| KnowledgeError {
+            file: name.to_string(),
+            what: e.to_string(),
+        })
+    }
+
+    /// Merges `other` over `self`: same-keyed entries are replaced, new ones added.
+    pub fn merge(&mut self, other: Knowledge) {
+        fn upsert<T>(list: &mut Vec<T>, items: Vec<T>, same: impl Fn(&T, &T) -> bool) {
+            for item in items {
+                match list.iter_mut().find(|x| same(x, &item)) {
+                    Some(slot) => *slot = item,
+                    None => list.push(item),
+                }
+            }
+        }
+        upsert(&mut self.os, other.os, |a, b| a.version == b.version);
+        upsert(&mut self.baseline, other.baseline, |a, b| {
+            (&a.family, &a.os_version, &a.service_pack) == (&b.family, &b.os_version, &b.service_pack)
+        });
+        upsert(&mut self.family, other.family, |a, b| a.id == b.id);
+        upsert(&mut self.lockstep, other.lockstep, |a, b| a.id == b.id);
+        upsert(&mut self.hotfix, other.hotfix, |a, b| (&a.kb, a.version) == (&b.kb, b.version));
+        if other.services.is_some() {
+            self.services = other.services;
+        }
+        if other.addons.is_some() {
+            self.addons = other.addons;
+        }
+    }
+
+    pub fn os(&self, version: &str) -> Option<&Os> {
+        self.os.iter().find(|o| o.version == version)
+    }
+
+    /// Families that ship on this OS version.
+    pub fn families_for_os<'a>(&'a self, version: &'a str) -> impl Iterator<Item = &'a Family> + 'a {
+        self.family.iter().filter(move |f| f.os.iter().any(|o| o == version))
+    }
+
+    /// All file names any rule cares about (lower case, for matching).
+    pub fn interesting_files(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.family.iter().flat_map(|f| f.files.iter()).chain(self.lockstep.iter().flat_map(|l| l.files.iter())).map(|f| f.to_ascii_lowercase()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_knowledge_parses_and_is_consistent() {
+        let k = Knowledge::builtin();
+        assert!(k.hotfix.len() > 50);
+        for l in &k.lockstep {
+            assert!(k.family.iter().any(|f| f.id == l.family), "{} names unknown family", l.id);
+            assert!(!l.references.is_empty() && !l.why.is_empty());
+        }
+        for b in &k.baseline {
+            assert!(k.family.iter().any(|f| f.id == b.family));
+            assert!(k.os(&b.os_version).is_some());
+        }
+        assert!(k.family.iter().all(|f| !f.references.is_empty()));
+    }
+
+    #[test]
+    fn user_rules_override_by_id() {
+        let mut k = Knowledge::builtin();
+        let user = Knowledge::parse(
+            "user.toml",
+            r#"
+            [[lockstep]]
+            id = "iis4-www"
+            family = "iis4"
+            name = "narrowed"
+            files = ["w3svc.dll", "infocomm.dll"]
+            compare = "full"
+            why = "local policy"
+            references = ["local"]
+            "#,
+        )
+        .unwrap();
+        let before = k.lockstep.len();
+        k.merge(user);
+        assert_eq!(k.lockstep.len(), before);
+        assert_eq!(k.lockstep.iter().find(|l| l.id == "iis4-www").unwrap().name, "narrowed");
+        assert!(Knowledge::parse("bad.toml", "[[lockstep]]\nid = 1").is_err());
+    }
+}

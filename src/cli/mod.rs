@@ -1,0 +1,224 @@
+//! Command-line interface: parses arguments, wires the stages, prints, and
+//! maps results to exit statuses (0 clean, 1 findings at or above
+//! `--fail-on`, 2 image not analysable or bad arguments).
+
+use std::io::{IsTerminal, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::analysis::{Knowledge, Severity};
+use crate::diagnose::diagnose;
+use crate::report::{json_error, json_report, text_report};
+
+/// Explains, from a disk image and without booting it, why Windows services
+/// (IIS and kin) fail to start when their DLLs are at mismatched versions.
+#[derive(Parser, Debug)]
+#[command(name = "verskew", version, about, long_about = None, after_help = EXIT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Show the cause chain of errors and contained parser panics.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+}
+
+const EXIT_HELP: &str = "Exit status: 0 no finding at or above --fail-on; 1 at least one; 2 an image could not be analysed at all, or bad arguments.\nImages are opened read-only and never modified.";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Diagnose DLL version mismatches (KB Q291589 and kin) in disk images.
+    ///
+    /// Accepts raw/dd images, split raw, E01/Ex01, VHD, VHDX, VMDK and qcow2,
+    /// with MBR, GPT or no partition table. Prints one report per image.
+    Diagnose {
+        /// Disk images to analyse.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// Lowest finding severity that makes the exit status 1.
+        #[arg(long, value_enum, default_value_t = FailOn::Error)]
+        fail_on: FailOn,
+        /// Extra knowledge (TOML, same shape as knowledge/iis.toml) merged over the built-in rules.
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
+    /// List version resources of PE files inside an image.
+    ///
+    /// PATTERN is a Windows path or glob matched case-insensitively, e.g.
+    /// '\WINNT\system32\*.dll' or '**\inetsrv\*.dll'. Without it: every
+    /// <system root>\system32\inetsrv folder.
+    Versions {
+        image: PathBuf,
+        pattern: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+/// Runs the CLI and returns the process exit status.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    // Parser panics are contained per file and reported as unreadable; keep
+    // their default messages off the terminal unless asked for.
+    let verbose = cli.verbose;
+    std::panic::set_hook(Box::new(move |info| {
+        if verbose {
+            eprintln!("verskew: contained panic: {info}");
+        }
+    }));
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Diagnose { images, format, fail_on, rules } => {
+            let knowledge = match load_rules(&rules) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("verskew: {e}");
+                    return 2;
+                }
+            };
+            run_diagnose(&images, format, fail_on, &knowledge, &mut out)
+        }
+        Command::Versions { image, pattern, format } => run_versions(&image, pattern.as_deref(), format, &mut out),
+    }
+}
+
+fn load_rules(files: &[PathBuf]) -> Result<Knowledge, String> {
+    let mut k = Knowledge::builtin();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        k.merge(Knowledge::parse(&f.display().to_string(), &text).map_err(|e| e.to_string())?);
+    }
+    Ok(k)
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() && len > 1 {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn run_diagnose(images: &[PathBuf], format: OutputFormat, fail_on: FailOn, k: &Knowledge, out: &mut impl Write) -> i32 {
+    let mut status = 0;
+    let bar = progress(images.len() as u64, "diagnosing");
+    for (n, path) in images.iter().enumerate() {
+        let result = catch_unwind(AssertUnwindSafe(|| diagnose(path, k)))
+            .unwrap_or_else(|p| Err(internal(path, p)));
+        bar.inc(1);
+        let text = match result {
+            Ok(d) => {
+                let failing = match fail_on {
+                    FailOn::Error => d.worst() >= Some(Severity::Error),
+                    FailOn::Warning => d.worst() >= Some(Severity::Warning),
+                    FailOn::Never => false,
+                };
+                if failing {
+                    status = status.max(1);
+                }
+                match format {
+                    OutputFormat::Json => json_report(&d),
+                    OutputFormat::Text => {
+                        let sep = if n > 0 { "\n" } else { "" };
+                        format!("{sep}{}", text_report(&d).trim_end())
+                    }
+                }
+            }
+            Err(e) => {
+                status = 2;
+                eprintln!("verskew: {e}");
+                match format {
+                    OutputFormat::Json => json_error(&path.display().to_string(), &e.to_string()),
+                    OutputFormat::Text => continue,
+                }
+            }
+        };
+        bar.suspend(|| {
+            let _ = writeln!(out, "{text}");
+        });
+    }
+    bar.finish_and_clear();
+    status
+}
+
+fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::diagnose::DiagnoseError {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    crate::diagnose::DiagnoseError::Internal {
+        image: path.display().to_string(),
+        what: msg,
+    }
+}
+
+fn run_versions(image: &Path, pattern: Option<&str>, format: OutputFormat, out: &mut impl Write) -> i32 {
+    let (rows, lost) = match catch_unwind(AssertUnwindSafe(|| crate::versions::versions(image, pattern)))
+        .unwrap_or_else(|p| Err(internal(image, p)))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("verskew: {e}");
+            return 2;
+        }
+    };
+    for r in &rows {
+        let line = match format {
+            OutputFormat::Json => serde_json::to_string(r).unwrap_or_default(),
+            OutputFormat::Text => {
+                let v = r.file.version.as_ref();
+                let num = |x: Option<crate::pe::Version>| x.map_or("-".to_string(), |v| v.to_string());
+                let s = |k: &str| v.and_then(|v| v.strings.get(k)).map_or("", |s| s.as_str());
+                format!(
+                    "{}  file {}  product {}  \"{}\"  {}  {} bytes  modified {}{}",
+                    r.file.path,
+                    num(v.and_then(|v| v.file_version)),
+                    num(v.and_then(|v| v.product_version)),
+                    s("FileVersion"),
+                    s("FileDescription"),
+                    r.file.size,
+                    r.file.modified.map_or("-".into(), |t| t.to_string()),
+                    r.file.error.as_ref().map_or(String::new(), |e| format!("  ({e})"))
+                )
+            }
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    for u in &lost {
+        eprintln!("verskew: {}: could not read {}: {}", image.display(), u.path, u.reason);
+    }
+    if rows.is_empty() {
+        eprintln!("verskew: {}: no PE file matched", image.display());
+    }
+    0
+}

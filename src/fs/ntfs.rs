@@ -1,0 +1,375 @@
+//! One NTFS volume: open it, list directories, look up paths
+//! case-insensitively by the volume's $UpCase, and read files.
+
+use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ntfs::attribute_value::NtfsAttributeValue;
+use ntfs::{Ntfs, NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsFile, NtfsReadSeek};
+
+use super::compressed::{self, Run};
+use super::index::{self, IndexEntry};
+use super::{components, Entry, FileData, FsError};
+use crate::image::{Disk, Window};
+use crate::time::FileTime;
+
+/// Largest directory index we read (all of $INDEX_ALLOCATION): a system32 of
+/// 20,000 files takes about 4 MiB, so 64 MiB leaves room without letting a
+/// hostile size field allocate gigabytes.
+const MAX_INDEX_BYTES: u64 = 64 << 20;
+/// Entries in one directory; far beyond any real Windows folder.
+const MAX_DIR_ENTRIES: usize = 1_000_000;
+/// Largest file we copy into memory. The files we read (DLLs, hives) are
+/// megabytes; larger claims are refused rather than allocated.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+/// Record number of the root directory and of $UpCase.
+const ROOT_RECORD: u64 = 5;
+const UPCASE_RECORD: u64 = 10;
+const FILE_ATTRIBUTE_COMPRESSED: u32 = 0x0800;
+
+/// An opened NTFS volume on a disk. Methods take `&self` and give each call
+/// its own cursor, so one volume is shared by all rayon workers.
+pub struct NtfsVolume<'d> {
+    window: Window<'d>,
+    ntfs: Ntfs,
+    upcase: Option<Vec<u16>>,
+}
+
+impl<'d> NtfsVolume<'d> {
+    /// Opens the NTFS volume of `len` bytes at `offset` on `disk`.
+    pub fn open(disk: &'d dyn Disk, offset: u64, len: u64) -> Result<Self, FsError> {
+        let window = Window::new(disk, offset, len);
+        let vol_err = |what: String| FsError::Volume { offset, what };
+        let ntfs = contain(|| Ntfs::new(&mut window.clone()))
+            .map_err(vol_err)?
+            .map_err(|e| vol_err(format!("not a readable NTFS boot sector: {e}")))?;
+        let mut volume = NtfsVolume {
+            window,
+            ntfs,
+            upcase: None,
+        };
+        // $UpCase drives name comparison; without it we fall back to simple
+        // case folding and say so (see `upcase_missing`).
+        volume.upcase = volume.read_record(UPCASE_RECORD, "\\$UpCase").ok().and_then(|d| {
+            (d.len() == 131_072).then(|| {
+                d.chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect()
+            })
+        });
+        Ok(volume)
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.window.base()
+    }
+
+    pub fn size(&self) -> u64 {
+        self.window.len()
+    }
+
+    pub fn cluster_size(&self) -> u32 {
+        self.ntfs.cluster_size()
+    }
+
+    pub fn serial_number(&self) -> u64 {
+        self.ntfs.serial_number()
+    }
+
+    /// True when $UpCase could not be read and names are compared by simple
+    /// Unicode case folding instead.
+    pub fn upcase_missing(&self) -> bool {
+        self.upcase.is_none()
+    }
+
+    /// The volume label, if it has one.
+    pub fn label(&self) -> Option<String> {
+        let mut w = self.window.clone();
+        contain(|| {
+            let name = self.ntfs.volume_name(&mut w)?.ok()?;
+            Some(name.name().to_string_lossy())
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> Result<Entry, FsError> {
+        self.stat(ROOT_RECORD, String::new())
+    }
+
+    /// Looks `path` up from the root, comparing names as Windows does (by
+    /// $UpCase). The result carries the names as stored on disk.
+    pub fn lookup(&self, path: &str) -> Result<Entry, FsError> {
+        let parts = components(path).map_err(|what| FsError::File {
+            path: path.to_string(),
+            record: ROOT_RECORD,
+            what,
+        })?;
+        let mut record = ROOT_RECORD;
+        let mut stored = String::new();
+        for part in parts {
+            let children = self.index_entries(record, &stored)?;
+            let found = self.pick(&children, part).ok_or_else(|| FsError::NotFound {
+                path: format!("{stored}\\{part}"),
+            })?;
+            stored = format!("{stored}\\{}", found.name);
+            record = found.record;
+        }
+        self.stat(record, stored)
+    }
+
+    /// The entries of directory `dir`, sorted by name as Windows sorts them.
+    pub fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
+        let mut out = Vec::new();
+        for child in self.index_entries(dir.record, &dir.path)? {
+            // An index entry naming its own directory or the root is hostile
+            // (a real one never does); skip it rather than recurse into it.
+            if child.record == dir.record || child.record == ROOT_RECORD {
+                continue;
+            }
+            let path = format!("{}\\{}", dir.path, child.name);
+            // One unreadable record does not hide its siblings.
+            out.push(self.stat(child.record, path.clone()).unwrap_or_else(|e| Entry {
+                path,
+                record: child.record,
+                is_dir: child.is_dir,
+                size: 0,
+                created: None,
+                modified: None,
+                mft_modified: None,
+                compressed: false,
+                error: Some(e.to_string()),
+            }));
+        }
+        out.sort_by(|a, b| self.upcase_key(a.name()).cmp(&self.upcase_key(b.name())));
+        Ok(out)
+    }
+
+    /// Reads the unnamed data stream of a file.
+    pub fn read(&self, entry: &Entry) -> Result<FileData<'d>, FsError> {
+        if let Some(e) = &entry.error {
+            return Err(Self::file_err(&entry.path, entry.record)(e.clone()));
+        }
+        self.read_record(entry.record, &entry.path)
+    }
+
+    /// Compares two names as this volume does.
+    pub fn names_equal(&self, a: &str, b: &str) -> bool {
+        self.upcase_key(a) == self.upcase_key(b)
+    }
+
+    fn upcase_key(&self, name: &str) -> Vec<u16> {
+        name.encode_utf16()
+            .map(|u| match &self.upcase {
+                Some(t) => t[u as usize],
+                None => char::from_u32(u.into())
+                    .and_then(|c| c.to_uppercase().next())
+                    .and_then(|c| u16::try_from(u32::from(c)).ok())
+                    .unwrap_or(u),
+            })
+            .collect()
+    }
+
+    /// The entry matching `name`; an exact match wins over a case-insensitive
+    /// one (POSIX-namespace names may differ only in case).
+    fn pick<'e>(&self, entries: &'e [IndexEntry], name: &str) -> Option<&'e IndexEntry> {
+        entries.iter().find(|e| e.name == name).or_else(|| {
+            let key = self.upcase_key(name);
+            entries.iter().find(|e| self.upcase_key(&e.name) == key)
+        })
+    }
+
+    fn file_err(path: &str, record: u64) -> impl Fn(String) -> FsError + '_ {
+        move |what| FsError::File {
+            path: if path.is_empty() { "\\".into() } else { path.into() },
+            record,
+            what,
+        }
+    }
+
+    fn stat(&self, record: u64, path: String) -> Result<Entry, FsError> {
+        let mut w = self.window.clone();
+        let (is_dir, size, times, compressed) = contain(|| -> Result<_, String> {
+            let file = self.ntfs.file(&mut w, record).map_err(|e| e.to_string())?;
+            let info = file.info().ok();
+            let t = |f: fn(&ntfs::structured_values::NtfsStandardInformation) -> ntfs::NtfsTime| {
+                info.as_ref().and_then(|i| FileTime::new(f(i).nt_timestamp()))
+            };
+            let times = (
+                t(|i| i.creation_time()),
+                t(|i| i.modification_time()),
+                t(|i| i.mft_record_modification_time()),
+            );
+            let attr_compressed = info
+                .as_ref()
+                .is_some_and(|i| i.file_attributes().bits() & FILE_ATTRIBUTE_COMPRESSED != 0);
+            let (size, data_compressed) = match file.data(&mut w, "") {
+                Some(Ok(item)) => {
+                    let attr = item.to_attribute().map_err(|e| e.to_string())?;
+                    (attr.value_length(), attr.flags().contains(NtfsAttributeFlags::COMPRESSED))
+                }
+                _ => (0, false),
+            };
+            Ok((file.is_directory(), size, times, data_compressed || (attr_compressed && !file.is_directory())))
+        })
+        .and_then(|r| r)
+        .map_err(Self::file_err(&path, record))?;
+        Ok(Entry {
+            path,
+            record,
+            is_dir,
+            size: if is_dir { 0 } else { size },
+            created: times.0,
+            modified: times.1,
+            mft_modified: times.2,
+            compressed,
+            error: None,
+        })
+    }
+
+    fn index_entries(&self, record: u64, path: &str) -> Result<Vec<IndexEntry>, FsError> {
+        let err = Self::file_err(path, record);
+        let mut w = self.window.clone();
+        contain(|| -> Result<_, String> {
+            let file = self.ntfs.file(&mut w, record).map_err(|e| e.to_string())?;
+            if !file.is_directory() {
+                return Err("not a directory".into());
+            }
+            let (mut root, mut alloc, mut bitmap) = (None, None, None);
+            let mut attrs = file.attributes();
+            while let Some(item) = attrs.next(&mut w) {
+                let item = item.map_err(|e| e.to_string())?;
+                let attr = item.to_attribute().map_err(|e| e.to_string())?;
+                let named_i30 = attr.name().map(|n| n == "$I30").unwrap_or(false);
+                if !named_i30 {
+                    continue;
+                }
+                let slot = match attr.ty() {
+                    Ok(NtfsAttributeType::IndexRoot) => &mut root,
+                    Ok(NtfsAttributeType::IndexAllocation) => &mut alloc,
+                    Ok(NtfsAttributeType::Bitmap) => &mut bitmap,
+                    _ => continue,
+                };
+                *slot = Some(read_value(&attr, &mut w, MAX_INDEX_BYTES)?);
+            }
+            let root = root.ok_or("directory has no $INDEX_ROOT")?;
+            index::parse(&root, alloc.as_deref(), bitmap.as_deref(), MAX_DIR_ENTRIES)
+        })
+        .and_then(|r| r)
+        .map_err(|what| err(format!("directory index: {what}")))
+    }
+
+    fn read_record(&self, record: u64, path: &str) -> Result<FileData<'d>, FsError> {
+        let err = Self::file_err(path, record);
+        let mut w = self.window.clone();
+        contain(|| -> Result<FileData<'d>, String> {
+            let file = self.ntfs.file(&mut w, record).map_err(|e| e.to_string())?;
+            let item = match file.data(&mut w, "") {
+                Some(item) => item.map_err(|e| e.to_string())?,
+                None => return Err("has no data stream".into()),
+            };
+            let attr = item.to_attribute().map_err(|e| e.to_string())?;
+            let flags = attr.flags();
+            if flags.contains(NtfsAttributeFlags::ENCRYPTED) {
+                return Err("data is EFS-encrypted".into());
+            }
+            let len = attr.value_length();
+            if len > MAX_FILE_BYTES.min(self.window.len()) {
+                return Err(format!("data size of {len} bytes is larger than the volume or the {MAX_FILE_BYTES}-byte limit"));
+            }
+            if flags.contains(NtfsAttributeFlags::COMPRESSED) {
+                return self.read_compressed(&file, &attr, &mut w).map(Cow::Owned);
+            }
+            if let Some(slice) = self.contiguous(&attr, &mut w, len) {
+                return Ok(Cow::Borrowed(slice));
+            }
+            read_value(&attr, &mut w, MAX_FILE_BYTES).map(Cow::Owned)
+        })
+        .and_then(|r| r)
+        .map_err(err)
+    }
+
+    /// The data as one slice of the mapped image, when it is a single run of
+    /// clusters (the common case for DLLs): no copy at all.
+    fn contiguous(&self, attr: &NtfsAttribute<'_, '_>, w: &mut Window<'d>, len: u64) -> Option<&'d [u8]> {
+        let bytes = self.window.as_bytes()?;
+        let NtfsAttributeValue::NonResident(value) = attr.value(w).ok()? else {
+            return None;
+        };
+        let mut start = None;
+        let mut end = 0u64;
+        for run in value.data_runs() {
+            let run = run.ok()?;
+            let pos = run.data_position().value()?.get();
+            let pos = pos.checked_sub(self.window.base())?;
+            match start {
+                None => start = Some(pos),
+                Some(_) if pos == end => {}
+                Some(_) => return None,
+            }
+            end = pos.checked_add(run.allocated_size())?;
+            if end - start? >= len {
+                break;
+            }
+        }
+        let start = usize::try_from(start?).ok()?;
+        bytes.get(start..start.checked_add(usize::try_from(len).ok()?)?)
+    }
+
+    fn read_compressed(&self, file: &NtfsFile<'_>, attr: &NtfsAttribute<'_, '_>, w: &mut Window<'d>) -> Result<Vec<u8>, String> {
+        let value = attr.value(w).map_err(|e| e.to_string())?;
+        let NtfsAttributeValue::NonResident(value) = value else {
+            return Err(format!(
+                "compressed data split across an attribute list (record {}) is not supported",
+                file.file_record_number()
+            ));
+        };
+        let cluster = u64::from(self.ntfs.cluster_size());
+        let mut runs = Vec::new();
+        for run in value.data_runs() {
+            let run = run.map_err(|e| e.to_string())?;
+            runs.push(Run {
+                position: run.data_position().value().map(|p| p.get() - self.window.base()),
+                clusters: run.allocated_size() / cluster,
+            });
+        }
+        // The compression unit exponent sits at byte 0x22 of the attribute
+        // header; the ntfs crate keeps it private, so read it from the volume.
+        let header = attr.position().value().ok_or("attribute has no position")?.get() - self.window.base();
+        let mut exp = [0u8; 2];
+        self.window.read_exact_at(header + 0x22, &mut exp).map_err(|e| e.to_string())?;
+        let unit_clusters = 1u64.checked_shl(u16::from_le_bytes(exp).into()).filter(|&u| u > 1 && u <= 256)
+            .ok_or_else(|| format!("compression unit exponent {} is not supported", u16::from_le_bytes(exp)))?;
+        let window = &self.window;
+        compressed::decode(&runs, cluster, unit_clusters, attr.value_length(), &mut |pos, buf| {
+            window.read_exact_at(pos, buf).map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Reads a whole attribute value, refusing values over `cap` bytes.
+fn read_value(attr: &NtfsAttribute<'_, '_>, w: &mut Window<'_>, cap: u64) -> Result<Vec<u8>, String> {
+    let len = attr.value_length();
+    if len > cap.min(w.len()) {
+        return Err(format!("attribute value of {len} bytes exceeds the {cap}-byte limit"));
+    }
+    let mut value = attr.value(w).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; len as usize];
+    value.read_exact(w, &mut buf).map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+/// Runs `f`, turning a panic inside a third-party parser into an error: the
+/// ntfs crate panics on some corrupt index entries, and one bad file must
+/// not end the analysis.
+pub(crate) fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        format!("parser panicked on corrupt data: {msg}")
+    })
+}

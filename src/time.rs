@@ -1,0 +1,54 @@
+//! Windows FILETIME values (100 ns ticks since 1601-01-01 UTC), as NTFS and
+//! the registry store them, shown as RFC 3339 UTC.
+
+use std::fmt;
+
+/// A FILETIME. Zero means "not set".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileTime(pub u64);
+
+/// Ticks between 1601-01-01 and 1970-01-01.
+const UNIX_EPOCH_TICKS: u64 = 116_444_736_000_000_000;
+
+impl FileTime {
+    /// `None` for the zero time, which Windows writes for "never".
+    pub fn new(ticks: u64) -> Option<FileTime> {
+        (ticks != 0).then_some(FileTime(ticks))
+    }
+
+    /// Whole seconds since the Unix epoch (negative before 1970).
+    pub fn unix_seconds(self) -> i64 {
+        (self.0 as i128 - UNIX_EPOCH_TICKS as i128).div_euclid(10_000_000) as i64
+    }
+}
+
+impl fmt::Display for FileTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match chrono::DateTime::from_timestamp(self.unix_seconds(), 0) {
+            Some(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+            None => write!(f, "filetime:{}", self.0),
+        }
+    }
+}
+
+impl serde::Serialize for FileTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(FileTime(UNIX_EPOCH_TICKS).to_string(), "1970-01-01T00:00:00Z");
+        // 2001-08-15T10:00:00Z = 997869600 s after the Unix epoch.
+        let t = FileTime(UNIX_EPOCH_TICKS + 997_869_600 * 10_000_000);
+        assert_eq!(t.to_string(), "2001-08-15T10:00:00Z");
+        assert_eq!(FileTime::new(0), None);
+        // The largest FILETIME must not panic.
+        let _ = FileTime(u64::MAX).to_string();
+    }
+}

@@ -1,0 +1,170 @@
+//! `verskew versions`: the version resources of PE files under a path or glob.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use globset::{GlobBuilder, GlobMatcher};
+
+use crate::diagnose::DiagnoseError;
+use crate::fs::{components, Entry, NtfsVolume};
+use crate::image;
+use crate::volume::{self, Filesystem};
+use crate::windows::{read_pe_files, PeFile};
+use crate::Unreadable;
+
+/// Deepest directory nesting we walk; Windows paths stop far earlier.
+const MAX_DEPTH: usize = 64;
+/// Most entries one walk visits, so a hostile tree cannot run forever.
+const MAX_ENTRIES: usize = 4_000_000;
+
+/// One PE file of one volume.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionRow {
+    pub image: String,
+    pub volume: usize,
+    #[serde(flatten)]
+    pub file: PeFile,
+}
+
+/// The PE files matching `pattern` (a Windows path glob such as
+/// `\WINNT\system32\*.dll` or `**\inetsrv\*.dll`, matched case-insensitively),
+/// or by default those in every `<root>\system32\inetsrv`.
+pub fn versions(
+    path: &Path,
+    pattern: Option<&str>,
+) -> Result<(Vec<VersionRow>, Vec<Unreadable>), DiagnoseError> {
+    let img = image::open(path)?;
+    let name = path.display().to_string();
+    let disk = img.disk.as_ref();
+    let partitions = volume::find_partitions(disk).map_err(|e| DiagnoseError::NoNtfs {
+        image: name.clone(),
+        detail: e.to_string(),
+    })?;
+    let matcher = pattern.map(glob).transpose().map_err(|e| DiagnoseError::NoNtfs {
+        image: name.clone(),
+        detail: e,
+    })?;
+    let mut rows = Vec::new();
+    let mut lost = Vec::new();
+    let ntfs = partitions.iter().filter(|p| p.filesystem == Some(Filesystem::Ntfs));
+    for (index, part) in ntfs.enumerate() {
+        let vol = match NtfsVolume::open(disk, part.offset, part.size) {
+            Ok(v) => v,
+            Err(e) => {
+                lost.push(Unreadable::new(&format!("volume #{index}"), e));
+                continue;
+            }
+        };
+        let entries = match (&matcher, pattern) {
+            (Some(m), Some(p)) => walk_matching(&vol, p, m, &mut lost),
+            _ => default_folders(&vol),
+        };
+        let files = read_pe_files(&vol, &entries, &mut lost);
+        rows.extend(files.into_iter().map(|file| VersionRow {
+            image: name.clone(),
+            volume: index,
+            file,
+        }));
+    }
+    Ok((rows, lost))
+}
+
+fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    let normal = normalise(pattern);
+    GlobBuilder::new(&normal)
+        .case_insensitive(true)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("bad path pattern '{pattern}': {e}"))
+}
+
+/// `C:\WINNT\System32\*.dll` → `WINNT/System32/*.dll`.
+fn normalise(path: &str) -> String {
+    let p = path.replace('\\', "/");
+    let p = match p.as_bytes() {
+        [d, b':', ..] if d.is_ascii_alphabetic() => p[2..].to_string(),
+        _ => p,
+    };
+    p.trim_start_matches('/').to_string()
+}
+
+fn default_folders(vol: &NtfsVolume<'_>) -> Vec<Entry> {
+    let Ok(root) = vol.root().and_then(|r| vol.list(&r)) else {
+        return Vec::new();
+    };
+    root.iter()
+        .filter(|d| d.is_dir)
+        .filter_map(|d| vol.lookup(&format!(r"{}\system32\inetsrv", d.path)).ok())
+        .filter_map(|dir| vol.list(&dir).ok())
+        .flatten()
+        .filter(|e| !e.is_dir)
+        .collect()
+}
+
+/// Walks from the pattern's literal prefix, depth-first, each directory once.
+fn walk_matching(vol: &NtfsVolume<'_>, pattern: &str, m: &GlobMatcher, lost: &mut Vec<Unreadable>) -> Vec<Entry> {
+    let normal = normalise(pattern);
+    let parts: Vec<&str> = normal.split('/').collect();
+    let literal: Vec<&str> = parts.iter().take_while(|p| !p.contains(['*', '?', '[', '{'])).copied().collect();
+    let recursive = normal.contains("**");
+    let depth_limit = if recursive { MAX_DEPTH } else { parts.len() };
+    let start_path = format!("\\{}", literal.join("\\"));
+    let start = match components(&start_path).map(|c| c.is_empty()) {
+        Ok(true) => vol.root(),
+        _ => vol.lookup(&start_path),
+    };
+    let start = match start {
+        Ok(s) => s,
+        Err(_) => return Vec::new(),
+    };
+    if !start.is_dir {
+        return if m.is_match(normalise(&start.path)) { vec![start] } else { Vec::new() };
+    }
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack = vec![(start, literal.len())];
+    let mut visited = 0usize;
+    while let Some((dir, depth)) = stack.pop() {
+        if !seen.insert(dir.record) {
+            continue;
+        }
+        let list = match vol.list(&dir) {
+            Ok(l) => l,
+            Err(e) => {
+                lost.push(Unreadable::new(&dir.path, e));
+                continue;
+            }
+        };
+        for e in list {
+            visited += 1;
+            if visited > MAX_ENTRIES {
+                lost.push(Unreadable::new(&dir.path, format!("walk stopped after {MAX_ENTRIES} entries")));
+                return out;
+            }
+            if e.is_dir {
+                if depth + 1 < depth_limit && !e.name().starts_with('$') {
+                    stack.push((e, depth + 1));
+                }
+            } else if m.is_match(normalise(&e.path)) {
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_windows_paths_case_insensitively() {
+        let m = glob(r"C:\WINNT\system32\inetsrv\*.DLL").unwrap();
+        assert!(m.is_match(normalise(r"\WINNT\SYSTEM32\INETSRV\w3svc.dll")));
+        assert!(!m.is_match(normalise(r"\WINNT\system32\inetsrv\sub\w3svc.dll")));
+        let any = glob(r"**\inetsrv\*.dll").unwrap();
+        assert!(any.is_match(normalise(r"\WINDOWS\system32\inetsrv\w3core.dll")));
+        assert!(glob("[").is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! Reading an [`Install`] from a volume: system roots, hives, the registry
+//! values the analysis uses, and the PE files involved (in parallel).
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use super::{volume_path, AddOn, Binary, HiveInfo, HotfixRecord, Install, Marker, OsInfo, PeFile, Service};
+use crate::analysis::Knowledge;
+use crate::fs::{Entry, NtfsVolume};
+use crate::pe;
+use crate::registry::{self, Hive, Key, ValueData};
+use crate::Unreadable;
+
+const CURRENT_VERSION: &str = r"Microsoft\Windows NT\CurrentVersion";
+const HOTFIX: &str = r"Microsoft\Windows NT\CurrentVersion\Hotfix";
+const INETSTP: &str = r"Microsoft\InetStp";
+/// Extensions of the files listed from inetsrv: the PE images a service loads.
+const PE_EXTENSIONS: &[&str] = &["dll", "exe", "sys", "ocx", "cpl", "drv"];
+
+/// Every Windows installation on `vol`: top-level folders holding
+/// `system32\config\SYSTEM` or `SOFTWARE`.
+pub fn find_installs(
+    vol: &NtfsVolume<'_>,
+    volume: usize,
+    knowledge: &Knowledge,
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<Install> {
+    let root = match vol.root().and_then(|r| vol.list(&r)) {
+        Ok(list) => list,
+        Err(e) => {
+            unreadable.push(Unreadable::new("\\", e));
+            return Vec::new();
+        }
+    };
+    let mut installs = Vec::new();
+    for dir in root.iter().filter(|e| e.is_dir && !e.name().starts_with('$')) {
+        let Ok(config) = vol.lookup(&format!(r"{}\system32\config", dir.path)) else {
+            continue;
+        };
+        let Ok(children) = vol.list(&config) else {
+            continue;
+        };
+        let has = |n: &str| children.iter().any(|e| !e.is_dir && vol.names_equal(e.name(), n));
+        if has("SYSTEM") || has("SOFTWARE") {
+            installs.push(load_install(vol, volume, dir, &config, knowledge, unreadable));
+        }
+    }
+    installs
+}
+
+fn load_install(
+    vol: &NtfsVolume<'_>,
+    volume: usize,
+    root: &Entry,
+    config: &Entry,
+    knowledge: &Knowledge,
+    unreadable: &mut Vec<Unreadable>,
+) -> Install {
+    let sysroot = root.path.clone();
+    let mut hives = Vec::new();
+    let mut open = |name: &str| -> Option<Hive> {
+        let path = format!(r"{}\{name}", config.path);
+        let opened = vol
+            .lookup(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|e| {
+                let path = e.path.clone();
+                vol.read(&e).map(|d| (path, d.into_owned())).map_err(|e| e.to_string())
+            })
+            .and_then(|(path, bytes)| Hive::from_bytes(&path, bytes).map(|h| (path, h)).map_err(|e| e.to_string()));
+        match opened {
+            Ok((path, hive)) => {
+                hives.push(HiveInfo { name: name.into(), path, dirty: hive.is_dirty(), error: None });
+                Some(hive)
+            }
+            Err(reason) => {
+                unreadable.push(Unreadable::new(&path, &reason));
+                hives.push(HiveInfo { name: name.into(), path, dirty: false, error: Some(reason) });
+                None
+            }
+        }
+    };
+    let mut software = open("SOFTWARE");
+    let mut system = open("SYSTEM");
+
+    let mut install = Install {
+        volume,
+        system_root: sysroot.clone(),
+        os: OsInfo::default(),
+        control_set: None,
+        hives,
+        services: Vec::new(),
+        hotfixes: Vec::new(),
+        iis_setup: BTreeMap::new(),
+        addons: Vec::new(),
+        markers: Vec::new(),
+        pending_renames: Vec::new(),
+        files: Vec::new(),
+        files_count: 0,
+    };
+
+    if let Some(sw) = software.as_mut() {
+        read_software(sw, &mut install, knowledge, unreadable);
+    }
+    if let Some(sys) = system.as_mut() {
+        read_system(sys, &mut install, knowledge, unreadable);
+    }
+    install.markers = markers(vol, root);
+
+    // Resolve every binary the registry names, then read the PE files: all of
+    // inetsrv plus those binaries, each once.
+    let search: Vec<String> = knowledge
+        .addons
+        .as_ref()
+        .map(|a| a.search.iter().map(|d| format!(r"{sysroot}\{d}")).collect())
+        .unwrap_or_default();
+    let mut wanted: Vec<Entry> = Vec::new();
+    for binary in install
+        .services
+        .iter_mut()
+        .flat_map(|s| s.binaries.iter_mut())
+        .chain(install.addons.iter_mut().flat_map(|a| a.dlls.iter_mut()))
+    {
+        if let Some(entry) = resolve(vol, &binary.path, &search) {
+            binary.found = Some(entry.path.clone());
+            wanted.push(entry);
+        }
+    }
+    if let Ok(inetsrv) = vol.lookup(&format!(r"{sysroot}\system32\inetsrv")) {
+        match vol.list(&inetsrv) {
+            Ok(list) => wanted.extend(list.into_iter().filter(|e| !e.is_dir && is_pe_name(e.name()))),
+            Err(e) => unreadable.push(Unreadable::new(&inetsrv.path, e)),
+        }
+    }
+    wanted.sort_by_key(|e| e.record);
+    wanted.dedup_by_key(|e| e.record);
+    install.files = read_pe_files(vol, &wanted, unreadable);
+    install.files_count = install.files.len();
+    install
+}
+
+/// Reads the version resource of each file, in parallel, sorted by path.
+pub fn read_pe_files(vol: &NtfsVolume<'_>, entries: &[Entry], unreadable: &mut Vec<Unreadable>) -> Vec<PeFile> {
+    let mut files: Vec<(PeFile, Option<Unreadable>)> = entries
+        .par_iter()
+        .map(|e| {
+            let (version, error, lost) = match vol.read(e) {
+                Ok(bytes) => match pe::read_version(&bytes) {
+                    Ok(v) => (Some(v), None, None),
+                    Err(err) => (None, Some(err.to_string()), None),
+                },
+                Err(err) => (None, Some(err.to_string()), Some(Unreadable::new(&e.path, &err))),
+            };
+            let file = PeFile {
+                path: e.path.clone(),
+                size: e.size,
+                created: e.created,
+                modified: e.modified,
+                compressed: e.compressed,
+                version,
+                error,
+            };
+            (file, lost)
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    unreadable.extend(files.iter_mut().filter_map(|f| f.1.take()));
+    files.into_iter().map(|f| f.0).collect()
+}
+
+fn is_pe_name(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| PE_EXTENSIONS.iter().any(|p| p.eq_ignore_ascii_case(ext)))
+}
+
+/// Finds a registry-named file: a full path as given, a bare name in the
+/// search folders in order.
+fn resolve(vol: &NtfsVolume<'_>, path: &str, search: &[String]) -> Option<Entry> {
+    if path.contains('\\') {
+        return vol.lookup(path).ok().filter(|e| !e.is_dir);
+    }
+    search
+        .iter()
+        .find_map(|dir| vol.lookup(&format!(r"{dir}\{path}")).ok().filter(|e| !e.is_dir))
+}
+
+fn markers(vol: &NtfsVolume<'_>, root: &Entry) -> Vec<Marker> {
+    let Ok(list) = vol.list(root) else { return Vec::new() };
+    list.into_iter()
+        .filter(|e| {
+            let n = e.name().to_ascii_lowercase();
+            e.is_dir && n.starts_with("$nt") && n.contains("uninstall") && n.ends_with('$')
+        })
+        .map(|e| Marker { path: e.path, created: e.created, modified: e.modified })
+        .collect()
+}
+
+fn read_software(sw: &mut Hive, install: &mut Install, knowledge: &Knowledge, unreadable: &mut Vec<Unreadable>) {
+    let hive = sw.name().to_string();
+    let mut key = |path: &str| -> Option<Key> {
+        match sw.key(path) {
+            Ok(k) => k,
+            Err(e) => {
+                unreadable.push(Unreadable::new(&format!(r"{hive}\{path}"), e));
+                None
+            }
+        }
+    };
+    if let Some(cv) = key(CURRENT_VERSION) {
+        install.os = OsInfo {
+            product_name: string(&cv, "ProductName"),
+            version: string(&cv, "CurrentVersion"),
+            build: string(&cv, "CurrentBuildNumber").or_else(|| string(&cv, "CurrentBuild")),
+            service_pack: string(&cv, "CSDVersion"),
+        };
+    }
+    if let Some(hf) = key(HOTFIX) {
+        for id in &hf.subkeys {
+            let k = key(&format!(r"{HOTFIX}\{id}"));
+            install.hotfixes.push(HotfixRecord {
+                id: id.clone(),
+                installed: k.as_ref().and_then(|k| dword(k, "Installed")),
+                description: k
+                    .as_ref()
+                    .and_then(|k| string(k, "Fix Description").or_else(|| string(k, "Comments"))),
+                last_written: k.and_then(|k| k.last_written),
+            });
+        }
+        install.hotfixes.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    if let Some(stp) = key(INETSTP) {
+        install.iis_setup = stp
+            .values
+            .iter()
+            .map(|v| (v.name.clone(), display(&v.data)))
+            .collect();
+    }
+    if let Some(addons) = knowledge.addons.as_ref() {
+        if let Some(k) = key(&addons.key) {
+            for v in &k.values {
+                let value = display(&v.data);
+                let dlls = value
+                    .split(addons.supplementary_separator.as_str())
+                    .enumerate()
+                    .filter_map(|(i, part)| {
+                        Some(Binary {
+                            source: if i == 0 { v.name.clone() } else { format!("{} (supplementary)", v.name) },
+                            path: volume_path(part, &install.system_root)?,
+                            found: None,
+                        })
+                    })
+                    .collect();
+                install.addons.push(AddOn { name: v.name.clone(), value, dlls });
+            }
+            install.addons.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+}
+
+fn read_system(sys: &mut Hive, install: &mut Install, knowledge: &Knowledge, unreadable: &mut Vec<Unreadable>) {
+    let hive = sys.name().to_string();
+    let cs = match registry::resolve_control_set(sys) {
+        Ok(cs) => cs,
+        Err(e) => {
+            unreadable.push(Unreadable::new(&format!(r"{hive}\Select"), e));
+            return;
+        }
+    };
+    let mut key = |path: &str| -> Option<Key> {
+        match sys.key(path) {
+            Ok(k) => k,
+            Err(e) => {
+                unreadable.push(Unreadable::new(&format!(r"{hive}\{path}"), e));
+                None
+            }
+        }
+    };
+    let names = knowledge.services.as_ref().map(|s| s.names.clone()).unwrap_or_default();
+    for name in names {
+        let base = format!(r"{}\Services\{name}", cs.name);
+        let Some(k) = key(&base) else { continue };
+        let params = key(&format!(r"{base}\Parameters"));
+        let image_path = string(&k, "ImagePath");
+        let service_dll = params.as_ref().and_then(|p| string(p, "ServiceDll"));
+        let binaries = [("ImagePath", &image_path), ("ServiceDll", &service_dll)]
+            .into_iter()
+            .filter_map(|(source, raw)| {
+                Some(Binary {
+                    source: source.into(),
+                    path: volume_path(raw.as_deref()?, &install.system_root)?,
+                    found: None,
+                })
+            })
+            .collect();
+        install.services.push(Service {
+            name: k.path.rsplit('\\').next().unwrap_or(&name).to_string(),
+            image_path,
+            service_dll,
+            start: dword(&k, "Start"),
+            service_type: dword(&k, "Type"),
+            depend_on_service: multi(&k, "DependOnService"),
+            install_path: params.as_ref().and_then(|p| string(p, "InstallPath")),
+            last_written: k.last_written.clone(),
+            binaries,
+        });
+    }
+    if let Some(sm) = key(&format!(r"{}\Control\Session Manager", cs.name)) {
+        install.pending_renames = multi(&sm, "PendingFileRenameOperations");
+    }
+    install.control_set = Some(cs);
+}
+
+fn value<'k>(key: &'k Key, name: &str) -> Option<&'k ValueData> {
+    key.values.iter().find(|v| v.name.eq_ignore_ascii_case(name)).map(|v| &v.data)
+}
+
+fn string(key: &Key, name: &str) -> Option<String> {
+    match value(key, name)? {
+        ValueData::String(s) | ValueData::ExpandString(s) => Some(s.clone()),
+        ValueData::MultiString(m) => m.first().cloned(),
+        _ => None,
+    }
+}
+
+fn dword(key: &Key, name: &str) -> Option<u32> {
+    match value(key, name)? {
+        ValueData::Dword(d) => Some(*d),
+        ValueData::Qword(q) => u32::try_from(*q).ok(),
+        ValueData::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn multi(key: &Key, name: &str) -> Vec<String> {
+    match value(key, name) {
+        Some(ValueData::MultiString(m)) => m.clone(),
+        Some(ValueData::String(s)) | Some(ValueData::ExpandString(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn display(data: &ValueData) -> String {
+    match data {
+        ValueData::String(s) | ValueData::ExpandString(s) => s.clone(),
+        ValueData::MultiString(m) => m.join("; "),
+        ValueData::Dword(d) => d.to_string(),
+        ValueData::Qword(q) => q.to_string(),
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,139 @@
+//! The Windows model: one [`Install`] per system root found on a volume, with
+//! the facts the analysis needs (OS level, control set, services, hotfixes,
+//! IIS setup, ISM add-ons, and the version resources of the files involved).
+
+mod load;
+mod paths;
+
+use std::collections::BTreeMap;
+
+pub use load::{find_installs, read_pe_files};
+pub use paths::volume_path;
+
+use crate::pe::VersionInfo;
+use crate::registry::ControlSet;
+use crate::time::FileTime;
+use crate::Unreadable;
+
+/// A Windows installation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Install {
+    /// Index of the volume in the report's `volumes`.
+    pub volume: usize,
+    /// `\WINNT`, `\WINDOWS`, as stored on disk.
+    pub system_root: String,
+    pub os: OsInfo,
+    /// The control set the services were read from.
+    pub control_set: Option<ControlSet>,
+    pub hives: Vec<HiveInfo>,
+    pub services: Vec<Service>,
+    pub hotfixes: Vec<HotfixRecord>,
+    /// `SOFTWARE\Microsoft\InetStp` values, as stored.
+    pub iis_setup: BTreeMap<String, String>,
+    pub addons: Vec<AddOn>,
+    /// `$NtServicePackUninstall$` and `$NtUninstallQ…$` folders: when service
+    /// packs and hotfixes were applied.
+    pub markers: Vec<Marker>,
+    /// `Session Manager\PendingFileRenameOperations`: what the next boot replaces.
+    pub pending_renames: Vec<String>,
+    /// Every PE file examined, sorted by path.
+    #[serde(skip)]
+    pub files: Vec<PeFile>,
+    #[serde(rename = "files_examined")]
+    pub files_count: usize,
+}
+
+/// What the SOFTWARE hive says of the OS.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct OsInfo {
+    pub product_name: Option<String>,
+    /// `CurrentVersion`, e.g. "4.0".
+    pub version: Option<String>,
+    /// `CurrentBuildNumber` (or `CurrentBuild`), e.g. "1381".
+    pub build: Option<String>,
+    /// `CSDVersion`, e.g. "Service Pack 6".
+    pub service_pack: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HiveInfo {
+    pub name: String,
+    pub path: String,
+    /// Read as stored: the primary and secondary sequence numbers differ and
+    /// the transaction log was not replayed.
+    pub dirty: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Service {
+    pub name: String,
+    pub image_path: Option<String>,
+    pub service_dll: Option<String>,
+    pub start: Option<u32>,
+    #[serde(rename = "type")]
+    pub service_type: Option<u32>,
+    pub depend_on_service: Vec<String>,
+    pub install_path: Option<String>,
+    pub last_written: Option<String>,
+    /// The binaries the registry names, resolved on the volume.
+    pub binaries: Vec<Binary>,
+}
+
+/// A file the registry names, and whether it is on the volume.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Binary {
+    /// Which value named it (`ImagePath`, `ServiceDll`, an add-on name).
+    pub source: String,
+    /// The path as the registry gives it, resolved to the volume root.
+    pub path: String,
+    /// The path as stored on disk, when found.
+    pub found: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HotfixRecord {
+    /// `Q301625`, `KB2009746`, as the key is named.
+    pub id: String,
+    pub installed: Option<u32>,
+    pub description: Option<String>,
+    pub last_written: Option<String>,
+}
+
+/// One `AddOnServices` value: an ISM configuration DLL (and an optional
+/// supplementary one after `::SUPCFG:`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AddOn {
+    pub name: String,
+    pub value: String,
+    pub dlls: Vec<Binary>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Marker {
+    pub path: String,
+    pub created: Option<FileTime>,
+    pub modified: Option<FileTime>,
+}
+
+/// A PE file and what its version resource says.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PeFile {
+    pub path: String,
+    pub size: u64,
+    pub created: Option<FileTime>,
+    pub modified: Option<FileTime>,
+    pub compressed: bool,
+    pub version: Option<VersionInfo>,
+    /// Why the version could not be read, when it could not.
+    pub error: Option<String>,
+}
+
+impl PeFile {
+    pub fn name(&self) -> &str {
+        self.path.rsplit('\\').next().unwrap_or("")
+    }
+}
+
+/// Findings and the model need to know what could not be read.
+pub type Unreadables = Vec<Unreadable>;
