@@ -8,13 +8,13 @@ pub mod image;
 pub mod volume;
 pub mod pe;
 pub mod registry;
-// GATED: pub mod report;
+pub mod report;
 pub mod analysis;
-// GATED until src/volume lands: pub mod cli;
-// GATED: pub mod diagnose;
+pub mod cli;
+pub mod diagnose;
 pub mod fs;
 pub mod time;
-// GATED: pub mod versions;
+pub mod versions;
 pub mod windows;
 
 /// Something the analysis could not read, and why: reported beside the

@@ -16,6 +16,8 @@ use crate::Unreadable;
 const MAX_DEPTH: usize = 64;
 /// Most entries one walk visits, so a hostile tree cannot run forever.
 const MAX_ENTRIES: usize = 4_000_000;
+/// MFT records below this are NTFS metadata ($MFT, $Extend, …), not user files.
+const FIRST_USER_RECORD: u64 = 24;
 
 /// One PE file of one volume.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -60,7 +62,7 @@ pub fn versions(
             _ => default_folders(&vol),
         };
         let files = read_pe_files(&vol, &entries, &mut lost);
-        rows.extend(files.into_iter().map(|file| VersionRow {
+        rows.extend(files.into_iter().filter(|f| f.is_pe).map(|file| VersionRow {
             image: name.clone(),
             volume: index,
             file,
@@ -138,12 +140,15 @@ fn walk_matching(vol: &NtfsVolume<'_>, pattern: &str, m: &GlobMatcher, lost: &mu
         };
         for e in list {
             visited += 1;
+            if e.record < FIRST_USER_RECORD {
+                continue;
+            }
             if visited > MAX_ENTRIES {
                 lost.push(Unreadable::new(&dir.path, format!("walk stopped after {MAX_ENTRIES} entries")));
                 return out;
             }
             if e.is_dir {
-                if depth + 1 < depth_limit && !e.name().starts_with('$') {
+                if depth + 1 < depth_limit {
                     stack.push((e, depth + 1));
                 }
             } else if m.is_match(normalise(&e.path)) {

@@ -199,7 +199,7 @@ fn text_report_of_the_seed_image_is_pinned() {
     }
     let out = verskew().args(["diagnose", file]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("seed_text_report", String::from_utf8(out.stdout).unwrap());
+    insta::assert_snapshot!("seed_text_report", String::from_utf8(out.stdout.clone()).unwrap());
     // Deterministic: a second run prints the same bytes.
     let again = verskew().args(["diagnose", file]).output().unwrap();
     assert_eq!(out.stdout, again.stdout);

@@ -301,8 +301,8 @@ impl<'d> NtfsVolume<'d> {
         let mut end = 0u64;
         for run in value.data_runs() {
             let run = run.ok()?;
+            // Positions are relative to the volume (our window), not the disk.
             let pos = run.data_position().value()?.get();
-            let pos = pos.checked_sub(self.window.base())?;
             match start {
                 None => start = Some(pos),
                 Some(_) if pos == end => {}
@@ -330,13 +330,13 @@ impl<'d> NtfsVolume<'d> {
         for run in value.data_runs() {
             let run = run.map_err(|e| e.to_string())?;
             runs.push(Run {
-                position: run.data_position().value().map(|p| p.get() - self.window.base()),
+                position: run.data_position().value().map(|p| p.get()),
                 clusters: run.allocated_size() / cluster,
             });
         }
         // The compression unit exponent sits at byte 0x22 of the attribute
         // header; the ntfs crate keeps it private, so read it from the volume.
-        let header = attr.position().value().ok_or("attribute has no position")?.get() - self.window.base();
+        let header = attr.position().value().ok_or("attribute has no position")?.get();
         let mut exp = [0u8; 2];
         self.window.read_exact_at(header + 0x22, &mut exp).map_err(|e| e.to_string())?;
         let unit_clusters = 1u64.checked_shl(u16::from_le_bytes(exp).into()).filter(|&u| u > 1 && u <= 256)

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::size;
 use crate::analysis::{Finding, Severity};
 use crate::diagnose::Diagnosis;
+use crate::volume::Scheme;
 use crate::windows::Install;
 
 /// The report of one image.
@@ -17,7 +18,12 @@ pub fn text_report(d: &Diagnosis) -> String {
     let _ = writeln!(o, "\nVolumes");
     for v in &d.volumes {
         let p = &v.partition;
-        let _ = write!(o, "  #{} {:?} at offset {} ({})", v.index, p.scheme, p.offset, size(p.size));
+        let scheme = match p.scheme {
+            Scheme::None => "volume",
+            Scheme::Mbr => "MBR partition",
+            Scheme::Gpt => "GPT partition",
+        };
+        let _ = write!(o, "  #{} {scheme} {} at offset {} ({})", v.index, p.index, p.offset, size(p.size));
         if let Some(c) = v.cluster_size {
             let _ = write!(o, ", NTFS, {c}-byte clusters");
         }
@@ -60,10 +66,10 @@ fn install(o: &mut String, i: &Install) {
     let os = &i.os;
     let _ = writeln!(
         o,
-        "  {} on volume #{}: {} {} build {}, {}",
+        "  {} on volume #{}: {}, version {} build {}, {}",
         i.system_root,
         i.volume,
-        os.product_name.as_deref().unwrap_or("Windows"),
+        os.product_name.as_deref().or(os.name.as_deref()).unwrap_or("Windows"),
         os.version.as_deref().unwrap_or("?"),
         os.build.as_deref().unwrap_or("?"),
         os.service_pack.as_deref().unwrap_or("no service pack recorded")

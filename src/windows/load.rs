@@ -145,12 +145,12 @@ pub fn read_pe_files(vol: &NtfsVolume<'_>, entries: &[Entry], unreadable: &mut V
     let mut files: Vec<(PeFile, Option<Unreadable>)> = entries
         .par_iter()
         .map(|e| {
-            let (version, error, lost) = match vol.read(e) {
+            let (is_pe, version, error, lost) = match vol.read(e) {
                 Ok(bytes) => match pe::read_version(&bytes) {
-                    Ok(v) => (Some(v), None, None),
-                    Err(err) => (None, Some(err.to_string()), None),
+                    Ok(v) => (true, Some(v), None, None),
+                    Err(err) => (bytes.starts_with(b"MZ"), None, Some(err.to_string()), None),
                 },
-                Err(err) => (None, Some(err.to_string()), Some(Unreadable::new(&e.path, &err))),
+                Err(err) => (true, None, Some(err.to_string()), Some(Unreadable::new(&e.path, &err))),
             };
             let file = PeFile {
                 path: e.path.clone(),
@@ -158,6 +158,7 @@ pub fn read_pe_files(vol: &NtfsVolume<'_>, entries: &[Entry], unreadable: &mut V
                 created: e.created,
                 modified: e.modified,
                 compressed: e.compressed,
+                is_pe,
                 version,
                 error,
             };
@@ -208,9 +209,11 @@ fn read_software(sw: &mut Hive, install: &mut Install, knowledge: &Knowledge, un
         }
     };
     if let Some(cv) = key(CURRENT_VERSION) {
+        let version = string(&cv, "CurrentVersion");
         install.os = OsInfo {
+            name: version.as_deref().and_then(|v| knowledge.os(v)).map(|o| o.name.clone()),
             product_name: string(&cv, "ProductName"),
-            version: string(&cv, "CurrentVersion"),
+            version,
             build: string(&cv, "CurrentBuildNumber").or_else(|| string(&cv, "CurrentBuild")),
             service_pack: string(&cv, "CSDVersion"),
         };

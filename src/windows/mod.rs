@@ -46,6 +46,9 @@ pub struct Install {
 /// What the SOFTWARE hive says of the OS.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct OsInfo {
+    /// The OS name the knowledge base gives for `version` ("Windows NT 4.0").
+    pub name: Option<String>,
+    /// `ProductName`, where the OS writes one (Windows 2000 and later).
     pub product_name: Option<String>,
     /// `CurrentVersion`, e.g. "4.0".
     pub version: Option<String>,
@@ -124,6 +127,9 @@ pub struct PeFile {
     pub created: Option<FileTime>,
     pub modified: Option<FileTime>,
     pub compressed: bool,
+    /// The file starts with an MZ header (it is a PE image or claims to be).
+    #[serde(skip)]
+    pub is_pe: bool,
     pub version: Option<VersionInfo>,
     /// Why the version could not be read, when it could not.
     pub error: Option<String>,
