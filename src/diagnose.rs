@@ -19,8 +19,13 @@ pub enum DiagnoseError {
     Image(#[from] ImageError),
     #[error("{image}: no NTFS volume found ({detail})")]
     NoNtfs { image: String, detail: String },
-    #[error("{image}: no Windows installation found on {volumes} NTFS volume(s) (looked for <folder>\\system32\\config\\SYSTEM or SOFTWARE)")]
-    NoInstall { image: String, volumes: usize },
+    #[error("{image}: no Windows installation found on {volumes} NTFS volume(s) (looked for <folder>\\system32\\config\\SYSTEM or SOFTWARE){detail}")]
+    NoInstall {
+        image: String,
+        volumes: usize,
+        /// What could not be read on the way, when anything was.
+        detail: String,
+    },
     #[error("{image}: internal error (please report it): {what}")]
     Internal { image: String, what: String },
 }
@@ -28,8 +33,10 @@ pub enum DiagnoseError {
 /// One analysed volume.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VolumeReport {
+    /// Position in `volumes`, which `installs[].volume` and `findings[].volume` refer to.
     pub index: usize,
-    #[serde(flatten)]
+    /// Where the volume lives on the disk (partition-table entry, or the
+    /// whole disk for a bare volume).
     pub partition: Partition,
     pub label: Option<String>,
     pub cluster_size: Option<u32>,
@@ -107,7 +114,10 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
                 }
                 Err(e) => {
                     report.error = Some(e.to_string());
-                    lost.push(Unreadable::new(&format!("volume #{index} at offset {}", part.offset), &e));
+                    lost.push(Unreadable::new(
+                        &format!("volume #{index} at offset {}", part.offset),
+                        &e,
+                    ));
                     Vec::new()
                 }
             };
@@ -122,9 +132,15 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
         unreadable.extend(u);
     }
     if installs.is_empty() {
+        let detail: String = unreadable
+            .iter()
+            .take(3)
+            .map(|u| format!("; could not read {}: {}", u.path, u.reason))
+            .collect();
         return Err(DiagnoseError::NoInstall {
             image: name,
             volumes: volumes.len(),
+            detail,
         });
     }
     let mut findings: Vec<Finding> = installs
@@ -132,7 +148,8 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
         .flat_map(|i| analysis::analyse(i, knowledge))
         .collect();
     findings.sort_by(|a, b| {
-        (b.severity, a.volume, &a.install, &a.rule, &a.paths).cmp(&(a.severity, b.volume, &b.install, &b.rule, &b.paths))
+        (b.severity, a.volume, &a.install, &a.rule, &a.paths)
+            .cmp(&(a.severity, b.volume, &b.install, &b.rule, &b.paths))
     });
     unreadable.sort();
     unreadable.dedup();

@@ -42,13 +42,18 @@ pub fn versions(
         image: name.clone(),
         detail: e.to_string(),
     })?;
-    let matcher = pattern.map(glob).transpose().map_err(|e| DiagnoseError::NoNtfs {
-        image: name.clone(),
-        detail: e,
-    })?;
+    let matcher = pattern
+        .map(glob)
+        .transpose()
+        .map_err(|e| DiagnoseError::NoNtfs {
+            image: name.clone(),
+            detail: e,
+        })?;
     let mut rows = Vec::new();
     let mut lost = Vec::new();
-    let ntfs = partitions.iter().filter(|p| p.filesystem == Some(Filesystem::Ntfs));
+    let ntfs = partitions
+        .iter()
+        .filter(|p| p.filesystem == Some(Filesystem::Ntfs));
     for (index, part) in ntfs.enumerate() {
         let vol = match NtfsVolume::open(disk, part.offset, part.size) {
             Ok(v) => v,
@@ -62,11 +67,16 @@ pub fn versions(
             _ => default_folders(&vol),
         };
         let files = read_pe_files(&vol, &entries, &mut lost);
-        rows.extend(files.into_iter().filter(|f| f.is_pe).map(|file| VersionRow {
-            image: name.clone(),
-            volume: index,
-            file,
-        }));
+        rows.extend(
+            files
+                .into_iter()
+                .filter(|f| f.is_pe)
+                .map(|file| VersionRow {
+                    image: name.clone(),
+                    volume: index,
+                    file,
+                }),
+        );
     }
     Ok((rows, lost))
 }
@@ -105,10 +115,19 @@ fn default_folders(vol: &NtfsVolume<'_>) -> Vec<Entry> {
 }
 
 /// Walks from the pattern's literal prefix, depth-first, each directory once.
-fn walk_matching(vol: &NtfsVolume<'_>, pattern: &str, m: &GlobMatcher, lost: &mut Vec<Unreadable>) -> Vec<Entry> {
+fn walk_matching(
+    vol: &NtfsVolume<'_>,
+    pattern: &str,
+    m: &GlobMatcher,
+    lost: &mut Vec<Unreadable>,
+) -> Vec<Entry> {
     let normal = normalise(pattern);
     let parts: Vec<&str> = normal.split('/').collect();
-    let literal: Vec<&str> = parts.iter().take_while(|p| !p.contains(['*', '?', '[', '{'])).copied().collect();
+    let literal: Vec<&str> = parts
+        .iter()
+        .take_while(|p| !p.contains(['*', '?', '[', '{']))
+        .copied()
+        .collect();
     let recursive = normal.contains("**");
     let depth_limit = if recursive { MAX_DEPTH } else { parts.len() };
     let start_path = format!("\\{}", literal.join("\\"));
@@ -121,7 +140,11 @@ fn walk_matching(vol: &NtfsVolume<'_>, pattern: &str, m: &GlobMatcher, lost: &mu
         Err(_) => return Vec::new(),
     };
     if !start.is_dir {
-        return if m.is_match(normalise(&start.path)) { vec![start] } else { Vec::new() };
+        return if m.is_match(normalise(&start.path)) {
+            vec![start]
+        } else {
+            Vec::new()
+        };
     }
     let mut out = Vec::new();
     let mut seen = HashSet::new();
@@ -144,7 +167,10 @@ fn walk_matching(vol: &NtfsVolume<'_>, pattern: &str, m: &GlobMatcher, lost: &mu
                 continue;
             }
             if visited > MAX_ENTRIES {
-                lost.push(Unreadable::new(&dir.path, format!("walk stopped after {MAX_ENTRIES} entries")));
+                lost.push(Unreadable::new(
+                    &dir.path,
+                    format!("walk stopped after {MAX_ENTRIES} entries"),
+                ));
                 return out;
             }
             if e.is_dir {

@@ -7,19 +7,24 @@ use std::path::Path;
 use std::process::Command;
 
 use verskew::fs::NtfsVolume;
-use verskew::image::{self, Disk};
+use verskew::image::{self, Disk as _};
 
 /// (path, inode) of every regular file `fls` lists, system files and
 /// alternate streams left out.
 fn fls_files(image: &Path) -> Vec<(String, String)> {
-    let out = Command::new("fls").args(["-r", "-p", "-F"]).arg(image).output().unwrap();
+    let out = Command::new("fls")
+        .args(["-r", "-p", "-F"])
+        .arg(image)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "fls failed on {}", image.display());
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
             let (meta, path) = l.split_once(":\t")?;
             let inode = meta.split_whitespace().nth(1)?.trim_end_matches('*');
-            if l.contains('*') || l.starts_with('-') || path.starts_with('$') || path.contains(':') {
+            if l.contains('*') || l.starts_with('-') || path.starts_with('$') || path.contains(':')
+            {
                 return None;
             }
             Some((format!("\\{}", path.replace('/', "\\")), inode.to_string()))
@@ -43,11 +48,22 @@ fn check_against_tsk(image_path: &Path) {
         let entry = vol.lookup(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(&entry.path, path, "stored name differs");
         // Case-insensitive lookup finds the same record.
-        assert_eq!(vol.lookup(&path.to_uppercase()).unwrap().record, entry.record);
+        assert_eq!(
+            vol.lookup(&path.to_uppercase()).unwrap().record,
+            entry.record
+        );
         let ours = vol.read(&entry).unwrap();
-        assert_eq!(&ours[..], &icat(image_path, inode)[..], "{path}: bytes differ from icat");
+        assert_eq!(
+            &ours[..],
+            &icat(image_path, inode)[..],
+            "{path}: bytes differ from icat"
+        );
     }
-    eprintln!("{}: {} files identical to icat", image_path.display(), files.len());
+    eprintln!(
+        "{}: {} files identical to icat",
+        image_path.display(),
+        files.len()
+    );
 }
 
 #[test]
@@ -65,13 +81,19 @@ fn ntfs3_volume_matches_sleuthkit() {
     };
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("ntfs3.raw");
-    std::fs::write(&raw, common::unpack(&corpus.join("ntfs/dfir_ntfs__ntfs3.raw.gz"))).unwrap();
+    std::fs::write(
+        &raw,
+        common::unpack(&corpus.join("ntfs/dfir_ntfs__ntfs3.raw.gz")),
+    )
+    .unwrap();
     check_against_tsk(&raw);
 }
 
 #[test]
 fn directory_listing_is_sorted_and_complete() {
-    let Some(corpus) = common::corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let img = image::open(&corpus.join("ntfs/ColinFinck-ntfs__testfs1.img")).unwrap();
     let vol = NtfsVolume::open(img.disk.as_ref(), 0, img.disk.size()).unwrap();
     let dir = vol.lookup("\\many_subdirs").unwrap();
@@ -82,7 +104,11 @@ fn directory_listing_is_sorted_and_complete() {
     // Records the ntfs crate cannot read (one straddles two $MFT runs on
     // this 512-byte-cluster volume) stay listed, marked with their error.
     for e in list.iter().filter(|e| e.error.is_some()) {
-        eprintln!("unreadable: {} {}", e.path, e.error.as_deref().unwrap_or(""));
+        eprintln!(
+            "unreadable: {} {}",
+            e.path,
+            e.error.as_deref().unwrap_or("")
+        );
         assert!(vol.read(e).is_err());
     }
     let names: Vec<_> = list.iter().map(|e| e.name().to_string()).collect();

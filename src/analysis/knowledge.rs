@@ -8,8 +8,14 @@ use serde::Deserialize;
 use crate::pe::Version;
 
 const BUILTIN: &[(&str, &str)] = &[
-    ("knowledge/iis.toml", include_str!("../../knowledge/iis.toml")),
-    ("knowledge/iis4-hotfixes.toml", include_str!("../../knowledge/iis4-hotfixes.toml")),
+    (
+        "knowledge/iis.toml",
+        include_str!("../../knowledge/iis.toml"),
+    ),
+    (
+        "knowledge/iis4-hotfixes.toml",
+        include_str!("../../knowledge/iis4-hotfixes.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -121,7 +127,9 @@ pub struct KnowledgeError {
 
 fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
     let s = String::deserialize(d)?;
-    Version::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a version of up to four numbers")))
+    Version::parse(&s).ok_or_else(|| {
+        serde::de::Error::custom(format!("'{s}' is not a version of up to four numbers"))
+    })
 }
 
 impl Knowledge {
@@ -131,7 +139,8 @@ impl Knowledge {
         for (name, text) in BUILTIN {
             // The built-in files are checked by a unit test; a parse failure
             // here is a build defect, not an input problem.
-            let part = Self::parse(name, text).unwrap_or_else(|e| panic!("built-in knowledge: {e}"));
+            let part =
+                Self::parse(name, text).unwrap_or_else(|e| panic!("built-in knowledge: {e}"));
             k.merge(part);
         }
         k
@@ -157,11 +166,14 @@ impl Knowledge {
         }
         upsert(&mut self.os, other.os, |a, b| a.version == b.version);
         upsert(&mut self.baseline, other.baseline, |a, b| {
-            (&a.family, &a.os_version, &a.service_pack) == (&b.family, &b.os_version, &b.service_pack)
+            (&a.family, &a.os_version, &a.service_pack)
+                == (&b.family, &b.os_version, &b.service_pack)
         });
         upsert(&mut self.family, other.family, |a, b| a.id == b.id);
         upsert(&mut self.lockstep, other.lockstep, |a, b| a.id == b.id);
-        upsert(&mut self.hotfix, other.hotfix, |a, b| (&a.kb, a.version) == (&b.kb, b.version));
+        upsert(&mut self.hotfix, other.hotfix, |a, b| {
+            (&a.kb, a.version) == (&b.kb, b.version)
+        });
         if other.services.is_some() {
             self.services = other.services;
         }
@@ -175,13 +187,24 @@ impl Knowledge {
     }
 
     /// Families that ship on this OS version.
-    pub fn families_for_os<'a>(&'a self, version: &'a str) -> impl Iterator<Item = &'a Family> + 'a {
-        self.family.iter().filter(move |f| f.os.iter().any(|o| o == version))
+    pub fn families_for_os<'a>(
+        &'a self,
+        version: &'a str,
+    ) -> impl Iterator<Item = &'a Family> + 'a {
+        self.family
+            .iter()
+            .filter(move |f| f.os.iter().any(|o| o == version))
     }
 
     /// All file names any rule cares about (lower case, for matching).
     pub fn interesting_files(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.family.iter().flat_map(|f| f.files.iter()).chain(self.lockstep.iter().flat_map(|l| l.files.iter())).map(|f| f.to_ascii_lowercase()).collect();
+        let mut v: Vec<String> = self
+            .family
+            .iter()
+            .flat_map(|f| f.files.iter())
+            .chain(self.lockstep.iter().flat_map(|l| l.files.iter()))
+            .map(|f| f.to_ascii_lowercase())
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -197,7 +220,11 @@ mod tests {
         let k = Knowledge::builtin();
         assert!(k.hotfix.len() > 50);
         for l in &k.lockstep {
-            assert!(k.family.iter().any(|f| f.id == l.family), "{} names unknown family", l.id);
+            assert!(
+                k.family.iter().any(|f| f.id == l.family),
+                "{} names unknown family",
+                l.id
+            );
             assert!(!l.references.is_empty() && !l.why.is_empty());
         }
         for b in &k.baseline {
@@ -227,7 +254,10 @@ mod tests {
         let before = k.lockstep.len();
         k.merge(user);
         assert_eq!(k.lockstep.len(), before);
-        assert_eq!(k.lockstep.iter().find(|l| l.id == "iis4-www").unwrap().name, "narrowed");
+        assert_eq!(
+            k.lockstep.iter().find(|l| l.id == "iis4-www").unwrap().name,
+            "narrowed"
+        );
         assert!(Knowledge::parse("bad.toml", "[[lockstep]]\nid = 1").is_err());
     }
 }

@@ -23,9 +23,7 @@ pub fn analyse(install: &Install, knowledge: &Knowledge) -> Vec<Finding> {
     no_version(install, knowledge, &families, &mut out);
     dirty_hives(install, &mut out);
     pending_renames(install, knowledge, &mut out);
-    out.sort_by(|a, b| {
-        (b.severity, &a.rule, &a.paths).cmp(&(a.severity, &b.rule, &b.paths))
-    });
+    out.sort_by(|a, b| (b.severity, &a.rule, &a.paths).cmp(&(a.severity, &b.rule, &b.paths)));
     out
 }
 
@@ -36,8 +34,13 @@ fn family_applies(install: &Install, family: &Family) -> bool {
     if let Some(v) = &install.os.version {
         return family.os.iter().any(|o| o == v);
     }
-    let versions: Vec<Version> = members(install, &family.files).filter_map(|f| file_version(f)).collect();
-    let on_line = versions.iter().filter(|v| on_version_line(v, &family.version_line)).count();
+    let versions: Vec<Version> = members(install, &family.files)
+        .filter_map(file_version)
+        .collect();
+    let on_line = versions
+        .iter()
+        .filter(|v| on_version_line(v, &family.version_line))
+        .count();
     !versions.is_empty() && on_line * 2 > versions.len()
 }
 
@@ -83,19 +86,55 @@ struct Odd<'a> {
 fn lockstep(install: &Install, k: &Knowledge, families: &[&Family], out: &mut Vec<Finding>) {
     let mut older: BTreeMap<String, Vec<Odd>> = BTreeMap::new();
     let mut newer: BTreeMap<String, Vec<Odd>> = BTreeMap::new();
-    for set in k.lockstep.iter().filter(|s| families.iter().any(|f| f.id == s.family)) {
+    let sets: Vec<&Lockstep> = k
+        .lockstep
+        .iter()
+        .filter(|s| families.iter().any(|f| f.id == s.family))
+        .collect();
+    let mut family_files: Vec<&PeFile> = sets
+        .iter()
+        .flat_map(|s| members(install, &s.files))
+        .collect();
+    family_files.sort_by(|a, b| a.path.cmp(&b.path));
+    family_files.dedup_by(|a, b| a.path == b.path);
+    let family_votes = |v: [u16; 4], compare: Compare| {
+        family_files
+            .iter()
+            .filter_map(|f| file_version(f))
+            .filter(|fv| key(*fv, compare) == v)
+            .count()
+    };
+    for set in sets {
         let present: Vec<(&PeFile, [u16; 4])> = members(install, &set.files)
             .filter_map(|f| Some((f, key(file_version(f)?, set.compare))))
             .collect();
         if present.len() < 2 {
             continue;
         }
-        // The reference is the version most members share; a tie goes to the newest.
+        // The reference is the version most members share (a tie goes to
+        // the newest), counting only members not updated alone by a recorded
+        // hotfix: a single-file hotfix legitimately moves one member ahead.
         let mut counts: BTreeMap<[u16; 4], usize> = BTreeMap::new();
-        for (_, v) in &present {
+        let voters: Vec<_> = present
+            .iter()
+            .filter(|(f, _)| !updated_alone(install, k, set, f))
+            .collect();
+        let voters = if voters.is_empty() {
+            present.iter().collect()
+        } else {
+            voters
+        };
+        for (_, v) in voters {
             *counts.entry(*v).or_default() += 1;
         }
-        let reference = counts.iter().max_by_key(|(v, n)| (**n, **v)).map(|(v, _)| *v).unwrap_or_default();
+        // Ties break by how many files of all this family's sets share the
+        // version, then by the newest: two disagreeing files of a small set
+        // are judged by what their wider family says.
+        let reference = counts
+            .iter()
+            .max_by_key(|(v, n)| (**n, family_votes(**v, set.compare), **v))
+            .map(|(v, _)| *v)
+            .unwrap_or_default();
         for (file, v) in &present {
             if *v == reference {
                 continue;
@@ -104,9 +143,17 @@ fn lockstep(install: &Install, k: &Knowledge, families: &[&Family], out: &mut Ve
                 file,
                 set,
                 reference,
-                peers: present.iter().filter(|(p, _)| p.path != file.path).map(|(p, _)| *p).collect(),
+                peers: present
+                    .iter()
+                    .filter(|(p, _)| p.path != file.path)
+                    .map(|(p, _)| *p)
+                    .collect(),
             };
-            let bucket = if *v < reference { &mut older } else { &mut newer };
+            let bucket = if *v < reference {
+                &mut older
+            } else {
+                &mut newer
+            };
             bucket.entry(file.path.clone()).or_default().push(odd);
         }
     }
@@ -118,10 +165,32 @@ fn lockstep(install: &Install, k: &Knowledge, families: &[&Family], out: &mut Ve
     }
 }
 
+/// True when a hotfix recorded as installed shipped `file` at exactly its
+/// version without any other member of `set`.
+fn updated_alone(install: &Install, k: &Knowledge, set: &Lockstep, file: &PeFile) -> bool {
+    let Some(v) = file_version(file) else {
+        return false;
+    };
+    k.hotfix.iter().any(|h| {
+        h.version == v
+            && h.files.iter().any(|f| f.eq_ignore_ascii_case(file.name()))
+            && !h.files.iter().any(|f| {
+                !f.eq_ignore_ascii_case(file.name())
+                    && set.files.iter().any(|m| m.eq_ignore_ascii_case(f))
+            })
+            && install
+                .hotfixes
+                .iter()
+                .any(|r| r.id.eq_ignore_ascii_case(&h.kb))
+    })
+}
+
 fn lockstep_finding(install: &Install, k: &Knowledge, odds: &[Odd], older: bool) -> Finding {
     let first = &odds[0];
     let file = first.file;
-    let version = file_version(file).map(|v| v.to_string()).unwrap_or_default();
+    let version = file_version(file)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     let reference = key_str(first.reference, first.set.compare);
     let peer_names: Vec<&str> = first.peers.iter().map(|p| p.name()).collect();
     let sets: Vec<Value> = odds
@@ -140,8 +209,14 @@ fn lockstep_finding(install: &Install, k: &Knowledge, odds: &[Odd], older: bool)
     evidence.insert("file".into(), file_json(file));
     evidence.insert("expected_version".into(), json!(reference));
     evidence.insert("sets".into(), json!(sets));
-    evidence.insert("timeline".into(), json!(timeline(install, file, &first.peers)));
-    let mut references: Vec<String> = odds.iter().flat_map(|o| o.set.references.iter().cloned()).collect();
+    evidence.insert(
+        "timeline".into(),
+        json!(timeline(install, file, &first.peers)),
+    );
+    let mut references: Vec<String> = odds
+        .iter()
+        .flat_map(|o| o.set.references.iter().cloned())
+        .collect();
     let os = install.os.version.as_deref().and_then(|v| k.os(v));
     references.extend(os.iter().flat_map(|o| o.references.iter().cloned()));
     dedup(&mut references);
@@ -174,7 +249,10 @@ fn lockstep_finding(install: &Install, k: &Knowledge, odds: &[Odd], older: bool)
             k.hotfix.iter().find(|h| {
                 h.version == v
                     && h.files.iter().any(|f| f.eq_ignore_ascii_case(file.name()))
-                    && install.hotfixes.iter().any(|r| r.id.eq_ignore_ascii_case(&h.kb))
+                    && install
+                        .hotfixes
+                        .iter()
+                        .any(|r| r.id.eq_ignore_ascii_case(&h.kb))
             })
         });
         let (severity, message) = match explained {
@@ -215,14 +293,27 @@ fn lockstep_finding(install: &Install, k: &Knowledge, odds: &[Odd], older: bool)
     }
 }
 
-fn behind_service_pack(install: &Install, k: &Knowledge, families: &[&Family], out: &mut Vec<Finding>) {
+fn behind_service_pack(
+    install: &Install,
+    k: &Knowledge,
+    families: &[&Family],
+    out: &mut Vec<Finding>,
+) {
     let (Some(osv), Some(sp)) = (&install.os.version, &install.os.service_pack) else {
         return;
     };
-    for b in k.baseline.iter().filter(|b| &b.os_version == osv && b.service_pack.eq_ignore_ascii_case(sp.trim())) {
-        let Some(family) = families.iter().find(|f| f.id == b.family) else { continue };
+    for b in k
+        .baseline
+        .iter()
+        .filter(|b| &b.os_version == osv && b.service_pack.eq_ignore_ascii_case(sp.trim()))
+    {
+        let Some(family) = families.iter().find(|f| f.id == b.family) else {
+            continue;
+        };
         for file in members(install, &family.files) {
-            let Some(v) = file_version(file) else { continue };
+            let Some(v) = file_version(file) else {
+                continue;
+            };
             if v >= b.min_version || !on_version_line(&v, &family.version_line) {
                 continue;
             }
@@ -290,7 +381,16 @@ fn missing_binaries(install: &Install, k: &Knowledge, out: &mut Vec<Finding>) {
             let path = if dll.path.contains('\\') {
                 dll.path.clone()
             } else {
-                format!(r"{}\{}\{}", install.system_root, addons.search.first().map(String::as_str).unwrap_or("system32"), dll.path)
+                format!(
+                    r"{}\{}\{}",
+                    install.system_root,
+                    addons
+                        .search
+                        .first()
+                        .map(String::as_str)
+                        .unwrap_or("system32"),
+                    dll.path
+                )
             };
             let mut evidence = base_evidence(install);
             evidence.insert(
@@ -329,25 +429,40 @@ fn no_version(install: &Install, k: &Knowledge, families: &[&Family], out: &mut 
         .filter_map(|b| b.found.as_deref())
         .collect();
     for file in &install.files {
-        if file.version.as_ref().is_some_and(|v| v.file_version.is_some()) {
+        if file
+            .version
+            .as_ref()
+            .is_some_and(|v| v.file_version.is_some())
+        {
             continue;
         }
-        let in_family = families.iter().any(|f| f.files.iter().any(|n| n.eq_ignore_ascii_case(file.name())));
+        let in_family = families
+            .iter()
+            .any(|f| f.files.iter().any(|n| n.eq_ignore_ascii_case(file.name())));
         if !in_family && !named.contains(&file.path.as_str()) {
             continue;
         }
         let mut evidence = base_evidence(install);
         evidence.insert("file".into(), file_json(file));
-        let reason = file.error.clone().unwrap_or_else(|| "VS_FIXEDFILEINFO is missing".into());
+        let reason = file
+            .error
+            .clone()
+            .unwrap_or_else(|| "VS_FIXEDFILEINFO is missing".into());
         out.push(Finding {
             rule: "no-version-resource".into(),
             severity: Severity::Warning,
             install: install.system_root.clone(),
             volume: install.volume,
             paths: vec![file.path.clone()],
-            message: format!("{} has no readable version resource ({reason}), so its level cannot be compared", file.name()),
+            message: format!(
+                "{} has no readable version resource ({reason}), so its level cannot be compared",
+                file.name()
+            ),
             evidence,
-            remedy: format!("Check the file against a known-good copy; if it is damaged, {}", lower_first(&remedy(install, k))),
+            remedy: format!(
+                "Check the file against a known-good copy; if it is damaged, {}",
+                lower_first(&remedy(install, k))
+            ),
             references: vec!["KB888535".into()],
         });
     }
@@ -412,11 +527,18 @@ fn base_evidence(install: &Install) -> BTreeMap<String, Value> {
         }),
     );
     if let Some(cs) = &install.control_set {
-        e.insert("control_set".into(), json!(format!(r"{} (from Select\{})", cs.name, cs.source)));
+        e.insert(
+            "control_set".into(),
+            json!(format!(r"{} (from Select\{})", cs.name, cs.source)),
+        );
     }
     e.insert(
         "hotfixes".into(),
-        json!(install.hotfixes.iter().map(|h| h.id.clone()).collect::<Vec<_>>()),
+        json!(install
+            .hotfixes
+            .iter()
+            .map(|h| h.id.clone())
+            .collect::<Vec<_>>()),
     );
     e
 }
@@ -450,16 +572,26 @@ fn timeline(install: &Install, file: &PeFile, peers: &[&PeFile]) -> Vec<String> 
     if let Some(t) = file.modified {
         events.push((t.to_string(), format!("{} last written", file.path)));
     }
-    let mut peer_times: Vec<String> = peers.iter().filter_map(|p| p.modified.map(|t| t.to_string())).collect();
+    let mut peer_times: Vec<String> = peers
+        .iter()
+        .filter_map(|p| p.modified.map(|t| t.to_string()))
+        .collect();
     peer_times.sort();
     peer_times.dedup();
     for t in peer_times {
-        let names: Vec<&str> = peers.iter().filter(|p| p.modified.map(|m| m.to_string()).as_ref() == Some(&t)).map(|p| p.name()).collect();
+        let names: Vec<&str> = peers
+            .iter()
+            .filter(|p| p.modified.map(|m| m.to_string()).as_ref() == Some(&t))
+            .map(|p| p.name())
+            .collect();
         events.push((t, format!("{} last written", names.join(", "))));
     }
     events.sort();
     events.dedup();
-    events.into_iter().map(|(t, e)| format!("{t} {e}")).collect()
+    events
+        .into_iter()
+        .map(|(t, e)| format!("{t} {e}"))
+        .collect()
 }
 
 /// "written after the service pack was applied" when the timestamps say so.
@@ -468,7 +600,11 @@ fn added_after_service_pack(install: &Install, file: &PeFile) -> Option<String> 
     let sp = install
         .markers
         .iter()
-        .filter(|m| m.path.to_ascii_lowercase().ends_with("$ntservicepackuninstall$"))
+        .filter(|m| {
+            m.path
+                .to_ascii_lowercase()
+                .ends_with("$ntservicepackuninstall$")
+        })
         .filter_map(|m| m.created)
         .max()?;
     (modified > sp).then(|| {
@@ -491,10 +627,12 @@ fn remedy(install: &Install, k: &Knowledge) -> String {
     if !hotfixes.is_empty() {
         let list: Vec<String> = hotfixes
             .iter()
-            .map(|h| match k.hotfix.iter().find(|x| x.kb.eq_ignore_ascii_case(&h.id)) {
-                Some(x) => format!("{} ({})", h.id, x.title),
-                None => h.id.clone(),
-            })
+            .map(
+                |h| match k.hotfix.iter().find(|x| x.kb.eq_ignore_ascii_case(&h.id)) {
+                    Some(x) => format!("{} ({})", h.id, x.title),
+                    None => h.id.clone(),
+                },
+            )
             .collect();
         text.push_str(&format!(
             ". Hotfixes recorded under HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix, in install order: {}",
@@ -516,4 +654,137 @@ fn lower_first(s: &str) -> String {
 fn dedup(v: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     v.retain(|x| seen.insert(x.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pe::VersionInfo;
+    use crate::windows::{HotfixRecord, OsInfo};
+
+    fn file(name: &str, v: &str) -> PeFile {
+        PeFile {
+            path: format!(r"\WINNT\system32\inetsrv\{name}"),
+            size: 1,
+            created: None,
+            modified: None,
+            compressed: false,
+            is_pe: true,
+            version: Some(VersionInfo {
+                file_version: Version::parse(v),
+                ..Default::default()
+            }),
+            error: None,
+        }
+    }
+
+    fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
+        Install {
+            volume: 0,
+            system_root: r"\WINNT".into(),
+            os: OsInfo {
+                version: os.map(String::from),
+                ..Default::default()
+            },
+            control_set: None,
+            hives: vec![],
+            services: vec![],
+            hotfixes: hotfixes
+                .iter()
+                .map(|id| HotfixRecord {
+                    id: id.to_string(),
+                    installed: Some(1),
+                    description: None,
+                    last_written: None,
+                })
+                .collect(),
+            iis_setup: Default::default(),
+            addons: vec![],
+            markers: vec![],
+            pending_renames: vec![],
+            files_count: files.len(),
+            files,
+        }
+    }
+
+    fn rules(i: &Install) -> Vec<(String, Severity, String)> {
+        analyse(i, &Knowledge::builtin())
+            .into_iter()
+            .map(|f| (f.rule, f.severity, f.paths.join(",")))
+            .collect()
+    }
+
+    const CORE: [&str; 4] = ["w3svc.dll", "infocomm.dll", "ssinc.dll", "sspifilt.dll"];
+
+    #[test]
+    fn older_member_is_an_error_once_even_in_two_sets() {
+        let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.769.1")).collect();
+        files[0] = file("w3svc.dll", "4.2.622.1");
+        files.push(file("ftpsvc2.dll", "4.2.769.1"));
+        let got = rules(&install(Some("4.0"), files, &[]));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "lockstep-mismatch");
+        assert_eq!(got[0].1, Severity::Error);
+        assert!(got[0].2.ends_with("w3svc.dll"));
+    }
+
+    #[test]
+    fn newer_member_is_info_when_a_recorded_hotfix_ships_it_alone() {
+        // Q252302 ships w3svc.dll 4.2.725.1 alone.
+        let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.680.1")).collect();
+        files[0] = file("w3svc.dll", "4.2.725.1");
+        let explained = rules(&install(Some("4.0"), files.clone(), &["Q252302"]));
+        assert_eq!(
+            explained,
+            [(
+                "lockstep-newer".into(),
+                Severity::Info,
+                files[0].path.clone()
+            )]
+        );
+        let unexplained = rules(&install(Some("4.0"), files, &[]));
+        assert_eq!(unexplained[0].1, Severity::Warning);
+    }
+
+    #[test]
+    fn families_apply_by_os_or_by_version_line() {
+        let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.769.1")).collect();
+        files[1] = file("infocomm.dll", "4.2.622.1");
+        // No SOFTWARE hive: the IIS 4 version line identifies the family.
+        assert_eq!(rules(&install(None, files.clone(), &[])).len(), 1);
+        // On Windows 2000 the IIS 4 rules do not apply; IIS 5's compare builds.
+        let w2k = rules(&install(Some("5.0"), files, &[]));
+        assert!(w2k
+            .iter()
+            .all(|r| r.0 != "lockstep-mismatch" || r.2.contains("infocomm")));
+    }
+
+    #[test]
+    fn a_tie_goes_to_the_newest_version() {
+        let files = vec![
+            file("w3svc.dll", "4.2.622.1"),
+            file("infocomm.dll", "4.2.769.1"),
+        ];
+        let got = rules(&install(Some("4.0"), files, &[]));
+        assert!(got
+            .iter()
+            .any(|r| r.0 == "lockstep-mismatch" && r.2.ends_with("w3svc.dll")));
+        assert!(!got.iter().any(|r| r.2.ends_with("infocomm.dll")));
+    }
+
+    #[test]
+    fn a_lone_member_or_missing_versions_raise_no_lockstep_finding() {
+        let mut f = file("w3svc.dll", "4.2.622.1");
+        let g = rules(&install(Some("4.0"), vec![f.clone()], &[]));
+        assert!(g.is_empty());
+        f.version = None;
+        f.error = Some("no version resource".into());
+        let g = rules(&install(
+            Some("4.0"),
+            vec![f, file("infocomm.dll", "4.2.769.1")],
+            &[],
+        ));
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].0, "no-version-resource");
+    }
 }

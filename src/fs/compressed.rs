@@ -11,6 +11,9 @@ pub struct Run {
     pub clusters: u64,
 }
 
+/// Reads `buf.len()` bytes at a volume byte position.
+pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), String> + 'a;
+
 /// Bytes of LZNT1 output per chunk: each chunk of a stream expands to at most
 /// this much, and every chunk but the last expands to exactly this much.
 const CHUNK: usize = 4096;
@@ -24,15 +27,20 @@ pub fn decode(
     cluster_size: u64,
     unit_clusters: u64,
     len: u64,
-    read: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), String>,
+    read: &mut ReadAt<'_>,
 ) -> Result<Vec<u8>, String> {
     let unit_bytes = unit_clusters
         .checked_mul(cluster_size)
         .filter(|&b| b > 0 && b <= 1 << 20)
         .ok_or_else(|| format!("compression unit of {unit_clusters} clusters is not supported"))?;
-    let total_clusters: u64 = runs.iter().try_fold(0u64, |a, r| a.checked_add(r.clusters)).ok_or("run lengths overflow")?;
+    let total_clusters: u64 = runs
+        .iter()
+        .try_fold(0u64, |a, r| a.checked_add(r.clusters))
+        .ok_or("run lengths overflow")?;
     if len.div_ceil(cluster_size) > total_clusters {
-        return Err(format!("data runs cover {total_clusters} clusters, fewer than the {len}-byte stream needs"));
+        return Err(format!(
+            "data runs cover {total_clusters} clusters, fewer than the {len}-byte stream needs"
+        ));
     }
     let mut out = Vec::with_capacity(len as usize);
     let mut pieces = Pieces::new(runs, cluster_size);
@@ -58,8 +66,12 @@ pub fn decode(
             let max_chunks = unit_bytes as usize / CHUNK;
             let input = &stored[..chunks_prefix(&stored, max_chunks.max(1))];
             let mut unit = Vec::with_capacity(unit_bytes as usize);
-            lznt1::decompress(input, &mut unit)
-                .map_err(|e| format!("LZNT1 data at cluster offset {} is corrupt: {e:?}", out.len() as u64 / cluster_size))?;
+            lznt1::decompress(input, &mut unit).map_err(|e| {
+                format!(
+                    "LZNT1 data at cluster offset {} is corrupt: {e:?}",
+                    out.len() as u64 / cluster_size
+                )
+            })?;
             unit.truncate(want);
             out.extend_from_slice(&unit);
         }
@@ -74,7 +86,9 @@ pub fn decode(
 fn chunks_prefix(data: &[u8], max: usize) -> usize {
     let mut pos = 0;
     for _ in 0..max {
-        let Some(h) = data.get(pos..pos + 2) else { break };
+        let Some(h) = data.get(pos..pos + 2) else {
+            break;
+        };
         let header = u16::from_le_bytes([h[0], h[1]]);
         if header == 0 {
             break;
@@ -98,14 +112,21 @@ struct Pieces<'a> {
 
 impl<'a> Pieces<'a> {
     fn new(runs: &'a [Run], cluster_size: u64) -> Self {
-        Pieces { runs, cluster_size, index: 0, used: 0 }
+        Pieces {
+            runs,
+            cluster_size,
+            index: 0,
+            used: 0,
+        }
     }
 
     /// The next `clusters` clusters as (byte position or sparse, cluster count) pieces.
     fn take(&mut self, mut clusters: u64) -> Vec<(Option<u64>, u64)> {
         let mut out = Vec::new();
         while clusters > 0 {
-            let Some(run) = self.runs.get(self.index) else { break };
+            let Some(run) = self.runs.get(self.index) else {
+                break;
+            };
             let n = (run.clusters - self.used).min(clusters);
             out.push((run.position.map(|p| p + self.used * self.cluster_size), n));
             self.used += n;
@@ -125,7 +146,9 @@ mod tests {
 
     fn volume_reader(vol: &[u8]) -> impl FnMut(u64, &mut [u8]) -> Result<(), String> + '_ {
         |pos, buf| {
-            let s = vol.get(pos as usize..pos as usize + buf.len()).ok_or("past end")?;
+            let s = vol
+                .get(pos as usize..pos as usize + buf.len())
+                .ok_or("past end")?;
             buf.copy_from_slice(s);
             Ok(())
         }
@@ -135,10 +158,18 @@ mod tests {
     fn decodes_compressed_stored_and_sparse_units() {
         // Cluster 512, unit of 4 clusters (2 KiB) to keep the test small.
         let cs = 512u64;
-        let text: Vec<u8> = b"IIS4 w3svc.dll ".iter().copied().cycle().take(2048).collect();
+        let text: Vec<u8> = b"IIS4 w3svc.dll "
+            .iter()
+            .copied()
+            .cycle()
+            .take(2048)
+            .collect();
         let mut packed = Vec::new();
         lznt1::compress(&text, &mut packed);
-        assert!(packed.len() <= 1024, "test data must compress to two clusters");
+        assert!(
+            packed.len() <= 1024,
+            "test data must compress to two clusters"
+        );
         let mut vol = vec![0u8; 16 * 512];
         vol[512..512 + packed.len()].copy_from_slice(&packed);
         // Unit 2: stored uncompressed at clusters 4..8.
@@ -146,10 +177,22 @@ mod tests {
             *b = i as u8;
         }
         let runs = [
-            Run { position: Some(512), clusters: 2 },
-            Run { position: None, clusters: 2 },
-            Run { position: Some(2048), clusters: 4 },
-            Run { position: None, clusters: 4 },
+            Run {
+                position: Some(512),
+                clusters: 2,
+            },
+            Run {
+                position: None,
+                clusters: 2,
+            },
+            Run {
+                position: Some(2048),
+                clusters: 4,
+            },
+            Run {
+                position: None,
+                clusters: 4,
+            },
         ];
         let len = 2048 * 3 - 100;
         let out = decode(&runs, cs, 4, len, &mut volume_reader(&vol)).unwrap();
@@ -162,7 +205,16 @@ mod tests {
     #[test]
     fn short_runs_and_garbage_are_errors_not_panics() {
         let vol = vec![0xB5u8; 8192];
-        let runs = [Run { position: Some(0), clusters: 1 }, Run { position: None, clusters: 3 }];
+        let runs = [
+            Run {
+                position: Some(0),
+                clusters: 1,
+            },
+            Run {
+                position: None,
+                clusters: 3,
+            },
+        ];
         assert!(decode(&runs, 512, 4, 4096, &mut volume_reader(&vol)).is_err());
         let _ = decode(&runs, 512, 4, 2048, &mut volume_reader(&vol));
         assert!(decode(&runs, 512, 0, 2048, &mut volume_reader(&vol)).is_err());

@@ -35,10 +35,13 @@ pub fn parse(
 
     if let Some(alloc) = allocation {
         if !(512..=65536).contains(&block_size) || !block_size.is_power_of_two() {
-            return Err(format!("$INDEX_ROOT gives an index block size of {block_size} bytes"));
+            return Err(format!(
+                "$INDEX_ROOT gives an index block size of {block_size} bytes"
+            ));
         }
         for (i, block) in alloc.chunks_exact(block_size).enumerate() {
-            let in_use = bitmap.is_none_or(|b| b.get(i / 8).is_some_and(|byte| byte >> (i % 8) & 1 == 1));
+            let in_use =
+                bitmap.is_none_or(|b| b.get(i / 8).is_some_and(|byte| byte >> (i % 8) & 1 == 1));
             if !in_use {
                 continue;
             }
@@ -63,9 +66,15 @@ fn node_entries(
 ) -> Result<(), String> {
     let first = le32(buf, header).ok_or("node header is truncated")? as usize;
     let used = le32(buf, header + 4).ok_or("node header is truncated")? as usize;
-    let end = header.checked_add(used).filter(|&e| e <= buf.len()).ok_or_else(|| {
-        format!("node claims {used} bytes of entries but only {} are there", buf.len().saturating_sub(header))
-    })?;
+    let end = header
+        .checked_add(used)
+        .filter(|&e| e <= buf.len())
+        .ok_or_else(|| {
+            format!(
+                "node claims {used} bytes of entries but only {} are there",
+                buf.len().saturating_sub(header)
+            )
+        })?;
     let mut pos = header.checked_add(first).ok_or("entry offset overflows")?;
     while pos < end {
         let entry_len = le16(buf, pos + 8).ok_or("entry header is truncated")? as usize;
@@ -77,7 +86,9 @@ fn node_entries(
         // Each entry holds at least its 16-byte header; this also rules out a
         // zero length that would never advance.
         if entry_len < 16 || pos + entry_len > end {
-            return Err(format!("entry at node offset {pos} has a bad length of {entry_len} bytes"));
+            return Err(format!(
+                "entry at node offset {pos} has a bad length of {entry_len} bytes"
+            ));
         }
         let key = buf
             .get(pos + 16..pos + 16 + key_len)
@@ -120,7 +131,9 @@ pub fn apply_fixup(block: &mut [u8]) -> Result<(), String> {
     let usa_off = le16(block, 4).ok_or("truncated")? as usize;
     let usa_count = le16(block, 6).ok_or("truncated")? as usize;
     if usa_count == 0 || (usa_count - 1) * 512 > block.len() {
-        return Err(format!("update sequence count {usa_count} does not fit the block"));
+        return Err(format!(
+            "update sequence count {usa_count} does not fit the block"
+        ));
     }
     let usn = le16(block, usa_off).ok_or("update sequence array is out of bounds")?;
     for i in 1..usa_count {
@@ -135,15 +148,21 @@ pub fn apply_fixup(block: &mut [u8]) -> Result<(), String> {
 }
 
 fn le16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 
 fn le32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn le64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -203,7 +222,9 @@ mod tests {
         bad[9] = 0;
         assert!(parse(&root(&[bad]), None, None, 100).is_err());
         let many: Vec<_> = (0..10).map(|i| entry(i + 30, "x", 1, false)).collect();
-        assert!(parse(&root(&many), None, None, 5).unwrap_err().contains("more than 5"));
+        assert!(parse(&root(&many), None, None, 5)
+            .unwrap_err()
+            .contains("more than 5"));
     }
 
     #[test]

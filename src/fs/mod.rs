@@ -14,6 +14,14 @@ mod ntfs;
 use std::borrow::Cow;
 
 pub use self::ntfs::NtfsVolume;
+
+/// The flat `$I30` index parser and the LZNT1 stream decoder, for the fuzz
+/// targets (`fuzz/`) and `tests/robustness.rs`. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::compressed::{decode as decode_compressed, Run};
+    pub use super::index::{apply_fixup, parse as parse_index, IndexEntry};
+}
 use crate::time::FileTime;
 
 /// Errors of the filesystem layer: each names the volume offset and the
@@ -30,6 +38,25 @@ pub enum FsError {
     },
     #[error("{path}: not found")]
     NotFound { path: String },
+}
+
+impl FsError {
+    /// What went wrong, without the path (for reports that show the path
+    /// beside it).
+    pub fn reason(&self) -> String {
+        match self {
+            FsError::File { record, .. } => format!("MFT record {record}: {}", self.what()),
+            _ => self.what().to_string(),
+        }
+    }
+
+    /// The bare cause, without path or record.
+    pub fn what(&self) -> &str {
+        match self {
+            FsError::Volume { what, .. } | FsError::File { what, .. } => what,
+            FsError::NotFound { .. } => "not found",
+        }
+    }
 }
 
 /// A directory entry or file, with its name as stored on disk.

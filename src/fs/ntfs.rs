@@ -50,13 +50,16 @@ impl<'d> NtfsVolume<'d> {
         };
         // $UpCase drives name comparison; without it we fall back to simple
         // case folding and say so (see `upcase_missing`).
-        volume.upcase = volume.read_record(UPCASE_RECORD, "\\$UpCase").ok().and_then(|d| {
-            (d.len() == 131_072).then(|| {
-                d.chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .collect()
-            })
-        });
+        volume.upcase = volume
+            .read_record(UPCASE_RECORD, "\\$UpCase")
+            .ok()
+            .and_then(|d| {
+                (d.len() == 131_072).then(|| {
+                    d.chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect()
+                })
+            });
         Ok(volume)
     }
 
@@ -110,9 +113,11 @@ impl<'d> NtfsVolume<'d> {
         let mut stored = String::new();
         for part in parts {
             let children = self.index_entries(record, &stored)?;
-            let found = self.pick(&children, part).ok_or_else(|| FsError::NotFound {
-                path: format!("{stored}\\{part}"),
-            })?;
+            let found = self
+                .pick(&children, part)
+                .ok_or_else(|| FsError::NotFound {
+                    path: format!("{stored}\\{part}"),
+                })?;
             stored = format!("{stored}\\{}", found.name);
             record = found.record;
         }
@@ -123,33 +128,55 @@ impl<'d> NtfsVolume<'d> {
     pub fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
         let mut out = Vec::new();
         for child in self.index_entries(dir.record, &dir.path)? {
+            let path = format!("{}\\{}", dir.path, child.name);
             // An index entry naming its own directory or the root is hostile
-            // (a real one never does); skip it rather than recurse into it.
+            // (a real one never does): keep it as an unreadable entry rather
+            // than let a walk recurse into it.
             if child.record == dir.record || child.record == ROOT_RECORD {
+                out.push(Entry {
+                    path,
+                    record: child.record,
+                    is_dir: false,
+                    size: 0,
+                    created: None,
+                    modified: None,
+                    mft_modified: None,
+                    compressed: false,
+                    error: Some(format!(
+                        "directory index entry points back at MFT record {} (a cycle)",
+                        child.record
+                    )),
+                });
                 continue;
             }
-            let path = format!("{}\\{}", dir.path, child.name);
             // One unreadable record does not hide its siblings.
-            out.push(self.stat(child.record, path.clone()).unwrap_or_else(|e| Entry {
-                path,
-                record: child.record,
-                is_dir: child.is_dir,
-                size: 0,
-                created: None,
-                modified: None,
-                mft_modified: None,
-                compressed: false,
-                error: Some(e.to_string()),
-            }));
+            out.push(
+                self.stat(child.record, path.clone())
+                    .unwrap_or_else(|e| Entry {
+                        path,
+                        record: child.record,
+                        is_dir: child.is_dir,
+                        size: 0,
+                        created: None,
+                        modified: None,
+                        mft_modified: None,
+                        compressed: false,
+                        error: Some(e.what().to_string()),
+                    }),
+            );
         }
-        out.sort_by(|a, b| self.upcase_key(a.name()).cmp(&self.upcase_key(b.name())));
+        out.sort_by_cached_key(|e| self.upcase_key(e.name()));
         Ok(out)
     }
 
     /// Reads the unnamed data stream of a file.
     pub fn read(&self, entry: &Entry) -> Result<FileData<'d>, FsError> {
         if let Some(e) = &entry.error {
-            return Err(Self::file_err(&entry.path, entry.record)(e.clone()));
+            return Err(FsError::File {
+                path: entry.path.clone(),
+                record: entry.record,
+                what: e.clone(),
+            });
         }
         self.read_record(entry.record, &entry.path)
     }
@@ -182,7 +209,11 @@ impl<'d> NtfsVolume<'d> {
 
     fn file_err(path: &str, record: u64) -> impl Fn(String) -> FsError + '_ {
         move |what| FsError::File {
-            path: if path.is_empty() { "\\".into() } else { path.into() },
+            path: if path.is_empty() {
+                "\\".into()
+            } else {
+                path.into()
+            },
             record,
             what,
         }
@@ -194,7 +225,8 @@ impl<'d> NtfsVolume<'d> {
             let file = self.ntfs.file(&mut w, record).map_err(|e| e.to_string())?;
             let info = file.info().ok();
             let t = |f: fn(&ntfs::structured_values::NtfsStandardInformation) -> ntfs::NtfsTime| {
-                info.as_ref().and_then(|i| FileTime::new(f(i).nt_timestamp()))
+                info.as_ref()
+                    .and_then(|i| FileTime::new(f(i).nt_timestamp()))
             };
             let times = (
                 t(|i| i.creation_time()),
@@ -207,11 +239,19 @@ impl<'d> NtfsVolume<'d> {
             let (size, data_compressed) = match file.data(&mut w, "") {
                 Some(Ok(item)) => {
                     let attr = item.to_attribute().map_err(|e| e.to_string())?;
-                    (attr.value_length(), attr.flags().contains(NtfsAttributeFlags::COMPRESSED))
+                    (
+                        attr.value_length(),
+                        attr.flags().contains(NtfsAttributeFlags::COMPRESSED),
+                    )
                 }
                 _ => (0, false),
             };
-            Ok((file.is_directory(), size, times, data_compressed || (attr_compressed && !file.is_directory())))
+            Ok((
+                file.is_directory(),
+                size,
+                times,
+                data_compressed || (attr_compressed && !file.is_directory()),
+            ))
         })
         .and_then(|r| r)
         .map_err(Self::file_err(&path, record))?;
@@ -292,7 +332,12 @@ impl<'d> NtfsVolume<'d> {
 
     /// The data as one slice of the mapped image, when it is a single run of
     /// clusters (the common case for DLLs): no copy at all.
-    fn contiguous(&self, attr: &NtfsAttribute<'_, '_>, w: &mut Window<'d>, len: u64) -> Option<&'d [u8]> {
+    fn contiguous(
+        &self,
+        attr: &NtfsAttribute<'_, '_>,
+        w: &mut Window<'d>,
+        len: u64,
+    ) -> Option<&'d [u8]> {
         let bytes = self.window.as_bytes()?;
         let NtfsAttributeValue::NonResident(value) = attr.value(w).ok()? else {
             return None;
@@ -317,7 +362,12 @@ impl<'d> NtfsVolume<'d> {
         bytes.get(start..start.checked_add(usize::try_from(len).ok()?)?)
     }
 
-    fn read_compressed(&self, file: &NtfsFile<'_>, attr: &NtfsAttribute<'_, '_>, w: &mut Window<'d>) -> Result<Vec<u8>, String> {
+    fn read_compressed(
+        &self,
+        file: &NtfsFile<'_>,
+        attr: &NtfsAttribute<'_, '_>,
+        w: &mut Window<'d>,
+    ) -> Result<Vec<u8>, String> {
         let value = attr.value(w).map_err(|e| e.to_string())?;
         let NtfsAttributeValue::NonResident(value) = value else {
             return Err(format!(
@@ -336,23 +386,46 @@ impl<'d> NtfsVolume<'d> {
         }
         // The compression unit exponent sits at byte 0x22 of the attribute
         // header; the ntfs crate keeps it private, so read it from the volume.
-        let header = attr.position().value().ok_or("attribute has no position")?.get();
+        let header = attr
+            .position()
+            .value()
+            .ok_or("attribute has no position")?
+            .get();
         let mut exp = [0u8; 2];
-        self.window.read_exact_at(header + 0x22, &mut exp).map_err(|e| e.to_string())?;
-        let unit_clusters = 1u64.checked_shl(u16::from_le_bytes(exp).into()).filter(|&u| u > 1 && u <= 256)
-            .ok_or_else(|| format!("compression unit exponent {} is not supported", u16::from_le_bytes(exp)))?;
+        self.window
+            .read_exact_at(header + 0x22, &mut exp)
+            .map_err(|e| e.to_string())?;
+        let unit_clusters = 1u64
+            .checked_shl(u16::from_le_bytes(exp).into())
+            .filter(|&u| u > 1 && u <= 256)
+            .ok_or_else(|| {
+                format!(
+                    "compression unit exponent {} is not supported",
+                    u16::from_le_bytes(exp)
+                )
+            })?;
         let window = &self.window;
-        compressed::decode(&runs, cluster, unit_clusters, attr.value_length(), &mut |pos, buf| {
-            window.read_exact_at(pos, buf).map_err(|e| e.to_string())
-        })
+        compressed::decode(
+            &runs,
+            cluster,
+            unit_clusters,
+            attr.value_length(),
+            &mut |pos, buf| window.read_exact_at(pos, buf).map_err(|e| e.to_string()),
+        )
     }
 }
 
 /// Reads a whole attribute value, refusing values over `cap` bytes.
-fn read_value(attr: &NtfsAttribute<'_, '_>, w: &mut Window<'_>, cap: u64) -> Result<Vec<u8>, String> {
+fn read_value(
+    attr: &NtfsAttribute<'_, '_>,
+    w: &mut Window<'_>,
+    cap: u64,
+) -> Result<Vec<u8>, String> {
     let len = attr.value_length();
     if len > cap.min(w.len()) {
-        return Err(format!("attribute value of {len} bytes exceeds the {cap}-byte limit"));
+        return Err(format!(
+            "attribute value of {len} bytes exceeds the {cap}-byte limit"
+        ));
     }
     let mut value = attr.value(w).map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; len as usize];

@@ -35,7 +35,8 @@ pub fn json_report(d: &Diagnosis) -> String {
             info: count(Severity::Info),
         },
     };
-    serde_json::to_string(&report).unwrap_or_else(|e| json_error(&d.image, &format!("cannot render report: {e}")))
+    serde_json::to_string(&report)
+        .unwrap_or_else(|e| json_error(&d.image, &format!("cannot render report: {e}")))
 }
 
 /// The object for an image that could not be analysed at all.

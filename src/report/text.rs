@@ -14,16 +14,28 @@ use crate::windows::Install;
 /// The report of one image.
 pub fn text_report(d: &Diagnosis) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "verskew diagnose: {} ({}, {})", d.image, d.format, size(d.size));
+    let _ = writeln!(
+        o,
+        "verskew diagnose: {} ({}, {})",
+        d.image,
+        d.format,
+        size(d.size)
+    );
     let _ = writeln!(o, "\nVolumes");
     for v in &d.volumes {
         let p = &v.partition;
-        let scheme = match p.scheme {
-            Scheme::None => "volume",
-            Scheme::Mbr => "MBR partition",
-            Scheme::Gpt => "GPT partition",
+        let place = match p.scheme {
+            Scheme::None => "volume".to_string(),
+            Scheme::Mbr => format!("MBR partition {}", p.index),
+            Scheme::Gpt => format!("GPT partition {}", p.index),
         };
-        let _ = write!(o, "  #{} {scheme} {} at offset {} ({})", v.index, p.index, p.offset, size(p.size));
+        let _ = write!(
+            o,
+            "  #{} {place} at offset {} ({})",
+            v.index,
+            p.offset,
+            size(p.size)
+        );
         if let Some(c) = v.cluster_size {
             let _ = write!(o, ", NTFS, {c}-byte clusters");
         }
@@ -54,7 +66,11 @@ pub fn text_report(d: &Diagnosis) -> String {
         finding(&mut o, f);
     }
     if !d.unreadable.is_empty() {
-        let _ = writeln!(o, "\nCould not read ({}): the findings above do not cover these", d.unreadable.len());
+        let _ = writeln!(
+            o,
+            "\nCould not read ({}): the findings above do not cover these",
+            d.unreadable.len()
+        );
         for u in &d.unreadable {
             let _ = writeln!(o, "  {}: {}", u.path, u.reason);
         }
@@ -69,14 +85,23 @@ fn install(o: &mut String, i: &Install) {
         "  {} on volume #{}: {}, version {} build {}, {}",
         i.system_root,
         i.volume,
-        os.product_name.as_deref().or(os.name.as_deref()).unwrap_or("Windows"),
+        os.product_name
+            .as_deref()
+            .or(os.name.as_deref())
+            .unwrap_or("Windows"),
         os.version.as_deref().unwrap_or("?"),
         os.build.as_deref().unwrap_or("?"),
-        os.service_pack.as_deref().unwrap_or("no service pack recorded")
+        os.service_pack
+            .as_deref()
+            .unwrap_or("no service pack recorded")
     );
     match &i.control_set {
         Some(cs) => {
-            let _ = writeln!(o, "    control set: {} (from Select\\{})", cs.name, cs.source);
+            let _ = writeln!(
+                o,
+                "    control set: {} (from Select\\{})",
+                cs.name, cs.source
+            );
         }
         None => {
             let _ = writeln!(o, "    control set: not resolved");
@@ -104,7 +129,12 @@ fn install(o: &mut String, i: &Install) {
             s.start.map_or("?".into(), |v| v.to_string()),
             s.binaries
                 .iter()
-                .map(|b| format!("{} {}{}", b.source, b.path, if b.found.is_some() { "" } else { " (missing)" }))
+                .map(|b| format!(
+                    "{} {}{}",
+                    b.source,
+                    b.path,
+                    if b.found.is_some() { "" } else { " (missing)" }
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -116,7 +146,13 @@ fn install(o: &mut String, i: &Install) {
 }
 
 fn finding(o: &mut String, f: &Finding) {
-    let _ = writeln!(o, "\n  {} [{}] {}", f.severity.to_string().to_uppercase(), f.rule, f.paths.join(", "));
+    let _ = writeln!(
+        o,
+        "\n  {} [{}] {}",
+        f.severity.to_string().to_uppercase(),
+        f.rule,
+        f.paths.join(", ")
+    );
     let _ = writeln!(o, "    {}", f.message);
     let _ = writeln!(o, "    Evidence:");
     for (k, v) in &f.evidence {

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::{volume_path, AddOn, Binary, HiveInfo, HotfixRecord, Install, Marker, OsInfo, PeFile, Service};
+use super::{
+    volume_path, AddOn, Binary, HiveInfo, HotfixRecord, Install, Marker, OsInfo, PeFile, Service,
+};
 use crate::analysis::Knowledge;
-use crate::fs::{Entry, NtfsVolume};
+use crate::fs::{Entry, FsError, NtfsVolume};
 use crate::pe;
 use crate::registry::{self, Hive, Key, ValueData};
 use crate::Unreadable;
@@ -34,16 +36,37 @@ pub fn find_installs(
         }
     };
     let mut installs = Vec::new();
-    for dir in root.iter().filter(|e| e.is_dir && !e.name().starts_with('$')) {
-        let Ok(config) = vol.lookup(&format!(r"{}\system32\config", dir.path)) else {
-            continue;
+    for dir in root
+        .iter()
+        .filter(|e| e.is_dir && !e.name().starts_with('$'))
+    {
+        let config = match vol.lookup(&format!(r"{}\system32\config", dir.path)) {
+            Ok(c) => c,
+            Err(FsError::NotFound { .. }) => continue,
+            Err(e) => {
+                unreadable.push(Unreadable::new(
+                    &format!(r"{}\system32\config", dir.path),
+                    e.reason(),
+                ));
+                continue;
+            }
         };
-        let Ok(children) = vol.list(&config) else {
-            continue;
+        let children = match vol.list(&config) {
+            Ok(c) => c,
+            Err(e) => {
+                unreadable.push(Unreadable::new(&config.path, e.reason()));
+                continue;
+            }
         };
-        let has = |n: &str| children.iter().any(|e| !e.is_dir && vol.names_equal(e.name(), n));
+        let has = |n: &str| {
+            children
+                .iter()
+                .any(|e| !e.is_dir && vol.names_equal(e.name(), n))
+        };
         if has("SYSTEM") || has("SOFTWARE") {
-            installs.push(load_install(vol, volume, dir, &config, knowledge, unreadable));
+            installs.push(load_install(
+                vol, volume, dir, &config, knowledge, unreadable,
+            ));
         }
     }
     installs
@@ -66,17 +89,33 @@ fn load_install(
             .map_err(|e| e.to_string())
             .and_then(|e| {
                 let path = e.path.clone();
-                vol.read(&e).map(|d| (path, d.into_owned())).map_err(|e| e.to_string())
+                vol.read(&e)
+                    .map(|d| (path, d.into_owned()))
+                    .map_err(|e| e.to_string())
             })
-            .and_then(|(path, bytes)| Hive::from_bytes(&path, bytes).map(|h| (path, h)).map_err(|e| e.to_string()));
+            .and_then(|(path, bytes)| {
+                Hive::from_bytes(&path, bytes)
+                    .map(|h| (path, h))
+                    .map_err(|e| e.to_string())
+            });
         match opened {
             Ok((path, hive)) => {
-                hives.push(HiveInfo { name: name.into(), path, dirty: hive.is_dirty(), error: None });
+                hives.push(HiveInfo {
+                    name: name.into(),
+                    path,
+                    dirty: hive.is_dirty(),
+                    error: None,
+                });
                 Some(hive)
             }
             Err(reason) => {
                 unreadable.push(Unreadable::new(&path, &reason));
-                hives.push(HiveInfo { name: name.into(), path, dirty: false, error: Some(reason) });
+                hives.push(HiveInfo {
+                    name: name.into(),
+                    path,
+                    dirty: false,
+                    error: Some(reason),
+                });
                 None
             }
         }
@@ -129,7 +168,17 @@ fn load_install(
     }
     if let Ok(inetsrv) = vol.lookup(&format!(r"{sysroot}\system32\inetsrv")) {
         match vol.list(&inetsrv) {
-            Ok(list) => wanted.extend(list.into_iter().filter(|e| !e.is_dir && is_pe_name(e.name()))),
+            Ok(list) => {
+                for e in list.iter().filter(|e| !is_pe_name(e.name())) {
+                    if let Some(why) = &e.error {
+                        unreadable.push(Unreadable::new(&e.path, why));
+                    }
+                }
+                wanted.extend(
+                    list.into_iter()
+                        .filter(|e| !e.is_dir && is_pe_name(e.name())),
+                );
+            }
             Err(e) => unreadable.push(Unreadable::new(&inetsrv.path, e)),
         }
     }
@@ -141,7 +190,11 @@ fn load_install(
 }
 
 /// Reads the version resource of each file, in parallel, sorted by path.
-pub fn read_pe_files(vol: &NtfsVolume<'_>, entries: &[Entry], unreadable: &mut Vec<Unreadable>) -> Vec<PeFile> {
+pub fn read_pe_files(
+    vol: &NtfsVolume<'_>,
+    entries: &[Entry],
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<PeFile> {
     let mut files: Vec<(PeFile, Option<Unreadable>)> = entries
         .par_iter()
         .map(|e| {
@@ -150,7 +203,12 @@ pub fn read_pe_files(vol: &NtfsVolume<'_>, entries: &[Entry], unreadable: &mut V
                     Ok(v) => (true, Some(v), None, None),
                     Err(err) => (bytes.starts_with(b"MZ"), None, Some(err.to_string()), None),
                 },
-                Err(err) => (true, None, Some(err.to_string()), Some(Unreadable::new(&e.path, &err))),
+                Err(err) => (
+                    true,
+                    None,
+                    Some(err.reason()),
+                    Some(Unreadable::new(&e.path, err.reason())),
+                ),
             };
             let file = PeFile {
                 path: e.path.clone(),
@@ -181,23 +239,36 @@ fn resolve(vol: &NtfsVolume<'_>, path: &str, search: &[String]) -> Option<Entry>
     if path.contains('\\') {
         return vol.lookup(path).ok().filter(|e| !e.is_dir);
     }
-    search
-        .iter()
-        .find_map(|dir| vol.lookup(&format!(r"{dir}\{path}")).ok().filter(|e| !e.is_dir))
+    search.iter().find_map(|dir| {
+        vol.lookup(&format!(r"{dir}\{path}"))
+            .ok()
+            .filter(|e| !e.is_dir)
+    })
 }
 
 fn markers(vol: &NtfsVolume<'_>, root: &Entry) -> Vec<Marker> {
-    let Ok(list) = vol.list(root) else { return Vec::new() };
+    let Ok(list) = vol.list(root) else {
+        return Vec::new();
+    };
     list.into_iter()
         .filter(|e| {
             let n = e.name().to_ascii_lowercase();
             e.is_dir && n.starts_with("$nt") && n.contains("uninstall") && n.ends_with('$')
         })
-        .map(|e| Marker { path: e.path, created: e.created, modified: e.modified })
+        .map(|e| Marker {
+            path: e.path,
+            created: e.created,
+            modified: e.modified,
+        })
         .collect()
 }
 
-fn read_software(sw: &mut Hive, install: &mut Install, knowledge: &Knowledge, unreadable: &mut Vec<Unreadable>) {
+fn read_software(
+    sw: &mut Hive,
+    install: &mut Install,
+    knowledge: &Knowledge,
+    unreadable: &mut Vec<Unreadable>,
+) {
     let hive = sw.name().to_string();
     let mut key = |path: &str| -> Option<Key> {
         match sw.key(path) {
@@ -211,7 +282,10 @@ fn read_software(sw: &mut Hive, install: &mut Install, knowledge: &Knowledge, un
     if let Some(cv) = key(CURRENT_VERSION) {
         let version = string(&cv, "CurrentVersion");
         install.os = OsInfo {
-            name: version.as_deref().and_then(|v| knowledge.os(v)).map(|o| o.name.clone()),
+            name: version
+                .as_deref()
+                .and_then(|v| knowledge.os(v))
+                .map(|o| o.name.clone()),
             product_name: string(&cv, "ProductName"),
             version,
             build: string(&cv, "CurrentBuildNumber").or_else(|| string(&cv, "CurrentBuild")),
@@ -248,20 +322,33 @@ fn read_software(sw: &mut Hive, install: &mut Install, knowledge: &Knowledge, un
                     .enumerate()
                     .filter_map(|(i, part)| {
                         Some(Binary {
-                            source: if i == 0 { v.name.clone() } else { format!("{} (supplementary)", v.name) },
+                            source: if i == 0 {
+                                v.name.clone()
+                            } else {
+                                format!("{} (supplementary)", v.name)
+                            },
                             path: volume_path(part, &install.system_root)?,
                             found: None,
                         })
                     })
                     .collect();
-                install.addons.push(AddOn { name: v.name.clone(), value, dlls });
+                install.addons.push(AddOn {
+                    name: v.name.clone(),
+                    value,
+                    dlls,
+                });
             }
             install.addons.sort_by(|a, b| a.name.cmp(&b.name));
         }
     }
 }
 
-fn read_system(sys: &mut Hive, install: &mut Install, knowledge: &Knowledge, unreadable: &mut Vec<Unreadable>) {
+fn read_system(
+    sys: &mut Hive,
+    install: &mut Install,
+    knowledge: &Knowledge,
+    unreadable: &mut Vec<Unreadable>,
+) {
     let hive = sys.name().to_string();
     let cs = match registry::resolve_control_set(sys) {
         Ok(cs) => cs,
@@ -279,7 +366,11 @@ fn read_system(sys: &mut Hive, install: &mut Install, knowledge: &Knowledge, unr
             }
         }
     };
-    let names = knowledge.services.as_ref().map(|s| s.names.clone()).unwrap_or_default();
+    let names = knowledge
+        .services
+        .as_ref()
+        .map(|s| s.names.clone())
+        .unwrap_or_default();
     for name in names {
         let base = format!(r"{}\Services\{name}", cs.name);
         let Some(k) = key(&base) else { continue };
@@ -315,7 +406,10 @@ fn read_system(sys: &mut Hive, install: &mut Install, knowledge: &Knowledge, unr
 }
 
 fn value<'k>(key: &'k Key, name: &str) -> Option<&'k ValueData> {
-    key.values.iter().find(|v| v.name.eq_ignore_ascii_case(name)).map(|v| &v.data)
+    key.values
+        .iter()
+        .find(|v| v.name.eq_ignore_ascii_case(name))
+        .map(|v| &v.data)
 }
 
 fn string(key: &Key, name: &str) -> Option<String> {

@@ -59,14 +59,35 @@ mod tests {
     fn resolves_registry_paths() {
         let r = "\\WINNT";
         let cases = [
-            ("%SystemRoot%\\System32\\inetsrv\\inetinfo.exe", "\\WINNT\\System32\\inetsrv\\inetinfo.exe"),
-            ("C:\\WINNT\\System32\\svchost.exe -k iissvcs", "\\WINNT\\System32\\svchost.exe"),
-            ("\\SystemRoot\\System32\\drivers\\spud.sys", "\\WINNT\\System32\\drivers\\spud.sys"),
-            ("System32\\drivers\\spud.sys", "\\WINNT\\System32\\drivers\\spud.sys"),
-            ("\"C:\\Program Files\\Proxy\\w3proxy.exe\" /x", "\\Program Files\\Proxy\\w3proxy.exe"),
-            ("\\??\\C:\\WINNT\\system32\\x.dll", "\\WINNT\\system32\\x.dll"),
+            (
+                "%SystemRoot%\\System32\\inetsrv\\inetinfo.exe",
+                "\\WINNT\\System32\\inetsrv\\inetinfo.exe",
+            ),
+            (
+                "C:\\WINNT\\System32\\svchost.exe -k iissvcs",
+                "\\WINNT\\System32\\svchost.exe",
+            ),
+            (
+                "\\SystemRoot\\System32\\drivers\\spud.sys",
+                "\\WINNT\\System32\\drivers\\spud.sys",
+            ),
+            (
+                "System32\\drivers\\spud.sys",
+                "\\WINNT\\System32\\drivers\\spud.sys",
+            ),
+            (
+                "\"C:\\Program Files\\Proxy\\w3proxy.exe\" /x",
+                "\\Program Files\\Proxy\\w3proxy.exe",
+            ),
+            (
+                "\\??\\C:\\WINNT\\system32\\x.dll",
+                "\\WINNT\\system32\\x.dll",
+            ),
             ("fscfg.dll", "fscfg.dll"),
-            ("%windir%\\system32\\inetsrv\\iisw3adm.dll\0", "\\WINNT\\system32\\inetsrv\\iisw3adm.dll"),
+            (
+                "%windir%\\system32\\inetsrv\\iisw3adm.dll\0",
+                "\\WINNT\\system32\\inetsrv\\iisw3adm.dll",
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(volume_path(raw, r).as_deref(), Some(want), "{raw}");
