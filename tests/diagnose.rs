@@ -73,10 +73,21 @@ fn verskew() -> Command {
 }
 
 fn diagnose_json(file: &str) -> (i32, Value) {
-    let out = verskew().args(["diagnose", "--format", "json", file]).output().unwrap();
+    let out = verskew()
+        .args(["diagnose", "--format", "json", file])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let line = stdout.lines().next().unwrap_or_else(|| panic!("{file}: no JSON output; stderr: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap(), serde_json::from_str(line).unwrap())
+    let line = stdout.lines().next().unwrap_or_else(|| {
+        panic!(
+            "{file}: no JSON output; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        out.status.code().unwrap(),
+        serde_json::from_str(line).unwrap(),
+    )
 }
 
 /// (rule, severity, path) triples of errors and warnings: the manifest lists
@@ -106,11 +117,20 @@ fn every_factory_image_gives_the_manifest_findings() {
     for img in m.image.iter().filter(|i| i.damaged.is_empty()) {
         let (code, json) = diagnose_json(&img.file);
         assert_eq!(json["schema"], "verskew.diagnose/1");
-        assert!(json.get("error").is_none(), "{}: {}", img.name, json["error"]);
+        assert!(
+            json.get("error").is_none(),
+            "{}: {}",
+            img.name,
+            json["error"]
+        );
         let want: BTreeSet<_> = img
             .findings
             .iter()
-            .flat_map(|f| f.paths.iter().map(|p| (f.rule.clone(), f.severity.clone(), p.to_ascii_lowercase())))
+            .flat_map(|f| {
+                f.paths
+                    .iter()
+                    .map(|p| (f.rule.clone(), f.severity.clone(), p.to_ascii_lowercase()))
+            })
             .collect();
         let got = triples(&json["findings"]);
         assert_eq!(got, want, "{}: findings differ from the manifest", img.name);
@@ -118,11 +138,39 @@ fn every_factory_image_gives_the_manifest_findings() {
         assert_eq!(code, i32::from(errors), "{}: exit status", img.name);
 
         let install = &json["installs"][0];
-        assert_eq!(install["system_root"].as_str().unwrap().to_ascii_lowercase(), img.system_root.to_ascii_lowercase(), "{}", img.name);
-        assert_eq!(install["os"]["version"], img.os_version.as_str(), "{}", img.name);
-        assert_eq!(install["os"]["build"], img.os_build.as_str(), "{}", img.name);
-        assert_eq!(install["os"]["service_pack"], img.service_pack.as_str(), "{}", img.name);
-        assert_eq!(install["control_set"]["name"], img.control_set.as_str(), "{}", img.name);
+        assert_eq!(
+            install["system_root"]
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase(),
+            img.system_root.to_ascii_lowercase(),
+            "{}",
+            img.name
+        );
+        assert_eq!(
+            install["os"]["version"],
+            img.os_version.as_str(),
+            "{}",
+            img.name
+        );
+        assert_eq!(
+            install["os"]["build"],
+            img.os_build.as_str(),
+            "{}",
+            img.name
+        );
+        assert_eq!(
+            install["os"]["service_pack"],
+            img.service_pack.as_str(),
+            "{}",
+            img.name
+        );
+        assert_eq!(
+            install["control_set"]["name"],
+            img.control_set.as_str(),
+            "{}",
+            img.name
+        );
         checked += 1;
     }
     assert!(checked >= 5, "only {checked} images checked");
@@ -132,7 +180,11 @@ fn every_factory_image_gives_the_manifest_findings() {
 #[test]
 fn versions_reports_every_manifest_file_version() {
     let Some(m) = manifest() else { return };
-    for img in m.image.iter().filter(|i| i.damaged.is_empty() && i.format == "raw") {
+    for img in m
+        .image
+        .iter()
+        .filter(|i| i.damaged.is_empty() && i.format == "raw")
+    {
         let out = verskew()
             .args(["versions", "--format", "json", &img.file, "**/*"])
             .output()
@@ -147,7 +199,13 @@ fn versions_reports_every_manifest_file_version() {
                 .iter()
                 .find(|r| r["path"].as_str().unwrap().eq_ignore_ascii_case(&f.path))
                 .unwrap_or_else(|| panic!("{}: {} not listed", img.name, f.path));
-            assert_eq!(row["version"]["file_version"], f.file_version.as_str(), "{}: {}", img.name, f.path);
+            assert_eq!(
+                row["version"]["file_version"],
+                f.file_version.as_str(),
+                "{}: {}",
+                img.name,
+                f.path
+            );
         }
     }
 }
@@ -156,15 +214,29 @@ fn versions_reports_every_manifest_file_version() {
 fn damaged_images_give_partial_reports_or_clear_errors() {
     let Some(m) = manifest() else { return };
     for img in m.image.iter().filter(|i| !i.damaged.is_empty()) {
-        let out = verskew().args(["diagnose", "--format", "json", &img.file]).output().unwrap();
+        let out = verskew()
+            .args(["diagnose", "--format", "json", &img.file])
+            .output()
+            .unwrap();
         let code = out.status.code().expect("no signal, no panic abort");
         assert!(matches!(code, 0..=2), "{}: exit {code}", img.name);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{}: {stderr}", img.name);
-        let json: Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap()).unwrap();
+        let json: Value = serde_json::from_str(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
         if code == 2 {
             let err = json["error"].as_str().unwrap();
-            assert!(err.contains(&img.file), "{}: error does not name the image: {err}", img.name);
+            assert!(
+                err.contains(&img.file),
+                "{}: error does not name the image: {err}",
+                img.name
+            );
             continue;
         }
         let unreadable: Vec<String> = json["unreadable"]
@@ -175,7 +247,9 @@ fn damaged_images_give_partial_reports_or_clear_errors() {
             .collect();
         for want in &img.expect_unreadable {
             assert!(
-                unreadable.iter().any(|u| u.contains(&want.to_ascii_lowercase())),
+                unreadable
+                    .iter()
+                    .any(|u| u.contains(&want.to_ascii_lowercase())),
                 "{}: {want} not reported unreadable; got {unreadable:?}",
                 img.name
             );
@@ -199,7 +273,10 @@ fn text_report_of_the_seed_image_is_pinned() {
     }
     let out = verskew().args(["diagnose", file]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("seed_text_report", String::from_utf8(out.stdout.clone()).unwrap());
+    insta::assert_snapshot!(
+        "seed_text_report",
+        String::from_utf8(out.stdout.clone()).unwrap()
+    );
     // Deterministic: a second run prints the same bytes.
     let again = verskew().args(["diagnose", file]).output().unwrap();
     assert_eq!(out.stdout, again.stdout);
@@ -214,11 +291,20 @@ fn exit_statuses_follow_the_contract() {
         return;
     }
     verskew().args(["diagnose", seed]).assert().code(1);
-    verskew().args(["diagnose", "--fail-on", "never", seed]).assert().code(0);
+    verskew()
+        .args(["diagnose", "--fail-on", "never", seed])
+        .assert()
+        .code(0);
     verskew().args(["diagnose", healthy]).assert().code(0);
-    verskew().args(["diagnose", "--fail-on", "warning", healthy]).assert().code(0);
+    verskew()
+        .args(["diagnose", "--fail-on", "warning", healthy])
+        .assert()
+        .code(0);
     // One analysable image and one missing: 2 wins, the good one is still reported.
-    let out = verskew().args(["diagnose", "--format", "json", healthy, "no-such.img"]).output().unwrap();
+    let out = verskew()
+        .args(["diagnose", "--format", "json", healthy, "no-such.img"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 2);
@@ -232,7 +318,12 @@ fn unusable_inputs_exit_2_with_a_one_line_message() {
     std::fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
     let empty = dir.path().join("empty.img");
     std::fs::write(&empty, b"").unwrap();
-    for p in [&zeros, &empty, &dir.path().join("missing.img"), &dir.path().to_path_buf()] {
+    for p in [
+        &zeros,
+        &empty,
+        &dir.path().join("missing.img"),
+        &dir.path().to_path_buf(),
+    ] {
         let out = verskew().arg("diagnose").arg(p).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", p.display());
         let err = String::from_utf8(out.stderr).unwrap();
@@ -240,7 +331,10 @@ fn unusable_inputs_exit_2_with_a_one_line_message() {
         assert!(err.contains(&p.display().to_string()), "{err}");
     }
     verskew().args(["diagnose"]).assert().code(2);
-    verskew().args(["diagnose", "--format", "yaml", "x.img"]).assert().code(2);
+    verskew()
+        .args(["diagnose", "--format", "yaml", "x.img"])
+        .assert()
+        .code(2);
     verskew().args(["frobnicate"]).assert().code(2);
     verskew().args(["--help"]).assert().code(0);
 }
@@ -250,8 +344,45 @@ fn user_rules_are_merged_and_bad_rules_refused() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[[lockstep]]\nid = 3\n").unwrap();
-    let out = verskew().args(["diagnose", "--rules"]).arg(&bad).arg("x.img").output().unwrap();
+    let out = verskew()
+        .args(["diagnose", "--rules"])
+        .arg(&bad)
+        .arg("x.img")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
     let _ = Path::new("");
+}
+
+#[test]
+fn json_report_of_the_seed_image_is_pinned() {
+    let file = "nt4-iis4-kb291589.img";
+    if !common::testdata().join(file).exists() {
+        eprintln!("SKIPPED: {file} not generated yet");
+        return;
+    }
+    let (code, json) = diagnose_json(file);
+    assert_eq!(code, 1);
+    insta::assert_json_snapshot!("seed_json_report", json);
+}
+
+#[test]
+fn versions_json_shape_is_pinned() {
+    let file = "nt4-iis4-kb291589.img";
+    if !common::testdata().join(file).exists() {
+        eprintln!("SKIPPED: {file} not generated yet");
+        return;
+    }
+    let out = verskew()
+        .args(["versions", "--format", "json", file, r"\WINNT\system32\inetsrv\w3*.dll"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    insta::assert_json_snapshot!("seed_versions_w3", rows);
 }
