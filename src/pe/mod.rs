@@ -1,5 +1,22 @@
-//! PE artifacts: version resources (VS_FIXEDFILEINFO and string tables).
+//! PE artifacts: headers (for a census) and version resources
+//! (VS_FIXEDFILEINFO and string tables).
+//!
+//! Entry points: [`read_version`] (any RT_VERSION ID/language, PE32/PE32+,
+//! any machine, any alignment) and [`read_headers`] (cheap, copy-free).
+//! Both take the whole file as bytes and never panic on hostile input.
 
+mod error;
+mod headers;
+mod le;
 mod version;
+mod vs_version;
 
-pub use version::{read_version, PeError, Version, VersionInfo};
+#[cfg(test)]
+mod tests;
+
+pub use error::PeError;
+pub use headers::{
+    machine_name, read_headers, PeHeaders, IMAGE_FILE_DLL, IMAGE_FILE_EXECUTABLE_IMAGE,
+    IMAGE_FILE_SYSTEM,
+};
+pub use version::{read_version, LangCodePage, ResourceLocation, Version, VersionInfo};

@@ -1,79 +1,68 @@
 //! Registry hives: keys, typed values and control-set resolution.
-//! STUB (owned by the registry helper).
+//!
+//! * [`Hive::from_bytes`] opens a regf hive held in memory (the primary file
+//!   as it is: **no transaction-log replay**; [`Hive::is_dirty`] says when the
+//!   logs held newer data). Parsing is notatin 1.0.1's, behind our own checks:
+//!   see `hive.rs` for the limits ([`MAX_HIVE_SIZE`], [`MAX_DEPTH`]) and
+//!   `cells.rs` for why every key is vetted before notatin reads it.
+//! * [`Hive::key`] looks a path up case-insensitively and returns a [`Key`]
+//!   with typed [`Value`]s ([`ValueData`]).
+//! * [`resolve_control_set`] picks the `ControlSetNNN` that
+//!   `CurrentControlSet` would be.
+
+mod cells;
+mod control_set;
+mod hive;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use control_set::{resolve_control_set, ControlSet, SelectValues};
+pub use hive::{filetime_to_rfc3339, Hive, HiveHeader, Key, Walk, MAX_DEPTH, MAX_HIVE_SIZE};
+pub use value::{
+    Value, ValueData, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_LINK,
+    REG_MULTI_SZ, REG_NONE, REG_QWORD, REG_SZ,
+};
 
 /// Errors of the registry layer; each names the hive.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
+    /// The hive cannot be opened (truncated, no root key, notatin refused it).
     #[error("{hive}: {what}")]
     Hive { hive: String, what: String },
+    /// The bytes are not a regf hive at all.
+    #[error("{hive}: not a regf hive: {what}")]
+    NotRegf { hive: String, what: String },
+    /// Larger than [`MAX_HIVE_SIZE`].
+    #[error("{hive}: {size} bytes, more than the {max} bytes a hive may have here")]
+    TooLarge { hive: String, size: u64, max: u64 },
+    /// A structure under `path` (below the root) is corrupt or hostile.
+    #[error("{hive}: key {path:?}: {what}")]
+    Corrupt {
+        hive: String,
+        path: String,
+        what: String,
+    },
+    /// notatin panicked; the panic was contained.
+    #[error("{hive}: parser panicked: {message}")]
+    Panicked { hive: String, message: String },
+    /// No `Select` value names an existing control set.
+    #[error("{hive}: no usable control set: {what}")]
+    NoControlSet { hive: String, what: String },
 }
 
-/// A typed registry value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
-pub enum ValueData {
-    String(String),
-    ExpandString(String),
-    MultiString(Vec<String>),
-    Dword(u32),
-    Qword(u64),
-    Binary(Vec<u8>),
-    None,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Value {
-    pub name: String,
-    pub data: ValueData,
-}
-
-/// One key with its values and the names of its subkeys.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Key {
-    /// Path below the hive root, as stored (e.g. `ControlSet001\Services\W3SVC`).
-    pub path: String,
-    /// Last-written time as RFC 3339 UTC, when the key carries one.
-    pub last_written: Option<String>,
-    pub values: Vec<Value>,
-    pub subkeys: Vec<String>,
-}
-
-/// The control set a SYSTEM hive boots from, and how we chose it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ControlSet {
-    /// `ControlSet001` etc., as stored in the hive.
-    pub name: String,
-    pub number: u32,
-    /// Which `Select` value chose it: `Current`, `Default` or `LastKnownGood`.
-    pub source: String,
-}
-
-/// An opened hive.
-pub struct Hive {
-    name: String,
-}
-
-impl Hive {
-    pub fn from_bytes(name: &str, _bytes: Vec<u8>) -> Result<Hive, RegistryError> {
-        Err(RegistryError::Hive {
-            hive: name.to_string(),
-            what: "not implemented".into(),
-        })
+impl RegistryError {
+    /// The hive the error is about.
+    pub fn hive(&self) -> &str {
+        match self {
+            RegistryError::Hive { hive, .. }
+            | RegistryError::NotRegf { hive, .. }
+            | RegistryError::TooLarge { hive, .. }
+            | RegistryError::Corrupt { hive, .. }
+            | RegistryError::Panicked { hive, .. }
+            | RegistryError::NoControlSet { hive, .. } => hive,
+        }
     }
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-    pub fn is_dirty(&self) -> bool {
-        false
-    }
-    pub fn key(&mut self, _path: &str) -> Result<Option<Key>, RegistryError> {
-        Ok(None)
-    }
-}
-
-pub fn resolve_control_set(_system: &mut Hive) -> Result<ControlSet, RegistryError> {
-    Err(RegistryError::Hive {
-        hive: "SYSTEM".into(),
-        what: "not implemented".into(),
-    })
 }

@@ -120,8 +120,8 @@ fn load_install(
             }
         }
     };
-    let mut software = open("SOFTWARE");
-    let mut system = open("SYSTEM");
+    let software = open("SOFTWARE");
+    let system = open("SYSTEM");
 
     let mut install = Install {
         volume,
@@ -139,10 +139,10 @@ fn load_install(
         files_count: 0,
     };
 
-    if let Some(sw) = software.as_mut() {
+    if let Some(sw) = &software {
         read_software(sw, &mut install, knowledge, unreadable);
     }
-    if let Some(sys) = system.as_mut() {
+    if let Some(sys) = &system {
         read_system(sys, &mut install, knowledge, unreadable);
     }
     install.markers = markers(vol, root);
@@ -264,21 +264,13 @@ fn markers(vol: &NtfsVolume<'_>, root: &Entry) -> Vec<Marker> {
 }
 
 fn read_software(
-    sw: &mut Hive,
+    sw: &Hive,
     install: &mut Install,
     knowledge: &Knowledge,
     unreadable: &mut Vec<Unreadable>,
 ) {
     let hive = sw.name().to_string();
-    let mut key = |path: &str| -> Option<Key> {
-        match sw.key(path) {
-            Ok(k) => k,
-            Err(e) => {
-                unreadable.push(Unreadable::new(&format!(r"{hive}\{path}"), e));
-                None
-            }
-        }
-    };
+    let mut key = |path: &str| registry_key(sw, &hive, path, unreadable);
     if let Some(cv) = key(CURRENT_VERSION) {
         let version = string(&cv, "CurrentVersion");
         install.os = OsInfo {
@@ -344,7 +336,7 @@ fn read_software(
 }
 
 fn read_system(
-    sys: &mut Hive,
+    sys: &Hive,
     install: &mut Install,
     knowledge: &Knowledge,
     unreadable: &mut Vec<Unreadable>,
@@ -357,15 +349,7 @@ fn read_system(
             return;
         }
     };
-    let mut key = |path: &str| -> Option<Key> {
-        match sys.key(path) {
-            Ok(k) => k,
-            Err(e) => {
-                unreadable.push(Unreadable::new(&format!(r"{hive}\{path}"), e));
-                None
-            }
-        }
-    };
+    let mut key = |path: &str| registry_key(sys, &hive, path, unreadable);
     let names = knowledge
         .services
         .as_ref()
@@ -405,35 +389,50 @@ fn read_system(
     install.control_set = Some(cs);
 }
 
-fn value<'k>(key: &'k Key, name: &str) -> Option<&'k ValueData> {
-    key.values
-        .iter()
-        .find(|v| v.name.eq_ignore_ascii_case(name))
-        .map(|v| &v.data)
+/// Reads a key; what the hive could not give (the key, or parts of it) is
+/// reported as unreadable under the registry path.
+fn registry_key(
+    hive: &Hive,
+    name: &str,
+    path: &str,
+    unreadable: &mut Vec<Unreadable>,
+) -> Option<Key> {
+    match hive.key(path) {
+        Ok(Some(k)) => {
+            for w in &k.warnings {
+                unreadable.push(Unreadable::new(&format!(r"{name}\{path}"), w));
+            }
+            Some(k)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            unreadable.push(Unreadable::new(&format!(r"{name}\{path}"), e));
+            None
+        }
+    }
 }
 
 fn string(key: &Key, name: &str) -> Option<String> {
-    match value(key, name)? {
-        ValueData::String(s) | ValueData::ExpandString(s) => Some(s.clone()),
-        ValueData::MultiString(m) => m.first().cloned(),
-        _ => None,
-    }
+    let data = key.data(name)?;
+    data.as_str()
+        .or_else(|| data.as_multi()?.first().map(String::as_str))
+        .map(String::from)
 }
 
 fn dword(key: &Key, name: &str) -> Option<u32> {
-    match value(key, name)? {
-        ValueData::Dword(d) => Some(*d),
-        ValueData::Qword(q) => u32::try_from(*q).ok(),
-        ValueData::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    let data = key.data(name)?;
+    data.as_u32_lenient()
+        .or_else(|| data.as_str()?.trim().parse().ok())
 }
 
 fn multi(key: &Key, name: &str) -> Vec<String> {
-    match value(key, name) {
-        Some(ValueData::MultiString(m)) => m.clone(),
-        Some(ValueData::String(s)) | Some(ValueData::ExpandString(s)) => vec![s.clone()],
-        _ => Vec::new(),
+    match key.data(name) {
+        Some(d) => d
+            .as_multi()
+            .map(<[String]>::to_vec)
+            .or_else(|| d.as_str().map(|s| vec![s.to_string()]))
+            .unwrap_or_default(),
+        None => Vec::new(),
     }
 }
 

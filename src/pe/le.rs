@@ -1,0 +1,19 @@
+//! Bounds-checked little-endian reads at any (unaligned) offset.
+
+#[inline]
+pub(crate) fn u16_at(b: &[u8], off: usize) -> Option<u16> {
+    let s = b.get(off..off.checked_add(2)?)?;
+    Some(u16::from_le_bytes([s[0], s[1]]))
+}
+
+#[inline]
+pub(crate) fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    let s = b.get(off..off.checked_add(4)?)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Rounds up to the next multiple of 4 (`None` on overflow).
+#[inline]
+pub(crate) fn align4(x: usize) -> Option<usize> {
+    Some(x.checked_add(3)? & !3)
+}
