@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn formats_known_instants() {
-        assert_eq!(FileTime(UNIX_EPOCH_TICKS).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            FileTime(UNIX_EPOCH_TICKS).to_string(),
+            "1970-01-01T00:00:00Z"
+        );
         // 2001-08-15T10:00:00Z = 997869600 s after the Unix epoch.
         let t = FileTime(UNIX_EPOCH_TICKS + 997_869_600 * 10_000_000);
         assert_eq!(t.to_string(), "2001-08-15T10:00:00Z");

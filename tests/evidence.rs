@@ -47,7 +47,10 @@ fn images() -> Vec<PathBuf> {
         .filter(|p| !p.starts_with(td.join("build")))
         .filter(|p| {
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            matches!(ext, "img" | "vhd" | "vhdx" | "vmdk" | "qcow2" | "E01" | "001" | "raw")
+            matches!(
+                ext,
+                "img" | "vhd" | "vhdx" | "vmdk" | "qcow2" | "E01" | "001" | "raw"
+            )
         })
         .collect();
     v.sort();
@@ -71,16 +74,33 @@ fn no_command_modifies_or_adds_files_next_to_images() {
             vec!["versions"],
             vec!["versions", "--format", "json", "**/*"],
         ] {
-            let out = Command::cargo_bin("verskew").unwrap().args(&args).arg(img).output().unwrap();
-            assert!(out.status.code().is_some(), "{} {args:?}: killed by a signal", img.display());
+            let out = Command::cargo_bin("verskew")
+                .unwrap()
+                .args(&args)
+                .arg(img)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.code().is_some(),
+                "{} {args:?}: killed by a signal",
+                img.display()
+            );
         }
     }
     let after = snapshot(&imgs);
-    assert_eq!(listing, walk(&td), "files were added or removed in testdata/");
+    assert_eq!(
+        listing,
+        walk(&td),
+        "files were added or removed in testdata/"
+    );
     for (path, b) in &before {
         assert_eq!(b, &after[path], "{} changed", path.display());
     }
-    eprintln!("{} images unchanged after {} runs", imgs.len(), imgs.len() * 4);
+    eprintln!(
+        "{} images unchanged after {} runs",
+        imgs.len(),
+        imgs.len() * 4
+    );
 }
 
 #[test]
@@ -99,7 +119,12 @@ fn read_only_images_are_analysed() {
     let mut dperm = std::fs::metadata(dir.path()).unwrap().permissions();
     dperm.set_readonly(true);
     std::fs::set_permissions(dir.path(), dperm).unwrap();
-    Command::cargo_bin("verskew").unwrap().arg("diagnose").arg(&copy).assert().code(1);
+    Command::cargo_bin("verskew")
+        .unwrap()
+        .arg("diagnose")
+        .arg(&copy)
+        .assert()
+        .code(1);
     let mut dperm = std::fs::metadata(dir.path()).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     dperm.set_readonly(false);

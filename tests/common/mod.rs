@@ -35,8 +35,12 @@ pub fn unpack(path: &Path) -> Vec<u8> {
     let file = std::fs::File::open(path).unwrap();
     let mut out = Vec::new();
     match path.extension().and_then(|e| e.to_str()) {
-        Some("gz") => flate2::read::GzDecoder::new(file).read_to_end(&mut out).unwrap(),
-        Some("xz") => xz2::read::XzDecoder::new(file).read_to_end(&mut out).unwrap(),
+        Some("gz") => flate2::read::GzDecoder::new(file)
+            .read_to_end(&mut out)
+            .unwrap(),
+        Some("xz") => xz2::read::XzDecoder::new(file)
+            .read_to_end(&mut out)
+            .unwrap(),
         _ => std::io::BufReader::new(file).read_to_end(&mut out).unwrap(),
     };
     out
