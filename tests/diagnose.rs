@@ -40,6 +40,9 @@ struct Image {
     findings: Vec<ExpectedFinding>,
     #[serde(default)]
     expect_unreadable: Vec<String>,
+    /// For containers: the name of the image they were made from.
+    #[serde(default)]
+    source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,8 +117,21 @@ fn triples(findings: &Value) -> BTreeSet<(String, String, String)> {
 fn every_factory_image_gives_the_manifest_findings() {
     let Some(m) = manifest() else { return };
     let mut checked = 0;
+    let tmp = tempfile::tempdir().unwrap();
     for img in m.image.iter().filter(|i| i.damaged.is_empty()) {
-        let (code, json) = diagnose_json(&img.file);
+        let source = img
+            .source
+            .as_ref()
+            .and_then(|s| m.image.iter().find(|i| &i.name == s));
+        let Some(path) = common::image_file(
+            &img.file,
+            &img.format,
+            source.map(|s| s.file.as_str()),
+            tmp.path(),
+        ) else {
+            continue;
+        };
+        let (code, json) = diagnose_json(path.to_str().unwrap());
         assert_eq!(json["schema"], "verskew.diagnose/1");
         assert!(
             json.get("error").is_none(),

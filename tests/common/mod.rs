@@ -45,3 +45,44 @@ pub fn unpack(path: &Path) -> Vec<u8> {
     };
     out
 }
+
+/// Containers the repository does not commit because their fixed layout
+/// alone is megabytes of zeros (qemu-img's VHDX is 10 MiB for a 1 MiB disk):
+/// made at test time from their committed raw source, with the same command
+/// the factory uses. Maps a manifest format to qemu-img's output options.
+pub const MADE_AT_TEST_TIME: &[(&str, &str, &str)] = &[(
+    "vhdx",
+    "vhdx",
+    "subformat=dynamic,block_size=1M,log_size=1M",
+)];
+
+/// The path of manifest image `file` (relative to testdata/): the committed
+/// file, or one made in `tmp` from `source_file` when the repository does not
+/// commit that format. `None` (with a SKIPPED line) when neither can be had.
+pub fn image_file(
+    file: &str,
+    format: &str,
+    source_file: Option<&str>,
+    tmp: &Path,
+) -> Option<PathBuf> {
+    let committed = testdata().join(file);
+    if committed.is_file() {
+        return Some(committed);
+    }
+    let (_, out_fmt, opts) = MADE_AT_TEST_TIME.iter().find(|m| m.0 == format)?;
+    let source = testdata().join(source_file?);
+    let made = tmp.join(Path::new(file).file_name()?);
+    let ok = Command::new("qemu-img")
+        .args(["convert", "-q", "-f", "raw", "-O", out_fmt, "-o", opts])
+        .arg(&source)
+        .arg(&made)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if ok {
+        Some(made)
+    } else {
+        eprintln!("SKIPPED: {file}: qemu-img could not make it");
+        None
+    }
+}
