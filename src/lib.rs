@@ -10,6 +10,7 @@ pub mod pe;
 pub mod registry;
 pub mod report;
 pub mod analysis;
+pub mod census;
 pub mod cli;
 pub mod diagnose;
 pub mod fs;

@@ -1,7 +1,7 @@
 //! Raw (dd) images: memory-mapped read-only, zero copy.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
@@ -9,6 +9,7 @@ use super::{Disk, ImageError};
 
 /// A raw image file mapped into memory.
 pub struct RawDisk {
+    path: PathBuf,
     map: Option<Mmap>,
 }
 
@@ -30,7 +31,10 @@ impl RawDisk {
         }
         if meta.len() == 0 {
             // mmap of an empty file fails on some platforms; an empty disk is valid.
-            return Ok(RawDisk { map: None });
+            return Ok(RawDisk {
+                path: path.to_path_buf(),
+                map: None,
+            });
         }
         // SAFETY: the map is read-only and private to us. Another process could
         // still change or truncate the file while it is mapped; we treat every
@@ -38,11 +42,20 @@ impl RawDisk {
         // under an analysis (a truncation would raise SIGBUS, which is the
         // documented limit of mapping files).
         let map = unsafe { Mmap::map(&file) }.map_err(open_err)?;
-        Ok(RawDisk { map: Some(map) })
+        Ok(RawDisk {
+            path: path.to_path_buf(),
+            map: Some(map),
+        })
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The mapped bytes of the file.
+    pub(crate) fn bytes(&self) -> &[u8] {
         self.map.as_deref().unwrap_or(&[])
+    }
+
+    /// The file this disk maps.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -52,7 +65,8 @@ impl Disk for RawDisk {
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        let src = slice_at(self.bytes(), offset, buf.len())?;
+        let src = slice_at(self.bytes(), offset, buf.len())
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
         buf.copy_from_slice(src);
         Ok(())
     }

@@ -1,0 +1,454 @@
+//! qcow2 (v2 and v3) images.
+//!
+//! We walk the cluster map ourselves (L1 table in memory, L2 entries read
+//! from the memory-mapped file), so plain clusters are copied straight from
+//! the map without a lock, and a backing file (found next to the image) fills
+//! unallocated clusters. Only compressed clusters go through the `qcow2-core`
+//! crate, which inflates them (a small pool of its readers; see `pool.rs`).
+//! The crate refuses images with a backing file, so it is given a view of
+//! the file whose backing-file field reads as empty: it then only ever
+//! serves the compressed clusters we ask it for.
+//!
+//! The format is documented in QEMU's `docs/interop/qcow2.txt`.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::layer::{self, Chain, Opened};
+use super::pool::PooledDisk;
+use super::{check_range, ContainerInfo, Disk, Format, ImageError, RawDisk};
+
+const L1_OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
+const L2_OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
+const L2_COMPRESSED: u64 = 1 << 62;
+const L2_ZERO: u64 = 1;
+/// Incompatible feature bits (v3).
+const INCOMPAT_DIRTY: u64 = 1 << 0;
+const INCOMPAT_CORRUPT: u64 = 1 << 1;
+const INCOMPAT_EXTERNAL_DATA: u64 = 1 << 2;
+const INCOMPAT_COMPRESSION_TYPE: u64 = 1 << 3;
+const INCOMPAT_EXTENDED_L2: u64 = 1 << 4;
+/// Longest backing-file name qemu writes.
+const MAX_BACKING_NAME: u32 = 1023;
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_be_bytes(a)
+}
+
+fn be64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_be_bytes(a)
+}
+
+pub(crate) fn open(path: &Path, raw: RawDisk, chain: &mut Chain) -> Result<Opened, ImageError> {
+    let raw = Arc::new(raw);
+    let bytes = raw.bytes();
+    let len = bytes.len() as u64;
+    if bytes.len() < 72 {
+        return Err(ImageError::format(path, "qcow2 header is truncated"));
+    }
+    let version = be32(bytes, 4);
+    if !(2..=3).contains(&version) {
+        return Err(ImageError::unsupported(
+            path,
+            format!("qcow version {version} (only qcow2 v2 and v3 are read)"),
+        ));
+    }
+    let backing_offset = be64(bytes, 8);
+    let backing_len = be32(bytes, 16);
+    let cluster_bits = be32(bytes, 20);
+    let size = be64(bytes, 24);
+    let crypt = be32(bytes, 32);
+    let l1_size = be32(bytes, 36);
+    let l1_offset = be64(bytes, 40);
+    let snapshots = be32(bytes, 60);
+
+    let mut info = ContainerInfo::single(path);
+    info.push("qcow2.version", version.to_string());
+
+    if !(9..=21).contains(&cluster_bits) {
+        return Err(ImageError::corrupt(
+            path,
+            20,
+            format!("qcow2 cluster_bits {cluster_bits} is out of range (9..=21)"),
+        ));
+    }
+    if crypt != 0 {
+        return Err(ImageError::unsupported(
+            path,
+            format!("encrypted qcow2 (method {crypt})"),
+        ));
+    }
+    if version == 3 {
+        if bytes.len() < 104 {
+            return Err(ImageError::format(path, "qcow2 v3 header is truncated"));
+        }
+        let incompat = be64(bytes, 72);
+        let header_len = be32(bytes, 100);
+        if incompat & INCOMPAT_EXTERNAL_DATA != 0 {
+            return Err(ImageError::unsupported(
+                path,
+                "qcow2 with an external data file",
+            ));
+        }
+        if incompat & INCOMPAT_EXTENDED_L2 != 0 {
+            return Err(ImageError::unsupported(
+                path,
+                "qcow2 with extended L2 entries (subclusters)",
+            ));
+        }
+        if incompat & INCOMPAT_COMPRESSION_TYPE != 0 {
+            let ctype = if header_len > 104 {
+                bytes.get(104).copied()
+            } else {
+                None
+            };
+            if ctype != Some(0) {
+                return Err(ImageError::unsupported(
+                    path,
+                    "qcow2 compressed with a method other than deflate (zstd)",
+                ));
+            }
+        }
+        let known = INCOMPAT_DIRTY
+            | INCOMPAT_CORRUPT
+            | INCOMPAT_EXTERNAL_DATA
+            | INCOMPAT_COMPRESSION_TYPE
+            | INCOMPAT_EXTENDED_L2;
+        if incompat & !known != 0 {
+            return Err(ImageError::unsupported(
+                path,
+                format!("qcow2 incompatible feature bits {:#x}", incompat & !known),
+            ));
+        }
+        if incompat & INCOMPAT_DIRTY != 0 {
+            info.push(
+                "qcow2.warning.dirty",
+                "image was not closed cleanly (refcounts may be stale; data is read as stored)",
+            );
+        }
+        if incompat & INCOMPAT_CORRUPT != 0 {
+            info.push("qcow2.warning.corrupt", "qemu marked this image corrupt");
+        }
+    }
+    if snapshots != 0 {
+        info.push(
+            "qcow2.internal_snapshots",
+            format!("{snapshots} (only the active state is read)"),
+        );
+    }
+
+    let cluster_size = 1u64 << cluster_bits;
+    let l2_entries = cluster_size / 8;
+    let needed_l1 = size.div_ceil(cluster_size).div_ceil(l2_entries);
+    if u64::from(l1_size) < needed_l1 {
+        return Err(ImageError::corrupt(
+            path,
+            36,
+            format!(
+                "qcow2 L1 table has {l1_size} entries but a {size}-byte disk needs {needed_l1}"
+            ),
+        ));
+    }
+    // Only the entries the disk needs; they must lie in the file, which caps
+    // the allocation by the file's size.
+    let l1_end = needed_l1
+        .checked_mul(8)
+        .and_then(|n| l1_offset.checked_add(n))
+        .filter(|&end| end <= len)
+        .ok_or_else(|| {
+            ImageError::corrupt(
+                path,
+                l1_offset,
+                "qcow2 L1 table lies past the end of the file (truncated?)",
+            )
+        })?;
+    let l1: Vec<u64> = bytes[l1_offset as usize..l1_end as usize]
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect();
+
+    // The backing file, if any.
+    let mut backing: Option<Box<dyn Disk>> = None;
+    if backing_offset != 0 && backing_len != 0 {
+        if backing_len > MAX_BACKING_NAME {
+            return Err(ImageError::corrupt(
+                path,
+                16,
+                format!("qcow2 backing file name length {backing_len} is too long"),
+            ));
+        }
+        let name = usize::try_from(backing_offset)
+            .ok()
+            .and_then(|s| bytes.get(s..s.checked_add(backing_len as usize)?))
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .ok_or_else(|| {
+                ImageError::corrupt(
+                    path,
+                    backing_offset,
+                    "qcow2 backing file name lies past the end of the file",
+                )
+            })?;
+        info.push("qcow2.backing_file", name.clone());
+        let Some(found) = layer::find_sibling(path, std::slice::from_ref(&name)) else {
+            return Err(ImageError::missing(
+                path,
+                format!("qcow2 backing file '{name}' is not next to the image"),
+            ));
+        };
+        let parent = layer::open_layer(&found, chain)?;
+        info.files.extend(parent.info.files.iter().cloned());
+        for (k, v) in &parent.info.metadata {
+            info.push(&format!("backing.{k}"), v.clone());
+        }
+        backing = Some(parent.disk);
+    }
+
+    // The crate, for compressed clusters only; opened lazily per worker.
+    let patch_backing = backing_offset != 0;
+    let make_view = {
+        let raw = Arc::clone(&raw);
+        move || PatchedView::new(Arc::clone(&raw), patch_backing)
+    };
+    let first = ::qcow2::Qcow2Reader::from_reader(make_view());
+    let inflater = match first {
+        Ok(r) if cluster_bits <= 20 => Some(PooledDisk::new(
+            path,
+            size,
+            "qcow2",
+            r,
+            Box::new(move || {
+                ::qcow2::Qcow2Reader::from_reader(make_view()).map_err(|e| e.to_string())
+            }),
+        )),
+        _ => None,
+    };
+
+    info.push("qcow2.cluster_size", cluster_size.to_string());
+    Ok(Opened {
+        format: Format::Qcow2,
+        info,
+        disk: Box::new(Qcow2Disk {
+            path: path.to_path_buf(),
+            raw,
+            size,
+            cluster_bits,
+            l1,
+            backing,
+            inflater,
+        }),
+        ewf: None,
+    })
+}
+
+/// Where the bytes of one cluster come from.
+enum Cluster {
+    /// Not allocated here: the backing file, or zeros.
+    Absent,
+    Zero,
+    /// Stored at this host offset.
+    Plain(u64),
+    Compressed,
+}
+
+struct Qcow2Disk {
+    path: PathBuf,
+    raw: Arc<RawDisk>,
+    size: u64,
+    cluster_bits: u32,
+    l1: Vec<u64>,
+    backing: Option<Box<dyn Disk>>,
+    inflater: Option<PooledDisk<::qcow2::Qcow2Reader>>,
+}
+
+impl Qcow2Disk {
+    fn cluster_size(&self) -> u64 {
+        1 << self.cluster_bits
+    }
+
+    fn lookup(&self, at: u64) -> std::io::Result<Cluster> {
+        let bytes = self.raw.bytes();
+        let len = bytes.len() as u64;
+        let cluster = at >> self.cluster_bits;
+        let l2_bits = self.cluster_bits - 3;
+        let l1_index = (cluster >> l2_bits) as usize;
+        let l2_index = cluster & ((1 << l2_bits) - 1);
+        let l1e = self.l1.get(l1_index).copied().unwrap_or(0);
+        let l2_table = l1e & L1_OFFSET_MASK;
+        if l2_table == 0 {
+            return Ok(Cluster::Absent);
+        }
+        let entry_at = l2_table + l2_index * 8;
+        if entry_at + 8 > len {
+            return Err(super::io_err(
+                &self.path,
+                entry_at,
+                "qcow2 L2 table lies past the end of the file (truncated?)",
+            ));
+        }
+        let l2e = be64(bytes, entry_at as usize);
+        if l2e & L2_COMPRESSED != 0 {
+            // Check the compressed run lies in the file: a truncated file
+            // must not inflate into zero-padded clusters.
+            let x = 62 - (self.cluster_bits - 8);
+            let host = l2e & ((1u64 << x) - 1);
+            let sectors = ((l2e >> x) & ((1u64 << (self.cluster_bits - 8)) - 1)) + 1;
+            let end = (host & !511) + sectors * 512;
+            if host >= len || end > len + 512 {
+                return Err(super::io_err(
+                    &self.path,
+                    host,
+                    "qcow2 compressed cluster lies past the end of the file (truncated?)",
+                ));
+            }
+            return Ok(Cluster::Compressed);
+        }
+        if l2e & L2_ZERO != 0 {
+            return Ok(Cluster::Zero);
+        }
+        let host = l2e & L2_OFFSET_MASK;
+        if host == 0 {
+            return Ok(Cluster::Absent);
+        }
+        if host & (self.cluster_size() - 1) != 0 {
+            return Err(super::io_err(
+                &self.path,
+                entry_at,
+                format!("qcow2 L2 entry points at unaligned host offset {host}"),
+            ));
+        }
+        Ok(Cluster::Plain(host))
+    }
+
+    fn fill_absent(&self, at: u64, dst: &mut [u8]) -> std::io::Result<()> {
+        match &self.backing {
+            Some(b) => {
+                // Past the end of a smaller backing file reads as zeros (qemu).
+                let have = b.size().saturating_sub(at).min(dst.len() as u64) as usize;
+                if have > 0 {
+                    b.read_exact_at(at, &mut dst[..have])?;
+                }
+                dst[have..].fill(0);
+                Ok(())
+            }
+            None => {
+                dst.fill(0);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Disk for Qcow2Disk {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        check_range(&self.path, offset, buf.len(), self.size)?;
+        let bytes = self.raw.bytes();
+        let cs = self.cluster_size();
+        let mut done = 0usize;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            let within = at & (cs - 1);
+            let n = ((cs - within) as usize).min(buf.len() - done);
+            let dst = &mut buf[done..done + n];
+            match self.lookup(at)? {
+                Cluster::Absent => self.fill_absent(at, dst)?,
+                Cluster::Zero => dst.fill(0),
+                Cluster::Plain(host) => {
+                    let src = usize::try_from(host + within)
+                        .ok()
+                        .and_then(|s| bytes.get(s..s.checked_add(n)?))
+                        .ok_or_else(|| {
+                            super::io_err(
+                                &self.path,
+                                host,
+                                "qcow2 data cluster lies past the end of the file (truncated?)",
+                            )
+                        })?;
+                    dst.copy_from_slice(src);
+                }
+                Cluster::Compressed => match &self.inflater {
+                    Some(inflater) => inflater.read_exact_at(at, dst)?,
+                    None => {
+                        return Err(super::io_err(
+                            &self.path,
+                            at,
+                            "qcow2 compressed cluster cannot be read (cluster size over 1 MiB or header refused by the inflater)",
+                        ))
+                    }
+                },
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// The qcow2 file as `Read + Seek`, optionally with the backing-file fields
+/// (header bytes 8..20) reading as zero. Reads only; the file is untouched.
+struct PatchedView {
+    raw: Arc<RawDisk>,
+    pos: u64,
+    hide_backing: bool,
+}
+
+impl PatchedView {
+    fn new(raw: Arc<RawDisk>, hide_backing: bool) -> Self {
+        PatchedView {
+            raw,
+            pos: 0,
+            hide_backing,
+        }
+    }
+}
+
+impl Read for PatchedView {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let bytes = self.raw.bytes();
+        let Ok(start) = usize::try_from(self.pos) else {
+            return Ok(0);
+        };
+        if start >= bytes.len() {
+            return Ok(0);
+        }
+        let n = buf.len().min(bytes.len() - start);
+        buf[..n].copy_from_slice(&bytes[start..start + n]);
+        if self.hide_backing {
+            for i in 8..20usize {
+                if (start..start + n).contains(&i) {
+                    buf[i - start] = 0;
+                }
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for PatchedView {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let len = self.raw.bytes().len() as u64;
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        match target {
+            Some(p) => {
+                self.pos = p;
+                Ok(p)
+            }
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )),
+        }
+    }
+}
