@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use verskew::fs::NtfsVolume;
-use verskew::image::{self, Disk as _};
+use verskew::image;
 
 /// (path, inode) of every regular file `fls` lists, system files and
 /// alternate streams left out.
