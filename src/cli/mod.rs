@@ -6,6 +6,8 @@ use std::io::{IsTerminal, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+mod info;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -56,6 +58,21 @@ enum Command {
         pattern: Option<String>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+        /// Every PE file on every NTFS volume, found by scanning the MFT
+        /// (a census; a progress bar shows on a terminal).
+        #[arg(long, conflicts_with = "pattern")]
+        all: bool,
+    },
+    /// Show what an image is made of: container and its metadata (EWF
+    /// acquisition notes and stored hashes, virtual size, parent and backing
+    /// files), the partition table and each partition's filesystem.
+    Info {
+        image: PathBuf,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// Recompute the hashes stored in an E01/Ex01 and compare (exit 1 on a mismatch).
+        #[arg(long)]
+        verify: bool,
     },
 }
 
@@ -91,7 +108,12 @@ pub fn run() -> i32 {
     }));
     let mut out = std::io::stdout().lock();
     match cli.command {
-        Command::Diagnose { images, format, fail_on, rules } => {
+        Command::Diagnose {
+            images,
+            format,
+            fail_on,
+            rules,
+        } => {
             let knowledge = match load_rules(&rules) {
                 Ok(k) => k,
                 Err(e) => {
@@ -101,7 +123,20 @@ pub fn run() -> i32 {
             };
             run_diagnose(&images, format, fail_on, &knowledge, &mut out)
         }
-        Command::Versions { image, pattern, format } => run_versions(&image, pattern.as_deref(), format, &mut out),
+        Command::Versions {
+            image,
+            pattern,
+            format,
+            all,
+        } => {
+            let pattern = if all { Some(ALL) } else { pattern.as_deref() };
+            run_versions(&image, pattern, format, &mut out)
+        }
+        Command::Info {
+            image,
+            format,
+            verify,
+        } => info::run(&image, format == OutputFormat::Json, verify, &mut out),
     }
 }
 
@@ -121,14 +156,22 @@ fn progress(len: u64, what: &str) -> ProgressBar {
         ProgressDrawTarget::hidden()
     };
     let bar = ProgressBar::with_draw_target(Some(len), target);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}")
+    {
         bar.set_style(style);
     }
     bar.set_message(what.to_string());
     bar
 }
 
-fn run_diagnose(images: &[PathBuf], format: OutputFormat, fail_on: FailOn, k: &Knowledge, out: &mut impl Write) -> i32 {
+fn run_diagnose(
+    images: &[PathBuf],
+    format: OutputFormat,
+    fail_on: FailOn,
+    k: &Knowledge,
+    out: &mut impl Write,
+) -> i32 {
     let mut status = 0;
     let bar = progress(images.len() as u64, "diagnosing");
     for (n, path) in images.iter().enumerate() {
@@ -182,22 +225,34 @@ fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::diagnose::D
     }
 }
 
-fn run_versions(image: &Path, pattern: Option<&str>, format: OutputFormat, out: &mut impl Write) -> i32 {
-    let (rows, lost) = match catch_unwind(AssertUnwindSafe(|| crate::versions::versions(image, pattern)))
-        .unwrap_or_else(|p| Err(internal(image, p)))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("verskew: {e}");
-            return 2;
-        }
+/// `--all`: stands for the census in `run_versions` (never a valid glob).
+const ALL: &str = "\0census";
+
+fn run_versions(
+    image: &Path,
+    pattern: Option<&str>,
+    format: OutputFormat,
+    out: &mut impl Write,
+) -> i32 {
+    let walk = || match pattern {
+        Some(ALL) => crate::census::census(image),
+        _ => crate::versions::versions(image, pattern),
     };
+    let (rows, lost) =
+        match catch_unwind(AssertUnwindSafe(walk)).unwrap_or_else(|p| Err(internal(image, p))) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("verskew: {e}");
+                return 2;
+            }
+        };
     for r in &rows {
         let line = match format {
             OutputFormat::Json => serde_json::to_string(r).unwrap_or_default(),
             OutputFormat::Text => {
                 let v = r.file.version.as_ref();
-                let num = |x: Option<crate::pe::Version>| x.map_or("-".to_string(), |v| v.to_string());
+                let num =
+                    |x: Option<crate::pe::Version>| x.map_or("-".to_string(), |v| v.to_string());
                 let s = |k: &str| v.and_then(|v| v.strings.get(k)).map_or("", |s| s.as_str());
                 format!(
                     "{}  file {}  product {}  \"{}\"  {}  {} bytes  modified {}{}",
@@ -208,14 +263,22 @@ fn run_versions(image: &Path, pattern: Option<&str>, format: OutputFormat, out: 
                     s("FileDescription"),
                     r.file.size,
                     r.file.modified.map_or("-".into(), |t| t.to_string()),
-                    r.file.error.as_ref().map_or(String::new(), |e| format!("  ({e})"))
+                    r.file
+                        .error
+                        .as_ref()
+                        .map_or(String::new(), |e| format!("  ({e})"))
                 )
             }
         };
         let _ = writeln!(out, "{line}");
     }
     for u in &lost {
-        eprintln!("verskew: {}: could not read {}: {}", image.display(), u.path, u.reason);
+        eprintln!(
+            "verskew: {}: could not read {}: {}",
+            image.display(),
+            u.path,
+            u.reason
+        );
     }
     if rows.is_empty() {
         eprintln!("verskew: {}: no PE file matched", image.display());

@@ -82,6 +82,21 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry the index names but whose record cannot be used.
+    pub(crate) fn unreadable(path: String, record: u64, is_dir: bool, why: String) -> Entry {
+        Entry {
+            path,
+            record,
+            is_dir,
+            size: 0,
+            created: None,
+            modified: None,
+            mft_modified: None,
+            compressed: false,
+            error: Some(why),
+        }
+    }
+
     /// The last component of the path.
     pub fn name(&self) -> &str {
         self.path.rsplit('\\').next().unwrap_or("")

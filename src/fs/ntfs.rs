@@ -2,7 +2,9 @@
 //! case-insensitively by the volume's $UpCase, and read files.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
 
 use ntfs::attribute_value::NtfsAttributeValue;
 use ntfs::{Ntfs, NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsFile, NtfsReadSeek};
@@ -26,6 +28,16 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 const ROOT_RECORD: u64 = 5;
 const UPCASE_RECORD: u64 = 10;
 const FILE_ATTRIBUTE_COMPRESSED: u32 = 0x0800;
+/// Parsed directories kept for lookups. A diagnosis walks system32 once per
+/// registry-named file; re-parsing its index each time cost 0.4 ms a lookup
+/// on a 300,000-file volume (benches/RESULTS.md). Cleared when full.
+const MAX_CACHED_DIRS: usize = 4096;
+
+/// A parsed directory index and each name's $UpCase key.
+struct Dir {
+    entries: Vec<IndexEntry>,
+    keys: Vec<Vec<u16>>,
+}
 
 /// An opened NTFS volume on a disk. Methods take `&self` and give each call
 /// its own cursor, so one volume is shared by all rayon workers.
@@ -33,6 +45,7 @@ pub struct NtfsVolume<'d> {
     window: Window<'d>,
     ntfs: Ntfs,
     upcase: Option<Vec<u16>>,
+    dirs: Mutex<HashMap<u64, Arc<Dir>>>,
 }
 
 impl<'d> NtfsVolume<'d> {
@@ -47,6 +60,7 @@ impl<'d> NtfsVolume<'d> {
             window,
             ntfs,
             upcase: None,
+            dirs: Mutex::new(HashMap::new()),
         };
         // $UpCase drives name comparison; without it we fall back to simple
         // case folding and say so (see `upcase_missing`).
@@ -112,12 +126,10 @@ impl<'d> NtfsVolume<'d> {
         let mut record = ROOT_RECORD;
         let mut stored = String::new();
         for part in parts {
-            let children = self.index_entries(record, &stored)?;
-            let found = self
-                .pick(&children, part)
-                .ok_or_else(|| FsError::NotFound {
-                    path: format!("{stored}\\{part}"),
-                })?;
+            let dir = self.dir(record, &stored)?;
+            let found = self.pick(&dir, part).ok_or_else(|| FsError::NotFound {
+                path: format!("{stored}\\{part}"),
+            })?;
             stored = format!("{stored}\\{}", found.name);
             record = found.record;
         }
@@ -126,47 +138,29 @@ impl<'d> NtfsVolume<'d> {
 
     /// The entries of directory `dir`, sorted by name as Windows sorts them.
     pub fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
-        let mut out = Vec::new();
-        for child in self.index_entries(dir.record, &dir.path)? {
+        let parsed = self.dir(dir.record, &dir.path)?;
+        let mut out: Vec<(&Vec<u16>, Entry)> = Vec::with_capacity(parsed.entries.len());
+        for (child, key) in parsed.entries.iter().zip(&parsed.keys) {
             let path = format!("{}\\{}", dir.path, child.name);
             // An index entry naming its own directory or the root is hostile
             // (a real one never does): keep it as an unreadable entry rather
-            // than let a walk recurse into it.
-            if child.record == dir.record || child.record == ROOT_RECORD {
-                out.push(Entry {
-                    path,
-                    record: child.record,
-                    is_dir: false,
-                    size: 0,
-                    created: None,
-                    modified: None,
-                    mft_modified: None,
-                    compressed: false,
-                    error: Some(format!(
-                        "directory index entry points back at MFT record {} (a cycle)",
-                        child.record
-                    )),
-                });
-                continue;
-            }
-            // One unreadable record does not hide its siblings.
-            out.push(
-                self.stat(child.record, path.clone())
-                    .unwrap_or_else(|e| Entry {
-                        path,
-                        record: child.record,
-                        is_dir: child.is_dir,
-                        size: 0,
-                        created: None,
-                        modified: None,
-                        mft_modified: None,
-                        compressed: false,
-                        error: Some(e.what().to_string()),
-                    }),
-            );
+            // than let a walk recurse into it. One unreadable record does not
+            // hide its siblings either.
+            let entry = if child.record == dir.record || child.record == ROOT_RECORD {
+                let why = format!(
+                    "directory index entry points back at MFT record {} (a cycle)",
+                    child.record
+                );
+                Entry::unreadable(path, child.record, false, why)
+            } else {
+                self.stat(child.record, path.clone()).unwrap_or_else(|e| {
+                    Entry::unreadable(path, child.record, child.is_dir, e.what().to_string())
+                })
+            };
+            out.push((key, entry));
         }
-        out.sort_by_cached_key(|e| self.upcase_key(e.name()));
-        Ok(out)
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        Ok(out.into_iter().map(|(_, e)| e).collect())
     }
 
     /// Reads the unnamed data stream of a file.
@@ -200,11 +194,35 @@ impl<'d> NtfsVolume<'d> {
 
     /// The entry matching `name`; an exact match wins over a case-insensitive
     /// one (POSIX-namespace names may differ only in case).
-    fn pick<'e>(&self, entries: &'e [IndexEntry], name: &str) -> Option<&'e IndexEntry> {
-        entries.iter().find(|e| e.name == name).or_else(|| {
+    fn pick<'e>(&self, dir: &'e Dir, name: &str) -> Option<&'e IndexEntry> {
+        dir.entries.iter().find(|e| e.name == name).or_else(|| {
             let key = self.upcase_key(name);
-            entries.iter().find(|e| self.upcase_key(&e.name) == key)
+            let at = dir.keys.iter().position(|k| *k == key)?;
+            dir.entries.get(at)
         })
+    }
+
+    /// The parsed index of directory `record`, from the cache or the disk.
+    fn dir(&self, record: u64, path: &str) -> Result<Arc<Dir>, FsError> {
+        // A poisoned lock only means another worker panicked while holding
+        // it; the map itself is still consistent.
+        if let Some(dir) = self
+            .dirs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&record)
+        {
+            return Ok(Arc::clone(dir));
+        }
+        let entries = self.index_entries(record, path)?;
+        let keys = entries.iter().map(|e| self.upcase_key(&e.name)).collect();
+        let dir = Arc::new(Dir { entries, keys });
+        let mut dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
+        if dirs.len() >= MAX_CACHED_DIRS {
+            dirs.clear();
+        }
+        dirs.insert(record, Arc::clone(&dir));
+        Ok(dir)
     }
 
     fn file_err(path: &str, record: u64) -> impl Fn(String) -> FsError + '_ {

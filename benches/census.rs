@@ -1,0 +1,139 @@
+//! Census throughput: MFT records per second and bytes touched per second,
+//! against the bandwidth of simply reading the image (warm page cache).
+//!
+//!   cargo bench --bench census                       # seed image
+//!   VERSKEW_CENSUS_IMAGE=/tmp/verskew-large.img VERSKEW_RUNS=7 cargo bench --bench census
+//!
+//! Runs alternate (MFT-only scan, full census, sequential read of the image)
+//! so that noise from other work on the machine hits all three alike; medians
+//! are printed. The "physical limit" is a warm-cache sequential read of the
+//! image file in 1 MiB blocks (what `cat IMAGE >/dev/null` does): dropping the
+//! page cache is not possible here, so cold-disk numbers are not measured.
+//! For large sparse images only the first `VERSKEW_READ_LIMIT` bytes (default
+//! 4 GiB) are read for the bandwidth figure.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use verskew::census::{census_with, Options};
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes --bench; ignore arguments.
+    let image = std::env::var_os("VERSKEW_CENSUS_IMAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/nt4-iis4-kb291589.img"
+            ))
+        });
+    let runs: usize = std::env::var("VERSKEW_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let limit: u64 = std::env::var("VERSKEW_READ_LIMIT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4 << 30);
+    let quiet = Options {
+        progress: false,
+        versions: true,
+    };
+    let mft_only = Options {
+        progress: false,
+        versions: false,
+    };
+
+    // Warm-up (page cache, allocator).
+    let first = census_with(&image, quiet).expect("census");
+    let (mut t_mft, mut t_full, mut t_read) = (Vec::new(), Vec::new(), Vec::new());
+    let mut read_bytes = 0u64;
+    let mut stats_full = first.stats.clone();
+    let mut stats_mft = None;
+    let mut buf = vec![0u8; 1 << 20];
+    for _ in 0..runs {
+        let c = census_with(&image, mft_only).expect("census");
+        t_mft.push(c.stats.scan_time);
+        stats_mft = Some(c.stats);
+        let c = census_with(&image, quiet).expect("census");
+        t_full.push(c.stats.scan_time);
+        stats_full = c.stats;
+        let t = Instant::now();
+        let mut f = std::fs::File::open(&image).expect("open").take(limit);
+        read_bytes = 0;
+        loop {
+            let n = f.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            read_bytes += n as u64;
+        }
+        t_read.push(t.elapsed());
+        eprintln!(
+            "run {}: MFT-only {:.1} ms, full {:.1} ms, read {:.1} ms",
+            t_read.len(),
+            t_mft[t_mft.len() - 1].as_secs_f64() * 1e3,
+            t_full[t_full.len() - 1].as_secs_f64() * 1e3,
+            t_read[t_read.len() - 1].as_secs_f64() * 1e3
+        );
+    }
+    let s_mft = stats_mft.expect("runs > 0");
+    let (m_mft, m_full, m_read) = (median(&mut t_mft), median(&mut t_full), median(&mut t_read));
+    let rate = |n: u64, t: Duration| n as f64 / t.as_secs_f64();
+    let read_bw = rate(read_bytes, m_read);
+    let full_bytes = stats_full.mft_bytes + stats_full.data_bytes;
+    let full_bw = rate(full_bytes, m_full);
+    let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "census benchmark: {} ({runs} alternating runs, medians, {nproc} threads)",
+        image.display()
+    );
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| MFT records scanned | {} ({} in use, {} files, {} PE) |",
+        s_mft.records, s_mft.records_in_use, stats_full.files, stats_full.pe_files
+    );
+    println!(
+        "| MFT-only scan | {:.1} ms → **{:.0} records/s** ({:.0} MB/s of MFT) |",
+        m_mft.as_secs_f64() * 1e3,
+        rate(s_mft.records, m_mft),
+        rate(s_mft.mft_bytes, m_mft) / 1e6
+    );
+    println!(
+        "| full census (MFT + versions) | {:.1} ms → {:.0} records/s |",
+        m_full.as_secs_f64() * 1e3,
+        rate(stats_full.records, m_full)
+    );
+    println!("| bytes touched by the census | {:.1} MB MFT + {:.1} MB file data ({} files read whole); page-granular: {:.1} MB of file-data pages |", stats_full.mft_bytes as f64 / 1e6, stats_full.data_bytes as f64 / 1e6, stats_full.whole_reads, stats_full.data_pages as f64 * 4096.0 / 1e6);
+    println!(
+        "| census bandwidth (bytes touched / time) | {:.0} MB/s |",
+        full_bw / 1e6
+    );
+    println!(
+        "| warm sequential read of the image ({:.2} GB) | {:.1} ms → {:.0} MB/s |",
+        read_bytes as f64 / 1e9,
+        m_read.as_secs_f64() * 1e3,
+        read_bw / 1e6
+    );
+    println!(
+        "| census bandwidth / read bandwidth | **{:.2}** |",
+        full_bw / read_bw
+    );
+    let v_time = m_full.saturating_sub(m_mft);
+    let page_bytes = stats_full.data_pages * 4096;
+    if !v_time.is_zero() {
+        println!(
+            "| version part, page-granular | {:.0} MB/s ({:.2} of read bandwidth) |",
+            rate(page_bytes, v_time) / 1e6,
+            rate(page_bytes, v_time) / read_bw
+        );
+        println!("| version part alone (full − MFT-only) | {:.1} ms for {:.1} MB → {:.0} MB/s ({:.2} of read bandwidth) |", v_time.as_secs_f64() * 1e3, stats_full.data_bytes as f64 / 1e6, rate(stats_full.data_bytes, v_time) / 1e6, rate(stats_full.data_bytes, v_time) / read_bw);
+    }
+}
