@@ -4,18 +4,18 @@
 //! Data flows one way: image → volume → fs → artifacts (registry, pe) →
 //! windows model → analysis findings → report.
 
-pub mod image;
-pub mod volume;
-pub mod pe;
-pub mod registry;
-pub mod report;
 pub mod analysis;
 pub mod census;
 pub mod cli;
 pub mod diagnose;
 pub mod fs;
+pub mod image;
+pub mod pe;
+pub mod registry;
+pub mod report;
 pub mod time;
 pub mod versions;
+pub mod volume;
 pub mod windows;
 
 /// Something the analysis could not read, and why: reported beside the

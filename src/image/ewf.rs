@@ -262,6 +262,24 @@ impl EwfDisk {
         if buf.is_empty() {
             return Ok(());
         }
+        // ewf 0.4.10 allocates a compressed chunk's stored size (a u32 from
+        // the chunk table, unchecked) before reading it, so a crafted table
+        // makes it allocate up to 4 GiB per read: refuse a compressed chunk
+        // stored in more than twice the chunk size (chunk size ≤
+        // MAX_CHUNK_SIZE, checked at open). tests/regressions/image_open-ewf-huge-chunk.Ex01
+        let cs = self.reader.chunk_size().max(1);
+        let last = (offset + buf.len() as u64 - 1) / cs;
+        for idx in offset / cs..=last {
+            if let Ok((_, stored, true, _)) = self.reader.debug_chunk(idx as usize) {
+                if stored > 2 * cs + 64 {
+                    return Err(super::io_err(
+                        &self.path,
+                        offset,
+                        format!("EWF chunk {idx} claims {stored} compressed bytes for a {cs}-byte chunk"),
+                    ));
+                }
+            }
+        }
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.reader.read_at(buf, offset)
         }))

@@ -14,7 +14,12 @@ pub fn volume_path(raw: &str, system_root: &str) -> Option<String> {
     };
     let mut path = path.trim().replace('/', "\\");
     for var in ["%SystemRoot%", "%windir%", "\\SystemRoot"] {
-        if path.len() >= var.len() && path[..var.len()].eq_ignore_ascii_case(var) {
+        // `get`, not `[..]`: a hostile value may put a multi-byte character
+        // across the prefix's end (tests/regressions/diagnose-hive-multibyte-imagepath).
+        if path
+            .get(..var.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(var))
+        {
             path = format!("{system_root}{}", &path[var.len()..]);
         }
     }

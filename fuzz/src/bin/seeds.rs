@@ -1,0 +1,257 @@
+//! Fills `fuzz/corpus/<target>/` with seeds from `testdata/` and, when it is
+//! there, `../shared/corpus` (never copied into the repository: fuzz/corpus
+//! is git-ignored). Run from anywhere: `cargo run --bin seeds` in `fuzz/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use verskew::fs::NtfsVolume;
+use verskew::volume::{self, Filesystem};
+use verskew_fuzz::harness::{Landmarks, MemDisk};
+
+fn corpus_dir(target: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn put(target: &str, name: &str, bytes: &[u8]) {
+    if !bytes.is_empty() {
+        std::fs::write(
+            corpus_dir(target).join(name.replace(['/', '\\'], "_")),
+            bytes,
+        )
+        .unwrap();
+    }
+}
+
+/// A file's bytes, unpacking .gz and .xz with the system tools.
+fn load(p: &Path) -> Option<Vec<u8>> {
+    let tool = match p.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "gz" => Some("gzip"),
+        "xz" => Some("xz"),
+        "zip" | "7z" | "tgz" => return None,
+        _ => None,
+    };
+    match tool {
+        Some(t) => Command::new(t)
+            .arg("-dc")
+            .arg(p)
+            .output()
+            .ok()
+            .map(|o| o.stdout),
+        None => std::fs::read(p).ok(),
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|r| r.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn main() {
+    let testdata = verskew_fuzz::testdata();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let have_corpus = corpus.is_dir();
+    if !have_corpus {
+        eprintln!(
+            "corpus not found at {}: testdata seeds only",
+            corpus.display()
+        );
+    }
+
+    // Whole images: volume heads, raw NTFS, hives, DLLs, index nodes.
+    for img in files(&testdata)
+        .into_iter()
+        .chain(files(&testdata.join("damaged")))
+    {
+        let name = img.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".img") {
+            continue;
+        }
+        let bytes = std::fs::read(&img).unwrap();
+        put("volume", &name, &bytes[..bytes.len().min(65_536)]);
+        let lm = Landmarks::find(&bytes);
+        let disk = MemDisk::new(bytes.clone(), true);
+        let Ok(parts) = volume::find_partitions(&disk) else {
+            continue;
+        };
+        for p in parts
+            .iter()
+            .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
+        {
+            if p.offset == 0 {
+                put("ntfs", &name, &bytes);
+            }
+            let Ok(vol) = NtfsVolume::open(&disk, p.offset, p.size) else {
+                continue;
+            };
+            for h in ["SYSTEM", "SOFTWARE"] {
+                for root in ["WINNT", "WINDOWS"] {
+                    if let Ok(d) = vol
+                        .lookup(&format!(r"\{root}\system32\config\{h}"))
+                        .and_then(|e| vol.read(&e))
+                    {
+                        put("hive", &format!("{name}-{h}"), &d);
+                    }
+                }
+            }
+            for root in ["WINNT", "WINDOWS"] {
+                let Ok(dir) = vol.lookup(&format!(r"\{root}\system32\inetsrv")) else {
+                    continue;
+                };
+                for e in vol.list(&dir).unwrap_or_default().into_iter().take(6) {
+                    if let Ok(d) = vol.read(&e) {
+                        put("pe", &format!("{name}-{}", e.name()), &d);
+                    }
+                }
+            }
+        }
+        // Index seeds: each INDX block behind the first $INDEX_ROOT value.
+        if let Some(root) = first_index_root(&bytes, &lm) {
+            for (i, &b) in lm.indx.iter().enumerate().take(8) {
+                let mut s = (root.len() as u16).to_le_bytes().to_vec();
+                s.extend(&root);
+                s.extend([1, 0xFF]);
+                s.extend(&bytes[b..(b + 4096).min(bytes.len())]);
+                put("index", &format!("{name}-{i}"), &s);
+            }
+        }
+        for i in 0..lm.indx.len().min(2) {
+            put(
+                "index",
+                &format!("{name}-raw{i}"),
+                &bytes[lm.indx[i]..(lm.indx[i] + 4096).min(bytes.len())],
+            );
+        }
+    }
+
+    // Patch targets: the ops stream starts empty or with one op per kind.
+    for base in 0u8..5 {
+        put("ntfs_patch", &format!("base{base}"), &[base]);
+        put("diagnose", &format!("base{base}"), &[base]);
+        for kind in 0u8..8 {
+            for region in 0u8..7 {
+                let op = [base, region << 4 | kind, 3, 0x10, 0x00, 0x21, 7, 0, 0];
+                put("ntfs_patch", &format!("base{base}-op{kind}-{region}"), &op);
+                if region % 3 == 0 {
+                    put("diagnose", &format!("base{base}-op{kind}-{region}"), &op);
+                }
+            }
+        }
+    }
+
+    // LZNT1: one compressed unit of a 4 KiB cluster volume, then a sparse tail.
+    let lznt = [3u8, 4, 115, 0, 2, 0, 0, 1, 0, 0, 0, 15, 1];
+    let mut seed = lznt.to_vec();
+    seed.extend(b"\x3f\xb0\x00IIS4 w3svc.dll IIS4 w3svc.dll IIS4 w3svc.dll".iter());
+    put("lznt1", "synthetic", &seed);
+
+    // Containers of our own.
+    for c in files(&testdata.join("containers")) {
+        let b = std::fs::read(&c).unwrap();
+        let name = c.file_name().unwrap().to_string_lossy().to_string();
+        put("image_open", &name, &b[..b.len().min(1 << 20)]);
+    }
+
+    if !have_corpus {
+        return;
+    }
+    for f in files(&corpus.join("containers"))
+        .into_iter()
+        .chain(files(&corpus.join("containers/fuzz")))
+    {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let Some(b) = load(&f) else { continue };
+        if name.contains("mbr")
+            || name.contains("gpt")
+            || name.contains("MBR")
+            || name.contains("volume_system")
+        {
+            put("volume", &name, &b[..b.len().min(65_536)]);
+        }
+        if b.len() <= 1 << 20 {
+            put("image_open", &name, &b);
+        }
+    }
+    for f in files(&corpus.join("ntfs"))
+        .into_iter()
+        .chain(files(&corpus.join("ntfs/fuzz")))
+    {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".img") || name.contains("clusterfuzz") || name.ends_with(".raw.gz") {
+            if let Some(b) = load(&f) {
+                put("ntfs", &name, &b[..b.len().min(4 << 20)]);
+            }
+        }
+    }
+    for f in files(&corpus.join("ntfs/boot_sectors")) {
+        if let Some(b) = load(&f) {
+            put("volume", &f.file_name().unwrap().to_string_lossy(), &b);
+        }
+    }
+    for f in files(&corpus.join("ntfs/mft_extracts")) {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if name.contains("I30") {
+            put("index", &name, &load(&f).unwrap_or_default());
+        }
+        if name.contains("lznt1_real.bin") {
+            let mut s = vec![3u8, 4, 115, 0, 2, 0, 0, 1, 0, 0, 0, 15, 1];
+            s.extend(load(&f).unwrap_or_default());
+            put("lznt1", &name, &s);
+        }
+    }
+    for dir in [corpus.join("hives"), corpus.join("hives/yarp")] {
+        for f in files(&dir) {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            if name.contains(".LOG") || name.contains("log") {
+                continue;
+            }
+            if let Some(b) = load(&f) {
+                if b.len() <= 600 * 1024 {
+                    put("hive", &name, &b);
+                }
+            }
+        }
+    }
+    for f in files(&corpus.join("pe")) {
+        if let Some(b) = load(&f) {
+            if b.len() <= 256 * 1024 {
+                put("pe", &f.file_name().unwrap().to_string_lossy(), &b);
+            }
+        }
+    }
+}
+
+/// The value of the first `$INDEX_ROOT` (type 0x90) in the image's MFT records.
+fn first_index_root(img: &[u8], lm: &Landmarks) -> Option<Vec<u8>> {
+    let le16 = |at: usize| {
+        img.get(at..at + 2)
+            .map(|s| u16::from_le_bytes([s[0], s[1]]) as usize)
+    };
+    let le32 = |at: usize| {
+        img.get(at..at + 4)
+            .map(|s| u32::from_le_bytes(s.try_into().unwrap()) as usize)
+    };
+    for &r in &lm.mft {
+        let mut a = r + le16(r + 0x14)?;
+        while a + 0x18 < r + 1024 {
+            let (ty, len) = (le32(a)?, le32(a + 4)?);
+            if ty == 0xFFFF_FFFF || len < 0x18 {
+                break;
+            }
+            if ty == 0x90 {
+                let vlen = le32(a + 0x10)?;
+                let voff = le16(a + 0x14)?;
+                return img.get(a + voff..a + voff + vlen).map(|s| s.to_vec());
+            }
+            a += len;
+        }
+    }
+    None
+}

@@ -1,0 +1,841 @@
+//! Mutation tests: verskew never crashes, hangs, balloons or writes on damaged
+//! input, and always answers with a clear error or a (partial) report.
+//!
+//! Factory images (`testdata/`) and corpus samples are mutated with a seeded
+//! LCG (bit flips in MFT records, INDX blocks, hive bins, version resources,
+//! boot sectors and partition tables; absurd sizes and counts; truncation;
+//! index entries pointing at their own directory) and fed to the real
+//! pipeline and to each layer's API. Every case runs on its own thread under
+//! `catch_unwind` with a time limit. verskew contains third-party panics on
+//! purpose (they become `Unreadable` entries); only a panic that escapes the
+//! public API fails a test. The mutation engine is `fuzz/src/harness.rs`,
+//! shared with the libFuzzer targets.
+//!
+//! Also replays every input in `tests/regressions/` and the corpus's
+//! `*/fuzz/` crash cases.
+
+mod common;
+#[path = "../fuzz/src/harness.rs"]
+mod harness;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Mutex, Once, OnceLock};
+use std::time::{Duration, Instant};
+
+use harness::{Landmarks, Lcg, Op, Outcome, Region};
+
+/// `VERSKEW_ROBUSTNESS_SCALE=N` multiplies the number of mutated cases (for a
+/// long run outside CI); `VERSKEW_ROBUSTNESS_SEED=S` changes every seed.
+fn scale() -> usize {
+    std::env::var("VERSKEW_ROBUSTNESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+fn seeded(n: u64) -> Lcg {
+    let extra: u64 = std::env::var("VERSKEW_ROBUSTNESS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Lcg(n ^ extra.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Most the process's peak virtual size (VmPeak) may grow. The caps in the
+/// code allow at most 256 MiB for one structure (a VHD block) and the test
+/// images are a few MiB, so a jump past this was sized from a claim on disk,
+/// not from data. Peak RSS cannot show that: a zeroed allocation is mapped
+/// lazily, but it is counted in VmPeak at once (the 4 GiB EWF chunk
+/// allocation of tests/regressions/image_open-ewf-huge-chunk.Ex01 was).
+const MAX_VM_GROWTH_KIB: u64 = 2 << 20;
+
+/// A case that takes longer than this is a hang.
+const CASE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Growth of the peak resident set over the whole run that we accept.
+const MAX_RSS_GROWTH_KIB: u64 = 1 << 20;
+
+static CONTAINED: AtomicUsize = AtomicUsize::new(0);
+/// Where contained panics happened (file:line), to tell third-party panics
+/// (expected) from panics in verskew's own code that a `catch_unwind`
+/// happens to hide (bugs).
+static SITES: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+
+/// A `/proc/self/status` figure in KiB (0 where /proc is missing).
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Peak resident set (VmHWM) in KiB.
+fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// Peak virtual size (VmPeak) in KiB.
+fn peak_vm_kib() -> u64 {
+    status_kib("VmPeak:")
+}
+
+fn baseline_rss() -> u64 {
+    static B: OnceLock<u64> = OnceLock::new();
+    *B.get_or_init(peak_rss_kib)
+}
+
+fn baseline_vm() -> u64 {
+    static B: OnceLock<u64> = OnceLock::new();
+    *B.get_or_init(peak_vm_kib)
+}
+
+/// Panics on case threads and rayon workers are expected (verskew contains
+/// them); count them instead of printing. Test threads keep the default hook.
+fn quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        baseline_rss();
+        baseline_vm();
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let name = std::thread::current().name().map(str::to_string);
+            if name.as_deref().is_none_or(|n| n.starts_with("case:")) {
+                CONTAINED.fetch_add(1, Ordering::Relaxed);
+                let site = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                *SITES
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(site)
+                    .or_default() += 1;
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Counts for one test, printed at the end and checked.
+#[derive(Default)]
+struct Tally {
+    what: &'static str,
+    runs: usize,
+    ok: usize,
+    err: usize,
+    escaped: Vec<String>,
+    started: Option<Instant>,
+    slowest: (Duration, String),
+}
+
+impl Tally {
+    fn new(what: &'static str) -> Tally {
+        quiet_hook();
+        Tally {
+            what,
+            started: Some(Instant::now()),
+            ..Tally::default()
+        }
+    }
+
+    /// Runs `f` on its own thread; `Ok(true)` counts as a report, `Ok(false)`
+    /// as an error answer. Fails the test at once on a hang.
+    fn case(&mut self, label: String, f: impl FnOnce() -> bool + Send + 'static) {
+        self.runs += 1;
+        let start = Instant::now();
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("case:{label}"))
+            .spawn(move || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+                let _ = tx.send(r.map_err(|p| {
+                    p.downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "non-string panic".into())
+                }));
+            })
+            .unwrap();
+        match rx.recv_timeout(CASE_TIMEOUT) {
+            Ok(Ok(true)) => self.ok += 1,
+            Ok(Ok(false)) => self.err += 1,
+            Ok(Err(msg)) => self.escaped.push(format!("{label}: {msg}")),
+            Err(_) => panic!(
+                "{}: case {label} did not finish within {CASE_TIMEOUT:?} (hang)",
+                self.what
+            ),
+        }
+        let took = start.elapsed();
+        if took > self.slowest.0 {
+            self.slowest = (took, label);
+        }
+    }
+
+    fn finish(self) {
+        let rss = peak_rss_kib().saturating_sub(baseline_rss());
+        let vm = peak_vm_kib().saturating_sub(baseline_vm());
+        eprintln!(
+            "ROBUSTNESS {}: {} cases ({} report/ok, {} error answers), {} escaped panics, \
+             {} contained panics so far, peak RSS +{} MiB, peak virtual size +{} MiB, {:.1} s; slowest case {:?} ({})",
+            self.what,
+            self.runs,
+            self.ok,
+            self.err,
+            self.escaped.len(),
+            CONTAINED.load(Ordering::Relaxed),
+            rss / 1024,
+            vm / 1024,
+            self.started.unwrap().elapsed().as_secs_f64(),
+            self.slowest.0,
+            self.slowest.1.chars().take(100).collect::<String>()
+        );
+        let sites = SITES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if !sites.is_empty() {
+            eprintln!("ROBUSTNESS contained panic sites so far: {sites:?}");
+        }
+        assert!(
+            self.escaped.is_empty(),
+            "{}: panics escaped:\n{}",
+            self.what,
+            self.escaped.join("\n")
+        );
+        assert!(
+            vm < MAX_VM_GROWTH_KIB,
+            "{}: peak virtual size grew by {vm} KiB: something allocated from a size on disk",
+            self.what
+        );
+        assert!(
+            rss < MAX_RSS_GROWTH_KIB,
+            "{}: peak RSS grew by {rss} KiB",
+            self.what
+        );
+    }
+}
+
+fn testdata() -> PathBuf {
+    common::testdata()
+}
+
+/// The factory images (not the damaged ones, which are replayed as they are).
+fn factory_images() -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(testdata())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "img"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 8, "factory images missing from testdata/");
+    out
+}
+
+/// Applies 1–3 random ops aimed at `region`; retries until one applies.
+fn mutate(base: &[u8], lm: &Landmarks, rng: &mut Lcg, region: Region) -> (Vec<u8>, Vec<Op>) {
+    let mut img = base.to_vec();
+    let mut ops = Vec::new();
+    let n = 1 + rng.below(3);
+    let mut tries = 0;
+    while (ops.len() as u64) < n && tries < 20 {
+        tries += 1;
+        let op = Op::random_in(rng, region);
+        if op.apply(&mut img, lm) {
+            ops.push(op);
+        }
+    }
+    (img, ops)
+}
+
+fn outcome_ok(o: &Outcome) -> bool {
+    matches!(o, Outcome::Report { .. })
+}
+
+/// The whole pipeline on mutated factory images, every structure kind.
+fn diagnose_mutated(what: &'static str, seed: u64, per_image: usize, regions: &[Region]) {
+    let mut t = Tally::new(what);
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = seeded(seed);
+    for (name, bytes) in factory_images() {
+        let lm = Landmarks::find(&bytes);
+        for i in 0..per_image * scale() {
+            let region = regions[i % regions.len()];
+            let (img, ops) = mutate(&bytes, &lm, &mut rng, region);
+            let path = dir.path().join(format!("case-{i}.img"));
+            std::fs::write(&path, &img).unwrap();
+            let p = path.clone();
+            t.case(format!("{name} {ops:?}"), move || {
+                outcome_ok(&harness::run_diagnose(&p))
+            });
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    // Nothing was written next to the images.
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "files appeared beside the images"
+    );
+    t.finish();
+}
+
+#[test]
+fn diagnose_survives_mutated_ntfs_metadata() {
+    diagnose_mutated(
+        "diagnose/ntfs",
+        1,
+        150,
+        &[Region::Mft, Region::Indx, Region::Boot, Region::Any],
+    );
+}
+
+#[test]
+fn diagnose_survives_mutated_hives_and_resources() {
+    diagnose_mutated(
+        "diagnose/hive+pe+table",
+        2,
+        150,
+        &[Region::Hive, Region::Version, Region::Table, Region::Hive],
+    );
+}
+
+#[test]
+fn diagnose_survives_self_pointing_index_entries() {
+    let mut t = Tally::new("diagnose/self-index");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in factory_images() {
+        let lm = Landmarks::find(&bytes);
+        for pick in 0..8u32 {
+            for entry in [0u32, 1, 5, 17] {
+                let mut img = bytes.clone();
+                if !(Op::SelfIndex { pick, entry }).apply(&mut img, &lm) {
+                    continue;
+                }
+                let path = dir.path().join(format!("self-{pick}-{entry}.img"));
+                std::fs::write(&path, &img).unwrap();
+                let p = path.clone();
+                t.case(format!("{name} self-index {pick}/{entry}"), move || {
+                    let disk = harness::MemDisk::new(std::fs::read(&p).unwrap(), true);
+                    for part in verskew::volume::find_partitions(&disk).unwrap_or_default() {
+                        if let Ok(vol) =
+                            verskew::fs::NtfsVolume::open(&disk, part.offset, part.size)
+                        {
+                            harness::exercise_volume(&vol);
+                        }
+                    }
+                    outcome_ok(&harness::run_diagnose(&p))
+                });
+            }
+        }
+    }
+    assert!(
+        t.runs >= 40,
+        "too few self-pointing entries were planted ({})",
+        t.runs
+    );
+    t.finish();
+}
+
+#[test]
+fn diagnose_survives_truncation() {
+    let mut t = Tally::new("diagnose/truncated");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in factory_images() {
+        let len = bytes.len();
+        let lm = Landmarks::find(&bytes);
+        // Fixed fractions plus cuts just inside key structures.
+        let mut cuts: Vec<usize> = (1..24).map(|i| len * i / 24).collect();
+        cuts.extend([0, 1, 511, 512, 513, 4096]);
+        cuts.extend(lm.mft.iter().step_by(7).map(|&m| m + 700));
+        cuts.extend(lm.hive.iter().step_by(9).map(|&h| h + 100));
+        cuts.extend(lm.version.iter().step_by(5).map(|&v| v + 40));
+        for cut in cuts.into_iter().filter(|&c| c < len) {
+            let path = dir.path().join("cut.img");
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let p = path.clone();
+            t.case(format!("{name} cut at {cut}"), move || {
+                outcome_ok(&harness::run_diagnose(&p))
+            });
+        }
+    }
+    t.finish();
+}
+
+/// The NTFS layer on its own (open, walk, look up, read), zero-copy and
+/// positioned-read paths alike.
+#[test]
+fn ntfs_layer_survives_mutations() {
+    let mut t = Tally::new("fs/ntfs");
+    let mut rng = seeded(3);
+    let regions = [
+        Region::Mft,
+        Region::Indx,
+        Region::Mft,
+        Region::Boot,
+        Region::Any,
+    ];
+    let mut images = factory_images();
+    if let Some(c) = common::corpus() {
+        images.push((
+            "testfs1".into(),
+            std::fs::read(c.join("ntfs/ColinFinck-ntfs__testfs1.img")).unwrap(),
+        ));
+    }
+    for (name, bytes) in images {
+        let lm = Landmarks::find(&bytes);
+        let disk = harness::MemDisk::new(bytes.clone(), true);
+        let parts = verskew::volume::find_partitions(&disk).unwrap();
+        let Some(p) = parts
+            .iter()
+            .find(|p| p.filesystem == Some(verskew::volume::Filesystem::Ntfs))
+        else {
+            continue;
+        };
+        let (off, size) = (p.offset as usize, p.size as usize);
+        for i in 0..120 * scale() {
+            let (img, ops) = mutate(&bytes, &lm, &mut rng, regions[i % regions.len()]);
+            let slice = i % 2 == 0;
+            t.case(format!("{name} {ops:?}"), move || {
+                let end = (off + size).min(img.len());
+                let vol = img.get(off..end).unwrap_or_default().to_vec();
+                let disk = harness::MemDisk::new(vol, slice);
+                match verskew::fs::NtfsVolume::open(&disk, 0, disk.bytes.len() as u64) {
+                    Ok(v) => {
+                        harness::exercise_volume(&v);
+                        true
+                    }
+                    Err(e) => {
+                        assert!(!e.to_string().is_empty(), "empty error");
+                        false
+                    }
+                }
+            });
+        }
+    }
+    t.finish();
+}
+
+/// The flat index parser and the LZNT1 decoder on mutated real inputs.
+#[test]
+fn index_and_lznt1_survive_mutations() {
+    let mut t = Tally::new("fs/index+lznt1");
+    let mut rng = seeded(4);
+    for (name, bytes) in factory_images().into_iter().take(4) {
+        let lm = Landmarks::find(&bytes);
+        for (k, &b) in lm.indx.iter().enumerate().take(6) {
+            let block = bytes[b..(b + 4096).min(bytes.len())].to_vec();
+            for _ in 0..60 * scale() {
+                let mut m = block.clone();
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(m.len() as u64) as usize;
+                    if rng.below(3) == 0 {
+                        let v = [0xFFu8, 0xFF, 0xFF, 0x7F];
+                        let end = (at + 4).min(m.len());
+                        m[at..end].copy_from_slice(&v[..end - at]);
+                    } else {
+                        m[at] ^= 1 << rng.below(8);
+                    }
+                }
+                let mut input = vec![0x30, 0];
+                input.extend(std::iter::repeat_n(0u8, 0x30));
+                input[2 + 9] = 0x10; // index block size 4096
+                input.extend([1, 0xFF]);
+                input.extend(&m);
+                t.case(format!("{name} INDX {k}"), move || {
+                    let _ = harness::run_index(&input);
+                    let mut fixed = m.clone();
+                    verskew::fs::fuzzing::apply_fixup(&mut fixed).is_ok()
+                });
+            }
+        }
+    }
+    // LZNT1: the real compressed unit from the corpus (or a synthetic one).
+    let unit = common::corpus()
+        .and_then(|c| std::fs::read(c.join("ntfs/mft_extracts/ntfs-forensic__lznt1_real.bin")).ok())
+        .unwrap_or_else(|| b"\x3f\xb0\x00IIS4 w3svc.dll IIS4 w3svc.dll IIS4".to_vec());
+    let head = [3u8, 4, 115, 0, 2, 0, 0, 1, 0, 0, 0, 15, 1];
+    for i in 0..600 * scale() {
+        let mut m = head.to_vec();
+        m.extend(&unit);
+        for _ in 0..1 + rng.below(3) {
+            let at = rng.below(m.len() as u64) as usize;
+            m[at] ^= 1 << rng.below(8);
+        }
+        t.case(format!("lznt1 {i}"), move || harness::run_lznt1(&m));
+    }
+    t.finish();
+}
+
+/// Hives: the SYSTEM and SOFTWARE hives inside the factory images, plus the
+/// corpus's small hives.
+#[test]
+fn hives_survive_mutations() {
+    let mut t = Tally::new("registry");
+    let mut rng = seeded(5);
+    let mut hives: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, bytes) in factory_images().into_iter().step_by(3) {
+        let disk = harness::MemDisk::new(bytes, true);
+        for p in verskew::volume::find_partitions(&disk).unwrap() {
+            let Ok(vol) = verskew::fs::NtfsVolume::open(&disk, p.offset, p.size) else {
+                continue;
+            };
+            for h in ["SYSTEM", "SOFTWARE"] {
+                for root in ["WINNT", "WINDOWS"] {
+                    if let Ok(d) = vol
+                        .lookup(&format!(r"\{root}\system32\config\{h}"))
+                        .and_then(|e| vol.read(&e))
+                    {
+                        hives.push((format!("{name}:{h}"), d.into_owned()));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = common::corpus() {
+        for n in [
+            "hives/hivex__minimal",
+            "hives/hivex__special",
+            "hives/python-registry__issue22.hive",
+            "hives/plaso__regf_corrupt_sub_key_list.hiv",
+            "hives/yarp/yarp__BadListHive",
+            "hives/yarp/yarp__DuplicateSubkeysHive",
+            "hives/yarp/yarp__BigDataHive",
+        ] {
+            if let Ok(b) = std::fs::read(c.join(n)) {
+                hives.push((n.to_string(), b));
+            }
+        }
+    }
+    assert!(hives.len() >= 6, "hives not found in the factory images");
+    let per = 3000 * scale() / hives.len();
+    for (name, bytes) in &hives {
+        let lm = Landmarks::find(bytes);
+        for _ in 0..per {
+            let (m, ops) = mutate(bytes, &lm, &mut rng, Region::Hive);
+            t.case(format!("{name} {ops:?}"), move || harness::run_hive(&m));
+        }
+    }
+    t.finish();
+}
+
+/// PE version resources and headers.
+#[test]
+fn pe_survives_mutations() {
+    let mut t = Tally::new("pe");
+    let mut rng = seeded(6);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, bytes) in factory_images().into_iter().step_by(4) {
+        let disk = harness::MemDisk::new(bytes, true);
+        for p in verskew::volume::find_partitions(&disk).unwrap() {
+            let Ok(vol) = verskew::fs::NtfsVolume::open(&disk, p.offset, p.size) else {
+                continue;
+            };
+            for root in ["WINNT", "WINDOWS"] {
+                let Ok(dir) = vol.lookup(&format!(r"\{root}\system32\inetsrv")) else {
+                    continue;
+                };
+                for e in vol.list(&dir).unwrap_or_default().into_iter().take(5) {
+                    if let Ok(d) = vol.read(&e) {
+                        files.push((format!("{name}:{}", e.name()), d.into_owned()));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = common::corpus() {
+        for n in [
+            "pe/saferwall-pe___setup.dll",
+            "pe/saferwall-pe__shimeng.dll",
+            "pe/velociraptor__wkscli.dll",
+            "pe/pelite__Demo64.dll",
+        ] {
+            if let Ok(b) = std::fs::read(c.join(n)) {
+                files.push((n.to_string(), b));
+            }
+        }
+    }
+    assert!(files.len() >= 5);
+    let per = 4000 * scale() / files.len();
+    for (name, bytes) in &files {
+        let lm = Landmarks::find(bytes);
+        for i in 0..per {
+            let region = if i % 4 == 3 {
+                Region::Any
+            } else {
+                Region::Version
+            };
+            let (m, ops) = mutate(bytes, &lm, &mut rng, region);
+            t.case(format!("{name} {ops:?}"), move || harness::run_pe(&m));
+        }
+    }
+    t.finish();
+}
+
+/// Partition tables: the MBR, EBR and GPT disks of the factory and the corpus.
+#[test]
+fn partition_tables_survive_mutations() {
+    let mut t = Tally::new("volume");
+    let mut rng = seeded(7);
+    let mut disks: Vec<(String, Vec<u8>)> = factory_images()
+        .into_iter()
+        .filter(|(n, _)| n.contains("mbr") || n.contains("gpt"))
+        .collect();
+    if let Some(c) = common::corpus() {
+        for n in [
+            "containers/dfir_ntfs__gpt-512-3p.raw.gz",
+            "containers/dfir_ntfs__mbr-512-p1e2.bin.gz",
+            "containers/dfir_ntfs__mbr-4096-p1e1.bin.gz",
+            "containers/dfir_ntfs__mbr-512-p4.bin",
+            "containers/velociraptor__MBR",
+        ] {
+            let p = c.join(n);
+            if p.exists() {
+                disks.push((n.to_string(), common::unpack(&p)));
+            }
+        }
+    }
+    let per = 2400 * scale() / disks.len();
+    for (name, bytes) in &disks {
+        let lm = Landmarks::find(bytes);
+        for i in 0..per {
+            let region = if i % 5 == 4 {
+                Region::Boot
+            } else {
+                Region::Table
+            };
+            let (m, ops) = mutate(bytes, &lm, &mut rng, region);
+            t.case(format!("{name} {ops:?}"), move || harness::run_volume(&m));
+        }
+    }
+    t.finish();
+}
+
+/// Container headers, footers, tables and descriptors, through `image::open`
+/// and on to the volume layer; plus truncation of each container.
+#[test]
+fn containers_survive_mutations() {
+    let mut t = Tally::new("image");
+    let mut rng = seeded(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut containers: Vec<(String, Vec<u8>)> = std::fs::read_dir(testdata().join("containers"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            // Split sets need their sibling segments; they are tested whole below.
+            let n = p.file_name().unwrap().to_string_lossy();
+            !n.ends_with(".002")
+                && !n.ends_with(".E02")
+                && !n.ends_with(".001")
+                && !n.contains("split")
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    containers.sort();
+    for (name, bytes) in &containers {
+        let ext = name.rsplit('.').next().unwrap().to_string();
+        let len = bytes.len();
+        // Where the metadata lives: the head, the tail (VHD footer) and a
+        // few points in between (tables, grain directories).
+        let hot = [
+            0usize,
+            512,
+            1024,
+            4096,
+            65_536,
+            196_608,
+            1 << 20,
+            len.saturating_sub(512),
+        ];
+        for i in 0..70 * scale() {
+            let mut m = bytes.clone();
+            let mut ops = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                let base = hot[rng.below(hot.len() as u64) as usize];
+                let at = (base + rng.below(1024) as usize) % len;
+                if rng.below(3) == 0 {
+                    let v = [0xFFu8, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0x40];
+                    let at = at - at % 4;
+                    let end = (at + 8).min(len);
+                    m[at..end].copy_from_slice(&v[..end - at]);
+                    ops.push(format!("absurd@{at}"));
+                } else {
+                    m[at] ^= 1 << rng.below(8);
+                    ops.push(format!("flip@{at}"));
+                }
+            }
+            let path = dir.path().join(format!("c{i}.{ext}"));
+            std::fs::write(&path, &m).unwrap();
+            let p = path.clone();
+            let whole = i % 7 == 0;
+            t.case(format!("{name} {ops:?}"), move || {
+                let opened = harness::run_image_file(&p);
+                if whole {
+                    outcome_ok(&harness::run_diagnose(&p))
+                } else {
+                    opened
+                }
+            });
+            std::fs::remove_file(&path).unwrap();
+        }
+        for k in 1..12 {
+            let cut = len * k / 12;
+            let path = dir.path().join(format!("cut.{ext}"));
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let p = path.clone();
+            t.case(format!("{name} cut at {cut}"), move || {
+                harness::run_image_file(&p);
+                outcome_ok(&harness::run_diagnose(&p))
+            });
+        }
+    }
+    t.finish();
+}
+
+// ---------------------------------------------------------------------------
+// Replays.
+
+/// Runs one saved input through the target its name starts with
+/// (`<target>-<anything>`; see tests/regressions/README.md).
+fn replay(path: &Path) -> bool {
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let target = name.split('-').next().unwrap_or("");
+    match target {
+        "volume" => harness::run_volume(&bytes),
+        "ntfs" => harness::run_ntfs(&bytes, true) | harness::run_ntfs(&bytes, false),
+        "index" => harness::run_index(&bytes),
+        "lznt1" => harness::run_lznt1(&bytes),
+        "hive" => harness::run_hive(&bytes),
+        "pe" => harness::run_pe(&bytes),
+        "image_open" => harness::run_image_file(path),
+        "diagnose" | "ntfs_patch" => {
+            // First byte: the base image; the rest: encoded ops.
+            let bases = [
+                "nt4-iis4-kb291589.img",
+                "nt4-iis4-kb291589-mbr63.img",
+                "nt4-iis4-kb291589-gpt.img",
+                "nt4-iis4-kb291589-compressed.img",
+                "w2k3-iis6-sp1-on-sp2.img",
+            ];
+            let Some((&pick, ops)) = bytes.split_first() else {
+                return true;
+            };
+            let base =
+                std::fs::read(testdata().join(bases[usize::from(pick) % bases.len()])).unwrap();
+            let lm = Landmarks::find(&base);
+            let mut img = base;
+            harness::apply_encoded(&mut img, &lm, ops);
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("replay.img");
+            std::fs::write(&p, &img).unwrap();
+            let disk = harness::MemDisk::new(img, pick & 0x80 == 0);
+            for part in verskew::volume::find_partitions(&disk).unwrap_or_default() {
+                if let Ok(vol) = verskew::fs::NtfsVolume::open(&disk, part.offset, part.size) {
+                    harness::exercise_volume(&vol);
+                }
+            }
+            outcome_ok(&harness::run_diagnose(&p))
+        }
+        // Anything else is a whole image for the pipeline.
+        _ => outcome_ok(&harness::run_diagnose(path)),
+    }
+}
+
+#[test]
+fn regressions_replay() {
+    let mut t = Tally::new("regressions");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| {
+        p.is_file()
+            && !p
+                .extension()
+                .is_some_and(|e| e == "md" || e == "sh" || e == "py")
+    });
+    files.sort();
+    for p in files {
+        let label = p.file_name().unwrap().to_string_lossy().to_string();
+        t.case(label, move || replay(&p));
+    }
+    // The damaged factory images, as they are.
+    for e in std::fs::read_dir(testdata().join("damaged")).unwrap() {
+        let p = e.unwrap().path();
+        let label = p.display().to_string();
+        t.case(label, move || outcome_ok(&harness::run_diagnose(&p)));
+    }
+    t.finish();
+}
+
+#[test]
+fn corpus_fuzz_cases_replay() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let mut t = Tally::new("corpus fuzz cases");
+    for sub in ["containers/fuzz", "ntfs/fuzz", "hives/fuzz", "pe/fuzz"] {
+        let Ok(rd) = std::fs::read_dir(corpus.join(sub)) else {
+            continue;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            let label = p.display().to_string();
+            let bytes = std::fs::read(&p).unwrap();
+            let is_ntfs = sub.starts_with("ntfs");
+            t.case(label, move || {
+                // Through the container layer and the pipeline, as a user would.
+                let _ = harness::run_image_file(&p);
+                if is_ntfs {
+                    let _ = harness::run_ntfs(&bytes, true) | harness::run_ntfs(&bytes, false);
+                }
+                let _ = (
+                    harness::run_volume(&bytes),
+                    harness::run_hive(&bytes),
+                    harness::run_pe(&bytes),
+                );
+                outcome_ok(&harness::run_diagnose(&p))
+            });
+        }
+    }
+    assert!(t.runs >= 2, "expected the corpus's fuzz crash cases");
+    t.finish();
+}
+
+/// A registry path whose multi-byte characters straddle the length of a
+/// `%SystemRoot%`-style prefix (found by this file's mutations; it panicked
+/// in `windows::volume_path` before the fix).
+#[test]
+fn volume_path_survives_multibyte_prefixes() {
+    for raw in [
+        "%System一oot%\\x.exe",
+        "\\WINNT呜÷stem32\\inetsrv\\inetinfo.exe",
+        "%Syste系ᄴoot%\\a.dll",
+        "\\Sys⁴em32",
+        "一",
+        "%windi一",
+    ] {
+        let _ = verskew::windows::volume_path(raw, "\\WINNT");
+    }
+    assert_eq!(
+        verskew::windows::volume_path("%SYSTEMROOT%\\System32\\inetsrv\\inetinfo.exe", "\\WINNT")
+            .as_deref(),
+        Some("\\WINNT\\System32\\inetsrv\\inetinfo.exe")
+    );
+}
