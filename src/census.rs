@@ -38,13 +38,13 @@ use ntfs::attribute_value::NtfsAttributeValue;
 use ntfs::Ntfs;
 use rayon::prelude::*;
 
-use crate::diagnose::DiagnoseError;
-use crate::fs::{Entry, NtfsVolume};
+use crate::diagnose::{open_partitions, DiagnoseError};
+use crate::fs::{contain, Entry, NtfsVolume};
 use crate::image::{self, Disk, Window};
 use crate::pe::{self, PeError, VersionInfo};
 use crate::time::FileTime;
 use crate::versions::VersionRow;
-use crate::volume::{self, Filesystem};
+use crate::volume::Filesystem;
 use crate::windows::PeFile;
 use crate::Unreadable;
 
@@ -138,13 +138,9 @@ pub fn census(path: &Path) -> Result<(Vec<VersionRow>, Vec<Unreadable>), Diagnos
 /// [`census`] with options and counters.
 pub fn census_with(path: &Path, opts: Options) -> Result<Census, DiagnoseError> {
     let t0 = Instant::now();
-    let img = image::open(path)?;
+    let (img, partitions) = open_partitions(path)?;
     let name = path.display().to_string();
     let disk = img.disk.as_ref();
-    let partitions = volume::find_partitions(disk).map_err(|e| DiagnoseError::NoNtfs {
-        image: name.clone(),
-        detail: e.to_string(),
-    })?;
     let mut out = Census::default();
     let ntfs = partitions
         .iter()
@@ -581,18 +577,6 @@ fn contiguous<'d>(
     }
     let s = usize::try_from(start).ok()?;
     bytes.get(s..s.checked_add(usize::try_from(size).ok()?)?)
-}
-
-/// Runs `f`, turning a panic in the ntfs crate into an error.
-fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
-        let msg = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        format!("parser panicked on corrupt data: {msg}")
-    })
 }
 
 fn u16_at(b: &[u8], o: usize) -> Option<u16> {

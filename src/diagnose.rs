@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::analysis::{self, Finding, Knowledge, Severity};
 use crate::fs::NtfsVolume;
-use crate::image::{self, Format, ImageError};
+use crate::image::{self, Format, Image, ImageError};
 use crate::volume::{self, Filesystem, Partition};
 use crate::windows::{self, Install};
 use crate::Unreadable;
@@ -26,6 +26,8 @@ pub enum DiagnoseError {
         /// What could not be read on the way, when anything was.
         detail: String,
     },
+    #[error("{what}")]
+    BadArgument { what: String },
     #[error("{image}: internal error (please report it): {what}")]
     Internal { image: String, what: String },
 }
@@ -62,21 +64,25 @@ impl Diagnosis {
     }
 }
 
+/// Opens an image read-only and finds its partitions: the first step of
+/// every command. A partition table that cannot be read at all leaves
+/// nothing to analyse.
+pub fn open_partitions(path: &Path) -> Result<(Image, Vec<Partition>), DiagnoseError> {
+    let img = image::open(path)?;
+    let partitions =
+        volume::find_partitions(img.disk.as_ref()).map_err(|e| DiagnoseError::NoNtfs {
+            image: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+    Ok((img, partitions))
+}
+
 /// Analyses one image.
 pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, DiagnoseError> {
-    let img = image::open(path)?;
+    let (img, partitions) = open_partitions(path)?;
     let name = path.display().to_string();
     let disk = img.disk.as_ref();
     let mut unreadable = Vec::new();
-    let partitions = match volume::find_partitions(disk) {
-        Ok(p) => p,
-        Err(e) => {
-            return Err(DiagnoseError::NoNtfs {
-                image: name,
-                detail: e.to_string(),
-            })
-        }
-    };
     let ntfs: Vec<&Partition> = partitions
         .iter()
         .filter(|p| p.filesystem == Some(Filesystem::Ntfs))

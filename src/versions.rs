@@ -5,10 +5,9 @@ use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::diagnose::DiagnoseError;
+use crate::diagnose::{open_partitions, DiagnoseError};
 use crate::fs::{components, Entry, NtfsVolume};
-use crate::image;
-use crate::volume::{self, Filesystem};
+use crate::volume::Filesystem;
 use crate::windows::{read_pe_files, PeFile};
 use crate::Unreadable;
 
@@ -35,20 +34,13 @@ pub fn versions(
     path: &Path,
     pattern: Option<&str>,
 ) -> Result<(Vec<VersionRow>, Vec<Unreadable>), DiagnoseError> {
-    let img = image::open(path)?;
+    let (img, partitions) = open_partitions(path)?;
     let name = path.display().to_string();
     let disk = img.disk.as_ref();
-    let partitions = volume::find_partitions(disk).map_err(|e| DiagnoseError::NoNtfs {
-        image: name.clone(),
-        detail: e.to_string(),
-    })?;
     let matcher = pattern
         .map(glob)
         .transpose()
-        .map_err(|e| DiagnoseError::NoNtfs {
-            image: name.clone(),
-            detail: e,
-        })?;
+        .map_err(|what| DiagnoseError::BadArgument { what })?;
     let mut rows = Vec::new();
     let mut lost = Vec::new();
     let ntfs = partitions

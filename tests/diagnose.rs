@@ -334,6 +334,14 @@ fn unusable_inputs_exit_2_with_a_one_line_message() {
         .assert()
         .code(2);
     verskew().args(["frobnicate"]).assert().code(2);
+    let bad_glob = verskew()
+        .args(["versions", "nt4-iis4-kb291589.img", "["])
+        .output()
+        .unwrap();
+    if common::testdata().join("nt4-iis4-kb291589.img").exists() {
+        assert_eq!(bad_glob.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&bad_glob.stderr).contains("bad path pattern"));
+    }
     verskew().args(["--help"]).assert().code(0);
 }
 

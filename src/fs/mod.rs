@@ -13,6 +13,7 @@ mod ntfs;
 
 use std::borrow::Cow;
 
+pub(crate) use self::ntfs::contain;
 pub use self::ntfs::NtfsVolume;
 
 /// The flat `$I30` index parser and the LZNT1 stream decoder, for the fuzz
