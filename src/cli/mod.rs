@@ -128,10 +128,7 @@ pub fn run() -> i32 {
             pattern,
             format,
             all,
-        } => {
-            let pattern = if all { Some(ALL) } else { pattern.as_deref() };
-            run_versions(&image, pattern, format, &mut out)
-        }
+        } => run_versions(&image, pattern.as_deref(), all, format, &mut out),
         Command::Info {
             image,
             format,
@@ -225,18 +222,16 @@ fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::diagnose::D
     }
 }
 
-/// `--all`: stands for the census in `run_versions` (never a valid glob).
-const ALL: &str = "\0census";
-
 fn run_versions(
     image: &Path,
     pattern: Option<&str>,
+    all: bool,
     format: OutputFormat,
     out: &mut impl Write,
 ) -> i32 {
-    let walk = || match pattern {
-        Some(ALL) => crate::census::census(image),
-        _ => crate::versions::versions(image, pattern),
+    let walk = || match all {
+        true => crate::census::census(image),
+        false => crate::versions::versions(image, pattern),
     };
     let (rows, lost) =
         match catch_unwind(AssertUnwindSafe(walk)).unwrap_or_else(|p| Err(internal(image, p))) {
