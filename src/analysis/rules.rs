@@ -348,7 +348,11 @@ fn behind_service_pack(
 
 fn missing_binaries(install: &Install, k: &Knowledge, out: &mut Vec<Finding>) {
     for svc in &install.services {
-        for bin in svc.binaries.iter().filter(|b| b.found.is_none()) {
+        for bin in svc
+            .binaries
+            .iter()
+            .filter(|b| b.found.is_none() && b.unreadable.is_none())
+        {
             let mut evidence = base_evidence(install);
             evidence.insert(
                 "registry".into(),
@@ -377,7 +381,11 @@ fn missing_binaries(install: &Install, k: &Knowledge, out: &mut Vec<Finding>) {
     }
     let Some(addons) = &k.addons else { return };
     for addon in &install.addons {
-        for dll in addon.dlls.iter().filter(|d| d.found.is_none()) {
+        for dll in addon
+            .dlls
+            .iter()
+            .filter(|d| d.found.is_none() && d.unreadable.is_none())
+        {
             let path = if dll.path.contains('\\') {
                 dll.path.clone()
             } else {
@@ -786,5 +794,31 @@ mod tests {
         ));
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].0, "no-version-resource");
+    }
+
+    #[test]
+    fn a_binary_that_could_not_be_checked_is_not_called_missing() {
+        use crate::windows::{Binary, Service};
+        let mut i = install(Some("4.0"), vec![], &[]);
+        let bin = |unreadable: Option<&str>| Binary {
+            source: "ImagePath".into(),
+            path: r"\WINNT\System32\inetsrv\inetinfo.exe".into(),
+            found: None,
+            unreadable: unreadable.map(String::from),
+        };
+        i.services.push(Service {
+            name: "W3SVC".into(),
+            image_path: Some(r"%SystemRoot%\System32\inetsrv\inetinfo.exe".into()),
+            service_dll: None,
+            start: Some(2),
+            service_type: Some(0x20),
+            depend_on_service: vec![],
+            install_path: None,
+            last_written: None,
+            binaries: vec![bin(Some("directory index: truncated"))],
+        });
+        assert!(rules(&i).is_empty());
+        i.services[0].binaries = vec![bin(None)];
+        assert_eq!(rules(&i)[0].0, "missing-service-binary");
     }
 }

@@ -133,7 +133,11 @@ fn install(o: &mut String, i: &Install) {
                     "{} {}{}",
                     b.source,
                     b.path,
-                    if b.found.is_some() { "" } else { " (missing)" }
+                    match (&b.found, &b.unreadable) {
+                        (Some(_), _) => "",
+                        (None, Some(_)) => " (could not be checked)",
+                        (None, None) => " (missing)",
+                    }
                 ))
                 .collect::<Vec<_>>()
                 .join(", ")

@@ -161,9 +161,16 @@ fn load_install(
         .flat_map(|s| s.binaries.iter_mut())
         .chain(install.addons.iter_mut().flat_map(|a| a.dlls.iter_mut()))
     {
-        if let Some(entry) = resolve(vol, &binary.path, &search) {
-            binary.found = Some(entry.path.clone());
-            wanted.push(entry);
+        match resolve(vol, &binary.path, &search) {
+            Ok(Some(entry)) => {
+                binary.found = Some(entry.path.clone());
+                wanted.push(entry);
+            }
+            Ok(None) => {}
+            Err(why) => {
+                unreadable.push(Unreadable::new(&binary.path, &why));
+                binary.unreadable = Some(why);
+            }
         }
     }
     if let Ok(inetsrv) = vol.lookup(&format!(r"{sysroot}\system32\inetsrv")) {
@@ -179,7 +186,7 @@ fn load_install(
                         .filter(|e| !e.is_dir && is_pe_name(e.name())),
                 );
             }
-            Err(e) => unreadable.push(Unreadable::new(&inetsrv.path, e)),
+            Err(e) => unreadable.push(Unreadable::new(&inetsrv.path, e.reason())),
         }
     }
     wanted.sort_by_key(|e| e.record);
@@ -234,16 +241,23 @@ fn is_pe_name(name: &str) -> bool {
 }
 
 /// Finds a registry-named file: a full path as given, a bare name in the
-/// search folders in order.
-fn resolve(vol: &NtfsVolume<'_>, path: &str, search: &[String]) -> Option<Entry> {
-    if path.contains('\\') {
-        return vol.lookup(path).ok().filter(|e| !e.is_dir);
+/// search folders in order. `Err` when it was not found and some place could
+/// not be read, so absence is not claimed on an unreadable volume.
+fn resolve(vol: &NtfsVolume<'_>, path: &str, search: &[String]) -> Result<Option<Entry>, String> {
+    let candidates: Vec<String> = if path.contains('\\') {
+        vec![path.to_string()]
+    } else {
+        search.iter().map(|dir| format!(r"{dir}\{path}")).collect()
+    };
+    let mut failure = None;
+    for candidate in candidates {
+        match vol.lookup(&candidate) {
+            Ok(e) if !e.is_dir => return Ok(Some(e)),
+            Ok(_) | Err(FsError::NotFound { .. }) => {}
+            Err(e) => failure = Some(format!("{candidate}: {}", e.reason())),
+        }
     }
-    search.iter().find_map(|dir| {
-        vol.lookup(&format!(r"{dir}\{path}"))
-            .ok()
-            .filter(|e| !e.is_dir)
-    })
+    failure.map_or(Ok(None), Err)
 }
 
 fn markers(vol: &NtfsVolume<'_>, root: &Entry) -> Vec<Marker> {
@@ -321,6 +335,7 @@ fn read_software(
                             },
                             path: volume_path(part, &install.system_root)?,
                             found: None,
+                            unreadable: None,
                         })
                     })
                     .collect();
@@ -368,6 +383,7 @@ fn read_system(
                     source: source.into(),
                     path: volume_path(raw.as_deref()?, &install.system_root)?,
                     found: None,
+                    unreadable: None,
                 })
             })
             .collect();

@@ -92,6 +92,10 @@ pub struct Binary {
     pub path: String,
     /// The path as stored on disk, when found.
     pub found: Option<String>,
+    /// Why its presence could not be checked (a folder on the way is
+    /// unreadable); the file is then not reported missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
