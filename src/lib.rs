@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnose;
 pub mod fs;
 pub mod image;
+mod panic;
 pub mod pe;
 pub mod registry;
 pub mod report;

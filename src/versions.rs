@@ -6,7 +6,7 @@ use std::path::Path;
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::diagnose::{open_partitions, DiagnoseError};
-use crate::fs::{components, Entry, NtfsVolume};
+use crate::fs::{components, strip_drive, Entry, NtfsVolume};
 use crate::volume::Filesystem;
 use crate::windows::{read_pe_files, PeFile};
 use crate::Unreadable;
@@ -85,12 +85,10 @@ fn glob(pattern: &str) -> Result<GlobMatcher, String> {
 
 /// `C:\WINNT\System32\*.dll` → `WINNT/System32/*.dll`.
 fn normalise(path: &str) -> String {
-    let p = path.replace('\\', "/");
-    let p = match p.as_bytes() {
-        [d, b':', ..] if d.is_ascii_alphabetic() => p[2..].to_string(),
-        _ => p,
-    };
-    p.trim_start_matches('/').to_string()
+    strip_drive(path)
+        .replace('\\', "/")
+        .trim_start_matches('/')
+        .to_string()
 }
 
 fn default_folders(vol: &NtfsVolume<'_>) -> Vec<Entry> {

@@ -211,14 +211,9 @@ fn run_diagnose(
 }
 
 fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::diagnose::DiagnoseError {
-    let msg = p
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
     crate::diagnose::DiagnoseError::Internal {
         image: path.display().to_string(),
-        what: msg,
+        what: crate::panic::message(p.as_ref()),
     }
 }
 

@@ -8,13 +8,13 @@
 //! would return the compressed bytes as if they were the file.
 
 mod compressed;
-mod index;
+pub(crate) mod index;
 mod ntfs;
 
 use std::borrow::Cow;
 
-pub(crate) use self::ntfs::contain;
 pub use self::ntfs::NtfsVolume;
+pub(crate) use crate::panic::contain;
 
 /// The flat `$I30` index parser and the LZNT1 stream decoder, for the fuzz
 /// targets (`fuzz/`) and `tests/robustness.rs`. Not a stable API.
@@ -108,14 +108,20 @@ impl Entry {
 /// is one uncompressed run, otherwise copied once.
 pub type FileData<'a> = Cow<'a, [u8]>;
 
+/// `C:\WINNT` → `\WINNT`: a drive letter names the volume, which the
+/// caller has already chosen.
+pub fn strip_drive(path: &str) -> &str {
+    match path.as_bytes() {
+        [d, b':', ..] if d.is_ascii_alphabetic() => &path[2..],
+        _ => path,
+    }
+}
+
 /// Splits a Windows path into its components, accepting `\` or `/`, a drive
 /// letter prefix (`C:`) and repeated separators. `.` is dropped; `..` is
 /// refused because a path inside an image never needs it.
 pub fn components(path: &str) -> Result<Vec<&str>, String> {
-    let path = match path.as_bytes() {
-        [d, b':', ..] if d.is_ascii_alphabetic() => &path[2..],
-        _ => path,
-    };
+    let path = strip_drive(path);
     let mut out = Vec::new();
     for part in path.split(['\\', '/']) {
         match part {

@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use ntfs::attribute_value::NtfsAttributeValue;
@@ -13,6 +12,7 @@ use super::compressed::{self, Run};
 use super::index::{self, IndexEntry};
 use super::{components, Entry, FileData, FsError};
 use crate::image::{Disk, Window};
+use crate::panic::contain;
 use crate::time::FileTime;
 
 /// Largest directory index we read (all of $INDEX_ALLOCATION): a system32 of
@@ -449,18 +449,4 @@ fn read_value(
     let mut buf = vec![0u8; len as usize];
     value.read_exact(w, &mut buf).map_err(|e| e.to_string())?;
     Ok(buf)
-}
-
-/// Runs `f`, turning a panic inside a third-party parser into an error: the
-/// ntfs crate panics on some corrupt index entries, and one bad file must
-/// not end the analysis.
-pub(crate) fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-        let msg = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        format!("parser panicked on corrupt data: {msg}")
-    })
 }

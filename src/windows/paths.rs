@@ -1,5 +1,7 @@
 //! Turning paths as the registry writes them into paths on the volume.
 
+use crate::fs::strip_drive;
+
 /// A path from the registry (`%SystemRoot%\System32\inetsrv\inetinfo.exe`,
 /// `C:\WINNT\System32\svchost.exe -k iissvcs`, `\SystemRoot\System32\x.sys`,
 /// `"C:\Program Files\x.exe" /s`) as a path from the volume root, arguments
@@ -23,11 +25,7 @@ pub fn volume_path(raw: &str, system_root: &str) -> Option<String> {
             path = format!("{system_root}{}", &path[var.len()..]);
         }
     }
-    let path = path.strip_prefix("\\??\\").unwrap_or(&path).to_string();
-    let path = match path.as_bytes() {
-        [d, b':', ..] if d.is_ascii_alphabetic() => path[2..].to_string(),
-        _ => path,
-    };
+    let path = strip_drive(path.strip_prefix("\\??\\").unwrap_or(&path)).to_string();
     if path.is_empty() {
         return None;
     }
