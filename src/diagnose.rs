@@ -64,35 +64,33 @@ impl Diagnosis {
     }
 }
 
-/// Opens an image read-only and finds its partitions: the first step of
-/// every command. A partition table that cannot be read at all leaves
-/// nothing to analyse.
+/// Opens an image read-only and finds its NTFS partitions: the first step
+/// of every command. No readable partition table and no NTFS volume both
+/// leave nothing to analyse.
 pub fn open_partitions(path: &Path) -> Result<(Image, Vec<Partition>), DiagnoseError> {
     let img = image::open(path)?;
-    let partitions =
-        volume::find_partitions(img.disk.as_ref()).map_err(|e| DiagnoseError::NoNtfs {
-            image: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
-    Ok((img, partitions))
+    let no_ntfs = |detail: String| DiagnoseError::NoNtfs {
+        image: path.display().to_string(),
+        detail,
+    };
+    let all = volume::find_partitions(img.disk.as_ref()).map_err(|e| no_ntfs(e.to_string()))?;
+    let count = all.len();
+    let ntfs: Vec<Partition> = all
+        .into_iter()
+        .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
+        .collect();
+    if ntfs.is_empty() {
+        return Err(no_ntfs(format!("{count} partition(s), none NTFS")));
+    }
+    Ok((img, ntfs))
 }
 
 /// Analyses one image.
 pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, DiagnoseError> {
-    let (img, partitions) = open_partitions(path)?;
+    let (img, ntfs) = open_partitions(path)?;
     let name = path.display().to_string();
     let disk = img.disk.as_ref();
     let mut unreadable = Vec::new();
-    let ntfs: Vec<&Partition> = partitions
-        .iter()
-        .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
-        .collect();
-    if ntfs.is_empty() {
-        return Err(DiagnoseError::NoNtfs {
-            image: name,
-            detail: format!("{} partition(s), none NTFS", partitions.len()),
-        });
-    }
     // Volumes are independent: analyse them in parallel.
     let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = ntfs
         .par_iter()
@@ -101,7 +99,7 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
             let mut lost = Vec::new();
             let mut report = VolumeReport {
                 index,
-                partition: (*part).clone(),
+                partition: part.clone(),
                 label: None,
                 cluster_size: None,
                 error: None,

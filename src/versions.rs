@@ -7,7 +7,6 @@ use globset::{GlobBuilder, GlobMatcher};
 
 use crate::diagnose::{open_partitions, DiagnoseError};
 use crate::fs::{components, strip_drive, Entry, NtfsVolume};
-use crate::volume::Filesystem;
 use crate::windows::{read_pe_files, PeFile};
 use crate::Unreadable;
 
@@ -43,10 +42,7 @@ pub fn versions(
         .map_err(|what| DiagnoseError::BadArgument { what })?;
     let mut rows = Vec::new();
     let mut lost = Vec::new();
-    let ntfs = partitions
-        .iter()
-        .filter(|p| p.filesystem == Some(Filesystem::Ntfs));
-    for (index, part) in ntfs.enumerate() {
+    for (index, part) in partitions.iter().enumerate() {
         let vol = match NtfsVolume::open(disk, part.offset, part.size) {
             Ok(v) => v,
             Err(e) => {

@@ -403,7 +403,7 @@ fn missing_binaries(install: &Install, k: &Knowledge, out: &mut Vec<Finding>) {
             let mut evidence = base_evidence(install);
             evidence.insert(
                 "registry".into(),
-                json!({"key": format!(r"SOFTWARE\{}", addons.key), "value": addon.name, "data": addon.value}),
+                json!({"key": format!(r"SOFTWARE\{}", addons.key), "value": addon.name, "data": addon.value, "last_written": addon.last_written}),
             );
             evidence.insert("searched".into(), json!(addons.search));
             out.push(Finding {

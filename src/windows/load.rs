@@ -341,6 +341,7 @@ fn read_software(
                     .collect();
                 install.addons.push(AddOn {
                     name: v.name.clone(),
+                    last_written: k.last_written.clone(),
                     value,
                     dlls,
                 });

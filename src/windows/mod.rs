@@ -112,6 +112,8 @@ pub struct HotfixRecord {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AddOn {
     pub name: String,
+    /// When the AddOnServices key was last written.
+    pub last_written: Option<String>,
     pub value: String,
     pub dlls: Vec<Binary>,
 }

@@ -1,0 +1,876 @@
+//! The README's promises, checked through the real binary: every documented
+//! JSON field of `diagnose`, `versions` and `info` is present with its
+//! documented type; `--rules` really changes findings; `--fail-on warning`
+//! turns a warning-only report into exit 1; `versions` and `info` exit 2 on a
+//! missing image; text output carries no terminal escape codes.
+//!
+//! Every image used here is committed in testdata/, so nothing is skipped.
+
+mod common;
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const SEED: &str = "nt4-iis4-kb291589.img";
+const ADDON_MISSING: &str = "nt4-proxy-addon-missing.img";
+const SP1_ON_SP2: &str = "w2k3-iis6-sp1-on-sp2.img";
+const BAD_VERSION: &str = "damaged/damaged-version-resource.img";
+const MBR63: &str = "nt4-iis4-kb291589-mbr63.img";
+const E01: &str = "containers/nt4-iis4-kb291589-mbr63.E01";
+
+/// A user rule that takes w3svc.dll out of both IIS 4 lockstep sets it is in
+/// (same ids as knowledge/iis.toml, so it replaces the built-in entries).
+const NO_W3SVC_RULES: &str = r#"
+[[lockstep]]
+id = "iis4-www"
+family = "iis4"
+name = "IIS 4 WWW service core, without w3svc.dll"
+files = ["infocomm.dll", "ssinc.dll", "sspifilt.dll"]
+compare = "full"
+why = "test: w3svc.dll taken out of the set"
+references = ["Q291589"]
+
+[[lockstep]]
+id = "iis4-ftp"
+family = "iis4"
+name = "IIS 4 FTP service, without w3svc.dll"
+files = ["ftpsvc2.dll", "infocomm.dll"]
+compare = "full"
+why = "test: w3svc.dll taken out of the set"
+references = ["Q185706"]
+"#;
+
+fn verskew() -> Command {
+    let mut c = Command::cargo_bin("verskew").unwrap();
+    c.current_dir(common::testdata());
+    c
+}
+
+/// Committed test images: a missing one is a broken checkout, not a skip.
+fn need(file: &str) -> &str {
+    assert!(
+        common::testdata().join(file).is_file(),
+        "testdata/{file} is committed and must exist"
+    );
+    file
+}
+
+/// (exit status, stdout lines parsed as JSON, stderr).
+fn run_json(args: &[&str]) -> (i32, Vec<Value>, String) {
+    let out = verskew().args(args).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let rows = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {l}"))
+        })
+        .collect();
+    (
+        out.status.code().expect("exited, not killed"),
+        rows,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn rules_file(dir: &tempfile::TempDir) -> PathBuf {
+    let p = dir.path().join("no-w3svc.toml");
+    std::fs::write(&p, NO_W3SVC_RULES).unwrap();
+    p
+}
+
+// ---- typed field checks ---------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum T {
+    Str,
+    Int,
+    Bool,
+    Arr,
+    Obj,
+    /// null or a string
+    OptStr,
+    /// null or an integer
+    OptInt,
+    /// null or an object
+    OptObj,
+    /// null or an array
+    OptArr,
+}
+
+fn is(v: &Value, t: T) -> bool {
+    match t {
+        T::Str => v.is_string(),
+        T::Int => v.is_u64() || v.is_i64(),
+        T::Bool => v.is_boolean(),
+        T::Arr => v.is_array(),
+        T::Obj => v.is_object(),
+        T::OptStr => v.is_null() || v.is_string(),
+        T::OptInt => v.is_null() || v.is_u64() || v.is_i64(),
+        T::OptObj => v.is_null() || v.is_object(),
+        T::OptArr => v.is_null() || v.is_array(),
+    }
+}
+
+/// Every `(field, type)` is a key of `obj` (present, even when null) with a
+/// value of that type.
+fn fields(what: &str, obj: &Value, want: &[(&str, T)]) {
+    let map = obj
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: not an object: {obj}"));
+    for (k, t) in want {
+        let v = map
+            .get(*k)
+            .unwrap_or_else(|| panic!("{what}: field `{k}` missing in {obj}"));
+        assert!(is(v, *t), "{what}.{k}: expected {t:?}, got {v}");
+    }
+}
+
+fn nonempty<'a>(what: &str, v: &'a Value) -> &'a Vec<Value> {
+    let a = v
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: not an array: {v}"));
+    assert!(!a.is_empty(), "{what}: empty");
+    a
+}
+
+// ---- diagnose --------------------------------------------------------------
+
+fn check_diagnose_report(r: &Value) {
+    let img = r["image"].as_str().unwrap_or("?").to_string();
+    let w = |s: &str| format!("{img}: {s}");
+    fields(
+        &img,
+        r,
+        &[
+            ("schema", T::Str),
+            ("image", T::Str),
+            ("format", T::Str),
+            ("size", T::Int),
+            ("volumes", T::Arr),
+            ("installs", T::Arr),
+            ("findings", T::Arr),
+            ("unreadable", T::Arr),
+            ("summary", T::Obj),
+        ],
+    );
+    assert_eq!(r["schema"], "verskew.diagnose/1");
+    assert!(
+        r.get("error").is_none(),
+        "{}",
+        w("analysable image has error")
+    );
+    let formats = ["raw", "split-raw", "ewf", "vhd", "vhdx", "vmdk", "qcow2"];
+    assert!(formats.contains(&r["format"].as_str().unwrap()), "{r}");
+    assert!(r["size"].as_u64().unwrap() > 0);
+
+    let volumes = nonempty(&w("volumes"), &r["volumes"]);
+    for v in volumes {
+        fields(
+            &w("volumes[]"),
+            v,
+            &[
+                ("index", T::Int),
+                ("partition", T::Obj),
+                ("label", T::OptStr),
+                ("cluster_size", T::OptInt),
+                ("error", T::OptStr),
+            ],
+        );
+        fields(
+            &w("volumes[].partition"),
+            &v["partition"],
+            &[
+                ("index", T::Int),
+                ("scheme", T::Str),
+                ("offset", T::Int),
+                ("size", T::Int),
+                ("type_id", T::OptStr),
+                ("name", T::OptStr),
+                ("filesystem", T::Str),
+            ],
+        );
+        let scheme = v["partition"]["scheme"].as_str().unwrap();
+        assert!(["none", "mbr", "gpt"].contains(&scheme), "{scheme}");
+    }
+    let volume_ids: Vec<u64> = volumes
+        .iter()
+        .map(|v| v["index"].as_u64().unwrap())
+        .collect();
+
+    let installs = nonempty(&w("installs"), &r["installs"]);
+    for i in installs {
+        fields(
+            &w("installs[]"),
+            i,
+            &[
+                ("volume", T::Int),
+                ("system_root", T::Str),
+                ("os", T::Obj),
+                ("control_set", T::Obj),
+                ("hives", T::Arr),
+                ("services", T::Arr),
+                ("hotfixes", T::Arr),
+                ("iis_setup", T::OptObj),
+                ("addons", T::Arr),
+                ("markers", T::Arr),
+                ("pending_renames", T::Arr),
+                ("files_examined", T::Int),
+            ],
+        );
+        assert!(volume_ids.contains(&i["volume"].as_u64().unwrap()));
+        assert!(i["system_root"].as_str().unwrap().starts_with('\\'));
+        fields(
+            &w("os"),
+            &i["os"],
+            &[
+                ("name", T::OptStr),
+                ("product_name", T::OptStr),
+                ("version", T::OptStr),
+                ("build", T::OptStr),
+                ("service_pack", T::OptStr),
+            ],
+        );
+        fields(
+            &w("control_set"),
+            &i["control_set"],
+            &[
+                ("name", T::Str),
+                ("number", T::Int),
+                ("source", T::Str),
+                ("select", T::Obj),
+            ],
+        );
+        let source = i["control_set"]["source"].as_str().unwrap();
+        assert!(
+            ["Current", "Default", "LastKnownGood"].contains(&source),
+            "{source}"
+        );
+        for h in nonempty(&w("hives"), &i["hives"]) {
+            fields(
+                &w("hives[]"),
+                h,
+                &[
+                    ("name", T::Str),
+                    ("path", T::Str),
+                    ("dirty", T::Bool),
+                    ("error", T::OptStr),
+                ],
+            );
+        }
+        for s in nonempty(&w("services"), &i["services"]) {
+            fields(
+                &w("services[]"),
+                s,
+                &[
+                    ("name", T::Str),
+                    ("image_path", T::OptStr),
+                    ("service_dll", T::OptStr),
+                    ("start", T::OptInt),
+                    ("type", T::OptInt),
+                    ("depend_on_service", T::Arr),
+                    ("install_path", T::OptStr),
+                    ("last_written", T::OptStr),
+                    ("binaries", T::Arr),
+                ],
+            );
+            for b in s["binaries"].as_array().unwrap() {
+                fields(
+                    &w("binaries[]"),
+                    b,
+                    &[("source", T::Str), ("path", T::Str), ("found", T::OptStr)],
+                );
+            }
+        }
+        for h in i["hotfixes"].as_array().unwrap() {
+            fields(
+                &w("hotfixes[]"),
+                h,
+                &[
+                    ("id", T::Str),
+                    ("installed", T::OptInt),
+                    ("description", T::OptStr),
+                    ("last_written", T::OptStr),
+                ],
+            );
+        }
+        for a in i["addons"].as_array().unwrap() {
+            fields(
+                &w("addons[]"),
+                a,
+                &[("name", T::Str), ("value", T::Str), ("dlls", T::Arr)],
+            );
+        }
+        assert!(i["files_examined"].as_u64().unwrap() > 0);
+    }
+
+    let mut counts = [0u64; 3];
+    let mut last_slot = 0;
+    for f in r["findings"].as_array().unwrap() {
+        fields(
+            &w("findings[]"),
+            f,
+            &[
+                ("rule", T::Str),
+                ("severity", T::Str),
+                ("install", T::Str),
+                ("volume", T::Int),
+                ("paths", T::Arr),
+                ("message", T::Str),
+                ("evidence", T::Obj),
+                ("remedy", T::Str),
+                ("references", T::Arr),
+            ],
+        );
+        let sev = f["severity"].as_str().unwrap();
+        let slot = ["error", "warning", "info"]
+            .iter()
+            .position(|s| *s == sev)
+            .unwrap_or_else(|| panic!("severity {sev}"));
+        counts[slot] += 1;
+        assert!(slot >= last_slot, "{}", w("findings sorted errors first"));
+        last_slot = slot;
+        for p in nonempty(&w("paths"), &f["paths"]) {
+            assert!(p.as_str().unwrap().starts_with('\\'), "{p}");
+        }
+        assert!(f["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_string));
+        assert!(volume_ids.contains(&f["volume"].as_u64().unwrap()));
+        check_evidence(&img, f);
+    }
+    for u in r["unreadable"].as_array().unwrap() {
+        fields(
+            &w("unreadable[]"),
+            u,
+            &[("path", T::Str), ("reason", T::Str)],
+        );
+    }
+    fields(
+        &w("summary"),
+        &r["summary"],
+        &[("errors", T::Int), ("warnings", T::Int), ("info", T::Int)],
+    );
+    let summary = [
+        r["summary"]["errors"].as_u64().unwrap(),
+        r["summary"]["warnings"].as_u64().unwrap(),
+        r["summary"]["info"].as_u64().unwrap(),
+    ];
+    assert_eq!(summary, counts, "{}", w("summary counts the findings"));
+}
+
+/// The evidence keys the README's rule table lists for each rule.
+fn check_evidence(img: &str, f: &Value) {
+    let rule = f["rule"].as_str().unwrap();
+    let ev = &f["evidence"];
+    let what = format!("{img}: {rule} evidence");
+    match rule {
+        "lockstep-mismatch" | "lockstep-newer" => {
+            fields(
+                &what,
+                ev,
+                &[
+                    ("file", T::Obj),
+                    ("expected_version", T::Str),
+                    ("sets", T::Arr),
+                    ("timeline", T::Arr),
+                    ("os", T::Obj),
+                    ("control_set", T::Str),
+                    ("hotfixes", T::Arr),
+                ],
+            );
+            for s in nonempty(&what, &ev["sets"]) {
+                fields(
+                    &what,
+                    s,
+                    &[
+                        ("id", T::Str),
+                        ("name", T::Str),
+                        ("reference_version", T::Str),
+                        ("why", T::Str),
+                        ("compared_with", T::Arr),
+                    ],
+                );
+                nonempty(&what, &s["compared_with"]);
+            }
+            if rule == "lockstep-newer" {
+                assert!(ev.get("explained_by").is_some(), "{what}: explained_by");
+            }
+        }
+        "behind-service-pack" => fields(
+            &what,
+            ev,
+            &[
+                ("file", T::Obj),
+                ("service_pack", T::Str),
+                ("baseline_version", T::Str),
+                ("timeline", T::Arr),
+            ],
+        ),
+        "missing-service-binary" => {
+            fields(&what, ev, &[("registry", T::Obj)]);
+            fields(
+                &what,
+                &ev["registry"],
+                &[
+                    ("key", T::Str),
+                    ("value", T::Str),
+                    ("data", T::OptStr),
+                    ("last_written", T::OptStr),
+                ],
+            );
+        }
+        "missing-addon-dll" => {
+            fields(&what, ev, &[("registry", T::Obj), ("searched", T::Arr)]);
+            fields(
+                &what,
+                &ev["registry"],
+                &[
+                    ("key", T::Str),
+                    ("value", T::Str),
+                    ("data", T::Str),
+                    ("last_written", T::OptStr),
+                ],
+            );
+        }
+        "no-version-resource" => fields(&what, ev, &[("file", T::Obj)]),
+        "dirty-hive" => fields(&what, ev, &[("hive", T::OptObj)]),
+        "pending-rename" => fields(&what, ev, &[("pending_renames", T::Arr)]),
+        other => panic!("{img}: rule `{other}` is not in the README's rule table"),
+    }
+}
+
+#[test]
+fn diagnose_json_has_every_documented_field_with_its_type() {
+    // The images together raise lockstep-mismatch, missing-addon-dll,
+    // behind-service-pack and no-version-resource.
+    let images = [SEED, ADDON_MISSING, SP1_ON_SP2, BAD_VERSION, MBR63, E01];
+    let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
+    args.extend(images.iter().map(|f| need(f)));
+    let (code, reports, stderr) = run_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(reports.len(), images.len(), "one object per image");
+    let mut rules = std::collections::BTreeSet::new();
+    for (r, file) in reports.iter().zip(images) {
+        assert_eq!(r["image"], file, "in the order given, path as given");
+        check_diagnose_report(r);
+        for f in r["findings"].as_array().unwrap() {
+            rules.insert(f["rule"].as_str().unwrap().to_string());
+        }
+    }
+    for want in [
+        "lockstep-mismatch",
+        "missing-addon-dll",
+        "behind-service-pack",
+        "no-version-resource",
+    ] {
+        assert!(rules.contains(want), "{want} not exercised: {rules:?}");
+    }
+    assert_eq!(reports[4]["volumes"][0]["partition"]["scheme"], "mbr");
+    assert_eq!(reports[5]["format"], "ewf");
+}
+
+#[test]
+fn diagnose_json_error_object_for_an_unanalysable_image() {
+    let (code, rows, stderr) = run_json(&["diagnose", "--format", "json", "no-such.img"]);
+    assert_eq!(code, 2);
+    assert_eq!(rows.len(), 1);
+    fields(
+        "error object",
+        &rows[0],
+        &[("schema", T::Str), ("image", T::Str), ("error", T::Str)],
+    );
+    assert_eq!(rows[0]["schema"], "verskew.diagnose/1");
+    assert_eq!(rows[0]["image"], "no-such.img");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+// ---- versions --------------------------------------------------------------
+
+fn check_version_row(r: &Value) {
+    fields(
+        "versions row",
+        r,
+        &[
+            ("image", T::Str),
+            ("volume", T::Int),
+            ("path", T::Str),
+            ("size", T::Int),
+            ("created", T::OptStr),
+            ("modified", T::OptStr),
+            ("compressed", T::Bool),
+            ("error", T::OptStr),
+            ("version", T::OptObj),
+        ],
+    );
+    let v = &r["version"];
+    if v.is_null() {
+        assert!(r["error"].is_string(), "no version and no reason: {r}");
+        return;
+    }
+    fields(
+        "version",
+        v,
+        &[
+            ("file_version", T::OptStr),
+            ("product_version", T::OptStr),
+            ("strings", T::Obj),
+            ("string_table", T::OptObj),
+            ("translation", T::OptObj),
+            ("file_flags", T::OptInt),
+            ("file_os", T::OptInt),
+            ("file_type", T::OptInt),
+            ("file_subtype", T::OptInt),
+            ("resource", T::Obj),
+        ],
+    );
+    for t in ["string_table", "translation"] {
+        if !v[t].is_null() {
+            fields(t, &v[t], &[("lang", T::Int), ("code_page", T::Int)]);
+        }
+    }
+    fields(
+        "resource",
+        &v["resource"],
+        &[
+            ("name", T::Str),
+            ("lang", T::Int),
+            ("file_offset", T::Int),
+            ("size", T::Int),
+        ],
+    );
+}
+
+#[test]
+fn versions_json_has_every_documented_field_sorted_by_path() {
+    let (code, rows, stderr) = run_json(&["versions", "--format", "json", need(BAD_VERSION)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(rows.len() > 10, "the inetsrv folder lists many PE files");
+    for r in &rows {
+        check_version_row(r);
+        assert_eq!(r["image"], BAD_VERSION);
+    }
+    let paths: Vec<&str> = rows.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort_by_key(|p| p.to_ascii_lowercase());
+    assert_eq!(paths, sorted, "sorted by path");
+    // The damaged file: null version, and the reason why.
+    let bad = rows
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with(r"\infocomm.dll"))
+        .expect("infocomm.dll listed");
+    assert!(bad["version"].is_null(), "{bad}");
+    assert!(!bad["error"].as_str().unwrap().is_empty());
+    // A good file: the four numbers and the string table.
+    let good = rows
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with(r"\w3svc.dll"))
+        .expect("w3svc.dll listed");
+    assert_eq!(good["version"]["file_version"], "4.2.622.1");
+    assert_eq!(good["version"]["strings"]["FileVersion"], "4.02.0622");
+    assert!(good["error"].is_null());
+}
+
+#[test]
+fn versions_missing_image_exits_2_with_a_message() {
+    for fmt in ["text", "json"] {
+        let out = verskew()
+            .args(["versions", "--format", fmt, "no-such.img"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{fmt}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("no-such.img"), "{err}");
+    }
+    verskew()
+        .args(["versions", "--all", "no-such.img"])
+        .assert()
+        .code(2);
+    // An image with no NTFS volume cannot be listed either (README: exit 2).
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = dir.path().join("zeros.img");
+    std::fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
+    for all in [false, true] {
+        let mut cmd = verskew();
+        cmd.arg("versions");
+        if all {
+            cmd.arg("--all");
+        }
+        let out = cmd.arg(&zeros).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--all {all}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no NTFS volume"));
+    }
+}
+
+// ---- info ------------------------------------------------------------------
+
+fn check_info(j: &Value) {
+    fields(
+        "info",
+        j,
+        &[
+            ("schema", T::Str),
+            ("image", T::Str),
+            ("format", T::Str),
+            ("size", T::Int),
+            ("container", T::Obj),
+            ("volumes", T::OptObj),
+            ("volume_error", T::OptStr),
+            ("ntfs", T::Arr),
+            ("hashes", T::OptArr),
+        ],
+    );
+    assert_eq!(j["schema"], "verskew.info/1");
+    fields(
+        "container",
+        &j["container"],
+        &[("files", T::Arr), ("metadata", T::Arr)],
+    );
+    assert!(nonempty("container.files", &j["container"]["files"])
+        .iter()
+        .all(Value::is_string));
+    // Sorted key/value pairs.
+    let meta: Vec<(String, String)> = j["container"]["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kv| {
+            let kv = kv.as_array().unwrap_or_else(|| panic!("pair: {kv}"));
+            assert_eq!(kv.len(), 2, "{kv:?}");
+            (
+                kv[0].as_str().unwrap().to_string(),
+                kv[1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = meta.clone();
+    sorted.sort();
+    assert_eq!(meta, sorted, "metadata sorted");
+    fields(
+        "volumes",
+        &j["volumes"],
+        &[
+            ("scheme", T::Str),
+            ("sector_size", T::Int),
+            ("partitions", T::Arr),
+            ("notes", T::Arr),
+        ],
+    );
+    for n in nonempty("ntfs", &j["ntfs"]) {
+        fields(
+            "ntfs[]",
+            n,
+            &[("label", T::OptStr), ("cluster_size", T::OptInt)],
+        );
+    }
+}
+
+#[test]
+fn info_json_has_every_documented_field() {
+    let (code, rows, stderr) = run_json(&["info", "--format", "json", need(MBR63)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(rows.len(), 1, "one object");
+    check_info(&rows[0]);
+    assert_eq!(rows[0]["format"], "raw");
+    assert_eq!(rows[0]["volumes"]["scheme"], "mbr");
+    assert!(rows[0]["hashes"].is_null(), "no --verify, no hashes");
+
+    let (code, rows, stderr) = run_json(&["info", "--format", "json", "--verify", need(E01)]);
+    assert_eq!(code, 0, "{stderr}");
+    check_info(&rows[0]);
+    assert_eq!(rows[0]["format"], "ewf");
+    assert!(!rows[0]["container"]["metadata"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    for h in nonempty("hashes", &rows[0]["hashes"]) {
+        fields(
+            "hashes[]",
+            h,
+            &[
+                ("algorithm", T::Str),
+                ("stored", T::Str),
+                ("computed", T::Str),
+                ("matches", T::Bool),
+            ],
+        );
+        assert_eq!(h["matches"], true, "{h}");
+    }
+}
+
+#[test]
+fn info_missing_image_exits_2_with_a_message() {
+    for args in [
+        vec!["info", "no-such.img"],
+        vec!["info", "--format", "json", "no-such.img"],
+        vec!["info", "--verify", "no-such.E01"],
+    ] {
+        let out = verskew().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("no-such."), "{err}");
+    }
+}
+
+// ---- --rules and --fail-on -------------------------------------------------
+
+#[test]
+fn a_user_rule_changes_the_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_file(&dir);
+    let seed = need(SEED);
+    // Built-in rules: the seed image's w3svc.dll mismatch.
+    verskew().args(["diagnose", seed]).assert().code(1);
+    // With w3svc.dll out of both sets, nothing is left to compare it with.
+    let out = verskew()
+        .args(["diagnose", "--format", "json", "--rules"])
+        .arg(&rules)
+        .arg(seed)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["summary"]["errors"], 0, "{}", j["findings"]);
+    assert!(
+        j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "lockstep-mismatch"),
+        "{}",
+        j["findings"]
+    );
+    // Other built-in knowledge is kept: the OS and hotfixes are still known.
+    assert_eq!(j["installs"][0]["os"]["service_pack"], "Service Pack 6");
+    assert_eq!(
+        j["installs"][0]["hotfixes"].as_array().unwrap().len(),
+        2,
+        "{}",
+        j["installs"][0]["hotfixes"]
+    );
+    // A rules file that reads but adds nothing changes nothing.
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    verskew()
+        .args(["diagnose", "--rules"])
+        .arg(&empty)
+        .arg(seed)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_missing_or_malformed_rules_file_exits_2_before_any_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[lockstep]]\nid = 3\n").unwrap();
+    let missing = dir.path().join("absent.toml");
+    for (rules, name) in [(&bad, "bad.toml"), (&missing, "absent.toml")] {
+        let out = verskew()
+            .args(["diagnose", "--rules"])
+            .arg(rules)
+            .arg(need(SEED))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(name),
+            "{name}: stderr names the rules file"
+        );
+        assert!(out.stdout.is_empty(), "{name}: no report with bad rules");
+    }
+}
+
+#[test]
+fn fail_on_warning_fails_a_warning_only_report() {
+    // damaged-version-resource.img: a w3svc.dll mismatch (error) and an
+    // unreadable infocomm.dll version (warning). The user rule removes the
+    // error, leaving a report with only the warning.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_file(&dir);
+    let img = need(BAD_VERSION);
+    let run = |fail_on: Option<&str>| {
+        let mut c = verskew();
+        c.args(["diagnose", "--format", "json", "--rules"])
+            .arg(&rules);
+        if let Some(f) = fail_on {
+            c.args(["--fail-on", f]);
+        }
+        let out = c.arg(img).output().unwrap();
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), j)
+    };
+    let (code, j) = run(None);
+    assert_eq!(j["summary"]["errors"], 0, "{}", j["findings"]);
+    assert_eq!(j["summary"]["warnings"], 1, "{}", j["findings"]);
+    assert_eq!(j["findings"][0]["rule"], "no-version-resource");
+    assert_eq!(
+        code, 0,
+        "a warning does not reach the default --fail-on error"
+    );
+    assert_eq!(run(Some("error")).0, 0);
+    assert_eq!(
+        run(Some("warning")).0,
+        1,
+        "--fail-on warning includes warnings"
+    );
+    assert_eq!(run(Some("never")).0, 0);
+
+    // Without the user rule the error is there: warning and error both fail.
+    for (fail_on, want) in [("error", 1), ("warning", 1), ("never", 0)] {
+        verskew()
+            .args(["diagnose", "--fail-on", fail_on, img])
+            .assert()
+            .code(want);
+    }
+}
+
+#[test]
+fn fail_on_never_still_exits_2_for_an_unanalysable_image() {
+    verskew()
+        .args(["diagnose", "--fail-on", "never", need(SEED), "no-such.img"])
+        .assert()
+        .code(2);
+}
+
+// ---- text output -------------------------------------------------------------
+
+#[test]
+fn text_output_has_no_escape_codes() {
+    for args in [
+        vec!["diagnose", SEED, BAD_VERSION, ADDON_MISSING],
+        vec!["versions", SEED],
+        vec!["versions", SEED, "--all"],
+        vec!["info", E01],
+        vec!["info", MBR63],
+    ] {
+        for a in &args[1..] {
+            if !a.starts_with('-') {
+                need(a);
+            }
+        }
+        let out = verskew().args(&args).output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}: no output");
+        for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let bad = bytes
+                .iter()
+                .position(|&b| b == 0x1b || (b < 0x20 && b != b'\n' && b != b'\t'));
+            assert!(
+                bad.is_none(),
+                "{args:?}: control byte in {name} at {bad:?}: {}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+}
