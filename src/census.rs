@@ -29,7 +29,7 @@
 //! (`$ATTRIBUTE_LIST`) are read through [`NtfsVolume`] instead (whole file).
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Seek, SeekFrom};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,8 +39,10 @@ use ntfs::Ntfs;
 use rayon::prelude::*;
 
 use crate::diagnose::{open_partitions, DiagnoseError};
+use crate::fs::index::file_name_key;
 use crate::fs::{contain, Entry, NtfsVolume};
 use crate::image::{self, Disk, Window};
+use crate::le::{u16_at, u32_at, u64_at};
 use crate::pe::{self, PeError, VersionInfo};
 use crate::time::FileTime;
 use crate::versions::VersionRow;
@@ -203,6 +205,16 @@ enum Data {
     },
 }
 
+impl Data {
+    /// The stream's length in bytes.
+    fn size(&self) -> u64 {
+        match self {
+            Data::Resident(v) => v.len() as u64,
+            Data::NonResident { size, .. } => *size,
+        }
+    }
+}
+
 /// What a record contributes: a directory node for paths, a PE file, or a
 /// file to read through the fs layer.
 enum Found {
@@ -215,7 +227,6 @@ enum Found {
 }
 
 struct PeFound {
-    record: u64,
     parent: u64,
     name: String,
     file: PeFile,
@@ -412,16 +423,7 @@ fn census_volume<'d>(
                         let (version, error) = split(pe::read_version(&bytes));
                         let n = bytes.len() as u64;
                         let file = pe_file(size, times, compressed, version, error);
-                        (
-                            Some(Box::new(PeFound {
-                                record,
-                                parent,
-                                name,
-                                file,
-                            })),
-                            n,
-                            None,
-                        )
+                        (Some(Box::new(PeFound { parent, name, file })), n, None)
                     }
                     Ok(bytes) => (None, bytes.len() as u64, None),
                     Err(e) => (
@@ -452,7 +454,6 @@ fn census_volume<'d>(
             let mut file = p.file;
             let dir = dir_path(p.parent, &dirs, &mut memo);
             file.path = format!("{dir}\\{}", p.name);
-            let _ = p.record;
             file
         })
         .collect();
@@ -475,7 +476,6 @@ fn progress_bar(len: u64, wanted: bool) -> ProgressBar {
 }
 
 /// The volume's `Ntfs`, `$MFT`'s extents and the record size.
-#[allow(clippy::type_complexity)]
 fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
     let mut w = window.clone();
     let ntfs = Ntfs::new(&mut w).map_err(|e| format!("not a readable NTFS boot sector: {e}"))?;
@@ -514,7 +514,6 @@ fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
             return Err("$MFT has too many data runs".into());
         }
     }
-    let _ = w.seek(SeekFrom::Start(0));
     Ok((ntfs, extents, record_size))
 }
 
@@ -577,22 +576,6 @@ fn contiguous<'d>(
     }
     let s = usize::try_from(start).ok()?;
     bytes.get(s..s.checked_add(usize::try_from(size).ok()?)?)
-}
-
-fn u16_at(b: &[u8], o: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(o..o.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-fn u32_at(b: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(o..o.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-fn u64_at(b: &[u8], o: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(o..o.checked_add(8)?)?.try_into().ok()?,
-    ))
 }
 
 /// Applies the fixups of the record in `buf`; `false` if it is not a valid,
@@ -690,7 +673,6 @@ fn decode_runs(b: &[u8], cluster: u64, size: u64) -> Result<Vec<Extent>, String>
 }
 
 /// Scans one record and records what it contributes.
-#[allow(clippy::too_many_arguments)]
 fn scan_record(src: &Source<'_>, n: u64, buf: &mut [u8], opts: Options, out: &mut ChunkOut) {
     out.records += 1;
     out.mft_bytes += buf.len() as u64;
@@ -733,11 +715,8 @@ fn scan_record(src: &Source<'_>, n: u64, buf: &mut [u8], opts: Options, out: &mu
                 return;
             }
             if compressed {
-                let size = match &data {
-                    Data::NonResident { size, .. } => *size,
-                    Data::Resident(v) => v.len() as u64,
-                };
-                out.slow.push((n, parent, name, rec.times, size, true));
+                out.slow
+                    .push((n, parent, name, rec.times, data.size(), true));
                 return;
             }
             if !opts.versions {
@@ -753,18 +732,10 @@ fn scan_record(src: &Source<'_>, n: u64, buf: &mut [u8], opts: Options, out: &mu
                     out.data_bytes += touched;
                     out.data_pages += touched.div_ceil(4096).max(1);
                     out.whole += u64::from(whole);
-                    let size = match &data {
-                        Data::NonResident { size, .. } => *size,
-                        Data::Resident(v) => v.len() as u64,
-                    };
                     let (version, error) = split(version);
-                    let file = pe_file(size, rec.times, false, version, error);
-                    out.found.push(Found::Pe(Box::new(PeFound {
-                        record: n,
-                        parent,
-                        name,
-                        file,
-                    })));
+                    let file = pe_file(data.size(), rec.times, false, version, error);
+                    out.found
+                        .push(Found::Pe(Box::new(PeFound { parent, name, file })));
                 }
                 Err(e) => out
                     .lost
@@ -858,25 +829,17 @@ fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Parsed,
             }
             AT_ATTRIBUTE_LIST => p.has_list = true,
             AT_FILE_NAME if !non_resident => {
-                if let Some(v) = resident_value() {
-                    let parent = u64_at(v, 0).unwrap_or(0) & 0xFFFF_FFFF_FFFF;
-                    let n = v.get(64).copied().unwrap_or(0) as usize;
-                    let ns = v.get(65).copied().unwrap_or(0);
+                // The attribute value has the layout of an index key.
+                if let Some(e) = resident_value().and_then(|v| file_name_key(v, u64_at(v, 0)?)) {
                     // Win32 (1) and Win32+DOS (3) first, then POSIX (0), DOS (2) last.
-                    let rank = match ns {
+                    let rank = match e.namespace {
                         1 | 3 => 0,
                         0 => 1,
                         _ => 2,
                     };
                     if rank < best_ns {
-                        if let Some(raw) = v.get(66..66 + 2 * n) {
-                            let units: Vec<u16> = raw
-                                .chunks_exact(2)
-                                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                                .collect();
-                            p.name = Some((parent, String::from_utf16_lossy(&units)));
-                            best_ns = rank;
-                        }
+                        p.name = Some((e.record, e.name));
+                        best_ns = rank;
                     }
                 }
             }
@@ -960,10 +923,13 @@ fn read_pe(
             if size < 2 {
                 return Ok(None);
             }
-            if size > MAX_PE_BYTES {
+            let starts_mz = || -> Result<bool, String> {
                 let mut mz = [0u8; 2];
                 read_stream(src, extents, initialized, 0, &mut mz)?;
-                if &mz != b"MZ" {
+                Ok(&mz == b"MZ")
+            };
+            if size > MAX_PE_BYTES {
+                if !starts_mz()? {
                     return Ok(None);
                 }
                 return Ok(Some((
@@ -990,17 +956,14 @@ fn read_pe(
             // Fragmented (or not mapped): a zeroed buffer of the file's size
             // (calloc: untouched pages cost nothing) with only the headers and
             // the resource section filled in.
-            let mut mz = [0u8; 2];
-            read_stream(src, extents, initialized, 0, &mut mz)?;
-            if &mz != b"MZ" {
+            if !starts_mz()? {
                 return Ok(None);
             }
-            let mut head = vec![0u8; HEADER_PROBE.min(size as usize)];
-            read_stream(src, extents, initialized, 0, &mut head)?;
             let mut buf = vec![0u8; size as usize];
-            buf[..head.len()].copy_from_slice(&head);
-            let mut touched = head.len() as u64;
-            let mut have = vec![(0u64, head.len() as u64)];
+            let head = HEADER_PROBE.min(buf.len());
+            read_stream(src, extents, initialized, 0, &mut buf[..head])?;
+            let mut touched = head as u64;
+            let mut have = vec![(0u64, head as u64)];
             // Headers may need more than the probe (then the section table is
             // read again), then the resource section.
             for _ in 0..2 {
@@ -1057,23 +1020,11 @@ fn needed_ranges(b: &[u8]) -> Vec<(u64, u64)> {
     if rva == 0 {
         return out;
     }
-    for i in 0..nsec.min(96) {
-        let s = oh + soh + 40 * i;
-        let (Some(vsize), Some(va), Some(raw_size), Some(raw_ptr)) = (
-            u32_at(b, s + 8),
-            u32_at(b, s + 12),
-            u32_at(b, s + 16),
-            u32_at(b, s + 20),
-        ) else {
-            break;
-        };
-        if va <= rva && rva - va < vsize.max(raw_size) {
-            let a = u64::from(raw_ptr).min(len);
-            let e = (u64::from(raw_ptr) + u64::from(raw_size)).min(len);
-            if a < e {
-                out.push((a, e));
-            }
-            break;
+    if let Some(sec) = pe::section_of_rva(b, oh + soh, nsec.min(96), rva) {
+        let a = u64::from(sec.raw_ptr).min(len);
+        let e = (u64::from(sec.raw_ptr) + u64::from(sec.raw_size)).min(len);
+        if a < e {
+            out.push((a, e));
         }
     }
     out

@@ -12,6 +12,12 @@ pub(crate) fn u32_at(b: &[u8], off: usize) -> Option<u32> {
     Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+#[inline]
+pub(crate) fn u64_at(b: &[u8], off: usize) -> Option<u64> {
+    let s = b.get(off..off.checked_add(8)?)?;
+    Some(u64::from_le_bytes(s.try_into().ok()?))
+}
+
 /// Rounds up to the next multiple of 4 (`None` on overflow).
 #[inline]
 pub(crate) fn align4(x: usize) -> Option<usize> {

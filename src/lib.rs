@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnose;
 pub mod fs;
 pub mod image;
+mod le;
 mod panic;
 pub mod pe;
 pub mod registry;

@@ -6,6 +6,8 @@
 //! bitmap marks in use, so reading those flat yields each entry once, in any
 //! tree shape, and a hostile subnode pointer cannot make us loop.
 
+use crate::le::{u16_at, u32_at, u64_at};
+
 /// One `$FILE_NAME` key of a directory index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
@@ -29,7 +31,7 @@ pub fn parse(
 ) -> Result<Vec<IndexEntry>, String> {
     // $INDEX_ROOT: attribute type, collation, block size, clusters per block,
     // then the node header at 0x10.
-    let block_size = le32(root, 8).ok_or("$INDEX_ROOT is too short")? as usize;
+    let block_size = u32_at(root, 8).ok_or("$INDEX_ROOT is too short")? as usize;
     let mut out = Vec::new();
     node_entries(root, 0x10, &mut out, max_entries).map_err(|e| format!("$INDEX_ROOT: {e}"))?;
 
@@ -64,8 +66,8 @@ fn node_entries(
     out: &mut Vec<IndexEntry>,
     max_entries: usize,
 ) -> Result<(), String> {
-    let first = le32(buf, header).ok_or("node header is truncated")? as usize;
-    let used = le32(buf, header + 4).ok_or("node header is truncated")? as usize;
+    let first = u32_at(buf, header).ok_or("node header is truncated")? as usize;
+    let used = u32_at(buf, header + 4).ok_or("node header is truncated")? as usize;
     let end = header
         .checked_add(used)
         .filter(|&e| e <= buf.len())
@@ -77,9 +79,9 @@ fn node_entries(
         })?;
     let mut pos = header.checked_add(first).ok_or("entry offset overflows")?;
     while pos < end {
-        let entry_len = le16(buf, pos + 8).ok_or("entry header is truncated")? as usize;
-        let key_len = le16(buf, pos + 10).ok_or("entry header is truncated")? as usize;
-        let flags = le16(buf, pos + 12).ok_or("entry header is truncated")?;
+        let entry_len = u16_at(buf, pos + 8).ok_or("entry header is truncated")? as usize;
+        let key_len = u16_at(buf, pos + 10).ok_or("entry header is truncated")? as usize;
+        let flags = u16_at(buf, pos + 12).ok_or("entry header is truncated")?;
         if flags & ENTRY_LAST != 0 {
             return Ok(());
         }
@@ -94,7 +96,7 @@ fn node_entries(
             .get(pos + 16..pos + 16 + key_len)
             .filter(|_| 16 + key_len <= entry_len)
             .ok_or_else(|| format!("entry at node offset {pos} has a key longer than the entry"))?;
-        if let Some(entry) = file_name_key(key, le64(buf, pos).unwrap_or(0)) {
+        if let Some(entry) = file_name_key(key, u64_at(buf, pos).unwrap_or(0)) {
             if out.len() >= max_entries {
                 return Err(format!("directory has more than {max_entries} entries"));
             }
@@ -106,10 +108,10 @@ fn node_entries(
 }
 
 /// Decodes a `$FILE_NAME` key; `None` when it is too short to hold its name.
-fn file_name_key(key: &[u8], reference: u64) -> Option<IndexEntry> {
+pub(crate) fn file_name_key(key: &[u8], reference: u64) -> Option<IndexEntry> {
     let name_len = *key.get(0x40)? as usize;
     let namespace = *key.get(0x41)?;
-    let flags = le32(key, 0x38)?;
+    let flags = u32_at(key, 0x38)?;
     let units: Vec<u16> = key
         .get(0x42..0x42 + name_len * 2)?
         .chunks_exact(2)
@@ -128,41 +130,23 @@ pub fn apply_fixup(block: &mut [u8]) -> Result<(), String> {
     if block.get(..4) != Some(b"INDX") {
         return Err("no INDX signature".into());
     }
-    let usa_off = le16(block, 4).ok_or("truncated")? as usize;
-    let usa_count = le16(block, 6).ok_or("truncated")? as usize;
+    let usa_off = u16_at(block, 4).ok_or("truncated")? as usize;
+    let usa_count = u16_at(block, 6).ok_or("truncated")? as usize;
     if usa_count == 0 || (usa_count - 1) * 512 > block.len() {
         return Err(format!(
             "update sequence count {usa_count} does not fit the block"
         ));
     }
-    let usn = le16(block, usa_off).ok_or("update sequence array is out of bounds")?;
+    let usn = u16_at(block, usa_off).ok_or("update sequence array is out of bounds")?;
     for i in 1..usa_count {
-        let fix = le16(block, usa_off + 2 * i).ok_or("update sequence array is out of bounds")?;
+        let fix = u16_at(block, usa_off + 2 * i).ok_or("update sequence array is out of bounds")?;
         let at = i * 512 - 2;
-        if le16(block, at) != Some(usn) {
+        if u16_at(block, at) != Some(usn) {
             return Err(format!("update sequence mismatch in sector {}", i - 1));
         }
         block[at..at + 2].copy_from_slice(&fix.to_le_bytes());
     }
     Ok(())
-}
-
-fn le16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn le64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
 }
 
 #[cfg(test)]

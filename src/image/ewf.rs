@@ -383,26 +383,22 @@ pub(crate) fn verify(
     }
     let mut out = Vec::new();
     if let (Some(want), Some(h)) = (stored.md5, md5) {
-        let computed = hex(h.finalize().as_slice());
-        let stored = hex(&want);
-        out.push(HashCheck {
-            algorithm: HashAlgorithm::Md5,
-            matches: computed == stored,
-            stored,
-            computed,
-        });
+        out.push(check(HashAlgorithm::Md5, &want, h.finalize().as_slice()));
     }
     if let (Some(want), Some(h)) = (stored.sha1, sha1) {
-        let computed = hex(h.finalize().as_slice());
-        let stored = hex(&want);
-        out.push(HashCheck {
-            algorithm: HashAlgorithm::Sha1,
-            matches: computed == stored,
-            stored,
-            computed,
-        });
+        out.push(check(HashAlgorithm::Sha1, &want, h.finalize().as_slice()));
     }
     Ok(out)
+}
+
+fn check(algorithm: HashAlgorithm, stored: &[u8], computed: &[u8]) -> HashCheck {
+    let (stored, computed) = (hex(stored), hex(computed));
+    HashCheck {
+        algorithm,
+        matches: computed == stored,
+        stored,
+        computed,
+    }
 }
 
 #[cfg(test)]

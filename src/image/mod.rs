@@ -20,8 +20,7 @@
 //! | VMDK | `vmdk-core` | reader pool |
 //!
 //! Hashes stored in an E01 are checked by [`verify_stored_hashes`] (MD5 and
-//! SHA-1 in `digest.rs`, until the `md-5`/`sha-1` crates become direct
-//! dependencies).
+//! SHA-1 through the `md-5` and `sha1` crates).
 
 mod ewf;
 mod layer;
@@ -178,6 +177,15 @@ impl ContainerInfo {
         self.metadata.push((key.to_string(), value.into()));
     }
 
+    /// Takes in the files and metadata of a parent or backing layer, its
+    /// keys under `prefix` (`parent.vhd.type`, `backing.qcow2.version`, …).
+    pub(crate) fn absorb(&mut self, prefix: &str, layer: ContainerInfo) {
+        self.files.extend(layer.files);
+        for (k, v) in layer.metadata {
+            self.push(&format!("{prefix}.{k}"), v);
+        }
+    }
+
     fn finish(&mut self) {
         self.metadata.sort();
         self.metadata.dedup();
@@ -271,6 +279,26 @@ pub fn verify_stored_hashes(
         return Ok(Vec::new());
     };
     ewf::verify(&image.path, reader, image.disk.as_ref(), progress)
+}
+
+/// Big-endian `u32` at `at` (the caller has checked the bounds).
+pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_be_bytes(a)
+}
+
+/// Big-endian `u64` at `at` (the caller has checked the bounds).
+pub(crate) fn be64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_be_bytes(a)
+}
+
+/// `bytes[offset..offset + len]`, or `None` when any of it lies outside.
+pub(crate) fn bytes_at(bytes: &[u8], offset: u64, len: usize) -> Option<&[u8]> {
+    let start = usize::try_from(offset).ok()?;
+    bytes.get(start..start.checked_add(len)?)
 }
 
 /// Lower-case hex of `bytes`.

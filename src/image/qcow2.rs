@@ -12,12 +12,12 @@
 //! The format is documented in QEMU's `docs/interop/qcow2.txt`.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::layer::{self, Chain, Opened};
 use super::pool::PooledDisk;
-use super::{check_range, ContainerInfo, Disk, Format, ImageError, RawDisk};
+use super::{be32, be64, bytes_at, check_range, ContainerInfo, Disk, Format, ImageError, RawDisk};
 
 const L1_OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
 const L2_OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
@@ -31,18 +31,6 @@ const INCOMPAT_COMPRESSION_TYPE: u64 = 1 << 3;
 const INCOMPAT_EXTENDED_L2: u64 = 1 << 4;
 /// Longest backing-file name qemu writes.
 const MAX_BACKING_NAME: u32 = 1023;
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[at..at + 4]);
-    u32::from_be_bytes(a)
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_be_bytes(a)
-}
 
 pub(crate) fn open(path: &Path, raw: RawDisk, chain: &mut Chain) -> Result<Opened, ImageError> {
     let raw = Arc::new(raw);
@@ -182,9 +170,7 @@ pub(crate) fn open(path: &Path, raw: RawDisk, chain: &mut Chain) -> Result<Opene
                 format!("qcow2 backing file name length {backing_len} is too long"),
             ));
         }
-        let name = usize::try_from(backing_offset)
-            .ok()
-            .and_then(|s| bytes.get(s..s.checked_add(backing_len as usize)?))
+        let name = bytes_at(bytes, backing_offset, backing_len as usize)
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .ok_or_else(|| {
                 ImageError::corrupt(
@@ -201,10 +187,7 @@ pub(crate) fn open(path: &Path, raw: RawDisk, chain: &mut Chain) -> Result<Opene
             ));
         };
         let parent = layer::open_layer(&found, chain)?;
-        info.files.extend(parent.info.files.iter().cloned());
-        for (k, v) in &parent.info.metadata {
-            info.push(&format!("backing.{k}"), v.clone());
-        }
+        info.absorb("backing", parent.info);
         backing = Some(parent.disk);
     }
 
@@ -233,7 +216,6 @@ pub(crate) fn open(path: &Path, raw: RawDisk, chain: &mut Chain) -> Result<Opene
         format: Format::Qcow2,
         info,
         disk: Box::new(Qcow2Disk {
-            path: path.to_path_buf(),
             raw,
             size,
             cluster_bits,
@@ -256,7 +238,6 @@ enum Cluster {
 }
 
 struct Qcow2Disk {
-    path: PathBuf,
     raw: Arc<RawDisk>,
     size: u64,
     cluster_bits: u32,
@@ -285,7 +266,7 @@ impl Qcow2Disk {
         let entry_at = l2_table + l2_index * 8;
         if entry_at + 8 > len {
             return Err(super::io_err(
-                &self.path,
+                self.raw.path(),
                 entry_at,
                 "qcow2 L2 table lies past the end of the file (truncated?)",
             ));
@@ -300,7 +281,7 @@ impl Qcow2Disk {
             let end = (host & !511) + sectors * 512;
             if host >= len || end > len + 512 {
                 return Err(super::io_err(
-                    &self.path,
+                    self.raw.path(),
                     host,
                     "qcow2 compressed cluster lies past the end of the file (truncated?)",
                 ));
@@ -316,7 +297,7 @@ impl Qcow2Disk {
         }
         if host & (self.cluster_size() - 1) != 0 {
             return Err(super::io_err(
-                &self.path,
+                self.raw.path(),
                 entry_at,
                 format!("qcow2 L2 entry points at unaligned host offset {host}"),
             ));
@@ -349,7 +330,7 @@ impl Disk for Qcow2Disk {
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        check_range(&self.path, offset, buf.len(), self.size)?;
+        check_range(self.raw.path(), offset, buf.len(), self.size)?;
         let bytes = self.raw.bytes();
         let cs = self.cluster_size();
         let mut done = 0usize;
@@ -362,12 +343,9 @@ impl Disk for Qcow2Disk {
                 Cluster::Absent => self.fill_absent(at, dst)?,
                 Cluster::Zero => dst.fill(0),
                 Cluster::Plain(host) => {
-                    let src = usize::try_from(host + within)
-                        .ok()
-                        .and_then(|s| bytes.get(s..s.checked_add(n)?))
-                        .ok_or_else(|| {
+                    let src = bytes_at(bytes, host + within, n).ok_or_else(|| {
                             super::io_err(
-                                &self.path,
+                                self.raw.path(),
                                 host,
                                 "qcow2 data cluster lies past the end of the file (truncated?)",
                             )
@@ -378,7 +356,7 @@ impl Disk for Qcow2Disk {
                     Some(inflater) => inflater.read_exact_at(at, dst)?,
                     None => {
                         return Err(super::io_err(
-                            &self.path,
+                            self.raw.path(),
                             at,
                             "qcow2 compressed cluster cannot be read (cluster size over 1 MiB or header refused by the inflater)",
                         ))

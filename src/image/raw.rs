@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
-use super::{Disk, ImageError};
+use super::{bytes_at, past_end, Disk, ImageError};
 
 /// A raw image file mapped into memory.
 pub struct RawDisk {
@@ -65,8 +65,8 @@ impl Disk for RawDisk {
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        let src = slice_at(self.bytes(), offset, buf.len())
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
+        let src = bytes_at(self.bytes(), offset, buf.len())
+            .ok_or_else(|| past_end(&self.path, offset, buf.len(), self.size()))?;
         buf.copy_from_slice(src);
         Ok(())
     }
@@ -74,21 +74,4 @@ impl Disk for RawDisk {
     fn as_bytes(&self) -> Option<&[u8]> {
         Some(self.bytes())
     }
-}
-
-/// `bytes[offset..offset + len]`, or an `UnexpectedEof` error naming the range.
-pub(crate) fn slice_at(bytes: &[u8], offset: u64, len: usize) -> std::io::Result<&[u8]> {
-    usize::try_from(offset)
-        .ok()
-        .and_then(|start| Some(start..start.checked_add(len)?))
-        .and_then(|range| bytes.get(range))
-        .ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!(
-                    "read of {len} bytes at offset {offset} is past the end of the disk ({} bytes)",
-                    bytes.len()
-                ),
-            )
-        })
 }

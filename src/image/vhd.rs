@@ -12,10 +12,12 @@
 //! * The parent of a differencing disk is found by the names in its parent
 //!   locators and its parent-name field, looked up next to the child only.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::layer::{self, Chain, Opened};
-use super::{check_range, hex, ContainerInfo, Disk, Format, ImageError, RawDisk};
+use super::{
+    be32, be64, bytes_at, check_range, hex, ContainerInfo, Disk, Format, ImageError, RawDisk,
+};
 
 const FOOTER_LEN: usize = 512;
 const DYN_HEADER_LEN: usize = 1024;
@@ -29,18 +31,6 @@ const MAX_LOCATOR_LEN: u64 = 64 << 10;
 const TYPE_FIXED: u32 = 2;
 const TYPE_DYNAMIC: u32 = 3;
 const TYPE_DIFFERENCING: u32 = 4;
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[at..at + 4]);
-    u32::from_be_bytes(a)
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_be_bytes(a)
-}
 
 /// The VHD checksum: one's complement of the byte sum, with the checksum
 /// field itself (at `skip`) counted as zero.
@@ -209,12 +199,9 @@ struct DynHeader {
 }
 
 fn parse_dyn_header(path: &Path, bytes: &[u8], at: u64) -> Result<DynHeader, ImageError> {
-    let h = usize::try_from(at)
-        .ok()
-        .and_then(|s| bytes.get(s..s.checked_add(DYN_HEADER_LEN)?))
-        .ok_or_else(|| {
-            ImageError::corrupt(path, at, "VHD dynamic header lies past the end of the file")
-        })?;
+    let h = bytes_at(bytes, at, DYN_HEADER_LEN).ok_or_else(|| {
+        ImageError::corrupt(path, at, "VHD dynamic header lies past the end of the file")
+    })?;
     if &h[..8] != b"cxsparse" {
         return Err(ImageError::corrupt(
             path,
@@ -258,10 +245,8 @@ fn parse_dyn_header(path: &Path, bytes: &[u8], at: u64) -> Result<DynHeader, Ima
 fn locator_names(bytes: &[u8], hdr: &DynHeader) -> Vec<String> {
     let mut ranked: Vec<(u8, String)> = Vec::new();
     for &(code, len, offset) in &hdr.locators {
-        let Some(data) = usize::try_from(offset).ok().and_then(|s| {
-            let l = usize::try_from(len.min(MAX_LOCATOR_LEN)).ok()?;
-            bytes.get(s..s.checked_add(l)?)
-        }) else {
+        // `len` is capped by MAX_LOCATOR_LEN, so it fits a usize.
+        let Some(data) = bytes_at(bytes, offset, len.min(MAX_LOCATOR_LEN) as usize) else {
             continue;
         };
         let utf16le = || {
@@ -414,10 +399,7 @@ fn open_sparse(
                 ),
             ));
         }
-        info.files.extend(parent.info.files.iter().cloned());
-        for (k, v) in &parent.info.metadata {
-            info.push(&format!("parent.{k}"), v.clone());
-        }
+        info.absorb("parent", parent.info);
         Some(parent.disk)
     } else {
         info.push("vhd.type", "dynamic");
@@ -429,7 +411,6 @@ fn open_sparse(
         format: Format::Vhd,
         info,
         disk: Box::new(SparseVhd {
-            path: path.to_path_buf(),
             raw,
             size,
             block_size,
@@ -443,7 +424,6 @@ fn open_sparse(
 
 /// A dynamic or differencing VHD.
 struct SparseVhd {
-    path: PathBuf,
     raw: RawDisk,
     size: u64,
     block_size: u64,
@@ -521,7 +501,7 @@ impl Disk for SparseVhd {
     }
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        check_range(&self.path, offset, buf.len(), self.size)?;
+        check_range(self.raw.path(), offset, buf.len(), self.size)?;
         let mut done = 0usize;
         while done < buf.len() {
             let at = offset + done as u64;
@@ -536,7 +516,7 @@ impl Disk for SparseVhd {
                 }
                 None => {
                     return Err(super::io_err(
-                        &self.path,
+                        self.raw.path(),
                         at,
                         format!("VHD block {block} is beyond the block table"),
                     ))

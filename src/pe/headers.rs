@@ -4,8 +4,8 @@
 //! Also the first gate of [`read_version`](super::read_version): it turns "not a
 //! PE file" into a message naming what the file is instead (NE, LE/LX, DOS).
 
-use super::le::{u16_at, u32_at};
 use super::PeError;
+use crate::le::{u16_at, u32_at};
 
 /// `IMAGE_FILE_HEADER.Characteristics` bit: the image is a DLL.
 pub const IMAGE_FILE_DLL: u16 = 0x2000;
@@ -210,7 +210,49 @@ pub(crate) fn explain_rva(bytes: &[u8], h: &PeHeaders, rva: u32) -> String {
     let nt = h.nt_offset as usize;
     let soh = u16_at(bytes, nt + 20).unwrap_or(0) as usize;
     let table = nt + 24 + soh;
-    for i in 0..h.number_of_sections as usize {
+    let Some(sec) = section_of_rva(bytes, table, h.number_of_sections as usize, rva) else {
+        return format!("RVA 0x{rva:x} is in no section");
+    };
+    let (s, va, raw_size, raw_ptr) = (sec.entry, sec.va, sec.raw_size, sec.raw_ptr);
+    let name = bytes.get(s..s + 8).map(|n| {
+        String::from_utf8_lossy(n)
+            .trim_end_matches('\0')
+            .to_string()
+    });
+    let end = raw_ptr as u64 + raw_size as u64;
+    let problem = if end > bytes.len() as u64 {
+        format!(", which runs past the end of the {}-byte file", bytes.len())
+    } else if rva - va >= raw_size {
+        ", and the RVA is in its zero-filled tail (not on disk)".to_string()
+    } else {
+        String::new()
+    };
+    format!(
+        "RVA 0x{rva:x} is in section {:?} (raw data at file offset 0x{raw_ptr:x}, 0x{raw_size:x} bytes{problem})",
+        name.unwrap_or_default()
+    )
+}
+
+/// A section-table entry: where it sits in the file and the fields that
+/// place its data.
+pub(crate) struct Section {
+    /// File offset of the 40-byte entry.
+    pub entry: usize,
+    pub va: u32,
+    pub raw_size: u32,
+    pub raw_ptr: u32,
+}
+
+/// The first of `count` section-table entries (the table at file offset
+/// `table`) whose virtual range, `max(VirtualSize, SizeOfRawData)` long,
+/// holds `rva`; the search stops at the first entry past the end of `bytes`.
+pub(crate) fn section_of_rva(
+    bytes: &[u8],
+    table: usize,
+    count: usize,
+    rva: u32,
+) -> Option<Section> {
+    for i in 0..count {
         let s = table + 40 * i;
         let (Some(vsize), Some(va), Some(raw_size), Some(raw_ptr)) = (
             u32_at(bytes, s + 8),
@@ -218,27 +260,16 @@ pub(crate) fn explain_rva(bytes: &[u8], h: &PeHeaders, rva: u32) -> String {
             u32_at(bytes, s + 16),
             u32_at(bytes, s + 20),
         ) else {
-            break;
+            return None;
         };
-        if va <= rva && (rva - va) < vsize.max(raw_size) {
-            let name = bytes.get(s..s + 8).map(|n| {
-                String::from_utf8_lossy(n)
-                    .trim_end_matches('\0')
-                    .to_string()
+        if va <= rva && rva - va < vsize.max(raw_size) {
+            return Some(Section {
+                entry: s,
+                va,
+                raw_size,
+                raw_ptr,
             });
-            let end = raw_ptr as u64 + raw_size as u64;
-            let problem = if end > bytes.len() as u64 {
-                format!(", which runs past the end of the {}-byte file", bytes.len())
-            } else if rva - va >= raw_size {
-                ", and the RVA is in its zero-filled tail (not on disk)".to_string()
-            } else {
-                String::new()
-            };
-            return format!(
-                "RVA 0x{rva:x} is in section {:?} (raw data at file offset 0x{raw_ptr:x}, 0x{raw_size:x} bytes{problem})",
-                name.unwrap_or_default()
-            );
         }
     }
-    format!("RVA 0x{rva:x} is in no section")
+    None
 }

@@ -7,7 +7,6 @@
 
 mod error;
 mod headers;
-mod le;
 mod version;
 mod vs_version;
 
@@ -15,6 +14,7 @@ mod vs_version;
 mod tests;
 
 pub use error::PeError;
+pub(crate) use headers::section_of_rva;
 pub use headers::{
     machine_name, read_headers, PeHeaders, IMAGE_FILE_DLL, IMAGE_FILE_EXECUTABLE_IMAGE,
     IMAGE_FILE_SYSTEM,

@@ -196,7 +196,7 @@ pub fn read_version(bytes: &[u8]) -> Result<VersionInfo, PeError> {
             "e_lfanew 0x{nt:x} (at offset 0x3c) is not a multiple of 4 (NT headers misaligned; unsupported)"
         )));
     }
-    let soh = super::le::u16_at(bytes, nt + 20).unwrap_or(0);
+    let soh = crate::le::u16_at(bytes, nt + 20).unwrap_or(0);
     if soh % 4 != 0 {
         return Err(PeError::BadPe(format!(
             "SizeOfOptionalHeader 0x{soh:x} at offset 0x{:x} is not a multiple of 4 (misaligned section table)",

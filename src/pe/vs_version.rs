@@ -28,8 +28,8 @@
 
 use std::collections::BTreeMap;
 
-use super::le::{align4, u16_at, u32_at};
 use super::{LangCodePage, PeError, Version};
+use crate::le::{align4, u16_at, u32_at};
 
 const FIXED_SIGNATURE: u32 = 0xFEEF_04BD;
 const FIXED_LEN: usize = 52;

@@ -22,23 +22,8 @@ pub(crate) const BIG_DATA_THRESHOLD: u32 = 16344;
 /// Flag in `nk` cells: the name is stored as Latin-1 ("compressed").
 const KEY_COMP_NAME: u16 = 0x0020;
 
-pub(crate) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-pub(crate) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-pub(crate) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
-}
+/// Bounds-checked little-endian reads, shared with the PE parser.
+pub(crate) use crate::le::{u16_at, u32_at, u64_at};
 
 /// Absolute file offset of a cell given its offset relative to the first hive bin.
 pub(crate) fn abs(rel: u32) -> usize {

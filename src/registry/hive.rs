@@ -20,6 +20,7 @@
 use super::cells::{self, RawKey};
 use super::value::{Value, ValueData};
 use super::RegistryError;
+use crate::panic;
 use notatin::cell_key_node::CellKeyNode;
 use notatin::parser::{Parser, ParserIterator};
 use notatin::parser_builder::ParserBuilder;
@@ -182,16 +183,6 @@ struct Found {
     refused: Option<String>,
 }
 
-fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic payload".to_string()
-    }
-}
-
 fn describe_magic(b: &[u8]) -> String {
     let head = &b[..b.len().min(4)];
     match head {
@@ -264,7 +255,7 @@ impl Hive {
         }))
         .map_err(|p| RegistryError::Panicked {
             hive: name.to_string(),
-            message: panic_message(p),
+            message: panic::message(p.as_ref()),
         })?
         .map_err(|e| err(format!("notatin could not open the hive: {e}")))?;
         Ok(Hive {
@@ -472,7 +463,7 @@ impl Hive {
         catch_unwind(AssertUnwindSafe(|| f(parser, self))).unwrap_or_else(|p| {
             Err(RegistryError::Panicked {
                 hive: self.name.clone(),
-                message: format!("at {path:?}: {}", panic_message(p)),
+                message: format!("at {path:?}: {}", panic::message(p.as_ref())),
             })
         })
     }

@@ -6,7 +6,7 @@
 //! and 4096-byte sectors, and fall back to the backup header when the
 //! primary is damaged (saying so).
 
-use super::{le32, le64, read_opt, Partition, Scheme, VolumeError, VolumeMap};
+use super::{le16, le32, le64, read_opt, Partition, Scheme, VolumeError, VolumeMap};
 use crate::image::Disk;
 
 /// Largest entry array we read (the spec minimum is 16 KiB; 128 entries of
@@ -41,8 +41,8 @@ pub(crate) fn guid(b: &[u8]) -> String {
     format!(
         "{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",
         le32(b, 0),
-        u16::from_le_bytes([b[4], b[5]]),
-        u16::from_le_bytes([b[6], b[7]]),
+        le16(b, 4),
+        le16(b, 6),
         b[8],
         b[9],
         b[10],

@@ -11,7 +11,9 @@
 //! from one with 512-byte sectors by which size puts boot sectors and EBRs
 //! where the table says.
 
-use super::{read_opt, sniff_known, Partition, Scheme, VolumeError, VolumeMap};
+use super::{
+    has_signature, le32, read_opt, sniff_known, Partition, Scheme, VolumeError, VolumeMap,
+};
 use crate::image::Disk;
 
 /// Most logical partitions we follow in an EBR chain.
@@ -32,8 +34,8 @@ fn entry(sector: &[u8], slot: usize) -> Entry {
         slot,
         status: e[0],
         kind: e[4],
-        lba: u32::from_le_bytes([e[8], e[9], e[10], e[11]]),
-        sectors: u32::from_le_bytes([e[12], e[13], e[14], e[15]]),
+        lba: le32(e, 8),
+        sectors: le32(e, 12),
     }
 }
 
@@ -44,10 +46,6 @@ pub(crate) fn primary_entries(sector: &[u8]) -> Vec<Entry> {
 
 fn is_extended(kind: u8) -> bool {
     matches!(kind, 0x05 | 0x0F | 0x85)
-}
-
-fn has_signature(b: &[u8]) -> bool {
-    b[510..512] == [0x55, 0xAA]
 }
 
 /// How well `sector_size` explains the table: one point per used entry

@@ -123,7 +123,7 @@ pub fn find_volumes(disk: &dyn Disk) -> Result<VolumeMap, VolumeError> {
     }
 
     let mut notes = Vec::new();
-    if sector0[510..512] == [0x55, 0xAA] {
+    if has_signature(&sector0) {
         let entries = mbr::primary_entries(&sector0);
         if entries.iter().any(|e| e.kind == 0xEE) {
             match gpt::read(disk, &mut notes)? {
@@ -239,6 +239,11 @@ fn le64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
+/// The 0x55AA boot signature at the end of a 512-byte sector.
+fn has_signature(b: &[u8]) -> bool {
+    b[510..512] == [0x55, 0xAA]
+}
+
 fn bytes_per_sector(boot: &[u8]) -> Option<u16> {
     let bps = le16(boot, 11);
     matches!(bps, 512 | 1024 | 2048 | 4096).then_some(bps)
@@ -270,7 +275,7 @@ pub(crate) fn ntfs_volume_size(b: &[u8]) -> Option<u64> {
 
 /// A FAT12/16/32 boot sector: jump, sane BPB and a FAT type string.
 fn is_fat_boot(b: &[u8]) -> bool {
-    if !(b[0] == 0xEB || b[0] == 0xE9) || b[510..512] != [0x55, 0xAA] {
+    if !(b[0] == 0xEB || b[0] == 0xE9) || !has_signature(b) {
         return false;
     }
     let spc = b[13];
@@ -281,7 +286,8 @@ fn is_fat_boot(b: &[u8]) -> bool {
         && spc.is_power_of_two()
         && reserved >= 1
         && (1..=4).contains(&fats);
-    let label16 = &b[54..59] == b"FAT12" || &b[54..59] == b"FAT16" || &b[54..57] == b"FAT";
+    // "FAT12", "FAT16" or a bare "FAT" at 54.
+    let label16 = &b[54..57] == b"FAT";
     let label32 = &b[82..87] == b"FAT32";
     let total = u32::from(le16(b, 19)).max(le32(b, 32));
     sane && total != 0 && (label16 || label32)

@@ -27,8 +27,8 @@ pub(crate) fn scan(
     let mut found: Vec<Partition> = Vec::new();
     let mut skip_to = 0u64;
 
-    let add = |found: &mut Vec<Partition>, offset: u64, sector: &[u8]| -> u64 {
-        let vol = ntfs_volume_size(sector).unwrap_or(512);
+    // Records the volume of `vol` bytes at `offset`; returns where it ends.
+    let add = |found: &mut Vec<Partition>, offset: u64, vol: u64| -> u64 {
         found.push(Partition {
             index: found.len() as u32 + 1,
             scheme: Scheme::None,
@@ -55,8 +55,10 @@ pub(crate) fn scan(
         let mut i = 0usize;
         while i + 512 <= n {
             let off = at + i as u64;
-            if off >= skip_to && ntfs_volume_size(&chunk[i..i + 512]).is_some() {
-                skip_to = add(&mut found, off, &chunk[i..i + 512]);
+            if off >= skip_to {
+                if let Some(vol) = ntfs_volume_size(&chunk[i..i + 512]) {
+                    skip_to = add(&mut found, off, vol);
+                }
             }
             i += 512;
         }
@@ -90,8 +92,10 @@ pub(crate) fn scan(
                 continue;
             }
             probes += 1;
-            if read_opt(disk, off, &mut sector)?.is_some() && ntfs_volume_size(&sector).is_some() {
-                skip_to = add(&mut found, off, &sector);
+            if read_opt(disk, off, &mut sector)?.is_some() {
+                if let Some(vol) = ntfs_volume_size(&sector) {
+                    skip_to = add(&mut found, off, vol);
+                }
             }
         }
     }
