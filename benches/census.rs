@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use verskew::census::{census_with, Options};
+use verskew::commands::census::{census_with, Options};
 
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();

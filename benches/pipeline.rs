@@ -120,20 +120,20 @@ fn hive_control_set(b: Bencher) {
 fn diagnose_seed(b: Bencher) {
     let k = Knowledge::builtin();
     let path = testdata("nt4-iis4-kb291589.img");
-    b.bench(|| black_box(verskew::diagnose::diagnose(&path, &k).expect("diagnosis")));
+    b.bench(|| black_box(verskew::commands::diagnose::diagnose(&path, &k).expect("diagnosis")));
 }
 
 /// `census` (`versions --all`) on the seed image.
 #[divan::bench(sample_count = 50)]
 fn census_seed(b: Bencher) {
     let path = testdata("nt4-iis4-kb291589.img");
-    let opts = verskew::census::Options {
+    let opts = verskew::commands::census::Options {
         progress: false,
         versions: true,
     };
     b.bench(|| {
         black_box(
-            verskew::census::census_with(&path, opts)
+            verskew::commands::census::census_with(&path, opts)
                 .expect("census")
                 .rows
                 .len(),
@@ -174,7 +174,7 @@ fn diagnose_large(b: Bencher) {
     };
     let k = Knowledge::builtin();
     let path = PathBuf::from(path);
-    b.bench(|| black_box(verskew::diagnose::diagnose(&path, &k).expect("diagnosis")));
+    b.bench(|| black_box(verskew::commands::diagnose::diagnose(&path, &k).expect("diagnosis")));
 }
 
 /// `Knowledge::builtin()`: the built-in TOML knowledge base, parsed at every

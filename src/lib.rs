@@ -5,9 +5,8 @@
 //! windows model → analysis findings → report.
 
 pub mod analysis;
-pub mod census;
 pub mod cli;
-pub mod diagnose;
+pub mod commands;
 pub mod fs;
 pub mod image;
 mod le;
@@ -16,7 +15,6 @@ pub mod pe;
 pub mod registry;
 pub mod report;
 pub mod time;
-pub mod versions;
 pub mod volume;
 pub mod windows;
 

@@ -300,7 +300,7 @@ pub enum Outcome {
 /// says something.
 pub fn run_diagnose(path: &Path) -> Outcome {
     let before = std::fs::read(path).ok();
-    let out = match verskew::diagnose::diagnose(path, knowledge()) {
+    let out = match verskew::commands::diagnose::diagnose(path, knowledge()) {
         Ok(d) => {
             // A report never hides a loss: every file has a version or says
             // why not, and every index points at something in the report.

@@ -6,13 +6,13 @@ use std::io::{IsTerminal, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-mod info;
+
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::analysis::{Knowledge, Severity};
-use crate::diagnose::diagnose;
+use crate::commands::diagnose::diagnose;
 use crate::report::{json_error, json_report, text_report};
 
 /// Explains, from a disk image and without booting it, why Windows services
@@ -133,7 +133,7 @@ pub fn run() -> i32 {
             image,
             format,
             verify,
-        } => info::run(&image, format == OutputFormat::Json, verify, &mut out),
+        } => crate::commands::info::run(&image, format == OutputFormat::Json, verify, &mut out),
     }
 }
 
@@ -146,7 +146,7 @@ fn load_rules(files: &[PathBuf]) -> Result<Knowledge, String> {
     Ok(k)
 }
 
-fn progress(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
     let target = if std::io::stderr().is_terminal() && len > 1 {
         ProgressDrawTarget::stderr()
     } else {
@@ -210,8 +210,8 @@ fn run_diagnose(
     status
 }
 
-fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::diagnose::DiagnoseError {
-    crate::diagnose::DiagnoseError::Internal {
+fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::commands::diagnose::DiagnoseError {
+    crate::commands::diagnose::DiagnoseError::Internal {
         image: path.display().to_string(),
         what: crate::panic::message(p.as_ref()),
     }
@@ -225,8 +225,8 @@ fn run_versions(
     out: &mut impl Write,
 ) -> i32 {
     let walk = || match all {
-        true => crate::census::census(image),
-        false => crate::versions::versions(image, pattern),
+        true => crate::commands::census::census(image),
+        false => crate::commands::versions::versions(image, pattern),
     };
     let (rows, lost) =
         match catch_unwind(AssertUnwindSafe(walk)).unwrap_or_else(|p| Err(internal(image, p))) {

@@ -7,9 +7,7 @@
 //! NTFS compression (LZNT1) is decoded here too ([`compressed`]); the crate
 //! would return the compressed bytes as if they were the file.
 
-mod compressed;
-pub(crate) mod index;
-mod ntfs;
+pub(crate) mod ntfs;
 
 use std::borrow::Cow;
 
@@ -20,8 +18,8 @@ pub(crate) use crate::panic::contain;
 /// targets (`fuzz/`) and `tests/robustness.rs`. Not a stable API.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use super::compressed::{decode as decode_compressed, Run};
-    pub use super::index::{apply_fixup, parse as parse_index, IndexEntry};
+    pub use super::ntfs::compressed::{decode as decode_compressed, Run};
+    pub use super::ntfs::index::{apply_fixup, parse as parse_index, IndexEntry};
 }
 use crate::time::FileTime;
 

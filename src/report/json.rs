@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::analysis::Severity;
-use crate::diagnose::Diagnosis;
+use crate::commands::diagnose::Diagnosis;
 
 pub const SCHEMA: &str = "verskew.diagnose/1";
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::size;
 use crate::analysis::{Finding, Severity};
-use crate::diagnose::Diagnosis;
+use crate::commands::diagnose::Diagnosis;
 use crate::volume::Scheme;
 use crate::windows::Install;
 

@@ -70,7 +70,7 @@ pub fn run(path: &Path, json: bool, verify: bool, out: &mut impl Write) -> i32 {
         })
         .collect();
     let hashes = if verify {
-        let bar = super::progress(img.size(), "verifying");
+        let bar = crate::cli::progress(img.size(), "verifying");
         let result = image::verify_stored_hashes(&img, &|done, total| {
             bar.set_length(total);
             bar.set_position(done);

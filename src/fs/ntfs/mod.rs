@@ -8,8 +8,11 @@ use std::sync::{Arc, Mutex};
 use ntfs::attribute_value::NtfsAttributeValue;
 use ntfs::{Ntfs, NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsFile, NtfsReadSeek};
 
-use super::compressed::{self, Run};
-use super::index::{self, IndexEntry};
+pub(crate) mod compressed;
+pub(crate) mod index;
+
+use self::compressed::Run;
+use self::index::IndexEntry;
 use super::{components, Entry, FileData, FsError};
 use crate::image::{Disk, Window};
 use crate::panic::contain;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::diagnose::{open_partitions, DiagnoseError};
+use crate::commands::diagnose::{open_partitions, DiagnoseError};
 use crate::fs::{components, strip_drive, Entry, NtfsVolume};
 use crate::windows::{read_pe_files, PeFile};
 use crate::Unreadable;
