@@ -16,6 +16,11 @@ impl FileTime {
         (ticks != 0).then_some(FileTime(ticks))
     }
 
+    /// The same instant cut to whole seconds: what reports show.
+    pub fn whole_seconds(self) -> FileTime {
+        FileTime(self.0 - self.0 % 10_000_000)
+    }
+
     /// Whole seconds since the Unix epoch (negative before 1970).
     pub fn unix_seconds(self) -> i64 {
         (self.0 as i128 - UNIX_EPOCH_TICKS as i128).div_euclid(10_000_000) as i64

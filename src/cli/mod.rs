@@ -6,8 +6,6 @@ use std::io::{IsTerminal, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-
-
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -210,7 +208,10 @@ fn run_diagnose(
     status
 }
 
-fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::commands::diagnose::DiagnoseError {
+fn internal(
+    path: &Path,
+    p: Box<dyn std::any::Any + Send>,
+) -> crate::commands::diagnose::DiagnoseError {
     crate::commands::diagnose::DiagnoseError::Internal {
         image: path.display().to_string(),
         what: crate::panic::message(p.as_ref()),

@@ -39,13 +39,13 @@ use ntfs::Ntfs;
 use rayon::prelude::*;
 
 use crate::commands::diagnose::{open_partitions, DiagnoseError};
+use crate::commands::versions::VersionRow;
 use crate::fs::ntfs::index::file_name_key;
 use crate::fs::{contain, Entry, NtfsVolume};
 use crate::image::{self, Disk, Window};
 use crate::le::{u16_at, u32_at, u64_at};
 use crate::pe::{self, PeError, VersionInfo};
 use crate::time::FileTime;
-use crate::commands::versions::VersionRow;
 use crate::volume::Filesystem;
 use crate::windows::PeFile;
 use crate::Unreadable;

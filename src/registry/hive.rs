@@ -21,6 +21,7 @@ use super::cells::{self, RawKey};
 use super::value::{Value, ValueData};
 use super::RegistryError;
 use crate::panic;
+use crate::time::FileTime;
 use notatin::cell_key_node::CellKeyNode;
 use notatin::parser::{Parser, ParserIterator};
 use notatin::parser_builder::ParserBuilder;
@@ -45,7 +46,7 @@ pub struct HiveHeader {
     /// Incremented when that write has finished; differs when the hive is dirty.
     pub secondary_sequence: u32,
     /// Base block last-written time, RFC 3339 UTC (`None` if zero or absurd).
-    pub last_written: Option<String>,
+    pub last_written: Option<FileTime>,
     /// Format version, e.g. 1.3 (NT 4.0 and later) or 1.5 (XP and later).
     pub major_version: u32,
     pub minor_version: u32,
@@ -81,7 +82,7 @@ impl HiveHeader {
         HiveHeader {
             primary_sequence: u(4),
             secondary_sequence: u(8),
-            last_written: cells::u64_at(b, 12).and_then(filetime_to_rfc3339),
+            last_written: cells::u64_at(b, 12).and_then(FileTime::new),
             major_version: u(20),
             minor_version: u(24),
             file_type: u(28),
@@ -107,7 +108,7 @@ pub struct Key {
     /// (e.g. `ControlSet001\Services\W3SVC`); empty for the root itself.
     pub path: String,
     /// Last-written time as RFC 3339 UTC, when the key carries one.
-    pub last_written: Option<String>,
+    pub last_written: Option<FileTime>,
     pub values: Vec<Value>,
     /// Names of the subkeys, in the order the hive lists them.
     pub subkeys: Vec<String>,
@@ -291,8 +292,8 @@ impl Hive {
     }
 
     /// Base block last-written time, RFC 3339 UTC.
-    pub fn last_written(&self) -> Option<&str> {
-        self.header.last_written.as_deref()
+    pub fn last_written(&self) -> Option<FileTime> {
+        self.header.last_written
     }
 
     /// The file name embedded in the base block (may be a partial path).
@@ -589,7 +590,7 @@ impl Hive {
         }
         Key {
             path: path.to_string(),
-            last_written: filetime_to_rfc3339(raw.last_written),
+            last_written: FileTime::new(raw.last_written),
             values,
             subkeys,
             warnings,

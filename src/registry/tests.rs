@@ -99,7 +99,10 @@ fn win7_system_control_set_and_services() {
     assert_eq!(k.data("Type").unwrap().as_u32(), Some(1));
     assert!(k.has_subkey("Parameters"));
     // reglookup: /ControlSet001/services/Tcpip MTIME 2012-04-04 11:47:06
-    assert_eq!(k.last_written.as_deref(), Some("2012-04-04T11:47:06Z"));
+    assert_eq!(
+        k.last_written.map(|t| t.to_string()).as_deref(),
+        Some("2012-04-04T11:47:06Z")
+    );
     // regipy: Select holds Current=1 Default=1 Failed=0 LastKnownGood=2.
     assert_eq!(
         cs.select,
@@ -139,7 +142,10 @@ fn win7_system_control_set_and_services() {
     let k = h.key(r"ControlSet001\Services\W3SVC").unwrap().unwrap();
     assert_eq!(k.subkeys, ["Parameters"]);
     assert!(k.values.is_empty());
-    assert_eq!(k.last_written.as_deref(), Some("2009-07-14T04:37:09Z"));
+    assert_eq!(
+        k.last_written.map(|t| t.to_string()).as_deref(),
+        Some("2009-07-14T04:37:09Z")
+    );
     let mut n = 0;
     assert!(h
         .walk(r"ControlSet001\Services\W3SVC", MAX_DEPTH, &mut |_| {
@@ -600,7 +606,10 @@ fn built_system_hive_reads() {
     assert!(!h.is_dirty());
     assert!(h.header().checksum_ok);
     assert_eq!(h.embedded_name(), "SYSTEM");
-    assert_eq!(h.last_written(), Some("2000-04-12T08:00:00Z"));
+    assert_eq!(
+        h.last_written().map(|t| t.to_string()).as_deref(),
+        Some("2000-04-12T08:00:00Z")
+    );
     let cs = resolve_control_set(&h).unwrap();
     assert_eq!(
         (cs.name.as_str(), cs.number, cs.source.as_str()),

@@ -341,7 +341,7 @@ fn read_software(
                     .collect();
                 install.addons.push(AddOn {
                     name: v.name.clone(),
-                    last_written: k.last_written.clone(),
+                    last_written: k.last_written,
                     value,
                     dlls,
                 });
@@ -396,7 +396,7 @@ fn read_system(
             service_type: dword(&k, "Type"),
             depend_on_service: multi(&k, "DependOnService"),
             install_path: params.as_ref().and_then(|p| string(p, "InstallPath")),
-            last_written: k.last_written.clone(),
+            last_written: k.last_written,
             binaries,
         });
     }

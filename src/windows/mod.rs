@@ -78,7 +78,7 @@ pub struct Service {
     pub service_type: Option<u32>,
     pub depend_on_service: Vec<String>,
     pub install_path: Option<String>,
-    pub last_written: Option<String>,
+    pub last_written: Option<crate::time::FileTime>,
     /// The binaries the registry names, resolved on the volume.
     pub binaries: Vec<Binary>,
 }
@@ -104,7 +104,7 @@ pub struct HotfixRecord {
     pub id: String,
     pub installed: Option<u32>,
     pub description: Option<String>,
-    pub last_written: Option<String>,
+    pub last_written: Option<crate::time::FileTime>,
 }
 
 /// One `AddOnServices` value: an ISM configuration DLL (and an optional
@@ -113,7 +113,7 @@ pub struct HotfixRecord {
 pub struct AddOn {
     pub name: String,
     /// When the AddOnServices key was last written.
-    pub last_written: Option<String>,
+    pub last_written: Option<crate::time::FileTime>,
     pub value: String,
     pub dlls: Vec<Binary>,
 }

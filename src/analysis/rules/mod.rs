@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::knowledge::{Compare, Family, Knowledge, Lockstep};
 use super::{Finding, Severity};
 use crate::pe::Version;
+use crate::time::FileTime;
 use crate::windows::{Install, PeFile};
 
 /// All findings for one install, sorted (most severe first, then by rule and path).
@@ -566,30 +567,35 @@ fn file_json(f: &PeFile) -> Value {
 /// Dated events around a file: service-pack and hotfix folders, hotfix keys,
 /// and when the file and its peers were last written. Sorted by time.
 fn timeline(install: &Install, file: &PeFile, peers: &[&PeFile]) -> Vec<String> {
-    let mut events: Vec<(String, String)> = Vec::new();
+    // Times are compared as the whole seconds the report shows, so two
+    // events a few ticks apart read in the order of their text.
+    let mut events: Vec<(FileTime, String)> = Vec::new();
     for m in &install.markers {
         if let Some(t) = m.created {
-            events.push((t.to_string(), format!("{} created", m.path)));
+            events.push((t.whole_seconds(), format!("{} created", m.path)));
         }
     }
     for h in &install.hotfixes {
-        if let Some(t) = &h.last_written {
-            events.push((t.clone(), format!(r"Hotfix\{} key last written", h.id)));
+        if let Some(t) = h.last_written {
+            events.push((
+                t.whole_seconds(),
+                format!(r"Hotfix\{} key last written", h.id),
+            ));
         }
     }
     if let Some(t) = file.modified {
-        events.push((t.to_string(), format!("{} last written", file.path)));
+        events.push((t.whole_seconds(), format!("{} last written", file.path)));
     }
-    let mut peer_times: Vec<String> = peers
+    let mut peer_times: Vec<FileTime> = peers
         .iter()
-        .filter_map(|p| p.modified.map(|t| t.to_string()))
+        .filter_map(|p| p.modified.map(FileTime::whole_seconds))
         .collect();
     peer_times.sort();
     peer_times.dedup();
     for t in peer_times {
         let names: Vec<&str> = peers
             .iter()
-            .filter(|p| p.modified.map(|m| m.to_string()).as_ref() == Some(&t))
+            .filter(|p| p.modified.map(FileTime::whole_seconds) == Some(t))
             .map(|p| p.name())
             .collect();
         events.push((t, format!("{} last written", names.join(", "))));
