@@ -5,7 +5,6 @@
 //! windows model → analysis findings → report.
 
 pub mod analysis;
-pub mod cli;
 pub mod commands;
 pub mod fs;
 pub mod image;

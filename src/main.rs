@@ -1,3 +1,5 @@
+mod cli;
+
 fn main() {
-    std::process::exit(verskew::cli::run());
+    std::process::exit(cli::run());
 }

@@ -6,14 +6,18 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// Runs `f`, turning a panic into an error message.
+/// Runs `f`, turning a parser's panic into an error message.
 pub(crate) fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f))
-        .map_err(|p| format!("parser panicked on corrupt data: {}", message(p.as_ref())))
+    contain_payload(f).map_err(|m| format!("parser panicked on corrupt data: {m}"))
+}
+
+/// Runs `f`, turning a panic into the text it was raised with.
+pub(crate) fn contain_payload<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| message(p.as_ref()))
 }
 
 /// The text a panic was raised with.
-pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
+fn message(payload: &(dyn Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

@@ -1,10 +1,10 @@
 #![no_main]
 
-//! The whole pipeline (`diagnose::diagnose` on a file) on a factory image
+//! The whole pipeline (`diagnose_disk`, in memory) on a factory image
 //! mutated by the encoded ops (see `ntfs_patch`).
 
 use libfuzzer_sys::fuzz_target;
-use verskew_fuzz::harness::{apply_encoded, run_diagnose};
+use verskew_fuzz::harness::{apply_encoded, run_diagnose_bytes};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, ops)) = data.split_first() else {
@@ -14,9 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let base = &bases[usize::from(pick) % bases.len()];
     let mut img = base.bytes.clone();
     apply_encoded(&mut img, &base.landmarks, ops);
-    let path = verskew_fuzz::scratch("diagnose.img");
-    std::fs::write(&path, &img).unwrap();
     verskew_fuzz::guard(|| {
-        run_diagnose(&path);
+        run_diagnose_bytes(img);
     });
 });

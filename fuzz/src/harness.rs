@@ -112,7 +112,7 @@ pub fn exercise_volume(vol: &NtfsVolume<'_>) {
     let mut seen = HashSet::new();
     let (mut dirs, mut files) = (0, 0);
     while let Some((dir, depth)) = stack.pop() {
-        if !seen.insert(dir.record) || dirs >= 64 {
+        if !seen.insert(dir.id) || dirs >= 64 {
             continue;
         }
         dirs += 1;
@@ -122,7 +122,7 @@ pub fn exercise_volume(vol: &NtfsVolume<'_>) {
                 if depth < 8 {
                     stack.push((e, depth + 1));
                 }
-            } else if files < 24 && e.record >= 16 {
+            } else if files < 24 && !e.metadata {
                 files += 1;
                 if let Ok(data) = vol.read(&e) {
                     let _ = pe::read_version(&data);
@@ -300,7 +300,28 @@ pub enum Outcome {
 /// says something.
 pub fn run_diagnose(path: &Path) -> Outcome {
     let before = std::fs::read(path).ok();
-    let out = match verskew::commands::diagnose::diagnose(path, knowledge()) {
+    let out = check_diagnosis(verskew::commands::diagnose::diagnose(path, knowledge()));
+    assert!(std::fs::read(path).ok() == before, "the image file changed");
+    out
+}
+
+/// The whole pipeline on an image held in memory (no scratch file): what
+/// the `diagnose` fuzz target runs.
+pub fn run_diagnose_bytes(bytes: Vec<u8>) -> Outcome {
+    let disk = MemDisk::new(bytes, true);
+    check_diagnosis(verskew::commands::diagnose::diagnose_disk(
+        &disk,
+        "memory",
+        verskew::image::Format::Raw,
+        knowledge(),
+    ))
+}
+
+/// Checks what a report must never do, whatever the input.
+fn check_diagnosis(
+    result: Result<verskew::commands::diagnose::Diagnosis, verskew::commands::CommandError>,
+) -> Outcome {
+    match result {
         Ok(d) => {
             // A report never hides a loss: every file has a version or says
             // why not, and every index points at something in the report.
@@ -340,9 +361,7 @@ pub fn run_diagnose(path: &Path) -> Outcome {
             assert!(!msg.trim().is_empty(), "empty error message");
             Outcome::Error(msg)
         }
-    };
-    assert!(std::fs::read(path).ok() == before, "the image file changed");
-    out
+    }
 }
 
 // ---------------------------------------------------------------------------

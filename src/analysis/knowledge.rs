@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use crate::pe::Version;
+use crate::windows::{AddOnScope, Scope};
 
 const BUILTIN: &[(&str, &str)] = &[
     (
@@ -33,6 +34,7 @@ pub struct Knowledge {
     pub hotfix: Vec<Hotfix>,
     pub services: Option<Services>,
     pub addons: Option<AddOns>,
+    pub collect: Option<Collect>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +119,17 @@ pub struct AddOns {
     pub references: Vec<String>,
 }
 
+/// Folders and keys read from every install, beside what the rules name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collect {
+    /// Folders below the system root whose PE files are all read.
+    pub folders: Vec<String>,
+    /// SOFTWARE key kept as the install's setup facts.
+    pub setup_key: Option<String>,
+    pub references: Vec<String>,
+}
+
 /// Knowledge files that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {what}")]
@@ -179,6 +192,36 @@ impl Knowledge {
         }
         if other.addons.is_some() {
             self.addons = other.addons;
+        }
+        if other.collect.is_some() {
+            self.collect = other.collect;
+        }
+    }
+
+    /// What the Windows loader must collect for these rules to run.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            services: self
+                .services
+                .as_ref()
+                .map(|s| s.names.clone())
+                .unwrap_or_default(),
+            folders: self
+                .collect
+                .as_ref()
+                .map(|c| c.folders.clone())
+                .unwrap_or_default(),
+            setup_key: self.collect.as_ref().and_then(|c| c.setup_key.clone()),
+            addons: self.addons.as_ref().map(|a| AddOnScope {
+                key: a.key.clone(),
+                separator: a.supplementary_separator.clone(),
+                search: a.search.clone(),
+            }),
+            os_names: self
+                .os
+                .iter()
+                .map(|o| (o.version.clone(), o.name.clone()))
+                .collect(),
         }
     }
 

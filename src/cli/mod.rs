@@ -1,17 +1,17 @@
-//! Command-line interface: parses arguments, wires the stages, prints, and
-//! maps results to exit statuses (0 clean, 1 findings at or above
-//! `--fail-on`, 2 image not analysable or bad arguments).
+//! The command line (binary only): parses arguments, runs a command, picks
+//! the output format, draws progress on a terminal and maps results to exit
+//! statuses (0 clean, 1 findings at or above `--fail-on`, 2 image not
+//! analysable or bad arguments). The library never links clap or indicatif.
 
 use std::io::{IsTerminal, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::analysis::{Knowledge, Severity};
-use crate::commands::diagnose::diagnose;
-use crate::report::{json_error, json_report, text_report};
+use verskew::analysis::{Knowledge, Severity};
+use verskew::commands::{self, census, diagnose::diagnose, info::info, versions::versions};
+use verskew::report;
 
 /// Explains, from a disk image and without booting it, why Windows services
 /// (IIS and kin) fail to start when their DLLs are at mismatched versions.
@@ -131,7 +131,7 @@ pub fn run() -> i32 {
             image,
             format,
             verify,
-        } => crate::commands::info::run(&image, format == OutputFormat::Json, verify, &mut out),
+        } => run_info(&image, format, verify, &mut out),
     }
 }
 
@@ -144,7 +144,7 @@ fn load_rules(files: &[PathBuf]) -> Result<Knowledge, String> {
     Ok(k)
 }
 
-pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
+fn progress(len: u64, what: &str) -> ProgressBar {
     let target = if std::io::stderr().is_terminal() && len > 1 {
         ProgressDrawTarget::stderr()
     } else {
@@ -170,8 +170,7 @@ fn run_diagnose(
     let mut status = 0;
     let bar = progress(images.len() as u64, "diagnosing");
     for (n, path) in images.iter().enumerate() {
-        let result = catch_unwind(AssertUnwindSafe(|| diagnose(path, k)))
-            .unwrap_or_else(|p| Err(internal(path, p)));
+        let result = diagnose(path, k);
         bar.inc(1);
         let text = match result {
             Ok(d) => {
@@ -184,10 +183,10 @@ fn run_diagnose(
                     status = status.max(1);
                 }
                 match format {
-                    OutputFormat::Json => json_report(&d),
+                    OutputFormat::Json => report::json_report(&d),
                     OutputFormat::Text => {
                         let sep = if n > 0 { "\n" } else { "" };
-                        format!("{sep}{}", text_report(&d).trim_end())
+                        format!("{sep}{}", report::text_report(&d).trim_end())
                     }
                 }
             }
@@ -195,7 +194,9 @@ fn run_diagnose(
                 status = 2;
                 eprintln!("verskew: {e}");
                 match format {
-                    OutputFormat::Json => json_error(&path.display().to_string(), &e.to_string()),
+                    OutputFormat::Json => {
+                        report::json_error(&path.display().to_string(), &e.to_string())
+                    }
                     OutputFormat::Text => continue,
                 }
             }
@@ -208,16 +209,6 @@ fn run_diagnose(
     status
 }
 
-fn internal(
-    path: &Path,
-    p: Box<dyn std::any::Any + Send>,
-) -> crate::commands::diagnose::DiagnoseError {
-    crate::commands::diagnose::DiagnoseError::Internal {
-        image: path.display().to_string(),
-        what: crate::panic::message(p.as_ref()),
-    }
-}
-
 fn run_versions(
     image: &Path,
     pattern: Option<&str>,
@@ -225,41 +216,21 @@ fn run_versions(
     format: OutputFormat,
     out: &mut impl Write,
 ) -> i32 {
-    let walk = || match all {
-        true => crate::commands::census::census(image),
-        false => crate::commands::versions::versions(image, pattern),
+    let result = match all {
+        true => commands::contained(image, || census::census(image)),
+        false => versions(image, pattern),
     };
-    let (rows, lost) =
-        match catch_unwind(AssertUnwindSafe(walk)).unwrap_or_else(|p| Err(internal(image, p))) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("verskew: {e}");
-                return 2;
-            }
-        };
+    let (rows, lost) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("verskew: {e}");
+            return 2;
+        }
+    };
     for r in &rows {
         let line = match format {
-            OutputFormat::Json => serde_json::to_string(r).unwrap_or_default(),
-            OutputFormat::Text => {
-                let v = r.file.version.as_ref();
-                let num =
-                    |x: Option<crate::pe::Version>| x.map_or("-".to_string(), |v| v.to_string());
-                let s = |k: &str| v.and_then(|v| v.strings.get(k)).map_or("", |s| s.as_str());
-                format!(
-                    "{}  file {}  product {}  \"{}\"  {}  {} bytes  modified {}{}",
-                    r.file.path,
-                    num(v.and_then(|v| v.file_version)),
-                    num(v.and_then(|v| v.product_version)),
-                    s("FileVersion"),
-                    s("FileDescription"),
-                    r.file.size,
-                    r.file.modified.map_or("-".into(), |t| t.to_string()),
-                    r.file
-                        .error
-                        .as_ref()
-                        .map_or(String::new(), |e| format!("  ({e})"))
-                )
-            }
+            OutputFormat::Json => report::version_row_json(r),
+            OutputFormat::Text => report::version_row_text(r),
         };
         let _ = writeln!(out, "{line}");
     }
@@ -275,4 +246,31 @@ fn run_versions(
         eprintln!("verskew: {}: no PE file matched", image.display());
     }
     0
+}
+
+fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Write) -> i32 {
+    // The length is known once the hash check starts.
+    let bar = match verify {
+        true => progress(u64::MAX, "verifying"),
+        false => ProgressBar::hidden(),
+    };
+    let result = info(image, verify, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let info = match result {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("verskew: {e}");
+            return 2;
+        }
+    };
+    let text = match format {
+        OutputFormat::Json => report::info_json(&info),
+        OutputFormat::Text => report::info_text(&info),
+    };
+    let _ = writeln!(out, "{}", text.trim_end());
+    let mismatch = info.hashes.iter().flatten().any(|h| !h.matches);
+    i32::from(mismatch)
 }

@@ -38,7 +38,7 @@ use ntfs::attribute_value::NtfsAttributeValue;
 use ntfs::Ntfs;
 use rayon::prelude::*;
 
-use crate::commands::diagnose::{open_partitions, DiagnoseError};
+use super::{open_partitions, CommandError};
 use crate::commands::versions::VersionRow;
 use crate::fs::ntfs::index::file_name_key;
 use crate::fs::{contain, Entry, NtfsVolume};
@@ -132,13 +132,13 @@ pub struct Census {
 
 /// The CLI entry point: every PE file of every NTFS volume, sorted by volume
 /// and path.
-pub fn census(path: &Path) -> Result<(Vec<VersionRow>, Vec<Unreadable>), DiagnoseError> {
+pub fn census(path: &Path) -> Result<(Vec<VersionRow>, Vec<Unreadable>), CommandError> {
     let c = census_with(path, Options::default())?;
     Ok((c.rows, c.lost))
 }
 
 /// [`census`] with options and counters.
-pub fn census_with(path: &Path, opts: Options) -> Result<Census, DiagnoseError> {
+pub fn census_with(path: &Path, opts: Options) -> Result<Census, CommandError> {
     let t0 = Instant::now();
     let (img, partitions) = open_partitions(path)?;
     let name = path.display().to_string();
@@ -409,7 +409,8 @@ fn census_volume<'d>(
             .map(|(record, parent, name, times, size, compressed)| {
                 let entry = Entry {
                     path: format!("(record {record})"),
-                    record,
+                    id: crate::fs::FileId(record),
+                    metadata: false,
                     is_dir: false,
                     size,
                     created: times.created,

@@ -1,36 +1,17 @@
-//! The pipeline, wired once for the CLI, the tests and the benchmarks:
-//! image → partitions → NTFS volumes → installs → findings.
+//! `verskew diagnose`: image → partitions → volumes → installs → findings,
+//! wired once for the CLI, the tests, the benchmarks and the fuzz targets.
 
 use std::path::Path;
 
 use rayon::prelude::*;
 
+use super::{contained, open_image, open_volumes, CommandError};
 use crate::analysis::{self, Finding, Knowledge, Severity};
-use crate::fs::NtfsVolume;
-use crate::image::{self, Format, Image, ImageError};
-use crate::volume::{self, Filesystem, Partition};
+use crate::fs;
+use crate::image::{Disk, Format};
+use crate::volume::Partition;
 use crate::windows::{self, Install};
 use crate::Unreadable;
-
-/// Why an image could not be analysed at all (exit status 2).
-#[derive(Debug, thiserror::Error)]
-pub enum DiagnoseError {
-    #[error(transparent)]
-    Image(#[from] ImageError),
-    #[error("{image}: no NTFS volume found ({detail})")]
-    NoNtfs { image: String, detail: String },
-    #[error("{image}: no Windows installation found on {volumes} NTFS volume(s) (looked for <folder>\\system32\\config\\SYSTEM or SOFTWARE){detail}")]
-    NoInstall {
-        image: String,
-        volumes: usize,
-        /// What could not be read on the way, when anything was.
-        detail: String,
-    },
-    #[error("{what}")]
-    BadArgument { what: String },
-    #[error("{image}: internal error (please report it): {what}")]
-    Internal { image: String, what: String },
-}
 
 /// One analysed volume.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -40,6 +21,9 @@ pub struct VolumeReport {
     /// Where the volume lives on the disk (partition-table entry, or the
     /// whole disk for a bare volume).
     pub partition: Partition,
+    /// The filesystem's name ("NTFS") when the volume opened.
+    #[serde(skip)]
+    pub filesystem: Option<&'static str>,
     pub label: Option<String>,
     pub cluster_size: Option<u32>,
     pub error: Option<String>,
@@ -64,35 +48,31 @@ impl Diagnosis {
     }
 }
 
-/// Opens an image read-only and finds its NTFS partitions: the first step
-/// of every command. No readable partition table and no NTFS volume both
-/// leave nothing to analyse.
-pub fn open_partitions(path: &Path) -> Result<(Image, Vec<Partition>), DiagnoseError> {
-    let img = image::open(path)?;
-    let no_ntfs = |detail: String| DiagnoseError::NoNtfs {
-        image: path.display().to_string(),
-        detail,
-    };
-    let all = volume::find_partitions(img.disk.as_ref()).map_err(|e| no_ntfs(e.to_string()))?;
-    let count = all.len();
-    let ntfs: Vec<Partition> = all
-        .into_iter()
-        .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
-        .collect();
-    if ntfs.is_empty() {
-        return Err(no_ntfs(format!("{count} partition(s), none NTFS")));
-    }
-    Ok((img, ntfs))
+/// Analyses one image file, panics contained.
+pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, CommandError> {
+    contained(path, || {
+        let img = open_image(path)?;
+        diagnose_disk(
+            img.disk.as_ref(),
+            &path.display().to_string(),
+            img.format,
+            knowledge,
+        )
+    })
 }
 
-/// Analyses one image.
-pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, DiagnoseError> {
-    let (img, ntfs) = open_partitions(path)?;
-    let name = path.display().to_string();
-    let disk = img.disk.as_ref();
-    let mut unreadable = Vec::new();
+/// Analyses a disk already open (an image file, or bytes in memory for the
+/// fuzz targets and benchmarks). `name` is how reports refer to it.
+pub fn diagnose_disk(
+    disk: &dyn Disk,
+    name: &str,
+    format: Format,
+    knowledge: &Knowledge,
+) -> Result<Diagnosis, CommandError> {
+    let partitions = open_volumes(disk, name)?;
+    let scope = knowledge.scope();
     // Volumes are independent: analyse them in parallel.
-    let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = ntfs
+    let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = partitions
         .par_iter()
         .enumerate()
         .map(|(index, part)| {
@@ -100,21 +80,20 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
             let mut report = VolumeReport {
                 index,
                 partition: part.clone(),
+                filesystem: None,
                 label: None,
                 cluster_size: None,
                 error: None,
             };
-            let installs = match NtfsVolume::open(disk, part.offset, part.size) {
+            let installs = match fs::open(disk, part) {
                 Ok(vol) => {
+                    report.filesystem = Some(vol.kind().name());
                     report.label = vol.label();
                     report.cluster_size = Some(vol.cluster_size());
-                    if vol.upcase_missing() {
-                        lost.push(Unreadable::new(
-                            &format!("volume #{index} $UpCase"),
-                            "unreadable; names compared by simple case folding",
-                        ));
+                    for (what, why) in vol.degraded() {
+                        lost.push(Unreadable::new(&format!("volume #{index} {what}"), why));
                     }
-                    windows::find_installs(&vol, index, knowledge, &mut lost)
+                    windows::find_installs(vol.as_ref(), index, &scope, &mut lost)
                 }
                 Err(e) => {
                     report.error = Some(e.to_string());
@@ -130,6 +109,7 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
         .collect();
     let mut volumes = Vec::new();
     let mut installs = Vec::new();
+    let mut unreadable = Vec::new();
     for (v, i, u) in results {
         volumes.push(v);
         installs.extend(i);
@@ -141,8 +121,8 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
             .take(3)
             .map(|u| format!("; could not read {}: {}", u.path, u.reason))
             .collect();
-        return Err(DiagnoseError::NoInstall {
-            image: name,
+        return Err(CommandError::NoInstall {
+            image: name.to_string(),
             volumes: volumes.len(),
             detail,
         });
@@ -158,8 +138,8 @@ pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, Diagnos
     unreadable.sort();
     unreadable.dedup();
     Ok(Diagnosis {
-        image: name,
-        format: img.format,
+        image: name.to_string(),
+        format,
         size: disk.size(),
         volumes,
         installs,

@@ -1,50 +1,56 @@
 //! `verskew info`: what an image is made of — container, metadata, partition
 //! table, filesystems — and, on request, a check of its stored hashes.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::fs::NtfsVolume;
+use super::{contained, open_image, CommandError};
+use crate::fs;
 use crate::image::{self, ContainerInfo, Format, HashCheck};
-use crate::report::size;
 use crate::volume::{self, Filesystem, VolumeMap};
 
-pub const SCHEMA: &str = "verskew.info/1";
-
-#[derive(Serialize)]
-struct Info {
-    schema: &'static str,
-    image: String,
-    format: Format,
-    size: u64,
-    container: ContainerInfo,
-    volumes: Option<VolumeMap>,
-    volume_error: Option<String>,
+/// What `info` found.
+#[derive(Debug, Serialize)]
+pub struct Info {
+    pub image: String,
+    pub format: Format,
+    pub size: u64,
+    pub container: ContainerInfo,
+    pub volumes: Option<VolumeMap>,
+    pub volume_error: Option<String>,
     /// Label and cluster size of each NTFS partition, by partition index.
-    ntfs: Vec<NtfsFacts>,
+    pub ntfs: Vec<NtfsFacts>,
     /// Present with `--verify`.
-    hashes: Option<Vec<HashCheck>>,
+    pub hashes: Option<Vec<HashCheck>>,
 }
 
-#[derive(Serialize)]
-struct NtfsFacts {
-    partition: u32,
-    label: Option<String>,
-    cluster_size: Option<u32>,
-    error: Option<String>,
+#[derive(Debug, Serialize)]
+pub struct NtfsFacts {
+    pub partition: u32,
+    pub label: Option<String>,
+    pub cluster_size: Option<u32>,
+    pub error: Option<String>,
 }
 
-/// Runs `info`; returns the exit status (1 when a verified hash mismatches).
-pub fn run(path: &Path, json: bool, verify: bool, out: &mut impl Write) -> i32 {
-    let img = match image::open(path) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("verskew: {e}");
-            return 2;
-        }
-    };
+/// Reads what an image is made of; with `verify`, recomputes its stored
+/// hashes, telling `progress` (bytes done, bytes in all) as it goes.
+pub fn info(
+    path: &Path,
+    verify: bool,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Info, CommandError> {
+    contained(path, || {
+        let img = open_image(path)?;
+        let hashes = match verify {
+            true => Some(image::verify_stored_hashes(&img, progress)?),
+            false => None,
+        };
+        Ok(describe(&img, path, hashes))
+    })
+}
+
+fn describe(img: &image::Image, path: &Path, hashes: Option<Vec<HashCheck>>) -> Info {
     let disk = img.disk.as_ref();
     let (volumes, volume_error) = match volume::find_volumes(disk) {
         Ok(v) => (Some(v), None),
@@ -54,7 +60,7 @@ pub fn run(path: &Path, json: bool, verify: bool, out: &mut impl Write) -> i32 {
         .iter()
         .flat_map(|v| v.partitions.iter())
         .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
-        .map(|p| match NtfsVolume::open(disk, p.offset, p.size) {
+        .map(|p| match fs::open(disk, p) {
             Ok(v) => NtfsFacts {
                 partition: p.index,
                 label: v.label(),
@@ -69,25 +75,7 @@ pub fn run(path: &Path, json: bool, verify: bool, out: &mut impl Write) -> i32 {
             },
         })
         .collect();
-    let hashes = if verify {
-        let bar = crate::cli::progress(img.size(), "verifying");
-        let result = image::verify_stored_hashes(&img, &|done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        });
-        bar.finish_and_clear();
-        match result {
-            Ok(h) => Some(h),
-            Err(e) => {
-                eprintln!("verskew: {e}");
-                return 2;
-            }
-        }
-    } else {
-        None
-    };
-    let info = Info {
-        schema: SCHEMA,
+    Info {
         image: path.display().to_string(),
         format: img.format,
         size: img.size(),
@@ -96,80 +84,5 @@ pub fn run(path: &Path, json: bool, verify: bool, out: &mut impl Write) -> i32 {
         volume_error,
         ntfs,
         hashes,
-    };
-    let text = if json {
-        serde_json::to_string(&info).unwrap_or_default()
-    } else {
-        render(&info)
-    };
-    let _ = writeln!(out, "{}", text.trim_end());
-    let mismatch = info.hashes.iter().flatten().any(|h| !h.matches);
-    i32::from(mismatch)
-}
-
-fn render(i: &Info) -> String {
-    let mut o = format!(
-        "{}: {} image, {} ({} bytes)\n",
-        i.image,
-        i.format,
-        size(i.size),
-        i.size
-    );
-    if i.container.files.len() > 1 {
-        o.push_str("files:\n");
-        for f in &i.container.files {
-            o.push_str(&format!("  {}\n", f.display()));
-        }
     }
-    for (k, v) in &i.container.metadata {
-        o.push_str(&format!("{k}: {v}\n"));
-    }
-    match (&i.volumes, &i.volume_error) {
-        (Some(v), _) => {
-            o.push_str(&format!(
-                "partitions ({:?} table, {}-byte sectors):\n",
-                v.scheme, v.sector_size
-            ));
-            for p in &v.partitions {
-                let fs = i.ntfs.iter().find(|n| n.partition == p.index);
-                o.push_str(&format!(
-                    "  #{} offset {} size {} type {} {}{}{}\n",
-                    p.index,
-                    p.offset,
-                    size(p.size),
-                    if p.type_id.is_empty() {
-                        "-"
-                    } else {
-                        &p.type_id
-                    },
-                    p.filesystem
-                        .map_or("unknown".to_string(), |f| format!("{f:?}").to_lowercase()),
-                    fs.and_then(|f| f.label.as_ref())
-                        .map_or(String::new(), |l| format!(" label \"{l}\"")),
-                    fs.and_then(|f| f.cluster_size)
-                        .map_or(String::new(), |c| format!(" {c}-byte clusters")),
-                ));
-            }
-            for n in &v.notes {
-                o.push_str(&format!("note: {n}\n"));
-            }
-        }
-        (None, Some(e)) => o.push_str(&format!("partitions: {e}\n")),
-        (None, None) => {}
-    }
-    if let Some(h) = &i.hashes {
-        if h.is_empty() {
-            o.push_str("stored hashes: none to verify\n");
-        }
-        for c in h {
-            o.push_str(&format!(
-                "{} stored {} computed {}: {}\n",
-                c.algorithm,
-                c.stored,
-                c.computed,
-                if c.matches { "match" } else { "MISMATCH" }
-            ));
-        }
-    }
-    o
 }

@@ -5,17 +5,16 @@ use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::commands::diagnose::{open_partitions, DiagnoseError};
-use crate::fs::{components, strip_drive, Entry, NtfsVolume};
-use crate::windows::{read_pe_files, PeFile};
+use super::{contained, open_partitions, CommandError};
+use crate::analysis::Knowledge;
+use crate::fs::{self, components, strip_drive, Entry, Volume};
+use crate::windows::{read_pe_files, system_roots, PeFile};
 use crate::Unreadable;
 
 /// Deepest directory nesting we walk; Windows paths stop far earlier.
 const MAX_DEPTH: usize = 64;
 /// Most entries one walk visits, so a hostile tree cannot run forever.
 const MAX_ENTRIES: usize = 4_000_000;
-/// MFT records below this are NTFS metadata ($MFT, $Extend, …), not user files.
-const FIRST_USER_RECORD: u64 = 24;
 
 /// One PE file of one volume.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -28,33 +27,43 @@ pub struct VersionRow {
 
 /// The PE files matching `pattern` (a Windows path glob such as
 /// `\WINNT\system32\*.dll` or `**\inetsrv\*.dll`, matched case-insensitively),
-/// or by default those in every `<root>\system32\inetsrv`.
+/// or by default those in the folders the knowledge collects from every
+/// install (`<root>\system32\inetsrv`). Panics contained.
 pub fn versions(
     path: &Path,
     pattern: Option<&str>,
-) -> Result<(Vec<VersionRow>, Vec<Unreadable>), DiagnoseError> {
+) -> Result<(Vec<VersionRow>, Vec<Unreadable>), CommandError> {
+    contained(path, || versions_inner(path, pattern))
+}
+
+fn versions_inner(
+    path: &Path,
+    pattern: Option<&str>,
+) -> Result<(Vec<VersionRow>, Vec<Unreadable>), CommandError> {
     let (img, partitions) = open_partitions(path)?;
+    let folders = Knowledge::builtin().scope().folders;
     let name = path.display().to_string();
     let disk = img.disk.as_ref();
     let matcher = pattern
         .map(glob)
         .transpose()
-        .map_err(|what| DiagnoseError::BadArgument { what })?;
+        .map_err(|what| CommandError::BadArgument { what })?;
     let mut rows = Vec::new();
     let mut lost = Vec::new();
     for (index, part) in partitions.iter().enumerate() {
-        let vol = match NtfsVolume::open(disk, part.offset, part.size) {
+        let vol = match fs::open(disk, part) {
             Ok(v) => v,
             Err(e) => {
                 lost.push(Unreadable::new(&format!("volume #{index}"), e));
                 continue;
             }
         };
+        let vol = vol.as_ref();
         let entries = match (&matcher, pattern) {
-            (Some(m), Some(p)) => walk_matching(&vol, p, m, &mut lost),
-            _ => default_folders(&vol),
+            (Some(m), Some(p)) => walk_matching(vol, p, m, &mut lost),
+            _ => default_folders(vol, &folders),
         };
-        let files = read_pe_files(&vol, &entries, &mut lost);
+        let files = read_pe_files(vol, &entries, &mut lost);
         rows.extend(
             files
                 .into_iter()
@@ -87,13 +96,12 @@ fn normalise(path: &str) -> String {
         .to_string()
 }
 
-fn default_folders(vol: &NtfsVolume<'_>) -> Vec<Entry> {
-    let Ok(root) = vol.root().and_then(|r| vol.list(&r)) else {
-        return Vec::new();
-    };
-    root.iter()
-        .filter(|d| d.is_dir)
-        .filter_map(|d| vol.lookup(&format!(r"{}\system32\inetsrv", d.path)).ok())
+/// The files of `folders` below every system root.
+fn default_folders(vol: &dyn Volume, folders: &[String]) -> Vec<Entry> {
+    system_roots(vol, &mut Vec::new())
+        .iter()
+        .flat_map(|r| folders.iter().map(move |f| format!(r"{}\{f}", r.root.path)))
+        .filter_map(|dir| vol.lookup(&dir).ok())
         .filter_map(|dir| vol.list(&dir).ok())
         .flatten()
         .filter(|e| !e.is_dir)
@@ -102,7 +110,7 @@ fn default_folders(vol: &NtfsVolume<'_>) -> Vec<Entry> {
 
 /// Walks from the pattern's literal prefix, depth-first, each directory once.
 fn walk_matching(
-    vol: &NtfsVolume<'_>,
+    vol: &dyn Volume,
     pattern: &str,
     m: &GlobMatcher,
     lost: &mut Vec<Unreadable>,
@@ -137,7 +145,7 @@ fn walk_matching(
     let mut stack = vec![(start, literal.len())];
     let mut visited = 0usize;
     while let Some((dir, depth)) = stack.pop() {
-        if !seen.insert(dir.record) {
+        if !seen.insert(dir.id) {
             continue;
         }
         let list = match vol.list(&dir) {
@@ -149,7 +157,7 @@ fn walk_matching(
         };
         for e in list {
             visited += 1;
-            if e.record < FIRST_USER_RECORD {
+            if e.metadata {
                 continue;
             }
             if visited > MAX_ENTRIES {

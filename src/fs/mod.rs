@@ -1,18 +1,21 @@
-//! Filesystem layer: Windows paths → files → bytes on an NTFS volume.
+//! Filesystem layer: Windows paths → files → bytes, behind one
+//! filesystem-neutral [`Volume`] trait. Everything above `fs/` sees only the
+//! trait, [`Entry`] and the opaque [`FileId`]; each filesystem lives in its
+//! own folder (`ntfs/`) and [`open`] picks one by the partition's
+//! filesystem.
 //!
-//! The `ntfs` crate reads boot sectors, MFT records (with fixups) and
-//! attributes. Directory indexes are parsed here ([`index`]) because the
-//! crate's B-tree walkers can loop forever on a subnode that points back at an
-//! ancestor; walking index blocks flat, as the bitmap lists them, cannot loop.
-//! NTFS compression (LZNT1) is decoded here too ([`compressed`]); the crate
-//! would return the compressed bytes as if they were the file.
+//! Decompression (LZNT1, later WOF) lives inside each filesystem's folder and
+//! nowhere else: callers always get a file's real bytes.
 
 pub(crate) mod ntfs;
 
 use std::borrow::Cow;
 
 pub use self::ntfs::NtfsVolume;
+use crate::image::Disk;
 pub(crate) use crate::panic::contain;
+use crate::time::FileTime;
+use crate::volume::{Filesystem, Partition};
 
 /// The flat `$I30` index parser and the LZNT1 stream decoder, for the fuzz
 /// targets (`fuzz/`) and `tests/robustness.rs`. Not a stable API.
@@ -21,7 +24,57 @@ pub mod fuzzing {
     pub use super::ntfs::compressed::{decode as decode_compressed, Run};
     pub use super::ntfs::index::{apply_fixup, parse as parse_index, IndexEntry};
 }
-use crate::time::FileTime;
+
+/// A file on one volume, opaque above `fs/`: an MFT record number on NTFS.
+/// Two entries with the same id are the same file (hard links included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub(crate) u64);
+
+impl std::fmt::Display for FileId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// One filesystem on one partition, read-only. Methods take `&self` so one
+/// volume is shared by every rayon worker.
+pub trait Volume: Send + Sync {
+    /// Which filesystem this is.
+    fn kind(&self) -> Filesystem;
+    /// The volume label, if it has one.
+    fn label(&self) -> Option<String>;
+    /// The allocation unit in bytes.
+    fn cluster_size(&self) -> u32;
+    /// What the volume could not read but worked around, as (part, reason):
+    /// the report lists these so the coverage is honest.
+    fn degraded(&self) -> Vec<(String, String)>;
+    /// The root directory.
+    fn root(&self) -> Result<Entry, FsError>;
+    /// Looks `path` up from the root, comparing names as Windows does on
+    /// this filesystem; the result carries the names as stored on disk.
+    fn lookup(&self, path: &str) -> Result<Entry, FsError>;
+    /// The entries of a directory, sorted as Windows sorts them. An entry
+    /// whose metadata cannot be read is kept, with `error` set.
+    fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError>;
+    /// The unnamed data stream of a file, decompressed.
+    fn read(&self, entry: &Entry) -> Result<FileData<'_>, FsError>;
+    /// Compares two names as this volume does.
+    fn names_equal(&self, a: &str, b: &str) -> bool;
+}
+
+/// Opens the filesystem of `part` on `disk`.
+pub fn open<'d>(disk: &'d dyn Disk, part: &Partition) -> Result<Box<dyn Volume + 'd>, FsError> {
+    match part.filesystem {
+        Some(Filesystem::Ntfs) => Ok(Box::new(NtfsVolume::open(disk, part.offset, part.size)?)),
+        other => Err(FsError::Volume {
+            offset: part.offset,
+            what: format!(
+                "{} filesystem is not supported",
+                other.map_or("unrecognised", Filesystem::name)
+            ),
+        }),
+    }
+}
 
 /// Errors of the filesystem layer: each names the volume offset and the
 /// Windows path or MFT record involved.
@@ -29,10 +82,10 @@ use crate::time::FileTime;
 pub enum FsError {
     #[error("NTFS volume at offset {offset}: {what}")]
     Volume { offset: u64, what: String },
-    #[error("{path} (MFT record {record}): {what}")]
+    #[error("{path} (MFT record {id}): {what}")]
     File {
         path: String,
-        record: u64,
+        id: FileId,
         what: String,
     },
     #[error("{path}: not found")]
@@ -44,7 +97,7 @@ impl FsError {
     /// beside it).
     pub fn reason(&self) -> String {
         match self {
-            FsError::File { record, .. } => format!("MFT record {record}: {}", self.what()),
+            FsError::File { id, .. } => format!("MFT record {id}: {}", self.what()),
             _ => self.what().to_string(),
         }
     }
@@ -59,12 +112,14 @@ impl FsError {
 }
 
 /// A directory entry or file, with its name as stored on disk.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Full path from the volume root as stored on disk, e.g. `\WINNT\system32\w3svc.dll`.
     pub path: String,
-    /// MFT record number.
-    pub record: u64,
+    pub id: FileId,
+    /// A filesystem's own metadata file (NTFS `$MFT`, `$Extend\$ObjId`, …),
+    /// never a Windows file.
+    pub metadata: bool,
     pub is_dir: bool,
     /// Size of the unnamed data stream in bytes (0 for directories).
     pub size: u64,
@@ -74,18 +129,18 @@ pub struct Entry {
     pub mft_modified: Option<FileTime>,
     /// The data stream is NTFS-compressed.
     pub compressed: bool,
-    /// Set when the directory index names this entry but its MFT record
-    /// cannot be read; the entry is kept so the loss is reported, not hidden.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Set when the directory names this entry but its metadata cannot be
+    /// read; the entry is kept so the loss is reported, not hidden.
     pub error: Option<String>,
 }
 
 impl Entry {
     /// An entry the index names but whose record cannot be used.
-    pub(crate) fn unreadable(path: String, record: u64, is_dir: bool, why: String) -> Entry {
+    pub(crate) fn unreadable(path: String, id: FileId, is_dir: bool, why: String) -> Entry {
         Entry {
             path,
-            record,
+            id,
+            metadata: false,
             is_dir,
             size: 0,
             created: None,

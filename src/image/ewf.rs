@@ -280,10 +280,10 @@ impl EwfDisk {
                 }
             }
         }
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.reader.read_at(buf, offset)
-        }))
-        .map_err(|_| super::io_err(&self.path, offset, "the EWF reader panicked on this read"))?;
+        let read =
+            crate::panic::contain_payload(|| self.reader.read_at(buf, offset)).map_err(|_| {
+                super::io_err(&self.path, offset, "the EWF reader panicked on this read")
+            })?;
         let n =
             read.map_err(|e| super::io_err(&self.path, offset, format!("EWF read failed: {e}")))?;
         if n != buf.len() {

@@ -134,7 +134,7 @@ pub(crate) fn guard<T>(
     what: &str,
     f: impl FnOnce() -> Result<T, ImageError>,
 ) -> Result<T, ImageError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    match crate::panic::contain_payload(f) {
         Ok(r) => r,
         Err(_) => Err(ImageError::format(
             path,

@@ -87,12 +87,12 @@ impl<R: Read + Seek + Send> Disk for PooledDisk<R> {
         let mut r = self.take()?;
         // A third-party parser may panic on crafted bytes: turn that into an
         // error for this read (the reader is dropped with the panic).
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let result = crate::panic::contain_payload(|| {
             let res = r
                 .seek(SeekFrom::Start(offset))
                 .and_then(|_| r.read_exact(buf));
             (res, r)
-        }));
+        });
         match result {
             Ok((Ok(()), r)) => {
                 self.give_back(r);

@@ -205,7 +205,7 @@ pub fn read_version(bytes: &[u8]) -> Result<VersionInfo, PeError> {
     }
     let placed_well = |addr: usize| addr % 4 == 0 && (!h.is_pe32_plus || (addr + nt) % 8 == 0);
     // A panic in a dependency must cost one file, not the run (DESIGN.md).
-    std::panic::catch_unwind(|| {
+    crate::panic::contain_payload(|| {
         if placed_well(bytes.as_ptr() as usize) {
             read_aligned(bytes, &h)
         } else {

@@ -27,7 +27,6 @@ use notatin::parser::{Parser, ParserIterator};
 use notatin::parser_builder::ParserBuilder;
 use std::collections::HashSet;
 use std::io::Cursor;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
 /// Largest hive accepted, in bytes (2 GiB). Real SYSTEM and SOFTWARE hives are
@@ -251,14 +250,13 @@ impl Hive {
             cells::vet_values(&bytes, &k).map_err(|w| err(format!("first key cell: {w}")))?;
         }
         let copy = bytes.clone();
-        let parser = catch_unwind(AssertUnwindSafe(move || {
-            ParserBuilder::from_file(Cursor::new(copy)).build()
-        }))
-        .map_err(|p| RegistryError::Panicked {
-            hive: name.to_string(),
-            message: panic::message(p.as_ref()),
-        })?
-        .map_err(|e| err(format!("notatin could not open the hive: {e}")))?;
+        let parser =
+            panic::contain_payload(move || ParserBuilder::from_file(Cursor::new(copy)).build())
+                .map_err(|message| RegistryError::Panicked {
+                    hive: name.to_string(),
+                    message,
+                })?
+                .map_err(|e| err(format!("notatin could not open the hive: {e}")))?;
         Ok(Hive {
             name: name.to_string(),
             bytes,
@@ -461,10 +459,10 @@ impl Hive {
         // never poisoned by one; recover from poisoning anyway.
         let mut guard = self.parser.lock().unwrap_or_else(|e| e.into_inner());
         let parser: &mut Parser = &mut guard;
-        catch_unwind(AssertUnwindSafe(|| f(parser, self))).unwrap_or_else(|p| {
+        panic::contain_payload(|| f(parser, self)).unwrap_or_else(|m| {
             Err(RegistryError::Panicked {
                 hive: self.name.clone(),
-                message: format!("at {path:?}: {}", panic::message(p.as_ref())),
+                message: format!("at {path:?}: {m}"),
             })
         })
     }

@@ -3,10 +3,9 @@
 
 use serde::Serialize;
 
+use super::DIAGNOSE_SCHEMA;
 use crate::analysis::Severity;
 use crate::commands::diagnose::Diagnosis;
-
-pub const SCHEMA: &str = "verskew.diagnose/1";
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -27,7 +26,7 @@ struct Summary {
 pub fn json_report(d: &Diagnosis) -> String {
     let count = |s| d.findings.iter().filter(|f| f.severity == s).count();
     let report = Report {
-        schema: SCHEMA,
+        schema: DIAGNOSE_SCHEMA,
         diagnosis: d,
         summary: Summary {
             errors: count(Severity::Error),
@@ -41,5 +40,5 @@ pub fn json_report(d: &Diagnosis) -> String {
 
 /// The object for an image that could not be analysed at all.
 pub fn json_error(image: &str, error: &str) -> String {
-    serde_json::json!({ "schema": SCHEMA, "image": image, "error": error }).to_string()
+    serde_json::json!({ "schema": DIAGNOSE_SCHEMA, "image": image, "error": error }).to_string()
 }

@@ -1,10 +1,21 @@
-//! Rendering: one shared [`Diagnosis`] → text for people, JSON for scripts.
+//! Rendering: every output format of every command, and the schema ids of
+//! the JSON documents. Commands hand over typed results; nothing here reads
+//! an image. Adding a format is one file here plus one CLI choice.
 
+mod info;
 mod json;
 mod text;
+mod versions;
 
-pub use json::{json_error, json_report, SCHEMA};
+pub use info::{info_json, info_text};
+pub use json::{json_error, json_report};
 pub use text::text_report;
+pub use versions::{version_row_json, version_row_text};
+
+/// Schema id of `diagnose --format json` objects.
+pub const DIAGNOSE_SCHEMA: &str = "verskew.diagnose/1";
+/// Schema id of `info --format json` objects.
+pub const INFO_SCHEMA: &str = "verskew.info/1";
 
 /// Human size: "8.0 MiB".
 pub(crate) fn size(bytes: u64) -> String {

@@ -8,7 +8,6 @@ use serde_json::Value;
 use super::size;
 use crate::analysis::{Finding, Severity};
 use crate::commands::diagnose::Diagnosis;
-use crate::volume::Scheme;
 use crate::windows::Install;
 
 /// The report of one image.
@@ -24,20 +23,16 @@ pub fn text_report(d: &Diagnosis) -> String {
     let _ = writeln!(o, "\nVolumes");
     for v in &d.volumes {
         let p = &v.partition;
-        let place = match p.scheme {
-            Scheme::None => "volume".to_string(),
-            Scheme::Mbr => format!("MBR partition {}", p.index),
-            Scheme::Gpt => format!("GPT partition {}", p.index),
-        };
         let _ = write!(
             o,
-            "  #{} {place} at offset {} ({})",
+            "  #{} {} at offset {} ({})",
             v.index,
+            p.place(),
             p.offset,
             size(p.size)
         );
-        if let Some(c) = v.cluster_size {
-            let _ = write!(o, ", NTFS, {c}-byte clusters");
+        if let (Some(fs), Some(c)) = (v.filesystem, v.cluster_size) {
+            let _ = write!(o, ", {fs}, {c}-byte clusters");
         }
         if let Some(l) = v.label.as_deref().filter(|l| !l.is_empty()) {
             let _ = write!(o, ", label \"{l}\"");

@@ -38,6 +38,18 @@ pub enum Filesystem {
     Unknown,
 }
 
+impl Filesystem {
+    /// The name people know it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Filesystem::Ntfs => "NTFS",
+            Filesystem::Fat => "FAT",
+            Filesystem::Exfat => "exFAT",
+            Filesystem::Unknown => "unknown",
+        }
+    }
+}
+
 /// One partition (or bare filesystem) on a disk.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Partition {
@@ -58,6 +70,17 @@ pub struct Partition {
     /// Anything odd about this partition (clamped, found by scanning, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl Partition {
+    /// Where it is, as people say it: "MBR partition 2", "volume".
+    pub fn place(&self) -> String {
+        match self.scheme {
+            Scheme::None => "volume".to_string(),
+            Scheme::Mbr => format!("MBR partition {}", self.index),
+            Scheme::Gpt => format!("GPT partition {}", self.index),
+        }
+    }
 }
 
 /// What the volume layer found on a disk.

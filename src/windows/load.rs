@@ -6,28 +6,41 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::{
-    volume_path, AddOn, Binary, HiveInfo, HotfixRecord, Install, Marker, OsInfo, PeFile, Service,
+    volume_path, AddOn, Binary, HiveInfo, HotfixRecord, Install, Marker, OsInfo, PeFile, Scope,
+    Service,
 };
-use crate::analysis::Knowledge;
-use crate::fs::{Entry, FsError, NtfsVolume};
+use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
 use crate::registry::{self, Hive, Key, ValueData};
 use crate::Unreadable;
 
 const CURRENT_VERSION: &str = r"Microsoft\Windows NT\CurrentVersion";
 const HOTFIX: &str = r"Microsoft\Windows NT\CurrentVersion\Hotfix";
-const INETSTP: &str = r"Microsoft\InetStp";
 /// Extensions of the files listed from inetsrv: the PE images a service loads.
 const PE_EXTENSIONS: &[&str] = &["dll", "exe", "sys", "ocx", "cpl", "drv"];
 
-/// Every Windows installation on `vol`: top-level folders holding
-/// `system32\config\SYSTEM` or `SOFTWARE`.
+/// A system root (`\WINNT`) and its `system32\config` folder.
+pub struct SystemRoot {
+    pub root: Entry,
+    pub config: Entry,
+}
+
+/// Every Windows installation on `vol`, read as far as `scope` asks.
 pub fn find_installs(
-    vol: &NtfsVolume<'_>,
+    vol: &dyn Volume,
     volume: usize,
-    knowledge: &Knowledge,
+    scope: &Scope,
     unreadable: &mut Vec<Unreadable>,
 ) -> Vec<Install> {
+    system_roots(vol, unreadable)
+        .into_iter()
+        .map(|r| load_install(vol, volume, &r.root, &r.config, scope, unreadable))
+        .collect()
+}
+
+/// The system roots of `vol`: top-level folders holding
+/// `system32\config\SYSTEM` or `SOFTWARE`. The one definition of an install.
+pub fn system_roots(vol: &dyn Volume, unreadable: &mut Vec<Unreadable>) -> Vec<SystemRoot> {
     let root = match vol.root().and_then(|r| vol.list(&r)) {
         Ok(list) => list,
         Err(e) => {
@@ -35,7 +48,7 @@ pub fn find_installs(
             return Vec::new();
         }
     };
-    let mut installs = Vec::new();
+    let mut roots = Vec::new();
     for dir in root
         .iter()
         .filter(|e| e.is_dir && !e.name().starts_with('$'))
@@ -64,20 +77,21 @@ pub fn find_installs(
                 .any(|e| !e.is_dir && vol.names_equal(e.name(), n))
         };
         if has("SYSTEM") || has("SOFTWARE") {
-            installs.push(load_install(
-                vol, volume, dir, &config, knowledge, unreadable,
-            ));
+            roots.push(SystemRoot {
+                root: dir.clone(),
+                config,
+            });
         }
     }
-    installs
+    roots
 }
 
 fn load_install(
-    vol: &NtfsVolume<'_>,
+    vol: &dyn Volume,
     volume: usize,
     root: &Entry,
     config: &Entry,
-    knowledge: &Knowledge,
+    scope: &Scope,
     unreadable: &mut Vec<Unreadable>,
 ) -> Install {
     let sysroot = root.path.clone();
@@ -140,16 +154,16 @@ fn load_install(
     };
 
     if let Some(sw) = &software {
-        read_software(sw, &mut install, knowledge, unreadable);
+        read_software(sw, &mut install, scope, unreadable);
     }
     if let Some(sys) = &system {
-        read_system(sys, &mut install, knowledge, unreadable);
+        read_system(sys, &mut install, scope, unreadable);
     }
     install.markers = markers(vol, root);
 
     // Resolve every binary the registry names, then read the PE files: all of
     // inetsrv plus those binaries, each once.
-    let search: Vec<String> = knowledge
+    let search: Vec<String> = scope
         .addons
         .as_ref()
         .map(|a| a.search.iter().map(|d| format!(r"{sysroot}\{d}")).collect())
@@ -173,8 +187,11 @@ fn load_install(
             }
         }
     }
-    if let Ok(inetsrv) = vol.lookup(&format!(r"{sysroot}\system32\inetsrv")) {
-        match vol.list(&inetsrv) {
+    for folder in &scope.folders {
+        let Ok(dir) = vol.lookup(&format!(r"{sysroot}\{folder}")) else {
+            continue;
+        };
+        match vol.list(&dir) {
             Ok(list) => {
                 for e in list.iter().filter(|e| !is_pe_name(e.name())) {
                     if let Some(why) = &e.error {
@@ -186,11 +203,11 @@ fn load_install(
                         .filter(|e| !e.is_dir && is_pe_name(e.name())),
                 );
             }
-            Err(e) => unreadable.push(Unreadable::new(&inetsrv.path, e.reason())),
+            Err(e) => unreadable.push(Unreadable::new(&dir.path, e.reason())),
         }
     }
-    wanted.sort_by_key(|e| e.record);
-    wanted.dedup_by_key(|e| e.record);
+    wanted.sort_by_key(|e| e.id);
+    wanted.dedup_by_key(|e| e.id);
     install.files = read_pe_files(vol, &wanted, unreadable);
     install.files_count = install.files.len();
     install
@@ -198,7 +215,7 @@ fn load_install(
 
 /// Reads the version resource of each file, in parallel, sorted by path.
 pub fn read_pe_files(
-    vol: &NtfsVolume<'_>,
+    vol: &dyn Volume,
     entries: &[Entry],
     unreadable: &mut Vec<Unreadable>,
 ) -> Vec<PeFile> {
@@ -243,7 +260,7 @@ fn is_pe_name(name: &str) -> bool {
 /// Finds a registry-named file: a full path as given, a bare name in the
 /// search folders in order. `Err` when it was not found and some place could
 /// not be read, so absence is not claimed on an unreadable volume.
-fn resolve(vol: &NtfsVolume<'_>, path: &str, search: &[String]) -> Result<Option<Entry>, String> {
+fn resolve(vol: &dyn Volume, path: &str, search: &[String]) -> Result<Option<Entry>, String> {
     let candidates: Vec<String> = if path.contains('\\') {
         vec![path.to_string()]
     } else {
@@ -260,7 +277,7 @@ fn resolve(vol: &NtfsVolume<'_>, path: &str, search: &[String]) -> Result<Option
     failure.map_or(Ok(None), Err)
 }
 
-fn markers(vol: &NtfsVolume<'_>, root: &Entry) -> Vec<Marker> {
+fn markers(vol: &dyn Volume, root: &Entry) -> Vec<Marker> {
     let Ok(list) = vol.list(root) else {
         return Vec::new();
     };
@@ -280,7 +297,7 @@ fn markers(vol: &NtfsVolume<'_>, root: &Entry) -> Vec<Marker> {
 fn read_software(
     sw: &Hive,
     install: &mut Install,
-    knowledge: &Knowledge,
+    scope: &Scope,
     unreadable: &mut Vec<Unreadable>,
 ) {
     let hive = sw.name().to_string();
@@ -290,8 +307,8 @@ fn read_software(
         install.os = OsInfo {
             name: version
                 .as_deref()
-                .and_then(|v| knowledge.os(v))
-                .map(|o| o.name.clone()),
+                .and_then(|v| scope.os_names.get(v))
+                .cloned(),
             product_name: string(&cv, "ProductName"),
             version,
             build: string(&cv, "CurrentBuildNumber").or_else(|| string(&cv, "CurrentBuild")),
@@ -312,19 +329,19 @@ fn read_software(
         }
         install.hotfixes.sort_by(|a, b| a.id.cmp(&b.id));
     }
-    if let Some(stp) = key(INETSTP) {
+    if let Some(stp) = scope.setup_key.as_deref().and_then(&mut key) {
         install.iis_setup = stp
             .values
             .iter()
             .map(|v| (v.name.clone(), display(&v.data)))
             .collect();
     }
-    if let Some(addons) = knowledge.addons.as_ref() {
+    if let Some(addons) = scope.addons.as_ref() {
         if let Some(k) = key(&addons.key) {
             for v in &k.values {
                 let value = display(&v.data);
                 let dlls = value
-                    .split(addons.supplementary_separator.as_str())
+                    .split(addons.separator.as_str())
                     .enumerate()
                     .filter_map(|(i, part)| {
                         Some(Binary {
@@ -351,12 +368,7 @@ fn read_software(
     }
 }
 
-fn read_system(
-    sys: &Hive,
-    install: &mut Install,
-    knowledge: &Knowledge,
-    unreadable: &mut Vec<Unreadable>,
-) {
+fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mut Vec<Unreadable>) {
     let hive = sys.name().to_string();
     let cs = match registry::resolve_control_set(sys) {
         Ok(cs) => cs,
@@ -366,12 +378,7 @@ fn read_system(
         }
     };
     let mut key = |path: &str| registry_key(sys, &hive, path, unreadable);
-    let names = knowledge
-        .services
-        .as_ref()
-        .map(|s| s.names.clone())
-        .unwrap_or_default();
-    for name in names {
+    for name in &scope.services {
         let base = format!(r"{}\Services\{name}", cs.name);
         let Some(k) = key(&base) else { continue };
         let params = key(&format!(r"{base}\Parameters"));
@@ -389,7 +396,7 @@ fn read_system(
             })
             .collect();
         install.services.push(Service {
-            name: k.path.rsplit('\\').next().unwrap_or(&name).to_string(),
+            name: k.path.rsplit('\\').next().unwrap_or(name).to_string(),
             image_path,
             service_dll,
             start: dword(&k, "Start"),

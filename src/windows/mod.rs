@@ -7,13 +7,42 @@ mod paths;
 
 use std::collections::BTreeMap;
 
-pub use load::{find_installs, read_pe_files};
+pub use load::{find_installs, read_pe_files, system_roots, SystemRoot};
 pub use paths::volume_path;
 
 use crate::pe::VersionInfo;
 use crate::registry::ControlSet;
 use crate::time::FileTime;
 use crate::Unreadable;
+
+/// What to collect from each install. The command builds it from the
+/// knowledge files, so the loader reads what the rules need without knowing
+/// the rules.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Services read from the control set (`W3SVC`, `MSFTPSVC`, …).
+    pub services: Vec<String>,
+    /// Folders below the system root whose PE files are all read
+    /// (`system32\inetsrv`).
+    pub folders: Vec<String>,
+    /// The SOFTWARE key whose values are kept as `iis_setup` (`Microsoft\InetStp`).
+    pub setup_key: Option<String>,
+    /// Add-on DLLs registered under a SOFTWARE key.
+    pub addons: Option<AddOnScope>,
+    /// OS display names by `CurrentVersion` ("4.0" → "Windows NT 4.0").
+    pub os_names: BTreeMap<String, String>,
+}
+
+/// Where add-on DLLs are registered and searched for.
+#[derive(Debug, Clone)]
+pub struct AddOnScope {
+    /// SOFTWARE key whose values name the DLLs.
+    pub key: String,
+    /// Separates a value's main DLL from its supplementary one (`::SUPCFG:`).
+    pub separator: String,
+    /// Folders below the system root searched for a bare DLL name.
+    pub search: Vec<String>,
+}
 
 /// A Windows installation.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -13,10 +13,11 @@ pub(crate) mod index;
 
 use self::compressed::Run;
 use self::index::IndexEntry;
-use super::{components, Entry, FileData, FsError};
+use super::{components, Entry, FileData, FileId, FsError, Volume};
 use crate::image::{Disk, Window};
 use crate::panic::contain;
 use crate::time::FileTime;
+use crate::volume::Filesystem;
 
 /// Largest directory index we read (all of $INDEX_ALLOCATION): a system32 of
 /// 20,000 files takes about 4 MiB, so 64 MiB leaves room without letting a
@@ -31,6 +32,8 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 const ROOT_RECORD: u64 = 5;
 const UPCASE_RECORD: u64 = 10;
 const FILE_ATTRIBUTE_COMPRESSED: u32 = 0x0800;
+/// MFT records below this hold NTFS's own metadata files, not Windows files.
+const FIRST_USER_RECORD: u64 = 24;
 /// Parsed directories kept for lookups. A diagnosis walks system32 once per
 /// registry-named file; re-parsing its index each time cost 0.4 ms a lookup
 /// on a 300,000-file volume (benches/RESULTS.md). Cleared when full.
@@ -123,7 +126,7 @@ impl<'d> NtfsVolume<'d> {
     pub fn lookup(&self, path: &str) -> Result<Entry, FsError> {
         let parts = components(path).map_err(|what| FsError::File {
             path: path.to_string(),
-            record: ROOT_RECORD,
+            id: FileId(ROOT_RECORD),
             what,
         })?;
         let mut record = ROOT_RECORD;
@@ -141,7 +144,7 @@ impl<'d> NtfsVolume<'d> {
 
     /// The entries of directory `dir`, sorted by name as Windows sorts them.
     pub fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
-        let parsed = self.dir(dir.record, &dir.path)?;
+        let parsed = self.dir(dir.id.0, &dir.path)?;
         let mut out: Vec<(&Vec<u16>, Entry)> = Vec::with_capacity(parsed.entries.len());
         for (child, key) in parsed.entries.iter().zip(&parsed.keys) {
             let path = format!("{}\\{}", dir.path, child.name);
@@ -149,15 +152,16 @@ impl<'d> NtfsVolume<'d> {
             // (a real one never does): keep it as an unreadable entry rather
             // than let a walk recurse into it. One unreadable record does not
             // hide its siblings either.
-            let entry = if child.record == dir.record || child.record == ROOT_RECORD {
+            let entry = if child.record == dir.id.0 || child.record == ROOT_RECORD {
                 let why = format!(
                     "directory index entry points back at MFT record {} (a cycle)",
                     child.record
                 );
-                Entry::unreadable(path, child.record, false, why)
+                Entry::unreadable(path, FileId(child.record), false, why)
             } else {
                 self.stat(child.record, path.clone()).unwrap_or_else(|e| {
-                    Entry::unreadable(path, child.record, child.is_dir, e.what().to_string())
+                    let id = FileId(child.record);
+                    Entry::unreadable(path, id, child.is_dir, e.what().to_string())
                 })
             };
             out.push((key, entry));
@@ -171,11 +175,11 @@ impl<'d> NtfsVolume<'d> {
         if let Some(e) = &entry.error {
             return Err(FsError::File {
                 path: entry.path.clone(),
-                record: entry.record,
+                id: entry.id,
                 what: e.clone(),
             });
         }
-        self.read_record(entry.record, &entry.path)
+        self.read_record(entry.id.0, &entry.path)
     }
 
     /// Compares two names as this volume does.
@@ -235,7 +239,7 @@ impl<'d> NtfsVolume<'d> {
             } else {
                 path.into()
             },
-            record,
+            id: FileId(record),
             what,
         }
     }
@@ -278,7 +282,8 @@ impl<'d> NtfsVolume<'d> {
         .map_err(Self::file_err(&path, record))?;
         Ok(Entry {
             path,
-            record,
+            id: FileId(record),
+            metadata: record < FIRST_USER_RECORD,
             is_dir,
             size: if is_dir { 0 } else { size },
             created: times.0,
@@ -433,6 +438,50 @@ impl<'d> NtfsVolume<'d> {
             attr.value_length(),
             &mut |pos, buf| window.read_exact_at(pos, buf).map_err(|e| e.to_string()),
         )
+    }
+}
+
+impl Volume for NtfsVolume<'_> {
+    fn kind(&self) -> Filesystem {
+        Filesystem::Ntfs
+    }
+
+    fn label(&self) -> Option<String> {
+        NtfsVolume::label(self)
+    }
+
+    fn cluster_size(&self) -> u32 {
+        NtfsVolume::cluster_size(self)
+    }
+
+    fn degraded(&self) -> Vec<(String, String)> {
+        match self.upcase_missing() {
+            true => vec![(
+                "$UpCase".into(),
+                "unreadable; names compared by simple case folding".into(),
+            )],
+            false => Vec::new(),
+        }
+    }
+
+    fn root(&self) -> Result<Entry, FsError> {
+        NtfsVolume::root(self)
+    }
+
+    fn lookup(&self, path: &str) -> Result<Entry, FsError> {
+        NtfsVolume::lookup(self, path)
+    }
+
+    fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
+        NtfsVolume::list(self, dir)
+    }
+
+    fn read(&self, entry: &Entry) -> Result<FileData<'_>, FsError> {
+        NtfsVolume::read(self, entry)
+    }
+
+    fn names_equal(&self, a: &str, b: &str) -> bool {
+        NtfsVolume::names_equal(self, a, b)
     }
 }
 

@@ -1,0 +1,90 @@
+//! `info` as text and as JSON (`verskew.info/1`).
+
+use serde::Serialize;
+
+use super::{size, INFO_SCHEMA};
+use crate::commands::info::Info;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    info: &'a Info,
+}
+
+/// `info --format json`: one object.
+pub fn info_json(info: &Info) -> String {
+    serde_json::to_string(&Document {
+        schema: INFO_SCHEMA,
+        info,
+    })
+    .unwrap_or_default()
+}
+
+/// `info` for people.
+pub fn info_text(i: &Info) -> String {
+    let mut o = format!(
+        "{}: {} image, {} ({} bytes)\n",
+        i.image,
+        i.format,
+        size(i.size),
+        i.size
+    );
+    if i.container.files.len() > 1 {
+        o.push_str("files:\n");
+        for f in &i.container.files {
+            o.push_str(&format!("  {}\n", f.display()));
+        }
+    }
+    for (k, v) in &i.container.metadata {
+        o.push_str(&format!("{k}: {v}\n"));
+    }
+    match (&i.volumes, &i.volume_error) {
+        (Some(v), _) => {
+            o.push_str(&format!(
+                "partitions ({:?} table, {}-byte sectors):\n",
+                v.scheme, v.sector_size
+            ));
+            for p in &v.partitions {
+                let fs = i.ntfs.iter().find(|n| n.partition == p.index);
+                o.push_str(&format!(
+                    "  #{} offset {} size {} type {} {}{}{}\n",
+                    p.index,
+                    p.offset,
+                    size(p.size),
+                    if p.type_id.is_empty() {
+                        "-"
+                    } else {
+                        &p.type_id
+                    },
+                    p.filesystem
+                        .map_or("unknown".to_string(), |f| format!("{f:?}").to_lowercase()),
+                    fs.and_then(|f| f.label.as_ref())
+                        .map_or(String::new(), |l| format!(" label \"{l}\"")),
+                    fs.and_then(|f| f.cluster_size)
+                        .map_or(String::new(), |c| format!(" {c}-byte clusters")),
+                ));
+            }
+            for n in &v.notes {
+                o.push_str(&format!("note: {n}\n"));
+            }
+        }
+        (None, Some(e)) => o.push_str(&format!("partitions: {e}\n")),
+        (None, None) => {}
+    }
+    if let Some(h) = &i.hashes {
+        if h.is_empty() {
+            o.push_str("stored hashes: none to verify\n");
+        }
+        for c in h {
+            o.push_str(&format!(
+                "{} stored {} computed {}: {}\n",
+                c.algorithm,
+                c.stored,
+                c.computed,
+                if c.matches { "match" } else { "MISMATCH" }
+            ));
+        }
+    }
+    o
+}
