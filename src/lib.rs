@@ -13,6 +13,8 @@ mod panic;
 pub mod pe;
 pub mod registry;
 pub mod report;
+#[cfg(test)]
+mod test_corpus;
 pub mod time;
 pub mod volume;
 pub mod windows;

@@ -32,20 +32,7 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("VERSKEW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/corpus"));
-    if dir.join("MANIFEST.tsv").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: corpus not found at {} (set VERSKEW_CORPUS)",
-            dir.display()
-        );
-        None
-    }
-}
+use common::corpus;
 
 fn have(tool: &str, arg: &str) -> bool {
     let ok = Command::new(tool)

@@ -204,7 +204,7 @@ pub fn read_version(bytes: &[u8]) -> Result<VersionInfo, PeError> {
         )));
     }
     let placed_well = |addr: usize| addr % 4 == 0 && (!h.is_pe32_plus || (addr + nt) % 8 == 0);
-    // A panic in a dependency must cost one file, not the run (DESIGN.md).
+    // A panic in a dependency must cost one file, not the run (ARCHITECTURE.md).
     crate::panic::contain_payload(|| {
         if placed_well(bytes.as_ptr() as usize) {
             read_aligned(bytes, &h)

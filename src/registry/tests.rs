@@ -4,18 +4,10 @@
 
 use super::*;
 use std::io::Read;
-use std::path::{Path, PathBuf};
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+use std::path::PathBuf;
 
 fn hives_dir() -> Option<PathBuf> {
-    let dir = Path::new(CORPUS).join("hives");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: corpus not found at {}", dir.display());
-        None
-    }
+    crate::test_corpus::dir("hives")
 }
 
 /// Reads a corpus hive, decompressing `.xz` in memory.

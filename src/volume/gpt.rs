@@ -6,8 +6,9 @@
 //! and 4096-byte sectors, and fall back to the backup header when the
 //! primary is damaged (saying so).
 
-use super::{le16, le32, le64, read_opt, Partition, Scheme, VolumeError, VolumeMap};
+use super::{read_opt, Partition, Scheme, VolumeError, VolumeMap};
 use crate::image::Disk;
+use crate::le::{le16, le32, le64};
 
 /// Largest entry array we read (the spec minimum is 16 KiB; 128 entries of
 /// 128 bytes). 1 MiB allows 8192 entries.

@@ -11,10 +11,9 @@
 //! from one with 512-byte sectors by which size puts boot sectors and EBRs
 //! where the table says.
 
-use super::{
-    has_signature, le32, read_opt, sniff_known, Partition, Scheme, VolumeError, VolumeMap,
-};
+use super::{has_signature, read_opt, sniff_known, Partition, Scheme, VolumeError, VolumeMap};
 use crate::image::Disk;
+use crate::le::le32;
 
 /// Most logical partitions we follow in an EBR chain.
 const MAX_LOGICAL: usize = 128;

@@ -17,6 +17,7 @@ mod mbr;
 mod scan;
 
 use crate::image::Disk;
+use crate::le::{le16, le32, le64};
 
 /// Which partitioning scheme a partition was found through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -248,23 +249,9 @@ fn sniff_known(boot: &[u8]) -> Option<Filesystem> {
     None
 }
 
-fn le16(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(a)
-}
-
 /// The 0x55AA boot signature at the end of a 512-byte sector.
 fn has_signature(b: &[u8]) -> bool {
-    b[510..512] == [0x55, 0xAA]
+    b.get(510..512) == Some(&[0x55, 0xAA])
 }
 
 fn bytes_per_sector(boot: &[u8]) -> Option<u16> {

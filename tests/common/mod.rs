@@ -4,13 +4,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The third-party corpus beside the repository, when it is there.
+/// The third-party corpus (`../shared/corpus` beside the repository, or
+/// `VERSKEW_CORPUS`), when it is there; says SKIPPED otherwise.
 pub fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if p.is_dir() {
+    let p = std::env::var_os("VERSKEW_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if p.join("MANIFEST.tsv").is_file() {
         Some(p)
     } else {
-        eprintln!("SKIPPED: corpus not found at {}", p.display());
+        eprintln!(
+            "SKIPPED: corpus not found at {} (set VERSKEW_CORPUS)",
+            p.display()
+        );
         None
     }
 }
