@@ -7,18 +7,14 @@
 //! walked and read.
 
 use libfuzzer_sys::fuzz_target;
-use verskew::fs::NtfsVolume;
+use verskew::fs;
 use verskew::volume::{self, Filesystem};
-use verskew_fuzz::harness::{apply_encoded, exercise_volume, MemDisk};
+use verskew_fuzz::harness::{exercise_volume, MemDisk};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, ops)) = data.split_first() else {
+    let Some((pick, img)) = verskew_fuzz::mutated_base(data) else {
         return;
     };
-    let bases = verskew_fuzz::bases();
-    let base = &bases[usize::from(pick) % bases.len()];
-    let mut img = base.bytes.clone();
-    apply_encoded(&mut img, &base.landmarks, ops);
     verskew_fuzz::guard(|| {
         let disk = MemDisk::new(img, pick & 0x80 == 0);
         let Ok(parts) = volume::find_partitions(&disk) else {
@@ -29,8 +25,8 @@ fuzz_target!(|data: &[u8]| {
             .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
             .take(4)
         {
-            if let Ok(vol) = NtfsVolume::open(&disk, p.offset, p.size) {
-                exercise_volume(&vol);
+            if let Ok(vol) = fs::open(&disk, p) {
+                exercise_volume(vol.as_ref());
             }
         }
     });

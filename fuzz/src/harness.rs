@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use verskew::analysis::Knowledge;
 use verskew::fs::fuzzing::{apply_fixup, decode_compressed, parse_index, Run};
-use verskew::fs::NtfsVolume;
+use verskew::fs::{NtfsVolume, Volume};
 use verskew::image::{self, Disk};
 use verskew::registry::{resolve_control_set, Hive, Walk};
 use verskew::{pe, volume};
@@ -97,7 +97,7 @@ pub fn run_ntfs(data: &[u8], slice: bool) -> bool {
 
 /// Bounded walk of a volume: at most 64 directories, 8 levels, 512 entries
 /// per directory, 24 files read (and parsed as PE).
-pub fn exercise_volume(vol: &NtfsVolume<'_>) {
+pub fn exercise_volume(vol: &dyn Volume) {
     let _ = vol.label();
     let _ = vol.names_equal("W3SVC.DLL", "w3svc.dll");
     for p in LOOKUPS {

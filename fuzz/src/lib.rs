@@ -81,6 +81,17 @@ pub fn bases() -> &'static [Base] {
 }
 
 /// A per-process scratch file for targets that need a path.
+/// A fuzz input as (its first byte, a factory image mutated by the rest,
+/// read as encoded ops): what the structure-aware targets start from.
+pub fn mutated_base(data: &[u8]) -> Option<(u8, Vec<u8>)> {
+    let (&pick, ops) = data.split_first()?;
+    let bases = bases();
+    let base = &bases[usize::from(pick) % bases.len()];
+    let mut img = base.bytes.clone();
+    harness::apply_encoded(&mut img, &base.landmarks, ops);
+    Some((pick, img))
+}
+
 pub fn scratch(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
