@@ -152,7 +152,7 @@ impl<'d> NtfsVolume<'d> {
             // (a real one never does): keep it as an unreadable entry rather
             // than let a walk recurse into it. One unreadable record does not
             // hide its siblings either.
-            let entry = if child.record == dir.id.0 || child.record == ROOT_RECORD {
+            let mut entry = if child.record == dir.id.0 || child.record == ROOT_RECORD {
                 let why = format!(
                     "directory index entry points back at MFT record {} (a cycle)",
                     child.record
@@ -164,6 +164,7 @@ impl<'d> NtfsVolume<'d> {
                     Entry::unreadable(path, id, child.is_dir, e.what().to_string())
                 })
             };
+            entry.metadata = child.record < FIRST_USER_RECORD;
             out.push((key, entry));
         }
         out.sort_by(|a, b| a.0.cmp(b.0));
