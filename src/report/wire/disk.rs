@@ -22,8 +22,9 @@ pub(super) struct Partition<'a> {
     pub(super) note: Option<&'a str>,
 }
 
-/// The [`Partition`] of a model partition, read through its fields (the
-/// report names no volume type; a macro, as a function would have to).
+/// The [`Partition`] of a model partition, read through its fields: a macro
+/// because a function would have to name the volume layer's type, which
+/// `report/` does not. Used by `diagnose` and `info` alike.
 macro_rules! partition {
     ($p:expr) => {{
         let p = $p;

@@ -44,6 +44,7 @@ impl Serialize for Shown<'_> {
 
 /// A unit enum written as its variant name in lower case (`"mbr"`,
 /// `"ntfs"`, `"sha1"`): what `#[serde(rename_all = "lowercase")]` writes.
+/// Relies on the enum's derived `Debug`, which prints the variant name.
 pub(super) struct Lowercase<'a>(&'a dyn fmt::Debug);
 
 impl Serialize for Lowercase<'_> {
