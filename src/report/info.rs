@@ -1,24 +1,11 @@
 //! `info` as text and as JSON (`verskew.info/1`).
 
-use serde::Serialize;
-
-use super::{size, INFO_SCHEMA};
+use super::{size, wire};
 use crate::commands::info::Info;
-
-#[derive(Serialize)]
-struct Document<'a> {
-    schema: &'static str,
-    #[serde(flatten)]
-    info: &'a Info,
-}
 
 /// `info --format json`: one object.
 pub fn info_json(info: &Info) -> String {
-    serde_json::to_string(&Document {
-        schema: INFO_SCHEMA,
-        info,
-    })
-    .unwrap_or_default()
+    serde_json::to_string(&wire::Info::from(info)).unwrap_or_default()
 }
 
 /// `info` for people.

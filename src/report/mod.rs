@@ -6,6 +6,7 @@ mod info;
 mod json;
 mod text;
 mod versions;
+mod wire;
 
 pub use info::{info_json, info_text};
 pub use json::{json_error, json_report};

@@ -1,11 +1,12 @@
 //! `versions` rows as text and as JSON lines.
 
+use super::wire;
 use crate::commands::versions::VersionRow;
 use crate::pe::Version;
 
 /// One row as a JSON object on one line.
 pub fn version_row_json(row: &VersionRow) -> String {
-    serde_json::to_string(row).unwrap_or_default()
+    serde_json::to_string(&wire::VersionRow::from(row)).unwrap_or_default()
 }
 
 /// One row for people: path, the fixed versions, the string table's

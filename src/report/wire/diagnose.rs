@@ -1,0 +1,119 @@
+//! `verskew.diagnose/1`: one object per image.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::disk::Partition;
+use super::install::Install;
+use super::{list, Shown};
+use crate::analysis::{self, Severity};
+use crate::commands::diagnose::{self as model, VolumeReport};
+use crate::report::DIAGNOSE_SCHEMA;
+
+#[derive(Serialize)]
+pub(in crate::report) struct Diagnosis<'a> {
+    schema: &'static str,
+    image: &'a str,
+    format: Shown<'a>,
+    size: u64,
+    volumes: Vec<Volume<'a>>,
+    installs: Vec<Install<'a>>,
+    findings: Vec<Finding<'a>>,
+    unreadable: Vec<Unreadable<'a>>,
+    summary: Summary,
+}
+
+impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
+    fn from(d: &'a model::Diagnosis) -> Self {
+        let count = |s| d.findings.iter().filter(|f| f.severity == s).count();
+        Diagnosis {
+            schema: DIAGNOSE_SCHEMA,
+            image: &d.image,
+            format: Shown(&d.format),
+            size: d.size,
+            volumes: list(&d.volumes),
+            installs: list(&d.installs),
+            findings: list(&d.findings),
+            unreadable: list(&d.unreadable),
+            summary: Summary {
+                errors: count(Severity::Error),
+                warnings: count(Severity::Warning),
+                info: count(Severity::Info),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Volume<'a> {
+    index: usize,
+    partition: Partition<'a>,
+    label: Option<&'a str>,
+    cluster_size: Option<u32>,
+    error: Option<&'a str>,
+}
+
+impl<'a> From<&'a VolumeReport> for Volume<'a> {
+    fn from(v: &'a VolumeReport) -> Self {
+        Volume {
+            index: v.index,
+            partition: super::disk::partition!(&v.partition),
+            label: v.label.as_deref(),
+            cluster_size: v.cluster_size,
+            error: v.error.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    rule: &'a str,
+    severity: Shown<'a>,
+    install: &'a str,
+    volume: usize,
+    paths: &'a [String],
+    message: &'a str,
+    /// Opaque here: the analysis owns the evidence and its shape per rule.
+    evidence: &'a BTreeMap<String, serde_json::Value>,
+    remedy: &'a str,
+    references: &'a [String],
+}
+
+impl<'a> From<&'a analysis::Finding> for Finding<'a> {
+    fn from(f: &'a analysis::Finding) -> Self {
+        Finding {
+            rule: &f.rule,
+            severity: Shown(&f.severity),
+            install: &f.install,
+            volume: f.volume,
+            paths: &f.paths,
+            message: &f.message,
+            evidence: &f.evidence,
+            remedy: &f.remedy,
+            references: &f.references,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Unreadable<'a> {
+    path: &'a str,
+    reason: &'a str,
+}
+
+impl<'a> From<&'a crate::Unreadable> for Unreadable<'a> {
+    fn from(u: &'a crate::Unreadable) -> Self {
+        Unreadable {
+            path: &u.path,
+            reason: &u.reason,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    info: usize,
+}

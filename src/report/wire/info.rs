@@ -1,0 +1,92 @@
+//! `verskew.info/1`: what an image is made of.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::disk::{partition, VolumeMap};
+use super::{list, Lowercase, Shown};
+use crate::commands::info::{self as model, NtfsFacts};
+use crate::report::INFO_SCHEMA;
+
+#[derive(Serialize)]
+pub(in crate::report) struct Info<'a> {
+    schema: &'static str,
+    image: &'a str,
+    format: Shown<'a>,
+    size: u64,
+    container: Container<'a>,
+    volumes: Option<VolumeMap<'a>>,
+    volume_error: Option<&'a str>,
+    ntfs: Vec<Ntfs<'a>>,
+    /// Null unless `--verify` was given.
+    hashes: Option<Vec<HashCheck<'a>>>,
+}
+
+impl<'a> From<&'a model::Info> for Info<'a> {
+    fn from(i: &'a model::Info) -> Self {
+        Info {
+            schema: INFO_SCHEMA,
+            image: &i.image,
+            format: Shown(&i.format),
+            size: i.size,
+            container: Container {
+                files: &i.container.files,
+                metadata: &i.container.metadata,
+            },
+            volumes: i.volumes.as_ref().map(|v| VolumeMap {
+                scheme: Lowercase(&v.scheme),
+                sector_size: v.sector_size,
+                partitions: v.partitions.iter().map(|p| partition!(p)).collect(),
+                notes: &v.notes,
+            }),
+            volume_error: i.volume_error.as_deref(),
+            ntfs: list(&i.ntfs),
+            hashes: i.hashes.as_ref().map(|h| {
+                h.iter()
+                    .map(|c| HashCheck {
+                        algorithm: Lowercase(&c.algorithm),
+                        stored: &c.stored,
+                        computed: &c.computed,
+                        matches: c.matches,
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// The files of the image and its metadata as `[key, value]` pairs.
+#[derive(Serialize)]
+struct Container<'a> {
+    files: &'a [PathBuf],
+    metadata: &'a [(String, String)],
+}
+
+#[derive(Serialize)]
+struct Ntfs<'a> {
+    partition: u32,
+    label: Option<&'a str>,
+    cluster_size: Option<u32>,
+    error: Option<&'a str>,
+}
+
+impl<'a> From<&'a NtfsFacts> for Ntfs<'a> {
+    fn from(n: &'a NtfsFacts) -> Self {
+        Ntfs {
+            partition: n.partition,
+            label: n.label.as_deref(),
+            cluster_size: n.cluster_size,
+            error: n.error.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct HashCheck<'a> {
+    /// `md5` or `sha1`.
+    algorithm: Lowercase<'a>,
+    stored: &'a str,
+    computed: &'a str,
+    matches: bool,
+}

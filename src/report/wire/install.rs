@@ -1,0 +1,236 @@
+//! `installs[]` of `diagnose`: one Windows installation as the registry and
+//! the volume describe it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{list, Shown};
+use crate::registry::{self, SelectValues};
+use crate::windows as model;
+
+#[derive(Serialize)]
+pub(super) struct Install<'a> {
+    volume: usize,
+    system_root: &'a str,
+    os: Os<'a>,
+    control_set: Option<ControlSet<'a>>,
+    hives: Vec<Hive<'a>>,
+    services: Vec<Service<'a>>,
+    hotfixes: Vec<Hotfix<'a>>,
+    /// `InetStp` values, as stored.
+    iis_setup: &'a BTreeMap<String, String>,
+    addons: Vec<AddOn<'a>>,
+    markers: Vec<Marker<'a>>,
+    pending_renames: &'a [String],
+    files_examined: usize,
+}
+
+impl<'a> From<&'a model::Install> for Install<'a> {
+    fn from(i: &'a model::Install) -> Self {
+        Install {
+            volume: i.volume,
+            system_root: &i.system_root,
+            os: Os::from(&i.os),
+            control_set: i.control_set.as_ref().map(ControlSet::from),
+            hives: list(&i.hives),
+            services: list(&i.services),
+            hotfixes: list(&i.hotfixes),
+            iis_setup: &i.iis_setup,
+            addons: list(&i.addons),
+            markers: list(&i.markers),
+            pending_renames: &i.pending_renames,
+            files_examined: i.files_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Os<'a> {
+    name: Option<&'a str>,
+    product_name: Option<&'a str>,
+    version: Option<&'a str>,
+    build: Option<&'a str>,
+    service_pack: Option<&'a str>,
+}
+
+impl<'a> From<&'a model::OsInfo> for Os<'a> {
+    fn from(o: &'a model::OsInfo) -> Self {
+        Os {
+            name: o.name.as_deref(),
+            product_name: o.product_name.as_deref(),
+            version: o.version.as_deref(),
+            build: o.build.as_deref(),
+            service_pack: o.service_pack.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ControlSet<'a> {
+    name: &'a str,
+    number: u32,
+    /// `Current`, `Default` or `LastKnownGood`.
+    source: &'a str,
+    select: Select,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+}
+
+impl<'a> From<&'a registry::ControlSet> for ControlSet<'a> {
+    fn from(c: &'a registry::ControlSet) -> Self {
+        let SelectValues {
+            current,
+            default,
+            last_known_good,
+            failed,
+        } = c.select;
+        ControlSet {
+            name: &c.name,
+            number: c.number,
+            source: &c.source,
+            select: Select {
+                current,
+                default,
+                last_known_good,
+                failed,
+            },
+            warnings: &c.warnings,
+        }
+    }
+}
+
+/// The `Select` values as read.
+#[derive(Serialize)]
+struct Select {
+    current: Option<u32>,
+    default: Option<u32>,
+    last_known_good: Option<u32>,
+    failed: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Hive<'a> {
+    name: &'a str,
+    path: &'a str,
+    dirty: bool,
+    error: Option<&'a str>,
+}
+
+impl<'a> From<&'a model::HiveInfo> for Hive<'a> {
+    fn from(h: &'a model::HiveInfo) -> Self {
+        Hive {
+            name: &h.name,
+            path: &h.path,
+            dirty: h.dirty,
+            error: h.error.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Service<'a> {
+    name: &'a str,
+    image_path: Option<&'a str>,
+    service_dll: Option<&'a str>,
+    start: Option<u32>,
+    r#type: Option<u32>,
+    depend_on_service: &'a [String],
+    install_path: Option<&'a str>,
+    last_written: Option<Shown<'a>>,
+    binaries: Vec<Binary<'a>>,
+}
+
+impl<'a> From<&'a model::Service> for Service<'a> {
+    fn from(s: &'a model::Service) -> Self {
+        Service {
+            name: &s.name,
+            image_path: s.image_path.as_deref(),
+            service_dll: s.service_dll.as_deref(),
+            start: s.start,
+            r#type: s.service_type,
+            depend_on_service: &s.depend_on_service,
+            install_path: s.install_path.as_deref(),
+            last_written: Shown::of(&s.last_written),
+            binaries: list(&s.binaries),
+        }
+    }
+}
+
+/// A file the registry names, and where it was found.
+#[derive(Serialize)]
+struct Binary<'a> {
+    source: &'a str,
+    path: &'a str,
+    found: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreadable: Option<&'a str>,
+}
+
+impl<'a> From<&'a model::Binary> for Binary<'a> {
+    fn from(b: &'a model::Binary) -> Self {
+        Binary {
+            source: &b.source,
+            path: &b.path,
+            found: b.found.as_deref(),
+            unreadable: b.unreadable.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Hotfix<'a> {
+    id: &'a str,
+    installed: Option<u32>,
+    description: Option<&'a str>,
+    last_written: Option<Shown<'a>>,
+}
+
+impl<'a> From<&'a model::HotfixRecord> for Hotfix<'a> {
+    fn from(h: &'a model::HotfixRecord) -> Self {
+        Hotfix {
+            id: &h.id,
+            installed: h.installed,
+            description: h.description.as_deref(),
+            last_written: Shown::of(&h.last_written),
+        }
+    }
+}
+
+/// One `AddOnServices` value and the DLLs it names.
+#[derive(Serialize)]
+struct AddOn<'a> {
+    name: &'a str,
+    last_written: Option<Shown<'a>>,
+    value: &'a str,
+    dlls: Vec<Binary<'a>>,
+}
+
+impl<'a> From<&'a model::AddOn> for AddOn<'a> {
+    fn from(a: &'a model::AddOn) -> Self {
+        AddOn {
+            name: &a.name,
+            last_written: Shown::of(&a.last_written),
+            value: &a.value,
+            dlls: list(&a.dlls),
+        }
+    }
+}
+
+/// A service-pack or hotfix uninstall folder and its times.
+#[derive(Serialize)]
+struct Marker<'a> {
+    path: &'a str,
+    created: Option<Shown<'a>>,
+    modified: Option<Shown<'a>>,
+}
+
+impl<'a> From<&'a model::Marker> for Marker<'a> {
+    fn from(m: &'a model::Marker) -> Self {
+        Marker {
+            path: &m.path,
+            created: Shown::of(&m.created),
+            modified: Shown::of(&m.modified),
+        }
+    }
+}

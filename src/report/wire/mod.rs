@@ -1,0 +1,59 @@
+//! Wire types: the JSON documents as the README's contract spells them,
+//! separate from the model they are built from.
+//!
+//! Why a second set of structs: the model (windows, analysis, pe, the
+//! commands' results) is shaped for the rules and may change freely; the
+//! JSON is a versioned promise to scripts. Each document here borrows from
+//! the model and lists its keys in the order they are written, so a model
+//! change cannot silently change the output, and another format (SARIF,
+//! JUnit, HTML) is one more file under `report/` reading the same model.
+//!
+//! Nothing here names an image, volume or filesystem type: their values are
+//! read through the fields of the commands' results, and enums are written
+//! through their `Display` ([`Shown`]) or variant name ([`Lowercase`]).
+
+mod diagnose;
+mod disk;
+mod info;
+mod install;
+mod versions;
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+pub(super) use diagnose::Diagnosis;
+pub(super) use info::Info;
+pub(super) use versions::VersionRow;
+
+/// A value written as the JSON string of its `Display` (versions, times,
+/// the image format, severities).
+pub(super) struct Shown<'a>(&'a dyn fmt::Display);
+
+impl<'a> Shown<'a> {
+    fn of<T: fmt::Display>(value: &'a Option<T>) -> Option<Shown<'a>> {
+        value.as_ref().map(|v| Shown(v))
+    }
+}
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+/// A unit enum written as its variant name in lower case (`"mbr"`,
+/// `"ntfs"`, `"sha1"`): what `#[serde(rename_all = "lowercase")]` writes.
+/// Relies on the enum's derived `Debug`, which prints the variant name.
+pub(super) struct Lowercase<'a>(&'a dyn fmt::Debug);
+
+impl Serialize for Lowercase<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:?}", self.0).to_ascii_lowercase())
+    }
+}
+
+/// The wire form of every item of a model list.
+fn list<'a, M, W: From<&'a M>>(items: &'a [M]) -> Vec<W> {
+    items.iter().map(W::from).collect()
+}
