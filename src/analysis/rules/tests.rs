@@ -156,3 +156,104 @@ fn a_binary_that_could_not_be_checked_is_not_called_missing() {
     i.services[0].binaries = vec![bin(None)];
     assert_eq!(rules(&i)[0].0, "missing-service-binary");
 }
+
+/// Every rule fires on one of these installs, and each finding's evidence
+/// has the base keys, the rule's own keys and nothing else (`explained_by`
+/// only when a hotfix explains the file).
+#[test]
+fn every_rule_fires_with_exactly_its_evidence_keys() {
+    use super::ALL;
+    use crate::analysis::evidence::BASE_KEYS;
+    use crate::windows::{AddOn, Binary, HiveInfo, Service};
+
+    let core = |v: &str| -> Vec<PeFile> { CORE.iter().map(|n| file(n, v)).collect() };
+    let bin = |source: &str, path: &str| Binary {
+        source: source.into(),
+        path: path.into(),
+        found: None,
+        unreadable: None,
+    };
+    // IIS 4: w3svc.dll behind its set, ftpsvc2.dll ahead of it, asp.dll
+    // without a version, a dirty hive, a queued rename, missing binaries.
+    let mut files = core("4.2.769.1");
+    files[0] = file("w3svc.dll", "4.2.622.1");
+    files.push(file("ftpsvc2.dll", "4.2.800.1"));
+    let mut asp = file("asp.dll", "4.2.769.1");
+    asp.version = None;
+    files.push(asp);
+    let mut nt4 = install(Some("4.0"), files, &[]);
+    nt4.hives.push(HiveInfo {
+        name: "SYSTEM".into(),
+        path: r"\WINNT\system32\config\SYSTEM".into(),
+        dirty: true,
+        error: None,
+    });
+    nt4.pending_renames
+        .push(r"\??\C:\WINNT\system32\inetsrv\w3svc.dll".into());
+    nt4.services.push(Service {
+        name: "W3SVC".into(),
+        image_path: Some(r"%SystemRoot%\System32\inetsrv\inetinfo.exe".into()),
+        service_dll: None,
+        start: Some(2),
+        service_type: Some(0x20),
+        depend_on_service: vec![],
+        install_path: None,
+        last_written: None,
+        binaries: vec![bin("ImagePath", r"\WINNT\System32\inetsrv\inetinfo.exe")],
+    });
+    nt4.addons.push(AddOn {
+        name: "Proxy".into(),
+        last_written: None,
+        value: "w3pcfg.dll".into(),
+        dlls: vec![bin("Proxy", "w3pcfg.dll")],
+    });
+    // A newer w3svc.dll that a recorded hotfix (Q252302) shipped alone.
+    let mut files = core("4.2.680.1");
+    files[0] = file("w3svc.dll", "4.2.725.1");
+    let explained = install(Some("4.0"), files, &["Q252302"]);
+    // Windows Server 2003 reporting SP2 with an SP1-level IIS file.
+    let mut w2k3 = install(Some("5.2"), vec![file("w3core.dll", "6.0.3790.1830")], &[]);
+    w2k3.os.service_pack = Some("Service Pack 2".into());
+
+    let k = Knowledge::builtin();
+    let findings: Vec<_> = [nt4, explained, w2k3]
+        .iter()
+        .flat_map(|i| analyse(i, &k))
+        .collect();
+    for rule in ALL {
+        let of_rule: Vec<_> = findings.iter().filter(|f| f.rule == rule.id()).collect();
+        assert!(!of_rule.is_empty(), "{} fired", rule.id());
+        for f in of_rule {
+            let json = serde_json::to_value(&f.evidence).unwrap();
+            let keys: Vec<&str> = json
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
+            let allowed: Vec<&str> = BASE_KEYS
+                .iter()
+                .chain(rule.evidence_keys())
+                .copied()
+                .collect();
+            assert!(
+                keys.iter().all(|k| allowed.contains(k)),
+                "{}: {keys:?}",
+                f.rule
+            );
+            let optional = ["control_set", "explained_by"];
+            assert!(
+                allowed
+                    .iter()
+                    .all(|k| keys.contains(k) || optional.contains(k)),
+                "{}: {keys:?}",
+                f.rule
+            );
+            assert_eq!(
+                keys.contains(&"explained_by"),
+                f.rule == "lockstep-newer" && f.severity == Severity::Info
+            );
+            assert!(rule.severities().contains(&f.severity), "{}", f.rule);
+        }
+    }
+}
