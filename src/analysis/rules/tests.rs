@@ -3,7 +3,7 @@
 use super::analyse;
 use crate::analysis::{Knowledge, Severity};
 use crate::pe::{Version, VersionInfo};
-use crate::windows::{HotfixRecord, Install, OsInfo, PeFile};
+use crate::windows::{Binary, HotfixRecord, Install, OsInfo, PeFile, Service};
 
 fn file(name: &str, v: &str) -> PeFile {
     PeFile {
@@ -47,6 +47,21 @@ fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
         pending_renames: vec![],
         files_count: files.len(),
         files,
+    }
+}
+
+/// The WWW service as IIS 4 registers it, naming `binaries`.
+fn w3svc(binaries: Vec<Binary>) -> Service {
+    Service {
+        name: "W3SVC".into(),
+        image_path: Some(r"%SystemRoot%\System32\inetsrv\inetinfo.exe".into()),
+        service_dll: None,
+        start: Some(2),
+        service_type: Some(0x20),
+        depend_on_service: vec![],
+        install_path: None,
+        last_written: None,
+        binaries,
     }
 }
 
@@ -133,7 +148,6 @@ fn a_lone_member_or_missing_versions_raise_no_lockstep_finding() {
 
 #[test]
 fn a_binary_that_could_not_be_checked_is_not_called_missing() {
-    use crate::windows::{Binary, Service};
     let mut i = install(Some("4.0"), vec![], &[]);
     let bin = |unreadable: Option<&str>| Binary {
         source: "ImagePath".into(),
@@ -141,17 +155,8 @@ fn a_binary_that_could_not_be_checked_is_not_called_missing() {
         found: None,
         unreadable: unreadable.map(String::from),
     };
-    i.services.push(Service {
-        name: "W3SVC".into(),
-        image_path: Some(r"%SystemRoot%\System32\inetsrv\inetinfo.exe".into()),
-        service_dll: None,
-        start: Some(2),
-        service_type: Some(0x20),
-        depend_on_service: vec![],
-        install_path: None,
-        last_written: None,
-        binaries: vec![bin(Some("directory index: truncated"))],
-    });
+    i.services
+        .push(w3svc(vec![bin(Some("directory index: truncated"))]));
     assert!(rules(&i).is_empty());
     i.services[0].binaries = vec![bin(None)];
     assert_eq!(rules(&i)[0].0, "missing-service-binary");
@@ -164,7 +169,7 @@ fn a_binary_that_could_not_be_checked_is_not_called_missing() {
 fn every_rule_fires_with_exactly_its_evidence_keys() {
     use super::ALL;
     use crate::analysis::evidence::BASE_KEYS;
-    use crate::windows::{AddOn, Binary, HiveInfo, Service};
+    use crate::windows::{AddOn, HiveInfo};
 
     let core = |v: &str| -> Vec<PeFile> { CORE.iter().map(|n| file(n, v)).collect() };
     let bin = |source: &str, path: &str| Binary {
@@ -190,17 +195,10 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
     });
     nt4.pending_renames
         .push(r"\??\C:\WINNT\system32\inetsrv\w3svc.dll".into());
-    nt4.services.push(Service {
-        name: "W3SVC".into(),
-        image_path: Some(r"%SystemRoot%\System32\inetsrv\inetinfo.exe".into()),
-        service_dll: None,
-        start: Some(2),
-        service_type: Some(0x20),
-        depend_on_service: vec![],
-        install_path: None,
-        last_written: None,
-        binaries: vec![bin("ImagePath", r"\WINNT\System32\inetsrv\inetinfo.exe")],
-    });
+    nt4.services.push(w3svc(vec![bin(
+        "ImagePath",
+        r"\WINNT\System32\inetsrv\inetinfo.exe",
+    )]));
     nt4.addons.push(AddOn {
         name: "Proxy".into(),
         last_written: None,
