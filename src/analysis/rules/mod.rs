@@ -27,7 +27,7 @@ use crate::windows::Install;
 
 /// A check over one install.
 pub trait Rule: Sync {
-    /// Stable id, as findings, `--fail-on` users and the README name it.
+    /// Stable id, as findings (JSON `rule`) and the README name it.
     fn id(&self) -> &'static str;
     /// One line: when the rule fires.
     fn summary(&self) -> &'static str;
