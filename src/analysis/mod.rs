@@ -1,12 +1,13 @@
 //! Rules over the Windows model → findings. The rules are generic; what they
 //! know (families, lockstep sets, baselines, hotfixes, remedies) is data in
-//! [`Knowledge`].
+//! [`Knowledge`]. Each rule is one file under `rules/`, listed once in
+//! [`rules::ALL`]; what a finding rests on is typed [`Evidence`].
 
+pub mod evidence;
 pub mod knowledge;
-mod rules;
+pub mod rules;
 
-use std::collections::BTreeMap;
-
+pub use evidence::Evidence;
 pub use knowledge::Knowledge;
 pub use rules::analyse;
 
@@ -46,7 +47,7 @@ pub struct Finding {
     pub paths: Vec<String>,
     pub message: String,
     /// Structured evidence; keys per rule are documented in the README.
-    pub evidence: BTreeMap<String, serde_json::Value>,
+    pub evidence: Evidence,
     pub remedy: String,
     /// KB articles and other public sources.
     pub references: Vec<String>,

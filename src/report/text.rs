@@ -3,9 +3,8 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::size;
+use crate::analysis::evidence::{Evidence, FileEvidence};
 use crate::analysis::{Finding, Severity};
 use crate::commands::diagnose::Diagnosis;
 use crate::windows::Install;
@@ -154,76 +153,111 @@ fn finding(o: &mut String, f: &Finding) {
     );
     let _ = writeln!(o, "    {}", f.message);
     let _ = writeln!(o, "    Evidence:");
-    for (k, v) in &f.evidence {
-        evidence(o, k, v);
-    }
+    evidence(o, &f.evidence);
     let _ = writeln!(o, "    Remedy: {}", f.remedy);
     if !f.references.is_empty() {
         let _ = writeln!(o, "    References: {}", f.references.join(", "));
     }
 }
 
-fn file_line(v: &Value) -> String {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
-    let mut line = format!("{} {}", s("path"), s("file_version"));
-    if let Some(fv) = v.get("file_version_string").and_then(Value::as_str) {
+fn file_line(f: &FileEvidence) -> String {
+    let version = f.file_version.map_or("?".into(), |v| v.to_string());
+    let mut line = format!("{} {version}", f.path);
+    if let Some(fv) = &f.file_version_string {
         line.push_str(&format!(" (\"{fv}\")"));
     }
-    if let Some(m) = v.get("modified").and_then(Value::as_str) {
+    if let Some(m) = f.modified {
         line.push_str(&format!(", modified {m}"));
     }
     line
 }
 
-fn evidence(o: &mut String, key: &str, v: &Value) {
-    match (key, v) {
-        ("file", _) => {
-            let _ = writeln!(o, "      file: {}", file_line(v));
+/// The evidence, one key a line in the JSON's (alphabetical) key order:
+/// lists joined (or "none"), objects as "key value" pairs without the unset
+/// ones, the file and each lockstep set's peers as file lines.
+fn evidence(o: &mut String, e: &Evidence) {
+    fn text(o: &mut String, key: &str, v: Option<impl std::fmt::Display>) {
+        if let Some(v) = v {
+            let _ = writeln!(o, "      {key}: {v}");
         }
-        ("sets", Value::Array(sets)) => {
-            for s in sets {
-                let _ = writeln!(
-                    o,
-                    "      lockstep set {} ({}), expected {}: {}",
-                    s["id"].as_str().unwrap_or("?"),
-                    s["name"].as_str().unwrap_or("?"),
-                    s["reference_version"].as_str().unwrap_or("?"),
-                    s["why"].as_str().unwrap_or("")
-                );
-                for p in s["compared_with"].as_array().into_iter().flatten() {
-                    let _ = writeln!(o, "        compared with {}", file_line(p));
-                }
+    }
+    fn list(o: &mut String, key: &str, items: &[String]) {
+        match items {
+            [] => text(o, key, Some("none")),
+            _ => text(o, key, Some(items.join(", "))),
+        }
+    }
+    fn pairs(o: &mut String, key: &str, parts: &[(&str, Option<String>)]) {
+        let parts: Vec<String> = parts
+            .iter()
+            .filter_map(|(k, v)| Some(format!("{k} {}", v.as_ref()?)))
+            .collect();
+        text(o, key, Some(parts.join(", ")));
+    }
+    let some = |s: &String| Some(s.clone());
+    text(o, "baseline_version", e.baseline_version);
+    text(o, "control_set", e.control_set.as_ref());
+    text(o, "expected_version", e.expected_version.as_ref());
+    if let Some(x) = &e.explained_by {
+        pairs(
+            o,
+            "explained_by",
+            &[("kb", some(&x.kb)), ("title", some(&x.title))],
+        );
+    }
+    text(o, "file", e.file.as_ref().map(file_line));
+    if let Some(h) = &e.hive {
+        let dirty = Some(h.dirty.to_string());
+        let parts = [
+            ("dirty", dirty),
+            ("error", h.error.clone()),
+            ("name", some(&h.name)),
+            ("path", some(&h.path)),
+        ];
+        pairs(o, "hive", &parts);
+    }
+    list(o, "hotfixes", &e.hotfixes);
+    let os = &e.os;
+    let parts = [
+        ("build", os.build.clone()),
+        ("service_pack", os.service_pack.clone()),
+        ("version", os.version.clone()),
+    ];
+    pairs(o, "os", &parts);
+    if let Some(p) = &e.pending_renames {
+        list(o, "pending_renames", p);
+    }
+    if let Some(r) = &e.registry {
+        let parts = [
+            ("data", r.data.clone()),
+            ("key", some(&r.key)),
+            ("last_written", r.last_written.map(|t| t.to_string())),
+            ("value", some(&r.value)),
+        ];
+        pairs(o, "registry", &parts);
+    }
+    if let Some(s) = &e.searched {
+        list(o, "searched", s);
+    }
+    text(o, "service_pack", e.service_pack.as_ref());
+    for s in e.sets.iter().flatten() {
+        let _ = writeln!(
+            o,
+            "      lockstep set {} ({}), expected {}: {}",
+            s.id, s.name, s.reference_version, s.why
+        );
+        for p in &s.compared_with {
+            let _ = writeln!(o, "        compared with {}", file_line(p));
+        }
+    }
+    match e.timeline.as_deref() {
+        None => {}
+        Some([]) => text(o, "timeline", Some("none")),
+        Some(events) => {
+            let _ = writeln!(o, "      timeline:");
+            for event in events {
+                let _ = writeln!(o, "        {event}");
             }
-        }
-        (_, Value::Array(items)) if items.iter().all(Value::is_string) => {
-            if items.is_empty() {
-                let _ = writeln!(o, "      {key}: none");
-            } else if key == "timeline" {
-                let _ = writeln!(o, "      timeline:");
-                for i in items {
-                    let _ = writeln!(o, "        {}", i.as_str().unwrap_or(""));
-                }
-            } else {
-                let list: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-                let _ = writeln!(o, "      {key}: {}", list.join(", "));
-            }
-        }
-        (_, Value::String(s)) => {
-            let _ = writeln!(o, "      {key}: {s}");
-        }
-        (_, Value::Object(map)) => {
-            let parts: Vec<String> = map
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| match v {
-                    Value::String(s) => format!("{k} {s}"),
-                    other => format!("{k} {other}"),
-                })
-                .collect();
-            let _ = writeln!(o, "      {key}: {}", parts.join(", "));
-        }
-        (_, other) => {
-            let _ = writeln!(o, "      {key}: {other}");
         }
     }
 }

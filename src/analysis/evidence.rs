@@ -1,0 +1,154 @@
+//! Typed evidence: what supports a finding, as the JSON report and the text
+//! report show it.
+//!
+//! One struct holds every key any rule uses; a rule fills the ones it has.
+//! Fields are declared in alphabetical order and nested objects likewise,
+//! because the JSON contract was first written from sorted maps: keys a rule
+//! does not use are skipped, while `null` values inside an object it uses
+//! (an OS build the hive did not record, a file without a modification time)
+//! are printed. The README's rule table documents which keys each rule sets.
+
+use serde::Serialize;
+
+use crate::pe::Version;
+use crate::time::FileTime;
+use crate::windows::{HiveInfo, Install, PeFile};
+
+/// The evidence of one finding.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_version: Option<Version>,
+    /// Which control set the services were read from, and why; absent when
+    /// none could be resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_set: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explained_by: Option<ExplainedBy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hive: Option<HiveEvidence>,
+    /// The hotfix keys recorded for the install (every finding carries them).
+    pub hotfixes: Vec<String>,
+    /// The OS level (every finding carries it).
+    pub os: OsEvidence,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_renames: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub searched: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_pack: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sets: Option<Vec<SetEvidence>>,
+    /// Dated events around the file, oldest first, as "TIME what".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<String>>,
+}
+
+/// The keys of [`Evidence::base`]: every finding carries them.
+pub const BASE_KEYS: &[&str] = &["os", "control_set", "hotfixes"];
+
+impl Evidence {
+    /// Facts every finding of an install carries: OS level and where the
+    /// registry facts came from. Rules add their own keys to it.
+    pub fn base(install: &Install) -> Evidence {
+        Evidence {
+            os: OsEvidence {
+                build: install.os.build.clone(),
+                service_pack: install.os.service_pack.clone(),
+                version: install.os.version.clone(),
+            },
+            control_set: install
+                .control_set
+                .as_ref()
+                .map(|cs| format!(r"{} (from Select\{})", cs.name, cs.source)),
+            hotfixes: install.hotfixes.iter().map(|h| h.id.clone()).collect(),
+            ..Evidence::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OsEvidence {
+    pub build: Option<String>,
+    pub service_pack: Option<String>,
+    pub version: Option<String>,
+}
+
+/// A file and what its version resource says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileEvidence {
+    pub file_version: Option<Version>,
+    /// The string table's FileVersion, shown, never compared.
+    pub file_version_string: Option<String>,
+    pub modified: Option<FileTime>,
+    pub path: String,
+    pub product_version: Option<Version>,
+    pub size: u64,
+}
+
+impl FileEvidence {
+    pub fn of(f: &PeFile) -> FileEvidence {
+        let v = f.version.as_ref();
+        FileEvidence {
+            file_version: v.and_then(|v| v.file_version),
+            file_version_string: v.and_then(|v| v.strings.get("FileVersion").cloned()),
+            modified: f.modified,
+            path: f.path.clone(),
+            product_version: v.and_then(|v| v.product_version),
+            size: f.size,
+        }
+    }
+}
+
+/// One lockstep set a file disagrees with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetEvidence {
+    /// The other members present, each with its version.
+    pub compared_with: Vec<FileEvidence>,
+    pub id: String,
+    pub name: String,
+    pub reference_version: String,
+    pub why: String,
+}
+
+/// The recorded hotfix that shipped a file at its version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExplainedBy {
+    pub kb: String,
+    pub title: String,
+}
+
+/// The registry value that names a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegistryEvidence {
+    pub data: Option<String>,
+    pub key: String,
+    pub last_written: Option<FileTime>,
+    pub value: String,
+}
+
+/// A hive as the model read it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HiveEvidence {
+    pub dirty: bool,
+    pub error: Option<String>,
+    pub name: String,
+    pub path: String,
+}
+
+impl HiveEvidence {
+    pub fn of(h: &HiveInfo) -> HiveEvidence {
+        HiveEvidence {
+            dirty: h.dirty,
+            error: h.error.clone(),
+            name: h.name.clone(),
+            path: h.path.clone(),
+        }
+    }
+}

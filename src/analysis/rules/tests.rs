@@ -1,0 +1,257 @@
+//! Rule behaviour on small hand-built installs.
+
+use super::analyse;
+use crate::analysis::{Knowledge, Severity};
+use crate::pe::{Version, VersionInfo};
+use crate::windows::{Binary, HotfixRecord, Install, OsInfo, PeFile, Service};
+
+fn file(name: &str, v: &str) -> PeFile {
+    PeFile {
+        path: format!(r"\WINNT\system32\inetsrv\{name}"),
+        size: 1,
+        created: None,
+        modified: None,
+        compressed: false,
+        is_pe: true,
+        version: Some(VersionInfo {
+            file_version: Version::parse(v),
+            ..Default::default()
+        }),
+        error: None,
+    }
+}
+
+fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
+    Install {
+        volume: 0,
+        system_root: r"\WINNT".into(),
+        os: OsInfo {
+            version: os.map(String::from),
+            ..Default::default()
+        },
+        control_set: None,
+        hives: vec![],
+        services: vec![],
+        hotfixes: hotfixes
+            .iter()
+            .map(|id| HotfixRecord {
+                id: id.to_string(),
+                installed: Some(1),
+                description: None,
+                last_written: None,
+            })
+            .collect(),
+        iis_setup: Default::default(),
+        addons: vec![],
+        markers: vec![],
+        pending_renames: vec![],
+        files_count: files.len(),
+        files,
+    }
+}
+
+/// The WWW service as IIS 4 registers it, naming `binaries`.
+fn w3svc(binaries: Vec<Binary>) -> Service {
+    Service {
+        name: "W3SVC".into(),
+        image_path: Some(r"%SystemRoot%\System32\inetsrv\inetinfo.exe".into()),
+        service_dll: None,
+        start: Some(2),
+        service_type: Some(0x20),
+        depend_on_service: vec![],
+        install_path: None,
+        last_written: None,
+        binaries,
+    }
+}
+
+fn rules(i: &Install) -> Vec<(String, Severity, String)> {
+    analyse(i, &Knowledge::builtin())
+        .into_iter()
+        .map(|f| (f.rule, f.severity, f.paths.join(",")))
+        .collect()
+}
+
+const CORE: [&str; 4] = ["w3svc.dll", "infocomm.dll", "ssinc.dll", "sspifilt.dll"];
+
+#[test]
+fn older_member_is_an_error_once_even_in_two_sets() {
+    let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.769.1")).collect();
+    files[0] = file("w3svc.dll", "4.2.622.1");
+    files.push(file("ftpsvc2.dll", "4.2.769.1"));
+    let got = rules(&install(Some("4.0"), files, &[]));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "lockstep-mismatch");
+    assert_eq!(got[0].1, Severity::Error);
+    assert!(got[0].2.ends_with("w3svc.dll"));
+}
+
+#[test]
+fn newer_member_is_info_when_a_recorded_hotfix_ships_it_alone() {
+    // Q252302 ships w3svc.dll 4.2.725.1 alone.
+    let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.680.1")).collect();
+    files[0] = file("w3svc.dll", "4.2.725.1");
+    let explained = rules(&install(Some("4.0"), files.clone(), &["Q252302"]));
+    assert_eq!(
+        explained,
+        [(
+            "lockstep-newer".into(),
+            Severity::Info,
+            files[0].path.clone()
+        )]
+    );
+    let unexplained = rules(&install(Some("4.0"), files, &[]));
+    assert_eq!(unexplained[0].1, Severity::Warning);
+}
+
+#[test]
+fn families_apply_by_os_or_by_version_line() {
+    let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.769.1")).collect();
+    files[1] = file("infocomm.dll", "4.2.622.1");
+    // No SOFTWARE hive: the IIS 4 version line identifies the family.
+    assert_eq!(rules(&install(None, files.clone(), &[])).len(), 1);
+    // On Windows 2000 the IIS 4 rules do not apply; IIS 5's compare builds.
+    let w2k = rules(&install(Some("5.0"), files, &[]));
+    assert!(w2k
+        .iter()
+        .all(|r| r.0 != "lockstep-mismatch" || r.2.contains("infocomm")));
+}
+
+#[test]
+fn a_tie_goes_to_the_newest_version() {
+    let files = vec![
+        file("w3svc.dll", "4.2.622.1"),
+        file("infocomm.dll", "4.2.769.1"),
+    ];
+    let got = rules(&install(Some("4.0"), files, &[]));
+    assert!(got
+        .iter()
+        .any(|r| r.0 == "lockstep-mismatch" && r.2.ends_with("w3svc.dll")));
+    assert!(!got.iter().any(|r| r.2.ends_with("infocomm.dll")));
+}
+
+#[test]
+fn a_lone_member_or_missing_versions_raise_no_lockstep_finding() {
+    let mut f = file("w3svc.dll", "4.2.622.1");
+    let g = rules(&install(Some("4.0"), vec![f.clone()], &[]));
+    assert!(g.is_empty());
+    f.version = None;
+    f.error = Some("no version resource".into());
+    let g = rules(&install(
+        Some("4.0"),
+        vec![f, file("infocomm.dll", "4.2.769.1")],
+        &[],
+    ));
+    assert_eq!(g.len(), 1);
+    assert_eq!(g[0].0, "no-version-resource");
+}
+
+#[test]
+fn a_binary_that_could_not_be_checked_is_not_called_missing() {
+    let mut i = install(Some("4.0"), vec![], &[]);
+    let bin = |unreadable: Option<&str>| Binary {
+        source: "ImagePath".into(),
+        path: r"\WINNT\System32\inetsrv\inetinfo.exe".into(),
+        found: None,
+        unreadable: unreadable.map(String::from),
+    };
+    i.services
+        .push(w3svc(vec![bin(Some("directory index: truncated"))]));
+    assert!(rules(&i).is_empty());
+    i.services[0].binaries = vec![bin(None)];
+    assert_eq!(rules(&i)[0].0, "missing-service-binary");
+}
+
+/// Every rule fires on one of these installs, and each finding's evidence
+/// has the base keys, the rule's own keys and nothing else (`explained_by`
+/// only when a hotfix explains the file).
+#[test]
+fn every_rule_fires_with_exactly_its_evidence_keys() {
+    use super::ALL;
+    use crate::analysis::evidence::BASE_KEYS;
+    use crate::windows::{AddOn, HiveInfo};
+
+    let core = |v: &str| -> Vec<PeFile> { CORE.iter().map(|n| file(n, v)).collect() };
+    let bin = |source: &str, path: &str| Binary {
+        source: source.into(),
+        path: path.into(),
+        found: None,
+        unreadable: None,
+    };
+    // IIS 4: w3svc.dll behind its set, ftpsvc2.dll ahead of it, asp.dll
+    // without a version, a dirty hive, a queued rename, missing binaries.
+    let mut files = core("4.2.769.1");
+    files[0] = file("w3svc.dll", "4.2.622.1");
+    files.push(file("ftpsvc2.dll", "4.2.800.1"));
+    let mut asp = file("asp.dll", "4.2.769.1");
+    asp.version = None;
+    files.push(asp);
+    let mut nt4 = install(Some("4.0"), files, &[]);
+    nt4.hives.push(HiveInfo {
+        name: "SYSTEM".into(),
+        path: r"\WINNT\system32\config\SYSTEM".into(),
+        dirty: true,
+        error: None,
+    });
+    nt4.pending_renames
+        .push(r"\??\C:\WINNT\system32\inetsrv\w3svc.dll".into());
+    nt4.services.push(w3svc(vec![bin(
+        "ImagePath",
+        r"\WINNT\System32\inetsrv\inetinfo.exe",
+    )]));
+    nt4.addons.push(AddOn {
+        name: "Proxy".into(),
+        last_written: None,
+        value: "w3pcfg.dll".into(),
+        dlls: vec![bin("Proxy", "w3pcfg.dll")],
+    });
+    // A newer w3svc.dll that a recorded hotfix (Q252302) shipped alone.
+    let mut files = core("4.2.680.1");
+    files[0] = file("w3svc.dll", "4.2.725.1");
+    let explained = install(Some("4.0"), files, &["Q252302"]);
+    // Windows Server 2003 reporting SP2 with an SP1-level IIS file.
+    let mut w2k3 = install(Some("5.2"), vec![file("w3core.dll", "6.0.3790.1830")], &[]);
+    w2k3.os.service_pack = Some("Service Pack 2".into());
+
+    let k = Knowledge::builtin();
+    let findings: Vec<_> = [nt4, explained, w2k3]
+        .iter()
+        .flat_map(|i| analyse(i, &k))
+        .collect();
+    for rule in ALL {
+        let of_rule: Vec<_> = findings.iter().filter(|f| f.rule == rule.id()).collect();
+        assert!(!of_rule.is_empty(), "{} fired", rule.id());
+        for f in of_rule {
+            let json = serde_json::to_value(&f.evidence).unwrap();
+            let keys: Vec<&str> = json
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
+            let allowed: Vec<&str> = BASE_KEYS
+                .iter()
+                .chain(rule.evidence_keys())
+                .copied()
+                .collect();
+            assert!(
+                keys.iter().all(|k| allowed.contains(k)),
+                "{}: {keys:?}",
+                f.rule
+            );
+            let optional = ["control_set", "explained_by"];
+            assert!(
+                allowed
+                    .iter()
+                    .all(|k| keys.contains(k) || optional.contains(k)),
+                "{}: {keys:?}",
+                f.rule
+            );
+            assert_eq!(
+                keys.contains(&"explained_by"),
+                f.rule == "lockstep-newer" && f.severity == Severity::Info
+            );
+            assert!(rule.severities().contains(&f.severity), "{}", f.rule);
+        }
+    }
+}
