@@ -1,13 +1,11 @@
 //! `verskew.diagnose/1`: one object per image.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::disk::Partition;
 use super::install::Install;
 use super::{list, Shown};
-use crate::analysis::{self, Severity};
+use crate::analysis::{self, Evidence, Severity};
 use crate::commands::diagnose::{self as model, VolumeReport};
 use crate::report::DIAGNOSE_SCHEMA;
 
@@ -74,8 +72,8 @@ struct Finding<'a> {
     volume: usize,
     paths: &'a [String],
     message: &'a str,
-    /// Opaque here: the analysis owns the evidence and its shape per rule.
-    evidence: &'a BTreeMap<String, serde_json::Value>,
+    /// Typed by the analysis, which owns each rule's evidence keys (README rule table).
+    evidence: &'a Evidence,
     remedy: &'a str,
     references: &'a [String],
 }
