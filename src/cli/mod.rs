@@ -6,8 +6,6 @@ use std::io::{IsTerminal, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-
-
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -162,6 +160,35 @@ pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// The census with a progress bar on stderr (drawn only on a terminal), fed
+/// `(records done, records)` of the volume being scanned.
+fn census_with_bar(
+    image: &Path,
+) -> Result<crate::commands::census::Census, crate::commands::diagnose::DiagnoseError> {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} scanning MFT [{bar:30}] {percent}% {elapsed} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    let tick = |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let opts = crate::commands::census::Options {
+        progress: Some(&tick),
+        versions: true,
+    };
+    let census = crate::commands::census::census_with(image, opts);
+    bar.finish_and_clear();
+    census
+}
+
 fn run_diagnose(
     images: &[PathBuf],
     format: OutputFormat,
@@ -210,7 +237,10 @@ fn run_diagnose(
     status
 }
 
-fn internal(path: &Path, p: Box<dyn std::any::Any + Send>) -> crate::commands::diagnose::DiagnoseError {
+fn internal(
+    path: &Path,
+    p: Box<dyn std::any::Any + Send>,
+) -> crate::commands::diagnose::DiagnoseError {
     crate::commands::diagnose::DiagnoseError::Internal {
         image: path.display().to_string(),
         what: crate::panic::message(p.as_ref()),
@@ -225,7 +255,7 @@ fn run_versions(
     out: &mut impl Write,
 ) -> i32 {
     let walk = || match all {
-        true => crate::commands::census::census(image),
+        true => census_with_bar(image).map(|c| (c.rows, c.lost)),
         false => crate::commands::versions::versions(image, pattern),
     };
     let (rows, lost) =

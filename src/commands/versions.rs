@@ -6,6 +6,7 @@ use std::path::Path;
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::commands::diagnose::{open_partitions, DiagnoseError};
+use crate::fs::ntfs::FIRST_USER_RECORD;
 use crate::fs::{components, strip_drive, Entry, NtfsVolume};
 use crate::windows::{read_pe_files, PeFile};
 use crate::Unreadable;
@@ -14,8 +15,6 @@ use crate::Unreadable;
 const MAX_DEPTH: usize = 64;
 /// Most entries one walk visits, so a hostile tree cannot run forever.
 const MAX_ENTRIES: usize = 4_000_000;
-/// MFT records below this are NTFS metadata ($MFT, $Extend, …), not user files.
-const FIRST_USER_RECORD: u64 = 24;
 
 /// One PE file of one volume.
 #[derive(Debug, Clone, serde::Serialize)]
