@@ -26,15 +26,17 @@ const RESOURCE_DIRECTORY: usize = 2;
 /// the first answer may only know where the headers end.
 pub fn version_ranges(b: &[u8]) -> Vec<Range<u64>> {
     let len = b.len() as u64;
+    let mut out = Vec::with_capacity(2);
     let Some(nt) = u32_at(b, 0x3c) else {
-        return vec![0..len.min(HEADER_PROBE as u64)];
+        out.push(0..len.min(HEADER_PROBE as u64));
+        return out;
     };
     let layout = Layout::new(b, nt);
     let size_of_headers = layout.size_of_headers(b).unwrap_or(0) as usize;
     let hdr = size_of_headers
         .max(layout.section_table_end(MAX_SECTIONS))
         .clamp(HEADER_PROBE.min(b.len()), MAX_HEADER_BYTES) as u64;
-    let mut out = vec![0..hdr.min(len)];
+    out.push(0..hdr.min(len));
     let Ok(h) = read_headers(b) else {
         return out;
     };

@@ -26,6 +26,7 @@
 //! Progress is reported through a callback, `(records done, records)`.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -487,7 +488,7 @@ fn read_pe(
     let head = HEADER_PROBE.min(buf.len());
     vol.read_stream(extents, initialized, 0, &mut buf[..head])?;
     let mut touched = head as u64;
-    let mut have = vec![0..head as u64];
+    let mut have: Vec<Range<u64>> = std::iter::once(0..head as u64).collect();
     // Headers may need more than the probe (then the section table is read
     // again), then the resource section.
     for _ in 0..2 {
@@ -511,7 +512,7 @@ fn read_pe(
 }
 
 /// Bytes covered by a few ranges, overlaps counted once.
-fn union_len(ranges: &[std::ops::Range<u64>]) -> u64 {
+fn union_len(ranges: &[Range<u64>]) -> u64 {
     let mut r: Vec<_> = ranges.iter().map(|r| (r.start, r.end)).collect();
     r.sort_unstable();
     let (mut total, mut end) = (0u64, 0u64);
