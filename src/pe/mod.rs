@@ -4,7 +4,8 @@
 //! Entry points: [`read_version`] (any RT_VERSION ID/language, PE32/PE32+,
 //! any machine, any alignment) and [`read_headers`] (cheap, copy-free);
 //! [`version_ranges`] says which bytes a version read needs.
-//! Both take the whole file as bytes and never panic on hostile input.
+//! All take the whole file as bytes (or what has been read of it) and
+//! never panic on hostile input.
 
 mod error;
 mod headers;
