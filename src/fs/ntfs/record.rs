@@ -154,7 +154,7 @@ impl<'a> Iterator for Attributes<'a> {
 }
 
 /// One attribute's bytes, header first. Accessors read only what is there.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Attribute<'a>(pub &'a [u8]);
 
 impl<'a> Attribute<'a> {
@@ -440,5 +440,64 @@ mod tests {
         assert_eq!(e[2].lcn, Some((0x5634 - 0x10) * 4096));
         assert!(decode_runs(&[0x21, 0x18], 4096, 4096).is_err());
         assert!(decode_runs(&[0x01, 0x01, 0x00], 4096, 1 << 20).is_err());
+    }
+
+    /// A 1024-byte in-use base record with one attribute of `attr_len` bytes.
+    fn record(attr_len: u32) -> Vec<u8> {
+        let mut r = vec![0u8; 1024];
+        r[..4].copy_from_slice(b"FILE");
+        r[4] = 0x30; // update sequence array at 0x30: number + 2 entries
+        r[6] = 3;
+        r[0x30..0x32].copy_from_slice(&9u16.to_le_bytes());
+        r[0x32..0x34].copy_from_slice(&0x1111u16.to_le_bytes());
+        r[0x34..0x36].copy_from_slice(&0x2222u16.to_le_bytes());
+        r[510..512].copy_from_slice(&9u16.to_le_bytes());
+        r[1022..1024].copy_from_slice(&9u16.to_le_bytes());
+        r[20] = 0x38; // first attribute
+        r[22] = 0x03; // in use, directory
+        r[24..28].copy_from_slice(&1024u32.to_le_bytes());
+        r[0x38..0x3C].copy_from_slice(&AT_DATA.to_le_bytes());
+        r[0x3C..0x40].copy_from_slice(&attr_len.to_le_bytes());
+        let end = 0x38 + attr_len as usize;
+        r[end..end + 4].copy_from_slice(&AT_END.to_le_bytes());
+        r
+    }
+
+    #[test]
+    fn records_are_fixed_up_and_walked() {
+        let mut r = record(0x18);
+        assert_eq!(check_record(&mut r), Ok(Some(true)));
+        assert_eq!(&r[510..512], &0x1111u16.to_le_bytes());
+        assert_eq!(&r[1022..1024], &0x2222u16.to_le_bytes());
+        let types: Vec<u32> = attributes(&r).unwrap().map(|a| a.unwrap().ty()).collect();
+        assert_eq!(types, [AT_DATA]);
+
+        let mut torn = record(0x18);
+        torn[1022] = 0;
+        assert!(check_record(&mut torn).unwrap_err().contains("torn"));
+        let mut unused = record(0x18);
+        unused[22] = 0;
+        assert_eq!(check_record(&mut unused), Ok(None));
+
+        // A zero length would never advance: an error, and the walk ends.
+        let mut r = record(0x18);
+        r[0x3C..0x40].fill(0);
+        let mut walk = attributes(&r).unwrap();
+        assert!(walk.next().unwrap().unwrap_err().contains("bad length"));
+        assert!(walk.next().is_none());
+    }
+
+    #[test]
+    fn attribute_walks_are_capped() {
+        let mut r = vec![0u8; 65536];
+        r[20] = 0x38;
+        r[24..28].copy_from_slice(&65536u32.to_le_bytes());
+        for k in 0..(65536 - 0x38) / 16 {
+            let at = 0x38 + 16 * k;
+            r[at..at + 4].copy_from_slice(&AT_DATA.to_le_bytes());
+            r[at + 4..at + 8].copy_from_slice(&16u32.to_le_bytes());
+        }
+        let err = attributes(&r).unwrap().find_map(Result::err);
+        assert_eq!(err.as_deref(), Some("too many attributes"));
     }
 }
