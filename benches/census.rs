@@ -42,11 +42,11 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(4 << 30);
     let quiet = Options {
-        progress: false,
+        progress: None,
         versions: true,
     };
     let mft_only = Options {
-        progress: false,
+        progress: None,
         versions: false,
     };
 

@@ -128,7 +128,7 @@ fn diagnose_seed(b: Bencher) {
 fn census_seed(b: Bencher) {
     let path = testdata("nt4-iis4-kb291589.img");
     let opts = verskew::commands::census::Options {
-        progress: false,
+        progress: None,
         versions: true,
     };
     b.bench(|| {

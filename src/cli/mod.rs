@@ -160,6 +160,33 @@ fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// The census with a progress bar on stderr (drawn only on a terminal), fed
+/// `(records done, records)` of the volume being scanned.
+fn census_with_bar(image: &Path) -> Result<census::Census, commands::CommandError> {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} scanning MFT [{bar:30}] {percent}% {elapsed} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    let tick = |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let opts = census::Options {
+        progress: Some(&tick),
+        versions: true,
+    };
+    let census = census::census_with(image, opts);
+    bar.finish_and_clear();
+    census
+}
+
 fn run_diagnose(
     images: &[PathBuf],
     format: OutputFormat,
@@ -217,7 +244,7 @@ fn run_versions(
     out: &mut impl Write,
 ) -> i32 {
     let result = match all {
-        true => commands::contained(image, || census::census(image)),
+        true => census_with_bar(image).map(|c| (c.rows, c.lost)),
         false => versions(image, pattern),
     };
     let (rows, lost) = match result {

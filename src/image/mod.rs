@@ -118,6 +118,20 @@ pub trait Disk: Send + Sync {
     fn as_bytes(&self) -> Option<&[u8]> {
         None
     }
+
+    /// [`read_exact_at`](Disk::read_exact_at) for many small reads scattered
+    /// over the disk (a census probing every file). A raw image serves them
+    /// with `pread` on its read-only file handle instead of touching the map
+    /// (see [`RawDisk`]); other disks read as usual.
+    fn read_scattered_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.read_exact_at(offset, buf)
+    }
+
+    /// True when [`read_scattered_at`](Disk::read_scattered_at) bypasses the
+    /// map: then copying through it beats borrowing slices of the map.
+    fn prefers_scattered_reads(&self) -> bool {
+        false
+    }
 }
 
 /// The container format an image was recognised as (by content, not name).

@@ -61,17 +61,7 @@ impl<'a> Window<'a> {
 
     /// Reads exactly `buf.len()` bytes at `offset` within the window.
     pub fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let end = offset.checked_add(buf.len() as u64);
-        if end.is_none_or(|e| e > self.len) {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "read of {} bytes at offset {offset} is past the end of the volume ({} bytes)",
-                    buf.len(),
-                    self.len
-                ),
-            ));
-        }
+        self.check(offset, buf.len())?;
         match self.bytes {
             Some(b) => {
                 let start = offset as usize;
@@ -80,6 +70,35 @@ impl<'a> Window<'a> {
             }
             None => self.disk.read_exact_at(self.base + offset, buf),
         }
+    }
+
+    /// [`read_exact_at`](Window::read_exact_at) for small reads scattered
+    /// over the volume: served by [`Disk::read_scattered_at`] (`pread` on a
+    /// raw image rather than faulting pages of the map in).
+    pub fn read_scattered_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        if !self.disk.prefers_scattered_reads() {
+            return self.read_exact_at(offset, buf);
+        }
+        self.check(offset, buf.len())?;
+        self.disk.read_scattered_at(self.base + offset, buf)
+    }
+
+    /// See [`Disk::prefers_scattered_reads`].
+    pub fn prefers_scattered_reads(&self) -> bool {
+        self.disk.prefers_scattered_reads()
+    }
+
+    fn check(&self, offset: u64, len: usize) -> io::Result<()> {
+        if offset.checked_add(len as u64).is_none_or(|e| e > self.len) {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "read of {len} bytes at offset {offset} is past the end of the volume ({} bytes)",
+                    self.len
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -59,6 +59,59 @@ impl PeHeaders {
     }
 }
 
+/// Where the parts of the NT headers sit, from `e_lfanew` and the file
+/// header alone: the one place that knows the offsets. Nothing is validated;
+/// fields past the end of the bytes read as 0 (or `None`).
+pub(crate) struct Layout {
+    /// File offset of the `PE\0\0` signature.
+    pub nt: usize,
+    /// `SizeOfOptionalHeader`.
+    pub optional_size: usize,
+    /// `NumberOfSections`, as stored (not capped).
+    pub sections: usize,
+}
+
+impl Layout {
+    pub fn new(bytes: &[u8], nt_offset: u32) -> Layout {
+        let nt = nt_offset as usize;
+        Layout {
+            nt,
+            optional_size: u16_at(bytes, nt + 20).unwrap_or(0) as usize,
+            sections: u16_at(bytes, nt + 6).unwrap_or(0) as usize,
+        }
+    }
+
+    pub fn file_header(&self) -> usize {
+        self.nt + 4
+    }
+
+    pub fn optional_header(&self) -> usize {
+        self.nt + 24
+    }
+
+    /// Offset of the section table.
+    pub fn section_table(&self) -> usize {
+        self.optional_header() + self.optional_size
+    }
+
+    /// End of the section table, at most `max` entries counted.
+    pub fn section_table_end(&self, max: usize) -> usize {
+        self.section_table() + 40 * self.sections.min(max)
+    }
+
+    /// `SizeOfHeaders`.
+    pub fn size_of_headers(&self, bytes: &[u8]) -> Option<u32> {
+        u32_at(bytes, self.optional_header() + 60)
+    }
+
+    /// RVA of data directory entry `index` (2: resources); the directory's
+    /// place depends on PE32 vs PE32+.
+    pub fn directory_rva(&self, bytes: &[u8], pe32_plus: bool, index: usize) -> Option<u32> {
+        let dd = self.optional_header() + if pe32_plus { 112 } else { 96 };
+        u32_at(bytes, dd + 8 * index)
+    }
+}
+
 /// Names of `IMAGE_FILE_MACHINE_*` values (PE/COFF specification).
 pub fn machine_name(machine: u16) -> Option<&'static str> {
     Some(match machine {
@@ -121,8 +174,8 @@ pub fn read_headers(bytes: &[u8]) -> Result<PeHeaders, PeError> {
             String::from_utf8_lossy(&sig[..2])
         )));
     }
-    let fh = nt_us + 4;
-    let oh = fh + 20;
+    let layout = Layout::new(bytes, nt);
+    let (fh, oh) = (layout.file_header(), layout.optional_header());
     // Magic and the fields up to Subsystem (offset 68, same for PE32 and PE32+).
     let need = oh + 72;
     if need > len {
@@ -178,16 +231,16 @@ pub(crate) fn explain_headers(bytes: &[u8], h: &PeHeaders) -> Option<String> {
             nt + 6
         ));
     }
-    let soh_at = nt + 20;
-    let soh = u16_at(bytes, soh_at).unwrap_or(0) as usize;
-    let sec_end = nt + 24 + soh + 40 * h.number_of_sections as usize;
+    let layout = Layout::new(bytes, h.nt_offset);
+    let soh = layout.optional_size;
+    let sec_end = layout.section_table_end(usize::MAX);
     if sec_end > len {
         return Some(format!(
             "section table (SizeOfOptionalHeader 0x{soh:x}, {} sections) ends at 0x{sec_end:x}, past the end of the {len}-byte file",
             h.number_of_sections
         ));
     }
-    let soh_hdrs = u32_at(bytes, nt + 24 + 60).unwrap_or(0);
+    let soh_hdrs = layout.size_of_headers(bytes).unwrap_or(0);
     if soh_hdrs as usize > len {
         return Some(format!(
             "SizeOfHeaders 0x{soh_hdrs:x} at offset 0x{:x} is larger than the {len}-byte file",
@@ -207,10 +260,8 @@ pub(crate) fn explain_headers(bytes: &[u8], h: &PeHeaders) -> Option<String> {
 /// Where an RVA lands, for error messages: the section holding it and its
 /// raw data in the file.
 pub(crate) fn explain_rva(bytes: &[u8], h: &PeHeaders, rva: u32) -> String {
-    let nt = h.nt_offset as usize;
-    let soh = u16_at(bytes, nt + 20).unwrap_or(0) as usize;
-    let table = nt + 24 + soh;
-    let Some(sec) = section_of_rva(bytes, table, h.number_of_sections as usize, rva) else {
+    let layout = Layout::new(bytes, h.nt_offset);
+    let Some(sec) = section_of_rva(bytes, layout.section_table(), layout.sections, rva) else {
         return format!("RVA 0x{rva:x} is in no section");
     };
     let (s, va, raw_size, raw_ptr) = (sec.entry, sec.va, sec.raw_size, sec.raw_ptr);

@@ -2,11 +2,14 @@
 //! (VS_FIXEDFILEINFO and string tables).
 //!
 //! Entry points: [`read_version`] (any RT_VERSION ID/language, PE32/PE32+,
-//! any machine, any alignment) and [`read_headers`] (cheap, copy-free).
-//! Both take the whole file as bytes and never panic on hostile input.
+//! any machine, any alignment) and [`read_headers`] (cheap, copy-free);
+//! [`version_ranges`] says which bytes a version read needs.
+//! All take the whole file as bytes (or what has been read of it) and
+//! never panic on hostile input.
 
 mod error;
 mod headers;
+mod ranges;
 mod version;
 mod vs_version;
 
@@ -14,9 +17,9 @@ mod vs_version;
 mod tests;
 
 pub use error::PeError;
-pub(crate) use headers::section_of_rva;
 pub use headers::{
     machine_name, read_headers, PeHeaders, IMAGE_FILE_DLL, IMAGE_FILE_EXECUTABLE_IMAGE,
     IMAGE_FILE_SYSTEM,
 };
+pub use ranges::{version_ranges, HEADER_PROBE, MAX_HEADER_BYTES};
 pub use version::{read_version, LangCodePage, ResourceLocation, Version, VersionInfo};

@@ -591,3 +591,34 @@ fn timing() {
         t.elapsed().as_secs_f64() * 1e6 / reps as f64
     );
 }
+
+#[test]
+fn version_ranges_are_enough_for_the_version() {
+    for (name, b) in [("ver102", VER102), ("langs64", LANGS64)] {
+        // A copy: include_bytes! is not 4-aligned. Read as a census does: the probe, then what the ranges ask for.
+        let whole = b.to_vec();
+        let mut part = vec![0u8; whole.len()];
+        let head = HEADER_PROBE.min(whole.len());
+        part[..head].copy_from_slice(&whole[..head]);
+        for _ in 0..2 {
+            for r in version_ranges(&part) {
+                let (a, e) = (r.start as usize, r.end as usize);
+                part[a..e].copy_from_slice(&whole[a..e]);
+            }
+        }
+        let ranges = version_ranges(&part);
+        assert_eq!(ranges.len(), 2, "{name}: headers and resource section");
+        assert!(
+            ranges[1].end - ranges[1].start < whole.len() as u64,
+            "{name}"
+        );
+        assert_eq!(
+            format!("{:?}", read_version(&part)),
+            format!("{:?}", read_version(&whole)),
+            "{name}"
+        );
+    }
+    // No e_lfanew: just the probe.
+    let probe = version_ranges(b"MZ");
+    assert_eq!((probe.len(), probe[0].clone()), (1, 0..2));
+}

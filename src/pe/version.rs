@@ -10,7 +10,7 @@ use std::fmt;
 
 use pelite::resources::{DataEntry, Directory, Name};
 
-use super::headers::{explain_headers, explain_rva, read_headers, PeHeaders};
+use super::headers::{explain_headers, explain_rva, read_headers, Layout, PeHeaders};
 use super::vs_version;
 use super::PeError;
 
@@ -196,7 +196,7 @@ pub fn read_version(bytes: &[u8]) -> Result<VersionInfo, PeError> {
             "e_lfanew 0x{nt:x} (at offset 0x3c) is not a multiple of 4 (NT headers misaligned; unsupported)"
         )));
     }
-    let soh = crate::le::u16_at(bytes, nt + 20).unwrap_or(0);
+    let soh = Layout::new(bytes, h.nt_offset).optional_size;
     if soh % 4 != 0 {
         return Err(PeError::BadPe(format!(
             "SizeOfOptionalHeader 0x{soh:x} at offset 0x{:x} is not a multiple of 4 (misaligned section table)",

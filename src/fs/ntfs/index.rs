@@ -6,6 +6,7 @@
 //! bitmap marks in use, so reading those flat yields each entry once, in any
 //! tree shape, and a hostile subnode pointer cannot make us loop.
 
+use super::record::{self, FixupError};
 use crate::le::{u16_at, u32_at, u64_at};
 
 /// One `$FILE_NAME` key of a directory index.
@@ -125,28 +126,20 @@ pub(crate) fn file_name_key(key: &[u8], reference: u64) -> Option<IndexEntry> {
     })
 }
 
-/// Checks and undoes the update-sequence fixup of an `INDX` block.
+/// Checks and undoes the update-sequence fixup of an `INDX` block
+/// ([`record::fixup`], shared with MFT records).
 pub fn apply_fixup(block: &mut [u8]) -> Result<(), String> {
     if block.get(..4) != Some(b"INDX") {
         return Err("no INDX signature".into());
     }
-    let usa_off = u16_at(block, 4).ok_or("truncated")? as usize;
-    let usa_count = u16_at(block, 6).ok_or("truncated")? as usize;
-    if usa_count == 0 || (usa_count - 1) * 512 > block.len() {
-        return Err(format!(
-            "update sequence count {usa_count} does not fit the block"
-        ));
-    }
-    let usn = u16_at(block, usa_off).ok_or("update sequence array is out of bounds")?;
-    for i in 1..usa_count {
-        let fix = u16_at(block, usa_off + 2 * i).ok_or("update sequence array is out of bounds")?;
-        let at = i * 512 - 2;
-        if u16_at(block, at) != Some(usn) {
-            return Err(format!("update sequence mismatch in sector {}", i - 1));
+    record::fixup(block).map_err(|e| match e {
+        FixupError::Truncated => "truncated".into(),
+        FixupError::Count { count, .. } => {
+            format!("update sequence count {count} does not fit the block")
         }
-        block[at..at + 2].copy_from_slice(&fix.to_le_bytes());
-    }
-    Ok(())
+        FixupError::Array { .. } => "update sequence array is out of bounds".into(),
+        FixupError::Mismatch { sector } => format!("update sequence mismatch in sector {sector}"),
+    })
 }
 
 #[cfg(test)]

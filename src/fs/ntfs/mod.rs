@@ -10,9 +10,14 @@ use ntfs::{Ntfs, NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsFile,
 
 pub(crate) mod compressed;
 pub(crate) mod index;
+pub mod mft_scan;
+pub(crate) mod record;
+mod stream;
 
 use self::compressed::Run;
 use self::index::IndexEntry;
+use self::record::Attribute;
+use self::record::{FIRST_USER_RECORD, ROOT_RECORD};
 use super::{components, Entry, FileData, FileId, FsError, Volume};
 use crate::image::{Disk, Window};
 use crate::panic::contain;
@@ -28,12 +33,9 @@ const MAX_DIR_ENTRIES: usize = 1_000_000;
 /// Largest file we copy into memory. The files we read (DLLs, hives) are
 /// megabytes; larger claims are refused rather than allocated.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
-/// Record number of the root directory and of $UpCase.
-const ROOT_RECORD: u64 = 5;
+/// Record number of $UpCase.
 const UPCASE_RECORD: u64 = 10;
 const FILE_ATTRIBUTE_COMPRESSED: u32 = 0x0800;
-/// MFT records below this hold NTFS's own metadata files, not Windows files.
-const FIRST_USER_RECORD: u64 = 24;
 /// Parsed directories kept for lookups. A diagnosis walks system32 once per
 /// registry-named file; re-parsing its index each time cost 0.4 ms a lookup
 /// on a 300,000-file volume (benches/RESULTS.md). Cleared when full.
@@ -411,26 +413,22 @@ impl<'d> NtfsVolume<'d> {
                 clusters: run.allocated_size() / cluster,
             });
         }
-        // The compression unit exponent sits at byte 0x22 of the attribute
-        // header; the ntfs crate keeps it private, so read it from the volume.
+        // The ntfs crate keeps the compression unit private: read the
+        // attribute header from the volume, up to the unit, and view it.
         let header = attr
             .position()
             .value()
             .ok_or("attribute has no position")?
             .get();
-        let mut exp = [0u8; 2];
+        let mut head = [0u8; record::COMPRESSION_UNIT_END];
         self.window
-            .read_exact_at(header + 0x22, &mut exp)
+            .read_exact_at(header, &mut head)
             .map_err(|e| e.to_string())?;
+        let exp = Attribute(&head).compression_unit().unwrap_or(0);
         let unit_clusters = 1u64
-            .checked_shl(u16::from_le_bytes(exp).into())
+            .checked_shl(exp.into())
             .filter(|&u| u > 1 && u <= 256)
-            .ok_or_else(|| {
-                format!(
-                    "compression unit exponent {} is not supported",
-                    u16::from_le_bytes(exp)
-                )
-            })?;
+            .ok_or_else(|| format!("compression unit exponent {exp} is not supported"))?;
         let window = &self.window;
         compressed::decode(
             &runs,

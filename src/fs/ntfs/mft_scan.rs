@@ -1,0 +1,596 @@
+//! Every PE file of an NTFS volume and its version, found by scanning the MFT
+//! rather than walking directories (`versions IMAGE --all`).
+//!
+//! How it goes:
+//! 1. `$MFT`'s data runs are read once through the ntfs crate.
+//! 2. Record numbers are split into ranges and scanned in parallel (rayon,
+//!    `map_init`: each worker owns a 2 MiB buffer, filled with one read per
+//!    range of 2,048 records). Each record is fixed up and its attributes
+//!    walked by [`super::record`]: `$STANDARD_INFORMATION` (times), the best
+//!    `$FILE_NAME` (name, parent) and the unnamed `$DATA` (resident bytes or
+//!    data runs). `Ntfs::file()` is not used per record: it re-reads record 0
+//!    and walks `$MFT`'s runs on every call.
+//! 3. A file is a PE candidate when its data starts with `MZ`. Only what the
+//!    version needs is read ([`pe::version_ranges`]): the headers, then the
+//!    resource section's file range, into a zeroed buffer of the file's size
+//!    (untouched pages of a calloc'd buffer cost nothing). If that partial
+//!    view is not enough, the whole file is read and parsed again. These
+//!    small scattered reads go through [`Window::read_scattered_at`]: `pread`
+//!    on a raw image, not page faults on the map (see `image::raw`).
+//! 4. Full paths are built from parent references, memoized per directory,
+//!    cycle-safe and depth-capped.
+//!
+//! Compressed files and files whose `$DATA` lives in an extension record
+//! (`$ATTRIBUTE_LIST`) are read through [`NtfsVolume`] instead (whole file).
+//!
+//! Progress is reported through a callback, `(records done, records)`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ntfs::attribute_value::NtfsAttributeValue;
+use ntfs::Ntfs;
+use rayon::prelude::*;
+
+use super::record::{self, Data, Extent, Times, FIRST_USER_RECORD, MAX_RUNS, ROOT_RECORD};
+use super::stream::VolumeBytes;
+use super::NtfsVolume;
+use crate::fs::{contain, Entry, FileId};
+use crate::image::{Disk, Window};
+use crate::pe::{self, PeError, VersionInfo, HEADER_PROBE};
+use crate::time::FileTime;
+use crate::Unreadable;
+
+/// Records scanned per parallel work item.
+const CHUNK_RECORDS: u64 = 2048;
+/// Deepest path we build; deeper chains (or cycles) are cut and marked.
+const MAX_DEPTH: usize = 256;
+/// Largest PE file whose version we read (the same cap as the fs layer).
+const MAX_PE_BYTES: u64 = super::MAX_FILE_BYTES;
+
+/// Counters of one census, for benchmarks and `--verbose`.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub volumes: usize,
+    /// MFT records scanned (in use or not).
+    pub records: u64,
+    pub records_in_use: u64,
+    /// In-use file records with an unnamed data stream.
+    pub files: u64,
+    /// Files starting with `MZ`.
+    pub pe_files: u64,
+    /// Bytes of MFT records read.
+    pub mft_bytes: u64,
+    /// Bytes of file data read or touched for PE detection and versions
+    /// (probe + headers + resource section; whole files where we fell back).
+    pub data_bytes: u64,
+    /// 4 KiB pages of file data touched: the page-granular cost of the
+    /// above (a 2-byte `MZ` probe still faults in a page of the map).
+    pub data_pages: u64,
+    /// Files read whole (compressed, attribute list, or partial view not enough).
+    pub whole_reads: u64,
+    /// Wall time of the scan (MFT + versions), excluding image open and paths.
+    pub scan_time: Duration,
+    pub total_time: Duration,
+}
+
+/// One PE file (a file whose data starts with `MZ`) the scan found.
+#[derive(Debug)]
+pub struct PeFound {
+    /// From the root, `\`-separated, without a drive letter.
+    pub path: String,
+    pub size: u64,
+    pub created: Option<FileTime>,
+    pub modified: Option<FileTime>,
+    pub compressed: bool,
+    pub version: Result<VersionInfo, PeError>,
+}
+
+/// Scans the NTFS volume of `len` bytes at `offset`: its PE files (in MFT
+/// order) and what could not be read; counters are added to `stats`.
+/// `versions: false` scans the MFT only (for benchmarks).
+pub fn scan(
+    disk: &dyn Disk,
+    offset: u64,
+    len: u64,
+    versions: bool,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    stats: &mut Stats,
+) -> Result<(Vec<PeFound>, Vec<Unreadable>), String> {
+    let window = Window::new(disk, offset, len);
+    let (ntfs, mft, record_size) = contain(|| mft_layout(&window))??;
+    let vol = VolumeBytes::new(window.clone(), u64::from(ntfs.cluster_size()));
+    let mft_len = mft.last().map_or(0, |e| e.start + e.len);
+    let rs = u64::from(record_size);
+    let records = mft_len / rs;
+    let chunks = records.div_ceil(CHUNK_RECORDS);
+    let done = AtomicU64::new(0);
+    progress(0, records);
+    let t = Instant::now();
+    let outs: Vec<ChunkOut> = (0..chunks)
+        .into_par_iter()
+        // Each worker owns its record buffer; the volume is read through
+        // `&self` methods, so workers share no cursor.
+        .map_init(
+            || vec![0u8; (CHUNK_RECORDS * rs) as usize],
+            |buf, chunk| {
+                let first = chunk * CHUNK_RECORDS;
+                let last = (first + CHUNK_RECORDS).min(records);
+                let out = scan_chunk(&vol, &mft, buf, first, last, rs, versions);
+                let n = done.fetch_add(last - first, Ordering::Relaxed) + (last - first);
+                progress(n, records);
+                out
+            },
+        )
+        .collect();
+    drop(ntfs);
+
+    let mut dirs: HashMap<u64, (u64, String)> = HashMap::new();
+    let mut pes = Vec::new();
+    let mut slow = Vec::new();
+    let mut lost = Vec::new();
+    for o in outs {
+        stats.records += o.records;
+        stats.records_in_use += o.in_use;
+        stats.files += o.files;
+        stats.pe_files += o.pe;
+        stats.mft_bytes += o.mft_bytes;
+        stats.data_bytes += o.data_bytes;
+        stats.data_pages += o.data_pages;
+        stats.whole_reads += o.whole;
+        lost.extend(o.lost);
+        slow.extend(o.slow);
+        for f in o.found {
+            match f {
+                Found::Dir {
+                    record,
+                    parent,
+                    name,
+                } => {
+                    dirs.insert(record, (parent, name));
+                }
+                Found::Pe(p) => pes.push(p),
+            }
+        }
+    }
+    // Files the fast path cannot read: through the fs layer, whole.
+    if versions && !slow.is_empty() {
+        let vol = NtfsVolume::open(disk, offset, len).map_err(|e| e.to_string())?;
+        let read: Vec<_> = slow.into_par_iter().map(|s| read_slow(&vol, s)).collect();
+        for (p, n, l) in read {
+            stats.data_bytes += n;
+            stats.data_pages += n.div_ceil(4096);
+            stats.whole_reads += 1;
+            if let Some(p) = p {
+                stats.pe_files += 1;
+                pes.push(p);
+            }
+            lost.extend(l);
+        }
+    }
+    stats.scan_time += t.elapsed();
+
+    let mut memo: HashMap<u64, String> = HashMap::new();
+    let files = pes
+        .into_iter()
+        .map(|p| {
+            let mut file = p.file;
+            let dir = dir_path(p.parent, &dirs, &mut memo);
+            file.path = format!("{dir}\\{}", p.name);
+            file
+        })
+        .collect();
+    Ok((files, lost))
+}
+
+/// What a record contributes: a directory node for paths or a PE file.
+enum Found {
+    Dir {
+        record: u64,
+        parent: u64,
+        name: String,
+    },
+    Pe(Box<Pending>),
+}
+
+/// A PE file before its path is known.
+struct Pending {
+    parent: u64,
+    name: String,
+    file: PeFound,
+}
+
+/// A file to read through [`NtfsVolume`] (compressed, attribute list).
+struct Slow {
+    record: u64,
+    parent: u64,
+    name: String,
+    times: Times,
+    size: u64,
+    compressed: bool,
+}
+
+#[derive(Default)]
+struct ChunkOut {
+    found: Vec<Found>,
+    slow: Vec<Slow>,
+    lost: Vec<Unreadable>,
+    records: u64,
+    in_use: u64,
+    files: u64,
+    pe: u64,
+    mft_bytes: u64,
+    data_bytes: u64,
+    data_pages: u64,
+    whole: u64,
+}
+
+/// Records `first..last`: one read for the whole range (2 MiB), then each
+/// record is fixed up in place and scanned.
+fn scan_chunk(
+    vol: &VolumeBytes<'_>,
+    mft: &[Extent],
+    buf: &mut [u8],
+    first: u64,
+    last: u64,
+    rs: u64,
+    versions: bool,
+) -> ChunkOut {
+    let mut out = ChunkOut::default();
+    let bytes = &mut buf[..((last - first) * rs) as usize];
+    if let Err(e) = vol.read_stream(mft, u64::MAX, first * rs, bytes) {
+        out.lost.push(Unreadable::new(
+            &format!("MFT records {first}-{}", last - 1),
+            e,
+        ));
+        return out;
+    }
+    for (n, rec) in (first..last).zip(bytes.chunks_exact_mut(rs as usize)) {
+        // Our parsing is bounds-checked; a panic would still be a bug, so it
+        // costs one record, not the census.
+        if let Err(e) = contain(|| scan_record(vol, n, rec, versions, &mut out)) {
+            out.lost
+                .push(Unreadable::new(&format!("MFT record {n}"), e));
+        }
+    }
+    out
+}
+
+/// The volume's `Ntfs`, `$MFT`'s extents and the record size.
+fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
+    let mut w = window.clone();
+    let ntfs = Ntfs::new(&mut w).map_err(|e| format!("not a readable NTFS boot sector: {e}"))?;
+    let record_size = ntfs.file_record_size();
+    if !(256..=65536).contains(&record_size) || !record_size.is_power_of_two() {
+        return Err(format!("implausible MFT record size {record_size}"));
+    }
+    let mft = ntfs
+        .file(&mut w, 0)
+        .map_err(|e| format!("$MFT (record 0): {e}"))?;
+    let item = mft
+        .data(&mut w, "")
+        .ok_or("$MFT has no data stream")?
+        .map_err(|e| format!("$MFT data: {e}"))?;
+    let attr = item.to_attribute().map_err(|e| format!("$MFT data: {e}"))?;
+    let size = attr.value_length();
+    let value = attr.value(&mut w).map_err(|e| format!("$MFT data: {e}"))?;
+    let NtfsAttributeValue::NonResident(value) = value else {
+        return Err("$MFT data is resident or split by an attribute list (not supported)".into());
+    };
+    let mut extents = Vec::new();
+    let mut start = 0u64;
+    for run in value.data_runs() {
+        let run = run.map_err(|e| format!("$MFT data runs: {e}"))?;
+        let len = run.allocated_size().min(size.saturating_sub(start));
+        if len == 0 {
+            break;
+        }
+        extents.push(Extent {
+            start,
+            len,
+            lcn: run.data_position().value().map(|p| p.get()),
+        });
+        start += len;
+        if extents.len() > MAX_RUNS {
+            return Err("$MFT has too many data runs".into());
+        }
+    }
+    Ok((ntfs, extents, record_size))
+}
+
+/// Scans one record and records what it contributes.
+fn scan_record(vol: &VolumeBytes<'_>, n: u64, buf: &mut [u8], versions: bool, out: &mut ChunkOut) {
+    out.records += 1;
+    out.mft_bytes += buf.len() as u64;
+    let is_dir = match record::check_record(buf) {
+        Ok(Some(is_dir)) => is_dir,
+        Ok(None) => return,
+        Err(e) => {
+            out.lost
+                .push(Unreadable::new(&format!("MFT record {n}"), e));
+            return;
+        }
+    };
+    out.in_use += 1;
+    if n < FIRST_USER_RECORD && n != ROOT_RECORD {
+        return;
+    }
+    let rec = match record::parse_attributes(buf, vol.window.len(), vol.cluster) {
+        Ok(rec) => rec,
+        Err(e) => {
+            out.lost
+                .push(Unreadable::new(&format!("MFT record {n}"), e));
+            return;
+        }
+    };
+    let Some((parent, name)) = rec.name else {
+        return;
+    };
+    if is_dir {
+        out.found.push(Found::Dir {
+            record: n,
+            parent,
+            name,
+        });
+        return;
+    }
+    let slow = |size, compressed| Slow {
+        record: n,
+        parent,
+        name: name.clone(),
+        times: rec.times,
+        size,
+        compressed,
+    };
+    let Some((data, compressed, encrypted)) = rec.data else {
+        if rec.has_list {
+            // $DATA in an extension record: let the fs layer find it.
+            out.slow.push(slow(0, false));
+        }
+        return;
+    };
+    out.files += 1;
+    if encrypted {
+        return;
+    }
+    if compressed {
+        out.slow.push(slow(data.size(), true));
+        return;
+    }
+    if !versions {
+        return;
+    }
+    match read_pe(vol, &data) {
+        Ok(None) => {
+            out.data_bytes += 2;
+            out.data_pages += 1;
+        }
+        Ok(Some((version, touched, whole))) => {
+            out.pe += 1;
+            out.data_bytes += touched;
+            out.data_pages += touched.div_ceil(4096).max(1);
+            out.whole += u64::from(whole);
+            let file = pe_found(data.size(), rec.times, false, version);
+            out.found
+                .push(Found::Pe(Box::new(Pending { parent, name, file })));
+        }
+        Err(e) => out
+            .lost
+            .push(Unreadable::new(&format!("MFT record {n} ({name})"), e)),
+    }
+}
+
+/// Reads a file the fast path cannot through the fs layer: the PE file (if
+/// it is one), the bytes read, and why it could not be read.
+fn read_slow(vol: &NtfsVolume<'_>, s: Slow) -> (Option<Box<Pending>>, u64, Option<Unreadable>) {
+    let entry = Entry {
+        path: format!("(record {})", s.record),
+        id: FileId(s.record),
+        metadata: false,
+        is_dir: false,
+        size: s.size,
+        created: s.times.created,
+        modified: s.times.modified,
+        mft_modified: s.times.mft_modified,
+        compressed: s.compressed,
+        error: None,
+    };
+    match vol.read(&entry) {
+        Ok(bytes) if bytes.starts_with(b"MZ") => {
+            let version = pe::read_version(&bytes);
+            let file = pe_found(s.size, s.times, s.compressed, version);
+            let p = Pending {
+                parent: s.parent,
+                name: s.name,
+                file,
+            };
+            (Some(Box::new(p)), bytes.len() as u64, None)
+        }
+        Ok(bytes) => (None, bytes.len() as u64, None),
+        Err(e) => {
+            let what = format!("MFT record {} ({})", s.record, s.name);
+            (None, 0, Some(Unreadable::new(&what, e)))
+        }
+    }
+}
+
+fn pe_found(
+    size: u64,
+    t: Times,
+    compressed: bool,
+    version: Result<VersionInfo, PeError>,
+) -> PeFound {
+    PeFound {
+        path: String::new(),
+        size,
+        created: t.created,
+        modified: t.modified,
+        compressed,
+        version,
+    }
+}
+
+/// Reads the version of a file if it starts with `MZ`: `None` when it does
+/// not; else the result, the bytes touched and whether it was read whole.
+#[allow(clippy::type_complexity)]
+fn read_pe(
+    vol: &VolumeBytes<'_>,
+    data: &Data,
+) -> Result<Option<(Result<VersionInfo, PeError>, u64, bool)>, String> {
+    let (extents, size, initialized) = match data {
+        Data::Resident(v) => {
+            if !v.starts_with(b"MZ") {
+                return Ok(None);
+            }
+            return Ok(Some((pe::read_version(v), v.len() as u64, true)));
+        }
+        Data::NonResident {
+            extents,
+            size,
+            initialized,
+        } => (extents, *size, *initialized),
+    };
+    if size < 2 {
+        return Ok(None);
+    }
+    let starts_mz = || -> Result<bool, String> {
+        let mut mz = [0u8; 2];
+        vol.read_stream(extents, initialized, 0, &mut mz)?;
+        Ok(&mz == b"MZ")
+    };
+    if size > MAX_PE_BYTES {
+        if !starts_mz()? {
+            return Ok(None);
+        }
+        let e = PeError::BadPe(format!(
+            "{size} bytes is over the {MAX_PE_BYTES}-byte limit"
+        ));
+        return Ok(Some((Err(e), 2, false)));
+    }
+    if let Some(slice) = vol.contiguous(extents, size, initialized) {
+        let first = extents.first().and_then(|e| e.lcn).unwrap_or(0);
+        let mut mz = [0u8; 2];
+        vol.read(first, &mut mz)?;
+        if &mz != b"MZ" {
+            return Ok(None);
+        }
+        let touched = union_len(&pe::version_ranges(slice));
+        return Ok(Some((pe::read_version(slice), touched, false)));
+    }
+    // Fragmented (or not borrowed from the map): a zeroed buffer of the
+    // file's size (calloc: untouched pages cost nothing) with only the
+    // headers and the resource section filled in.
+    if !starts_mz()? {
+        return Ok(None);
+    }
+    let mut buf = vec![0u8; size as usize];
+    let head = HEADER_PROBE.min(buf.len());
+    vol.read_stream(extents, initialized, 0, &mut buf[..head])?;
+    let mut touched = head as u64;
+    let mut have: Vec<Range<u64>> = std::iter::once(0..head as u64).collect();
+    // Headers may need more than the probe (then the section table is read
+    // again), then the resource section.
+    for _ in 0..2 {
+        for r in pe::version_ranges(&buf) {
+            if have.iter().any(|h| h.start <= r.start && r.end <= h.end) {
+                continue;
+            }
+            let dst = &mut buf[r.start as usize..r.end as usize];
+            vol.read_stream(extents, initialized, r.start, dst)?;
+            touched += r.end - r.start;
+            have.push(r);
+        }
+    }
+    let first = pe::read_version(&buf);
+    if first.is_ok() || matches!(first, Err(PeError::NotPe(_)) | Err(PeError::NoVersion)) {
+        return Ok(Some((first, touched, false)));
+    }
+    // Something outside the ranges was needed: read it all and retry.
+    vol.read_stream(extents, initialized, 0, &mut buf)?;
+    Ok(Some((pe::read_version(&buf), touched + size, true)))
+}
+
+/// Bytes covered by a few ranges, overlaps counted once.
+fn union_len(ranges: &[Range<u64>]) -> u64 {
+    let mut r: Vec<_> = ranges.iter().map(|r| (r.start, r.end)).collect();
+    r.sort_unstable();
+    let (mut total, mut end) = (0u64, 0u64);
+    for (a, b) in r {
+        let a = a.max(end);
+        if b > a {
+            total += b - a;
+            end = b;
+        }
+    }
+    total
+}
+
+/// The path of directory `record` from the root, memoized; a chain that
+/// loops or runs deeper than `MAX_DEPTH` is cut and marked.
+fn dir_path(
+    record: u64,
+    dirs: &HashMap<u64, (u64, String)>,
+    memo: &mut HashMap<u64, String>,
+) -> String {
+    if record == ROOT_RECORD {
+        return String::new();
+    }
+    if let Some(p) = memo.get(&record) {
+        return p.clone();
+    }
+    // Walk up to a known ancestor (or the root), then build downwards.
+    let mut chain = Vec::new();
+    let mut cur = record;
+    let mut prefix = String::new();
+    loop {
+        if cur == ROOT_RECORD {
+            break;
+        }
+        if let Some(p) = memo.get(&cur) {
+            prefix = p.clone();
+            break;
+        }
+        if chain.len() >= MAX_DEPTH || chain.contains(&cur) {
+            prefix = "\\$cycle-or-too-deep$".into();
+            break;
+        }
+        match dirs.get(&cur) {
+            Some((parent, _)) => {
+                chain.push(cur);
+                cur = *parent;
+            }
+            None => {
+                prefix = format!("\\$orphan-{cur}$");
+                break;
+            }
+        }
+    }
+    let mut path = prefix;
+    for r in chain.into_iter().rev() {
+        path.push('\\');
+        path.push_str(&dirs[&r].1);
+        memo.insert(r, path.clone());
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_cycle_safe() {
+        let mut dirs = HashMap::new();
+        dirs.insert(30, (5, "WINNT".to_string()));
+        dirs.insert(31, (30, "system32".to_string()));
+        dirs.insert(40, (41, "a".to_string()));
+        dirs.insert(41, (40, "b".to_string()));
+        let mut memo = HashMap::new();
+        assert_eq!(dir_path(31, &dirs, &mut memo), r"\WINNT\system32");
+        assert_eq!(dir_path(31, &dirs, &mut memo), r"\WINNT\system32");
+        assert!(dir_path(40, &dirs, &mut memo).starts_with(r"\$cycle"));
+        assert!(dir_path(99, &dirs, &mut memo).starts_with(r"\$orphan-99$"));
+    }
+}
