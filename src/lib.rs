@@ -21,7 +21,7 @@ pub mod windows;
 
 /// Something the analysis could not read, and why: reported beside the
 /// findings so the user knows what the findings do not cover.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Unreadable {
     /// A Windows path from the volume root, a registry path, or a volume.
     pub path: String,

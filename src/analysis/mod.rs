@@ -12,10 +12,7 @@ pub use knowledge::Knowledge;
 pub use rules::analyse;
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Info,
     Warning,
@@ -33,7 +30,7 @@ impl std::fmt::Display for Severity {
 }
 
 /// One conclusion, with what supports it and what to do.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// Stable rule id (`lockstep-mismatch`, `missing-addon-dll`, …).
     pub rule: String,

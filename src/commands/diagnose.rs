@@ -14,7 +14,7 @@ use crate::windows::{self, Install};
 use crate::Unreadable;
 
 /// One analysed volume.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct VolumeReport {
     /// Position in `volumes`, which `installs[].volume` and `findings[].volume` refer to.
     pub index: usize,
@@ -22,7 +22,6 @@ pub struct VolumeReport {
     /// whole disk for a bare volume).
     pub partition: Partition,
     /// The filesystem's name ("NTFS") when the volume opened.
-    #[serde(skip)]
     pub filesystem: Option<&'static str>,
     pub label: Option<String>,
     pub cluster_size: Option<u32>,
@@ -30,7 +29,7 @@ pub struct VolumeReport {
 }
 
 /// Everything `diagnose` found in one image.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Diagnosis {
     pub image: String,
     pub format: Format,

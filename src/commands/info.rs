@@ -3,15 +3,13 @@
 
 use std::path::Path;
 
-use serde::Serialize;
-
 use super::{contained, open_image, CommandError};
 use crate::fs;
 use crate::image::{self, ContainerInfo, Format, HashCheck};
 use crate::volume::{self, Filesystem, VolumeMap};
 
 /// What `info` found.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Info {
     pub image: String,
     pub format: Format,
@@ -25,7 +23,7 @@ pub struct Info {
     pub hashes: Option<Vec<HashCheck>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct NtfsFacts {
     pub partition: u32,
     pub label: Option<String>,

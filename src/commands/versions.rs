@@ -17,11 +17,10 @@ const MAX_DEPTH: usize = 64;
 const MAX_ENTRIES: usize = 4_000_000;
 
 /// One PE file of one volume.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct VersionRow {
     pub image: String,
     pub volume: usize,
-    #[serde(flatten)]
     pub file: PeFile,
 }
 

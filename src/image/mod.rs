@@ -162,7 +162,7 @@ impl fmt::Display for Format {
 }
 
 /// Facts about the container, for `verskew info` and the report.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ContainerInfo {
     /// Files that make up the image (segments, extents, parents), in order.
     pub files: Vec<PathBuf>,
@@ -251,11 +251,20 @@ pub fn open(path: &Path) -> Result<Image, ImageError> {
 }
 
 /// Which stored hash a [`HashCheck`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashAlgorithm {
     Md5,
     Sha1,
+}
+
+impl HashAlgorithm {
+    /// The JSON id: `md5`, `sha1`.
+    pub fn id(self) -> &'static str {
+        match self {
+            HashAlgorithm::Md5 => "md5",
+            HashAlgorithm::Sha1 => "sha1",
+        }
+    }
 }
 
 impl fmt::Display for HashAlgorithm {
@@ -268,7 +277,7 @@ impl fmt::Display for HashAlgorithm {
 }
 
 /// The result of checking one hash stored in a container against its data.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashCheck {
     pub algorithm: HashAlgorithm,
     /// Lower-case hex, as stored by the acquisition tool.

@@ -9,7 +9,7 @@ use super::RegistryError;
 
 /// The four `Select` values as read (lenient about their type); `None` when
 /// absent or not a number.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SelectValues {
     pub current: Option<u32>,
     pub default: Option<u32>,
@@ -18,7 +18,7 @@ pub struct SelectValues {
 }
 
 /// The control set a SYSTEM hive boots from, and how we chose it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlSet {
     /// `ControlSet001` etc., as stored in the hive.
     pub name: String,
@@ -29,7 +29,6 @@ pub struct ControlSet {
     /// that failed and made Windows fall back to LastKnownGood).
     pub select: SelectValues,
     /// Why earlier candidates were passed over, and odd value types met.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 

@@ -20,8 +20,7 @@ use crate::image::Disk;
 use crate::le::{le16, le32, le64};
 
 /// Which partitioning scheme a partition was found through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// No table: a bare filesystem, or a volume found by scanning.
     None,
@@ -30,8 +29,7 @@ pub enum Scheme {
 }
 
 /// The filesystem recognised from a partition's boot sector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Filesystem {
     Ntfs,
     Fat,
@@ -39,7 +37,28 @@ pub enum Filesystem {
     Unknown,
 }
 
+impl Scheme {
+    /// The JSON id: `none`, `mbr`, `gpt`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Scheme::None => "none",
+            Scheme::Mbr => "mbr",
+            Scheme::Gpt => "gpt",
+        }
+    }
+}
+
 impl Filesystem {
+    /// The JSON id: `ntfs`, `fat`, `exfat`, `unknown`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Filesystem::Ntfs => "ntfs",
+            Filesystem::Fat => "fat",
+            Filesystem::Exfat => "exfat",
+            Filesystem::Unknown => "unknown",
+        }
+    }
+
     /// The name people know it by.
     pub fn name(self) -> &'static str {
         match self {
@@ -52,7 +71,7 @@ impl Filesystem {
 }
 
 /// One partition (or bare filesystem) on a disk.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partition {
     /// 1-based: MBR primaries 1–4 by slot, logical partitions from 5 in chain
     /// order; GPT by entry number; 1 for a bare filesystem or a scan hit.
@@ -69,7 +88,6 @@ pub struct Partition {
     /// `None` when the first sector could not be read (past the disk end).
     pub filesystem: Option<Filesystem>,
     /// Anything odd about this partition (clamped, found by scanning, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -85,7 +103,7 @@ impl Partition {
 }
 
 /// What the volume layer found on a disk.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeMap {
     /// The scheme of the table that was used (`None` for a bare filesystem
     /// or when the partitions were found by scanning).

@@ -45,7 +45,7 @@ pub struct AddOnScope {
 }
 
 /// A Windows installation.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Install {
     /// Index of the volume in the report's `volumes`.
     pub volume: usize,
@@ -66,14 +66,12 @@ pub struct Install {
     /// `Session Manager\PendingFileRenameOperations`: what the next boot replaces.
     pub pending_renames: Vec<String>,
     /// Every PE file examined, sorted by path.
-    #[serde(skip)]
     pub files: Vec<PeFile>,
-    #[serde(rename = "files_examined")]
     pub files_count: usize,
 }
 
 /// What the SOFTWARE hive says of the OS.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct OsInfo {
     /// The OS name the knowledge base gives for `version` ("Windows NT 4.0").
     pub name: Option<String>,
@@ -87,7 +85,7 @@ pub struct OsInfo {
     pub service_pack: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct HiveInfo {
     pub name: String,
     pub path: String,
@@ -97,13 +95,12 @@ pub struct HiveInfo {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Service {
     pub name: String,
     pub image_path: Option<String>,
     pub service_dll: Option<String>,
     pub start: Option<u32>,
-    #[serde(rename = "type")]
     pub service_type: Option<u32>,
     pub depend_on_service: Vec<String>,
     pub install_path: Option<String>,
@@ -113,7 +110,7 @@ pub struct Service {
 }
 
 /// A file the registry names, and whether it is on the volume.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Binary {
     /// Which value named it (`ImagePath`, `ServiceDll`, an add-on name).
     pub source: String,
@@ -123,11 +120,10 @@ pub struct Binary {
     pub found: Option<String>,
     /// Why its presence could not be checked (a folder on the way is
     /// unreadable); the file is then not reported missing.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct HotfixRecord {
     /// `Q301625`, `KB2009746`, as the key is named.
     pub id: String,
@@ -138,7 +134,7 @@ pub struct HotfixRecord {
 
 /// One `AddOnServices` value: an ISM configuration DLL (and an optional
 /// supplementary one after `::SUPCFG:`).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct AddOn {
     pub name: String,
     /// When the AddOnServices key was last written.
@@ -147,7 +143,7 @@ pub struct AddOn {
     pub dlls: Vec<Binary>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Marker {
     pub path: String,
     pub created: Option<FileTime>,
@@ -155,7 +151,7 @@ pub struct Marker {
 }
 
 /// A PE file and what its version resource says.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct PeFile {
     pub path: String,
     pub size: u64,
@@ -163,7 +159,6 @@ pub struct PeFile {
     pub modified: Option<FileTime>,
     pub compressed: bool,
     /// The file starts with an MZ header (it is a PE image or claims to be).
-    #[serde(skip)]
     pub is_pe: bool,
     pub version: Option<VersionInfo>,
     /// Why the version could not be read, when it could not.

@@ -4,20 +4,18 @@
 
 use serde::Serialize;
 
-use super::Lowercase;
-
 /// `volumes[].partition` of `diagnose`, `volumes.partitions[]` of `info`.
 #[derive(Serialize)]
 pub(super) struct Partition<'a> {
     pub(super) index: u32,
     /// `none`, `mbr` or `gpt`.
-    pub(super) scheme: Lowercase<'a>,
+    pub(super) scheme: &'static str,
     pub(super) offset: u64,
     pub(super) size: u64,
     pub(super) type_id: &'a str,
     pub(super) name: Option<&'a str>,
     /// `ntfs`, `fat`, `exfat`, `unknown`, or null.
-    pub(super) filesystem: Option<Lowercase<'a>>,
+    pub(super) filesystem: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) note: Option<&'a str>,
 }
@@ -30,15 +28,12 @@ macro_rules! partition {
         let p = $p;
         $crate::report::wire::disk::Partition {
             index: p.index,
-            scheme: $crate::report::wire::Lowercase(&p.scheme),
+            scheme: p.scheme.id(),
             offset: p.offset,
             size: p.size,
             type_id: &p.type_id,
             name: p.name.as_deref(),
-            filesystem: p
-                .filesystem
-                .as_ref()
-                .map(|f| $crate::report::wire::Lowercase(f)),
+            filesystem: p.filesystem.map(|f| f.id()),
             note: p.note.as_deref(),
         }
     }};
@@ -48,7 +43,7 @@ pub(super) use partition;
 /// `volumes` of `info`: the table that was used and what it holds.
 #[derive(Serialize)]
 pub(super) struct VolumeMap<'a> {
-    pub(super) scheme: Lowercase<'a>,
+    pub(super) scheme: &'static str,
     pub(super) sector_size: u32,
     pub(super) partitions: Vec<Partition<'a>>,
     pub(super) notes: &'a [String],

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::disk::{partition, VolumeMap};
-use super::{list, Lowercase, Shown};
+use super::{list, Shown};
 use crate::commands::info::{self as model, NtfsFacts};
 use crate::report::INFO_SCHEMA;
 
@@ -35,7 +35,7 @@ impl<'a> From<&'a model::Info> for Info<'a> {
                 metadata: &i.container.metadata,
             },
             volumes: i.volumes.as_ref().map(|v| VolumeMap {
-                scheme: Lowercase(&v.scheme),
+                scheme: v.scheme.id(),
                 sector_size: v.sector_size,
                 partitions: v.partitions.iter().map(|p| partition!(p)).collect(),
                 notes: &v.notes,
@@ -45,7 +45,7 @@ impl<'a> From<&'a model::Info> for Info<'a> {
             hashes: i.hashes.as_ref().map(|h| {
                 h.iter()
                     .map(|c| HashCheck {
-                        algorithm: Lowercase(&c.algorithm),
+                        algorithm: c.algorithm.id(),
                         stored: &c.stored,
                         computed: &c.computed,
                         matches: c.matches,
@@ -85,7 +85,7 @@ impl<'a> From<&'a NtfsFacts> for Ntfs<'a> {
 #[derive(Serialize)]
 struct HashCheck<'a> {
     /// `md5` or `sha1`.
-    algorithm: Lowercase<'a>,
+    algorithm: &'static str,
     stored: &'a str,
     computed: &'a str,
     matches: bool,

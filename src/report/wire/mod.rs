@@ -10,7 +10,7 @@
 //!
 //! Nothing here names an image, volume or filesystem type: their values are
 //! read through the fields of the commands' results, and enums are written
-//! through their `Display` ([`Shown`]) or variant name ([`Lowercase`]).
+//! through their `Display` ([`Shown`]) or their `id()`.
 
 mod diagnose;
 mod disk;
@@ -39,17 +39,6 @@ impl<'a> Shown<'a> {
 impl Serialize for Shown<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self.0)
-    }
-}
-
-/// A unit enum written as its variant name in lower case (`"mbr"`,
-/// `"ntfs"`, `"sha1"`): what `#[serde(rename_all = "lowercase")]` writes.
-/// Relies on the enum's derived `Debug`, which prints the variant name.
-pub(super) struct Lowercase<'a>(&'a dyn fmt::Debug);
-
-impl Serialize for Lowercase<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{:?}", self.0).to_ascii_lowercase())
     }
 }
 
