@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use super::versions::VersionRow;
 use super::{contained, open_partitions, CommandError};
-use crate::fs::ntfs::mft_scan::{self, PeFound};
+use crate::fs::ntfs::mft_scan::{self, Found, Inspected};
+use crate::fs::{RangeRead, MAX_FILE_BYTES};
+use crate::pe::{self, PeError, VersionInfo};
 use crate::volume::Filesystem;
 use crate::windows::PeFile;
 use crate::Unreadable;
@@ -65,11 +67,14 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
         .filter(|p| p.filesystem == Some(Filesystem::Ntfs));
     for (index, part) in ntfs.enumerate() {
         out.stats.volumes += 1;
+        let inspect = opts
+            .versions
+            .then_some(&version_of as &mft_scan::Inspect<'_, _>);
         let scanned = mft_scan::scan(
             disk,
             part.offset,
             part.size,
-            opts.versions,
+            inspect,
             progress,
             &mut out.stats,
         );
@@ -96,8 +101,22 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
     Ok(out)
 }
 
-fn pe_file(f: PeFound) -> PeFile {
-    let (version, error) = match f.version {
+/// The census's inspector: the version of a PE file, reading as little of
+/// it as it can; files that are not PE are passed over.
+fn version_of(
+    file: &dyn RangeRead,
+) -> Result<Option<Inspected<Result<VersionInfo, PeError>>>, String> {
+    Ok(
+        pe::read_version_ranged(file, MAX_FILE_BYTES)?.map(|r| Inspected {
+            value: r.version,
+            touched: r.touched,
+            whole: r.whole,
+        }),
+    )
+}
+
+fn pe_file(f: Found<Result<VersionInfo, PeError>>) -> PeFile {
+    let (version, error) = match f.value {
         Ok(v) => (Some(v), None),
         Err(e) => (None, Some(e.to_string())),
     };

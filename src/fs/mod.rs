@@ -25,6 +25,10 @@ pub mod fuzzing {
     pub use super::ntfs::index::{apply_fixup, parse as parse_index, IndexEntry};
 }
 
+/// Largest file any filesystem copies into memory. The files we read (DLLs,
+/// hives) are megabytes; larger claims are refused rather than allocated.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
 /// A file on one volume, opaque above `fs/`: an MFT record number on NTFS.
 /// Two entries with the same id are the same file (hard links included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,6 +64,41 @@ pub trait Volume: Send + Sync {
     fn read(&self, entry: &Entry) -> Result<FileData<'_>, FsError>;
     /// Compares two names as this volume does.
     fn names_equal(&self, a: &str, b: &str) -> bool;
+}
+
+/// A file's data read by range: for callers that need a few parts of a large
+/// file (the census reads a PE file's headers and resource section only).
+pub trait RangeRead {
+    /// The data's length in bytes.
+    fn size(&self) -> u64;
+    /// The whole data without a copy, when the filesystem holds it so
+    /// (resident in its record, one run of the mapped image, or decoded).
+    /// Touching it may fault in every page: probe with [`read_at`] first.
+    ///
+    /// [`read_at`]: RangeRead::read_at
+    fn as_slice(&self) -> Option<&[u8]>;
+    /// Reads `buf.len()` bytes at `offset` of the data.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String>;
+}
+
+/// Data already in memory (resident in its record, or read whole).
+impl RangeRead for &[u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(self)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        let src = usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.get(o..o.checked_add(buf.len())?))
+            .ok_or_else(|| format!("offset {offset} is past the end of the data"))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
 }
 
 /// Opens the filesystem of `part` on `disk`.

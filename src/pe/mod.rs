@@ -21,5 +21,7 @@ pub use headers::{
     machine_name, read_headers, PeHeaders, IMAGE_FILE_DLL, IMAGE_FILE_EXECUTABLE_IMAGE,
     IMAGE_FILE_SYSTEM,
 };
-pub use ranges::{version_ranges, HEADER_PROBE, MAX_HEADER_BYTES};
+pub use ranges::{
+    read_version_ranged, version_ranges, RangedVersion, HEADER_PROBE, MAX_HEADER_BYTES,
+};
 pub use version::{read_version, LangCodePage, ResourceLocation, Version, VersionInfo};

@@ -6,6 +6,8 @@
 use std::ops::Range;
 
 use super::headers::{read_headers, section_of_rva, Layout};
+use super::{read_version, PeError, VersionInfo};
+use crate::fs::RangeRead;
 use crate::le::u32_at;
 
 /// Bytes a caller reads first (DOS header, usually all headers);
@@ -53,4 +55,91 @@ pub fn version_ranges(b: &[u8]) -> Vec<Range<u64>> {
         }
     }
     out
+}
+
+/// A version read from a file read by range.
+#[derive(Debug)]
+pub struct RangedVersion {
+    pub version: Result<VersionInfo, PeError>,
+    /// Bytes of the file read (or, for a borrowed slice, the bytes the
+    /// parse touches).
+    pub touched: u64,
+    /// The partial view was not enough and the whole file was read.
+    pub whole: bool,
+}
+
+/// The version of `file` if it is a PE file (starts with `MZ`), reading as
+/// little as it can: the `MZ` probe, then [`version_ranges`] into a zeroed
+/// buffer of the file's size (untouched pages of a calloc'd buffer cost
+/// nothing), then the whole file only if that partial view is not enough.
+/// `None` when the file is not PE; files over `max` bytes get an error.
+pub fn read_version_ranged(
+    file: &dyn RangeRead,
+    max: u64,
+) -> Result<Option<RangedVersion>, String> {
+    let size = file.size();
+    if size < 2 {
+        return Ok(None);
+    }
+    // Probed by a read, not through a borrowed slice: a slice of the map
+    // would fault in a page per file.
+    let mut mz = [0u8; 2];
+    file.read_at(0, &mut mz)?;
+    if &mz != b"MZ" {
+        return Ok(None);
+    }
+    let found = |version, touched, whole| {
+        Ok(Some(RangedVersion {
+            version,
+            touched,
+            whole,
+        }))
+    };
+    if size > max {
+        let e = PeError::BadPe(format!("{size} bytes is over the {max}-byte limit"));
+        return found(Err(e), 2, false);
+    }
+    if let Some(slice) = file.as_slice() {
+        let touched = union_len(&version_ranges(slice));
+        return found(read_version(slice), touched, false);
+    }
+    let mut buf = vec![0u8; size as usize];
+    let head = HEADER_PROBE.min(buf.len());
+    file.read_at(0, &mut buf[..head])?;
+    let mut touched = head as u64;
+    let mut have: Vec<Range<u64>> = std::iter::once(0..head as u64).collect();
+    // Headers may need more than the probe (then the section table is read
+    // again), then the resource section.
+    for _ in 0..2 {
+        for r in version_ranges(&buf) {
+            if have.iter().any(|h| h.start <= r.start && r.end <= h.end) {
+                continue;
+            }
+            file.read_at(r.start, &mut buf[r.start as usize..r.end as usize])?;
+            touched += r.end - r.start;
+            have.push(r);
+        }
+    }
+    let first = read_version(&buf);
+    if first.is_ok() || matches!(first, Err(PeError::NotPe(_)) | Err(PeError::NoVersion)) {
+        return found(first, touched, false);
+    }
+    // Something outside the ranges was needed: read it all and retry.
+    file.read_at(0, &mut buf)?;
+    found(read_version(&buf), touched + size, true)
+}
+
+/// Bytes covered by a few ranges, overlaps counted once.
+fn union_len(ranges: &[Range<u64>]) -> u64 {
+    let mut r: Vec<_> = ranges.iter().map(|r| (r.start, r.end)).collect();
+    r.sort_unstable();
+    let (mut total, mut end) = (0u64, 0u64);
+    for (a, b) in r {
+        let a = a.max(end);
+        if b > a {
+            total += b - a;
+            end = b;
+        }
+    }
+    total
 }

@@ -1,5 +1,6 @@
-//! Every PE file of an NTFS volume and its version, found by scanning the MFT
-//! rather than walking directories (`versions IMAGE --all`).
+//! Every file of an NTFS volume, found by scanning the MFT rather than
+//! walking directories, each handed to the caller's inspector (the census of
+//! `versions IMAGE --all` reads PE versions with it).
 //!
 //! How it goes:
 //! 1. `$MFT`'s data runs are read once through the ntfs crate.
@@ -10,13 +11,11 @@
 //!    `$FILE_NAME` (name, parent) and the unnamed `$DATA` (resident bytes or
 //!    data runs). `Ntfs::file()` is not used per record: it re-reads record 0
 //!    and walks `$MFT`'s runs on every call.
-//! 3. A file is a PE candidate when its data starts with `MZ`. Only what the
-//!    version needs is read ([`pe::version_ranges`]): the headers, then the
-//!    resource section's file range, into a zeroed buffer of the file's size
-//!    (untouched pages of a calloc'd buffer cost nothing). If that partial
-//!    view is not enough, the whole file is read and parsed again. These
-//!    small scattered reads go through [`Window::read_scattered_at`]: `pread`
-//!    on a raw image, not page faults on the map (see `image::raw`).
+//! 3. Each file's data is handed to the inspector as a [`RangeRead`], so it
+//!    reads only what it needs (the census: an `MZ` probe, the headers and
+//!    the resource section). These small scattered reads go through
+//!    [`Window::read_scattered_at`]: `pread` on a raw image, not page faults
+//!    on the map (see `image::raw`).
 //! 4. Full paths are built from parent references, memoized per directory,
 //!    cycle-safe and depth-capped.
 //!
@@ -26,7 +25,6 @@
 //! Progress is reported through a callback, `(records done, records)`.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -35,11 +33,10 @@ use ntfs::Ntfs;
 use rayon::prelude::*;
 
 use super::record::{self, Data, Extent, Times, FIRST_USER_RECORD, MAX_RUNS, ROOT_RECORD};
-use super::stream::VolumeBytes;
+use super::stream::{StreamFile, VolumeBytes};
 use super::NtfsVolume;
-use crate::fs::{contain, Entry, FileId};
+use crate::fs::{contain, Entry, FileId, RangeRead};
 use crate::image::{Disk, Window};
-use crate::pe::{self, PeError, VersionInfo, HEADER_PROBE};
 use crate::time::FileTime;
 use crate::Unreadable;
 
@@ -47,8 +44,6 @@ use crate::Unreadable;
 const CHUNK_RECORDS: u64 = 2048;
 /// Deepest path we build; deeper chains (or cycles) are cut and marked.
 const MAX_DEPTH: usize = 256;
-/// Largest PE file whose version we read (the same cap as the fs layer).
-const MAX_PE_BYTES: u64 = super::MAX_FILE_BYTES;
 
 /// Counters of one census, for benchmarks and `--verbose`.
 #[derive(Debug, Clone, Default)]
@@ -59,12 +54,12 @@ pub struct Stats {
     pub records_in_use: u64,
     /// In-use file records with an unnamed data stream.
     pub files: u64,
-    /// Files starting with `MZ`.
+    /// Files the inspector kept (for the census: PE files).
     pub pe_files: u64,
     /// Bytes of MFT records read.
     pub mft_bytes: u64,
-    /// Bytes of file data read or touched for PE detection and versions
-    /// (probe + headers + resource section; whole files where we fell back).
+    /// Bytes of file data the inspector read or touched (for the census:
+    /// probe + headers + resource section; whole files where it fell back).
     pub data_bytes: u64,
     /// 4 KiB pages of file data touched: the page-granular cost of the
     /// above (a 2-byte `MZ` probe still faults in a page of the map).
@@ -76,29 +71,44 @@ pub struct Stats {
     pub total_time: Duration,
 }
 
-/// One PE file (a file whose data starts with `MZ`) the scan found.
+/// A file the inspector kept, with what it made of it.
 #[derive(Debug)]
-pub struct PeFound {
+pub struct Found<T> {
     /// From the root, `\`-separated, without a drive letter.
     pub path: String,
     pub size: u64,
     pub created: Option<FileTime>,
     pub modified: Option<FileTime>,
     pub compressed: bool,
-    pub version: Result<VersionInfo, PeError>,
+    pub value: T,
 }
 
-/// Scans the NTFS volume of `len` bytes at `offset`: its PE files (in MFT
-/// order) and what could not be read; counters are added to `stats`.
-/// `versions: false` scans the MFT only (for benchmarks).
-pub fn scan(
+/// What an inspector made of one file, and what that cost.
+#[derive(Debug)]
+pub struct Inspected<T> {
+    pub value: T,
+    /// Bytes of the file read or touched.
+    pub touched: u64,
+    /// The whole file was read.
+    pub whole: bool,
+}
+
+/// Looks at a file's data: `None` for a file it does not want, `Err` for one
+/// it could not read. Called from many threads at once.
+pub type Inspect<'a, T> =
+    dyn Fn(&dyn RangeRead) -> Result<Option<Inspected<T>>, String> + Sync + 'a;
+
+/// Scans the NTFS volume of `len` bytes at `offset`: the files `inspect`
+/// kept (in MFT order) and what could not be read; counters are added to
+/// `stats`. Without an inspector, the MFT alone is scanned (for benchmarks).
+pub fn scan<T: Send>(
     disk: &dyn Disk,
     offset: u64,
     len: u64,
-    versions: bool,
+    inspect: Option<&Inspect<'_, T>>,
     progress: &(dyn Fn(u64, u64) + Sync),
     stats: &mut Stats,
-) -> Result<(Vec<PeFound>, Vec<Unreadable>), String> {
+) -> Result<(Vec<Found<T>>, Vec<Unreadable>), String> {
     let window = Window::new(disk, offset, len);
     let (ntfs, mft, record_size) = contain(|| mft_layout(&window))??;
     let vol = VolumeBytes::new(window.clone(), u64::from(ntfs.cluster_size()));
@@ -109,7 +119,7 @@ pub fn scan(
     let done = AtomicU64::new(0);
     progress(0, records);
     let t = Instant::now();
-    let outs: Vec<ChunkOut> = (0..chunks)
+    let outs: Vec<ChunkOut<T>> = (0..chunks)
         .into_par_iter()
         // Each worker owns its record buffer; the volume is read through
         // `&self` methods, so workers share no cursor.
@@ -118,7 +128,7 @@ pub fn scan(
             |buf, chunk| {
                 let first = chunk * CHUNK_RECORDS;
                 let last = (first + CHUNK_RECORDS).min(records);
-                let out = scan_chunk(&vol, &mft, buf, first, last, rs, versions);
+                let out = scan_chunk(&vol, &mft, buf, first, last, rs, inspect);
                 let n = done.fetch_add(last - first, Ordering::Relaxed) + (last - first);
                 progress(n, records);
                 out
@@ -144,21 +154,24 @@ pub fn scan(
         slow.extend(o.slow);
         for f in o.found {
             match f {
-                Found::Dir {
+                Seen::Dir {
                     record,
                     parent,
                     name,
                 } => {
                     dirs.insert(record, (parent, name));
                 }
-                Found::Pe(p) => pes.push(p),
+                Seen::File(p) => pes.push(p),
             }
         }
     }
     // Files the fast path cannot read: through the fs layer, whole.
-    if versions && !slow.is_empty() {
+    if let Some(inspect) = inspect.filter(|_| !slow.is_empty()) {
         let vol = NtfsVolume::open(disk, offset, len).map_err(|e| e.to_string())?;
-        let read: Vec<_> = slow.into_par_iter().map(|s| read_slow(&vol, s)).collect();
+        let read: Vec<_> = slow
+            .into_par_iter()
+            .map(|s| read_slow(&vol, s, inspect))
+            .collect();
         for (p, n, l) in read {
             stats.data_bytes += n;
             stats.data_pages += n.div_ceil(4096);
@@ -185,21 +198,21 @@ pub fn scan(
     Ok((files, lost))
 }
 
-/// What a record contributes: a directory node for paths or a PE file.
-enum Found {
+/// What a record contributes: a directory node for paths or a kept file.
+enum Seen<T> {
     Dir {
         record: u64,
         parent: u64,
         name: String,
     },
-    Pe(Box<Pending>),
+    File(Box<Pending<T>>),
 }
 
-/// A PE file before its path is known.
-struct Pending {
+/// A kept file before its path is known.
+struct Pending<T> {
     parent: u64,
     name: String,
-    file: PeFound,
+    file: Found<T>,
 }
 
 /// A file to read through [`NtfsVolume`] (compressed, attribute list).
@@ -212,9 +225,8 @@ struct Slow {
     compressed: bool,
 }
 
-#[derive(Default)]
-struct ChunkOut {
-    found: Vec<Found>,
+struct ChunkOut<T> {
+    found: Vec<Seen<T>>,
     slow: Vec<Slow>,
     lost: Vec<Unreadable>,
     records: u64,
@@ -227,17 +239,35 @@ struct ChunkOut {
     whole: u64,
 }
 
+impl<T> Default for ChunkOut<T> {
+    fn default() -> Self {
+        ChunkOut {
+            found: Vec::new(),
+            slow: Vec::new(),
+            lost: Vec::new(),
+            records: 0,
+            in_use: 0,
+            files: 0,
+            pe: 0,
+            mft_bytes: 0,
+            data_bytes: 0,
+            data_pages: 0,
+            whole: 0,
+        }
+    }
+}
+
 /// Records `first..last`: one read for the whole range (2 MiB), then each
 /// record is fixed up in place and scanned.
-fn scan_chunk(
+fn scan_chunk<T>(
     vol: &VolumeBytes<'_>,
     mft: &[Extent],
     buf: &mut [u8],
     first: u64,
     last: u64,
     rs: u64,
-    versions: bool,
-) -> ChunkOut {
+    inspect: Option<&Inspect<'_, T>>,
+) -> ChunkOut<T> {
     let mut out = ChunkOut::default();
     let bytes = &mut buf[..((last - first) * rs) as usize];
     if let Err(e) = vol.read_stream(mft, u64::MAX, first * rs, bytes) {
@@ -250,7 +280,7 @@ fn scan_chunk(
     for (n, rec) in (first..last).zip(bytes.chunks_exact_mut(rs as usize)) {
         // Our parsing is bounds-checked; a panic would still be a bug, so it
         // costs one record, not the census.
-        if let Err(e) = contain(|| scan_record(vol, n, rec, versions, &mut out)) {
+        if let Err(e) = contain(|| scan_record(vol, n, rec, inspect, &mut out)) {
             out.lost
                 .push(Unreadable::new(&format!("MFT record {n}"), e));
         }
@@ -301,7 +331,13 @@ fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
 }
 
 /// Scans one record and records what it contributes.
-fn scan_record(vol: &VolumeBytes<'_>, n: u64, buf: &mut [u8], versions: bool, out: &mut ChunkOut) {
+fn scan_record<T>(
+    vol: &VolumeBytes<'_>,
+    n: u64,
+    buf: &mut [u8],
+    inspect: Option<&Inspect<'_, T>>,
+    out: &mut ChunkOut<T>,
+) {
     out.records += 1;
     out.mft_bytes += buf.len() as u64;
     let is_dir = match record::check_record(buf) {
@@ -329,7 +365,7 @@ fn scan_record(vol: &VolumeBytes<'_>, n: u64, buf: &mut [u8], versions: bool, ou
         return;
     };
     if is_dir {
-        out.found.push(Found::Dir {
+        out.found.push(Seen::Dir {
             record: n,
             parent,
             name,
@@ -359,22 +395,42 @@ fn scan_record(vol: &VolumeBytes<'_>, n: u64, buf: &mut [u8], versions: bool, ou
         out.slow.push(slow(data.size(), true));
         return;
     }
-    if !versions {
+    let Some(inspect) = inspect else {
         return;
-    }
-    match read_pe(vol, &data) {
+    };
+    let inspected = match &data {
+        // Resident data is already in the record: all of it is read.
+        Data::Resident(v) => inspect(&v.as_slice()).map(|i| {
+            i.map(|i| Inspected {
+                touched: v.len() as u64,
+                whole: true,
+                ..i
+            })
+        }),
+        Data::NonResident {
+            extents,
+            size,
+            initialized,
+        } => inspect(&StreamFile {
+            vol,
+            extents,
+            size: *size,
+            initialized: *initialized,
+        }),
+    };
+    match inspected {
         Ok(None) => {
             out.data_bytes += 2;
             out.data_pages += 1;
         }
-        Ok(Some((version, touched, whole))) => {
+        Ok(Some(i)) => {
             out.pe += 1;
-            out.data_bytes += touched;
-            out.data_pages += touched.div_ceil(4096).max(1);
-            out.whole += u64::from(whole);
-            let file = pe_found(data.size(), rec.times, false, version);
+            out.data_bytes += i.touched;
+            out.data_pages += i.touched.div_ceil(4096).max(1);
+            out.whole += u64::from(i.whole);
+            let file = found(data.size(), rec.times, false, i.value);
             out.found
-                .push(Found::Pe(Box::new(Pending { parent, name, file })));
+                .push(Seen::File(Box::new(Pending { parent, name, file })));
         }
         Err(e) => out
             .lost
@@ -382,9 +438,16 @@ fn scan_record(vol: &VolumeBytes<'_>, n: u64, buf: &mut [u8], versions: bool, ou
     }
 }
 
-/// Reads a file the fast path cannot through the fs layer: the PE file (if
-/// it is one), the bytes read, and why it could not be read.
-fn read_slow(vol: &NtfsVolume<'_>, s: Slow) -> (Option<Box<Pending>>, u64, Option<Unreadable>) {
+/// Reads a file the fast path cannot through the fs layer, whole: the kept
+/// file (if the inspector keeps it), the bytes read, and why it could not be
+/// read.
+#[allow(clippy::type_complexity)]
+fn read_slow<T>(
+    vol: &NtfsVolume<'_>,
+    s: Slow,
+    inspect: &Inspect<'_, T>,
+) -> (Option<Box<Pending<T>>>, u64, Option<Unreadable>) {
+    let what = || format!("MFT record {} ({})", s.record, s.name);
     let entry = Entry {
         path: format!("(record {})", s.record),
         id: FileId(s.record),
@@ -397,134 +460,35 @@ fn read_slow(vol: &NtfsVolume<'_>, s: Slow) -> (Option<Box<Pending>>, u64, Optio
         compressed: s.compressed,
         error: None,
     };
-    match vol.read(&entry) {
-        Ok(bytes) if bytes.starts_with(b"MZ") => {
-            let version = pe::read_version(&bytes);
-            let file = pe_found(s.size, s.times, s.compressed, version);
+    let bytes = match vol.read(&entry) {
+        Ok(b) => b,
+        Err(e) => return (None, 0, Some(Unreadable::new(&what(), e))),
+    };
+    let read = bytes.len() as u64;
+    match inspect(&&*bytes) {
+        Ok(Some(i)) => {
+            let file = found(s.size, s.times, s.compressed, i.value);
             let p = Pending {
                 parent: s.parent,
                 name: s.name,
                 file,
             };
-            (Some(Box::new(p)), bytes.len() as u64, None)
+            (Some(Box::new(p)), read, None)
         }
-        Ok(bytes) => (None, bytes.len() as u64, None),
-        Err(e) => {
-            let what = format!("MFT record {} ({})", s.record, s.name);
-            (None, 0, Some(Unreadable::new(&what, e)))
-        }
+        Ok(None) => (None, read, None),
+        Err(e) => (None, read, Some(Unreadable::new(&what(), e))),
     }
 }
 
-fn pe_found(
-    size: u64,
-    t: Times,
-    compressed: bool,
-    version: Result<VersionInfo, PeError>,
-) -> PeFound {
-    PeFound {
+fn found<T>(size: u64, t: Times, compressed: bool, value: T) -> Found<T> {
+    Found {
         path: String::new(),
         size,
         created: t.created,
         modified: t.modified,
         compressed,
-        version,
+        value,
     }
-}
-
-/// Reads the version of a file if it starts with `MZ`: `None` when it does
-/// not; else the result, the bytes touched and whether it was read whole.
-#[allow(clippy::type_complexity)]
-fn read_pe(
-    vol: &VolumeBytes<'_>,
-    data: &Data,
-) -> Result<Option<(Result<VersionInfo, PeError>, u64, bool)>, String> {
-    let (extents, size, initialized) = match data {
-        Data::Resident(v) => {
-            if !v.starts_with(b"MZ") {
-                return Ok(None);
-            }
-            return Ok(Some((pe::read_version(v), v.len() as u64, true)));
-        }
-        Data::NonResident {
-            extents,
-            size,
-            initialized,
-        } => (extents, *size, *initialized),
-    };
-    if size < 2 {
-        return Ok(None);
-    }
-    let starts_mz = || -> Result<bool, String> {
-        let mut mz = [0u8; 2];
-        vol.read_stream(extents, initialized, 0, &mut mz)?;
-        Ok(&mz == b"MZ")
-    };
-    if size > MAX_PE_BYTES {
-        if !starts_mz()? {
-            return Ok(None);
-        }
-        let e = PeError::BadPe(format!(
-            "{size} bytes is over the {MAX_PE_BYTES}-byte limit"
-        ));
-        return Ok(Some((Err(e), 2, false)));
-    }
-    if let Some(slice) = vol.contiguous(extents, size, initialized) {
-        let first = extents.first().and_then(|e| e.lcn).unwrap_or(0);
-        let mut mz = [0u8; 2];
-        vol.read(first, &mut mz)?;
-        if &mz != b"MZ" {
-            return Ok(None);
-        }
-        let touched = union_len(&pe::version_ranges(slice));
-        return Ok(Some((pe::read_version(slice), touched, false)));
-    }
-    // Fragmented (or not borrowed from the map): a zeroed buffer of the
-    // file's size (calloc: untouched pages cost nothing) with only the
-    // headers and the resource section filled in.
-    if !starts_mz()? {
-        return Ok(None);
-    }
-    let mut buf = vec![0u8; size as usize];
-    let head = HEADER_PROBE.min(buf.len());
-    vol.read_stream(extents, initialized, 0, &mut buf[..head])?;
-    let mut touched = head as u64;
-    let mut have: Vec<Range<u64>> = std::iter::once(0..head as u64).collect();
-    // Headers may need more than the probe (then the section table is read
-    // again), then the resource section.
-    for _ in 0..2 {
-        for r in pe::version_ranges(&buf) {
-            if have.iter().any(|h| h.start <= r.start && r.end <= h.end) {
-                continue;
-            }
-            let dst = &mut buf[r.start as usize..r.end as usize];
-            vol.read_stream(extents, initialized, r.start, dst)?;
-            touched += r.end - r.start;
-            have.push(r);
-        }
-    }
-    let first = pe::read_version(&buf);
-    if first.is_ok() || matches!(first, Err(PeError::NotPe(_)) | Err(PeError::NoVersion)) {
-        return Ok(Some((first, touched, false)));
-    }
-    // Something outside the ranges was needed: read it all and retry.
-    vol.read_stream(extents, initialized, 0, &mut buf)?;
-    Ok(Some((pe::read_version(&buf), touched + size, true)))
-}
-
-/// Bytes covered by a few ranges, overlaps counted once.
-fn union_len(ranges: &[Range<u64>]) -> u64 {
-    let mut r: Vec<_> = ranges.iter().map(|r| (r.start, r.end)).collect();
-    r.sort_unstable();
-    let (mut total, mut end) = (0u64, 0u64);
-    for (a, b) in r {
-        let a = a.max(end);
-        if b > a {
-            total += b - a;
-            end = b;
-        }
-    }
-    total
 }
 
 /// The path of directory `record` from the root, memoized; a chain that

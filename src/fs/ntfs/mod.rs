@@ -18,7 +18,7 @@ use self::compressed::Run;
 use self::index::IndexEntry;
 use self::record::Attribute;
 use self::record::{FIRST_USER_RECORD, ROOT_RECORD};
-use super::{components, Entry, FileData, FileId, FsError, Volume};
+use super::{components, Entry, FileData, FileId, FsError, Volume, MAX_FILE_BYTES};
 use crate::image::{Disk, Window};
 use crate::panic::contain;
 use crate::time::FileTime;
@@ -30,9 +30,6 @@ use crate::volume::Filesystem;
 const MAX_INDEX_BYTES: u64 = 64 << 20;
 /// Entries in one directory; far beyond any real Windows folder.
 const MAX_DIR_ENTRIES: usize = 1_000_000;
-/// Largest file we copy into memory. The files we read (DLLs, hives) are
-/// megabytes; larger claims are refused rather than allocated.
-pub const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Record number of $UpCase.
 const UPCASE_RECORD: u64 = 10;
 const FILE_ATTRIBUTE_COMPRESSED: u32 = 0x0800;

@@ -3,6 +3,7 @@
 //! stream as one borrowed slice when it is one run of the map.
 
 use super::record::Extent;
+use crate::fs::RangeRead;
 use crate::image::Window;
 
 /// A volume's bytes: small reads through [`Window::read_scattered_at`]
@@ -91,5 +92,29 @@ impl<'d> VolumeBytes<'d> {
         }
         let s = usize::try_from(start).ok()?;
         bytes.get(s..s.checked_add(usize::try_from(size).ok()?)?)
+    }
+}
+
+/// One non-resident stream of a volume, read by range.
+pub struct StreamFile<'v, 'd> {
+    pub vol: &'v VolumeBytes<'d>,
+    pub extents: &'v [Extent],
+    pub size: u64,
+    pub initialized: u64,
+}
+
+impl RangeRead for StreamFile<'_, '_> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn as_slice(&self) -> Option<&[u8]> {
+        self.vol
+            .contiguous(self.extents, self.size, self.initialized)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.vol
+            .read_stream(self.extents, self.initialized, offset, buf)
     }
 }
