@@ -426,7 +426,8 @@ fn ntfs_layer_survives_mutations() {
     t.finish();
 }
 
-/// The flat index parser and the LZNT1 decoder on mutated real inputs.
+/// The flat index parser, the LZNT1 decoder and our MFT record reader on
+/// mutated real inputs.
 #[test]
 fn index_and_lznt1_survive_mutations() {
     let mut t = Tally::new("fs/index+lznt1");
@@ -456,6 +457,25 @@ fn index_and_lznt1_survive_mutations() {
                     let _ = harness::run_index(&input);
                     let mut fixed = m.clone();
                     verskew::fs::fuzzing::apply_fixup(&mut fixed).is_ok()
+                });
+            }
+        }
+    }
+    // Our MFT record reader (the census's), on real records.
+    for (name, bytes) in factory_images().into_iter().take(4) {
+        let lm = Landmarks::find(&bytes);
+        for (k, &r) in lm.mft.iter().enumerate().step_by(7).take(12) {
+            let record = bytes[r..(r + 1024).min(bytes.len())].to_vec();
+            for _ in 0..20 * scale() {
+                let mut m = record.clone();
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(m.len() as u64) as usize;
+                    m[at] ^= 1 << rng.below(8);
+                }
+                let mut input = vec![rng.below(8) as u8];
+                input.extend(&m);
+                t.case(format!("{name} MFT record {k}"), move || {
+                    harness::run_mft_record(&input)
                 });
             }
         }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use verskew::analysis::Knowledge;
-use verskew::fs::fuzzing::{apply_fixup, decode_compressed, parse_index, Run};
+use verskew::fs::fuzzing::{apply_fixup, decode_compressed, parse_index, parse_mft_record, Run};
 use verskew::fs::{NtfsVolume, Volume};
 use verskew::image::{self, Disk};
 use verskew::registry::{resolve_control_set, Hive, Walk};
@@ -155,6 +155,17 @@ pub fn run_index(data: &[u8]) -> bool {
     let _ = parse_index(root, None, None, 10_000);
     let _ = parse_index(data, Some(data), None, 10_000);
     ok
+}
+
+/// Our MFT record reader (the census's): `data` = [cluster shift u8][record].
+/// True when the record parsed.
+pub fn run_mft_record(data: &[u8]) -> bool {
+    let Some((&shift, rec)) = data.split_first() else {
+        return false;
+    };
+    let mut rec = rec.to_vec();
+    let cluster = 512u64 << (shift % 8);
+    parse_mft_record(&mut rec, 1 << 32, cluster).is_ok()
 }
 
 /// The NTFS compressed-stream decoder (LZNT1 units over data runs):

@@ -17,12 +17,36 @@ pub(crate) use crate::panic::contain;
 use crate::time::FileTime;
 use crate::volume::{Filesystem, Partition};
 
-/// The flat `$I30` index parser and the LZNT1 stream decoder, for the fuzz
-/// targets (`fuzz/`) and `tests/robustness.rs`. Not a stable API.
+/// The flat `$I30` index parser, the LZNT1 stream decoder and our MFT record
+/// reader, for the fuzz targets (`fuzz/`) and `tests/robustness.rs`. Not a
+/// stable API.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use super::ntfs::compressed::{decode as decode_compressed, Run};
     pub use super::ntfs::index::{apply_fixup, parse as parse_index, IndexEntry};
+
+    /// One MFT record as the census reads it: fixups, then every attribute
+    /// and data run. `Ok(None)` for a record not in use.
+    pub fn parse_mft_record(
+        buf: &mut [u8],
+        volume_len: u64,
+        cluster: u64,
+    ) -> Result<Option<usize>, String> {
+        use super::ntfs::record;
+        if record::check_record(buf)?.is_none() {
+            return Ok(None);
+        }
+        let mut attrs = 0;
+        for a in record::attributes(buf)? {
+            let a = a?;
+            attrs += 1;
+            if let Some(runs) = a.runs() {
+                record::decode_runs(runs, cluster, a.data_size().unwrap_or(0))?;
+            }
+        }
+        record::parse_attributes(buf, volume_len, cluster)?;
+        Ok(Some(attrs))
+    }
 }
 
 /// Largest file any filesystem copies into memory. The files we read (DLLs,
