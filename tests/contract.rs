@@ -145,17 +145,23 @@ fn check_diagnose_report(r: &Value) {
         r,
         &[
             ("schema", T::Str),
+            ("tool_version", T::Str),
             ("image", T::Str),
             ("format", T::Str),
             ("size", T::Int),
+            ("status", T::Str),
             ("volumes", T::Arr),
             ("installs", T::Arr),
             ("findings", T::Arr),
             ("unreadable", T::Arr),
+            ("rules_files", T::Arr),
             ("summary", T::Obj),
         ],
     );
     assert_eq!(r["schema"], "verskew.diagnose/1");
+    assert_eq!(r["tool_version"], env!("CARGO_PKG_VERSION"));
+    const STATUSES: [&str; 3] = ["evaluated", "partial", "not-evaluated"];
+    assert!(STATUSES.contains(&r["status"].as_str().unwrap()), "{r}");
     assert!(
         r.get("error").is_none(),
         "{}",
@@ -217,8 +223,35 @@ fn check_diagnose_report(r: &Value) {
                 ("markers", T::Arr),
                 ("pending_renames", T::Arr),
                 ("files_examined", T::Int),
+                ("status", T::Str),
+                ("coverage", T::Obj),
             ],
         );
+        assert!(STATUSES.contains(&i["status"].as_str().unwrap()), "{i}");
+        fields(
+            &w("coverage"),
+            &i["coverage"],
+            &[
+                ("reasons", T::Arr),
+                ("families", T::Arr),
+                ("hives", T::Arr),
+                ("files_read", T::Int),
+                ("files_unreadable", T::Int),
+                ("unreadable", T::Int),
+            ],
+        );
+        for h in i["coverage"]["hives"].as_array().unwrap() {
+            fields(
+                &w("coverage.hives[]"),
+                h,
+                &[("name", T::Str), ("state", T::Str)],
+            );
+            let state = h["state"].as_str().unwrap();
+            assert!(["clean", "dirty", "unreadable"].contains(&state), "{state}");
+        }
+        // Anything short of evaluated says why.
+        let reasons = i["coverage"]["reasons"].as_array().unwrap();
+        assert_eq!(i["status"] == "evaluated", reasons.is_empty(), "{i}");
         assert!(volume_ids.contains(&i["volume"].as_u64().unwrap()));
         assert!(i["system_root"].as_str().unwrap().starts_with('\\'));
         fields(
@@ -481,10 +514,17 @@ fn diagnose_json_error_object_for_an_unanalysable_image() {
     fields(
         "error object",
         &rows[0],
-        &[("schema", T::Str), ("image", T::Str), ("error", T::Str)],
+        &[
+            ("schema", T::Str),
+            ("tool_version", T::Str),
+            ("image", T::Str),
+            ("error", T::Str),
+            ("kind", T::Str),
+        ],
     );
     assert_eq!(rows[0]["schema"], "verskew.diagnose/1");
     assert_eq!(rows[0]["image"], "no-such.img");
+    assert_eq!(rows[0]["kind"], "not-found");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
 
@@ -495,6 +535,8 @@ fn check_version_row(r: &Value) {
         "versions row",
         r,
         &[
+            ("schema", T::Str),
+            ("tool_version", T::Str),
             ("image", T::Str),
             ("volume", T::Int),
             ("path", T::Str),
@@ -506,6 +548,7 @@ fn check_version_row(r: &Value) {
             ("version", T::OptObj),
         ],
     );
+    assert_eq!(r["schema"], "verskew.versions/1");
     let v = &r["version"];
     if v.is_null() {
         assert!(r["error"].is_string(), "no version and no reason: {r}");
@@ -614,6 +657,7 @@ fn check_info(j: &Value) {
         j,
         &[
             ("schema", T::Str),
+            ("tool_version", T::Str),
             ("image", T::Str),
             ("format", T::Str),
             ("size", T::Int),

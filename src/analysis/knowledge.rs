@@ -35,6 +35,18 @@ pub struct Knowledge {
     pub services: Option<Services>,
     pub addons: Option<AddOns>,
     pub collect: Option<Collect>,
+    /// The `--rules` files merged over the built-in knowledge, in order:
+    /// reports name each with its digest, so a result can be reproduced.
+    #[serde(skip)]
+    pub user_files: Vec<RulesFile>,
+}
+
+/// A knowledge file given with `--rules`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesFile {
+    pub path: String,
+    /// SHA-256 of the file's bytes, lower-case hex.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -165,6 +177,26 @@ impl Knowledge {
             file: name.to_string(),
             what: e.to_string(),
         })
+    }
+
+    /// Reads a `--rules` file and merges it over `self`, recording its digest.
+    pub fn merge_file(&mut self, path: &std::path::Path) -> Result<(), KnowledgeError> {
+        use sha2::Digest;
+        let name = path.display().to_string();
+        let err = |what: String| KnowledgeError {
+            file: name.clone(),
+            what,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let text = String::from_utf8(bytes.clone())
+            .map_err(|_| err("not UTF-8 text (a knowledge file is TOML)".into()))?;
+        self.merge(Self::parse(&name, &text)?);
+        let digest = sha2::Sha256::digest(&bytes);
+        self.user_files.push(RulesFile {
+            path: name,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        });
+        Ok(())
     }
 
     /// Merges `other` over `self`: same-keyed entries are replaced, new ones added.

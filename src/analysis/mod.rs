@@ -3,10 +3,12 @@
 //! [`Knowledge`]. Each rule is one file under `rules/`, listed once in
 //! [`rules::ALL`]; what a finding rests on is typed [`Evidence`].
 
+pub mod coverage;
 pub mod evidence;
 pub mod knowledge;
 pub mod rules;
 
+pub use coverage::{assess, Coverage, Status};
 pub use evidence::Evidence;
 pub use knowledge::Knowledge;
 pub use rules::analyse;

@@ -1,7 +1,6 @@
 //! The command line (binary only): parses arguments, runs a command, picks
 //! the output format, draws progress on a terminal and maps results to exit
-//! statuses (0 clean, 1 findings at or above `--fail-on`, 2 image not
-//! analysable or bad arguments). The library never links clap or indicatif.
+//! statuses (see [`Exit`]). The library never links clap or indicatif.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,7 +8,8 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use verskew::analysis::{Knowledge, Severity};
+use verskew::analysis::{Knowledge, Severity, Status};
+use verskew::commands::diagnose::Diagnosis;
 use verskew::commands::{self, census, diagnose::diagnose, info::info, versions::versions};
 use verskew::report;
 
@@ -25,7 +25,21 @@ struct Cli {
     verbose: bool,
 }
 
-const EXIT_HELP: &str = "Exit status: 0 no finding at or above --fail-on; 1 at least one; 2 an image could not be analysed at all, or bad arguments.\nImages are opened read-only and never modified.";
+const EXIT_HELP: &str = "Exit status: 0 every image evaluated, no finding at or above --fail-on; 1 at least one such finding; 2 an image could not be analysed at all, or bad arguments; 3 an image was read but not (or, with --fail-on uncovered, not fully) evaluated: silence there is not health.\nImages are opened read-only and never modified.";
+
+/// Exit statuses, in order of precedence when several images differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Exit {
+    Clean = 0,
+    /// Coverage short of what `--fail-on` accepts (not evaluated, or with
+    /// `uncovered` partly evaluated); also `versions`/`info` reads that
+    /// could not read everything.
+    Uncovered = 3,
+    /// A finding at or above `--fail-on` (`info --verify`: a hash mismatch).
+    Findings = 1,
+    /// An image could not be analysed at all, or the arguments are wrong.
+    Failed = 2,
+}
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -39,7 +53,12 @@ enum Command {
         images: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
-        /// Lowest finding severity that makes the exit status 1.
+        /// What makes the exit status non-zero: findings of at least this
+        /// severity (`error`, `warning`) give 1; `uncovered` is `error` and
+        /// also gives 3 for an install only partly evaluated; `never`
+        /// always exits 0 (2 still reports an image that could not be read).
+        /// An install that could not be evaluated at all gives 3 unless
+        /// `never`.
         #[arg(long, value_enum, default_value_t = FailOn::Error)]
         fail_on: FailOn,
         /// Extra knowledge (TOML, same shape as knowledge/iis.toml) merged over the built-in rules.
@@ -84,6 +103,7 @@ enum OutputFormat {
 enum FailOn {
     Error,
     Warning,
+    Uncovered,
     Never,
 }
 
@@ -138,8 +158,7 @@ pub fn run() -> i32 {
 fn load_rules(files: &[PathBuf]) -> Result<Knowledge, String> {
     let mut k = Knowledge::builtin();
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        k.merge(Knowledge::parse(&f.display().to_string(), &text).map_err(|e| e.to_string())?);
+        k.merge_file(f).map_err(|e| e.to_string())?;
     }
     Ok(k)
 }
@@ -194,21 +213,14 @@ fn run_diagnose(
     k: &Knowledge,
     out: &mut impl Write,
 ) -> i32 {
-    let mut status = 0;
+    let mut status = Exit::Clean;
     let bar = progress(images.len() as u64, "diagnosing");
     for (n, path) in images.iter().enumerate() {
         let result = diagnose(path, k);
         bar.inc(1);
         let text = match result {
             Ok(d) => {
-                let failing = match fail_on {
-                    FailOn::Error => d.worst() >= Some(Severity::Error),
-                    FailOn::Warning => d.worst() >= Some(Severity::Warning),
-                    FailOn::Never => false,
-                };
-                if failing {
-                    status = status.max(1);
-                }
+                status = status.max(judge(&d, fail_on));
                 match format {
                     OutputFormat::Json => report::json_report(&d),
                     OutputFormat::Text => {
@@ -218,12 +230,11 @@ fn run_diagnose(
                 }
             }
             Err(e) => {
-                status = 2;
+                status = Exit::Failed;
                 eprintln!("verskew: {e}");
+                let image = path.display().to_string();
                 match format {
-                    OutputFormat::Json => {
-                        report::json_error(&path.display().to_string(), &e.to_string())
-                    }
+                    OutputFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
                     OutputFormat::Text => continue,
                 }
             }
@@ -233,7 +244,27 @@ fn run_diagnose(
         });
     }
     bar.finish_and_clear();
-    status
+    status as i32
+}
+
+/// The exit status one diagnosis earns under `--fail-on`.
+fn judge(d: &Diagnosis, fail_on: FailOn) -> Exit {
+    let worst = d.worst();
+    let findings = match fail_on {
+        FailOn::Error | FailOn::Uncovered => worst >= Some(Severity::Error),
+        FailOn::Warning => worst >= Some(Severity::Warning),
+        FailOn::Never => false,
+    };
+    let uncovered = match fail_on {
+        FailOn::Never => false,
+        FailOn::Uncovered => d.status() != Status::Evaluated,
+        FailOn::Error | FailOn::Warning => d.status() == Status::NotEvaluated,
+    };
+    match (findings, uncovered) {
+        (true, _) => Exit::Findings,
+        (false, true) => Exit::Uncovered,
+        (false, false) => Exit::Clean,
+    }
 }
 
 fn run_versions(
@@ -251,7 +282,15 @@ fn run_versions(
         Ok(r) => r,
         Err(e) => {
             eprintln!("verskew: {e}");
-            return 2;
+            if format == OutputFormat::Json {
+                let image = image.display().to_string();
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    report::json_error(report::VERSIONS_SCHEMA, &image, &e)
+                );
+            }
+            return Exit::Failed as i32;
         }
     };
     for r in &rows {
@@ -269,10 +308,20 @@ fn run_versions(
             u.reason
         );
     }
-    if rows.is_empty() {
-        eprintln!("verskew: {}: no PE file matched", image.display());
+    match (rows.is_empty(), lost.is_empty()) {
+        (true, true) => eprintln!("verskew: {}: no PE file matched", image.display()),
+        (true, false) => eprintln!(
+            "verskew: {}: no PE file matched among what could be read ({} item(s) could not be read)",
+            image.display(),
+            lost.len()
+        ),
+        _ => {}
     }
-    0
+    // What could not be read may hold what was asked for: not a clean answer.
+    match lost.is_empty() {
+        true => Exit::Clean as i32,
+        false => Exit::Uncovered as i32,
+    }
 }
 
 fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Write) -> i32 {
@@ -290,7 +339,15 @@ fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Wri
         Ok(i) => i,
         Err(e) => {
             eprintln!("verskew: {e}");
-            return 2;
+            if format == OutputFormat::Json {
+                let image = image.display().to_string();
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    report::json_error(report::INFO_SCHEMA, &image, &e)
+                );
+            }
+            return Exit::Failed as i32;
         }
     };
     let text = match format {
@@ -299,5 +356,12 @@ fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Wri
     };
     let _ = writeln!(out, "{}", text.trim_end());
     let mismatch = info.hashes.iter().flatten().any(|h| !h.matches);
-    i32::from(mismatch)
+    // A partition table or a volume that could not be read is said in the
+    // report and in the status.
+    let unread = info.volume_error.is_some() || info.ntfs.iter().any(|n| n.error.is_some());
+    match (mismatch, unread) {
+        (true, _) => Exit::Findings as i32,
+        (false, true) => Exit::Uncovered as i32,
+        (false, false) => Exit::Clean as i32,
+    }
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::{contained, open_image, open_volumes, CommandError};
-use crate::analysis::{self, Finding, Knowledge, Severity};
+use crate::analysis::knowledge::RulesFile;
+use crate::analysis::{self, Coverage, Finding, Knowledge, Severity, Status};
 use crate::fs;
 use crate::image::{Disk, Format};
 use crate::volume::Partition;
@@ -36,14 +37,32 @@ pub struct Diagnosis {
     pub size: u64,
     pub volumes: Vec<VolumeReport>,
     pub installs: Vec<Install>,
+    /// What the rules covered of each install, in the order of `installs`.
+    pub coverage: Vec<Coverage>,
     pub findings: Vec<Finding>,
     pub unreadable: Vec<Unreadable>,
+    /// The `--rules` files the knowledge was merged from.
+    pub rules_files: Vec<RulesFile>,
 }
 
 impl Diagnosis {
     /// The most severe finding, if any.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// What the whole image's diagnosis covered: `NotEvaluated` when no
+    /// install could be judged, `Evaluated` when every install was and
+    /// nothing on the disk went unread, `Partial` otherwise.
+    pub fn status(&self) -> Status {
+        let all = |s| self.coverage.iter().all(|c| c.status == s);
+        if all(Status::NotEvaluated) {
+            Status::NotEvaluated
+        } else if all(Status::Evaluated) && self.unreadable.is_empty() {
+            Status::Evaluated
+        } else {
+            Status::Partial
+        }
     }
 }
 
@@ -126,6 +145,10 @@ pub fn diagnose_disk(
             detail,
         });
     }
+    let coverage = installs
+        .iter()
+        .map(|i| analysis::assess(i, knowledge))
+        .collect();
     let mut findings: Vec<Finding> = installs
         .iter()
         .flat_map(|i| analysis::analyse(i, knowledge))
@@ -142,7 +165,9 @@ pub fn diagnose_disk(
         size: disk.size(),
         volumes,
         installs,
+        coverage,
         findings,
         unreadable,
+        rules_files: knowledge.user_files.clone(),
     })
 }

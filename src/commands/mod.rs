@@ -33,6 +33,19 @@ pub enum CommandError {
     Internal { image: String, what: String },
 }
 
+impl CommandError {
+    /// A stable, machine-readable name for the cause (JSON `kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CommandError::Image(e) => e.kind(),
+            CommandError::NoVolume { .. } => "no-volume",
+            CommandError::NoInstall { .. } => "no-windows",
+            CommandError::BadArgument { .. } => "bad-argument",
+            CommandError::Internal { .. } => "internal",
+        }
+    }
+}
+
 /// Opens an image read-only: the first step of every command.
 pub fn open_image(path: &Path) -> Result<Image, CommandError> {
     Ok(image::open(path)?)

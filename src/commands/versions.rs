@@ -7,7 +7,7 @@ use globset::{GlobBuilder, GlobMatcher};
 
 use super::{contained, open_partitions, CommandError};
 use crate::analysis::Knowledge;
-use crate::fs::{self, components, strip_drive, Entry, Volume};
+use crate::fs::{self, components, strip_drive, Entry, FsError, Volume};
 use crate::windows::{read_pe_files, system_roots, PeFile};
 use crate::Unreadable;
 
@@ -130,7 +130,12 @@ fn walk_matching(
     };
     let start = match start {
         Ok(s) => s,
-        Err(_) => return Vec::new(),
+        // Absent is no match; unreadable is a loss, never "no match".
+        Err(FsError::NotFound { .. }) => return Vec::new(),
+        Err(e) => {
+            lost.push(Unreadable::new(&start_path, e.reason()));
+            return Vec::new();
+        }
     };
     if !start.is_dir {
         return if m.is_match(normalise(&start.path)) {

@@ -73,6 +73,22 @@ pub enum ImageError {
 }
 
 impl ImageError {
+    /// A stable, machine-readable name for the cause (JSON `kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ImageError::Open { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => "not-found",
+                std::io::ErrorKind::PermissionDenied => "permission",
+                _ => "unreadable",
+            },
+            ImageError::Format { .. } => "not-a-disk-image",
+            ImageError::Read { .. } => "unreadable",
+            ImageError::Corrupt { .. } => "corrupt",
+            ImageError::Missing { .. } => "missing-file",
+            ImageError::Unsupported { .. } => "unsupported-container",
+        }
+    }
+
     pub(crate) fn format(path: &Path, what: impl Into<String>) -> Self {
         ImageError::Format {
             path: path.to_path_buf(),

@@ -13,8 +13,12 @@ pub use json::{json_error, json_report};
 pub use text::text_report;
 pub use versions::{version_row_json, version_row_text};
 
+/// The version of verskew every JSON object names (`tool_version`).
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Schema id of `diagnose --format json` objects.
 pub const DIAGNOSE_SCHEMA: &str = "verskew.diagnose/1";
+/// Schema id of `versions --format json` objects (one per PE file).
+pub const VERSIONS_SCHEMA: &str = "verskew.versions/1";
 /// Schema id of `info --format json` objects.
 pub const INFO_SCHEMA: &str = "verskew.info/1";
 

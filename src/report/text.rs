@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::size;
 use crate::analysis::evidence::{Evidence, FileEvidence};
-use crate::analysis::{Finding, Severity};
+use crate::analysis::{Coverage, Finding, Severity, Status};
 use crate::commands::diagnose::Diagnosis;
 use crate::windows::Install;
 
@@ -19,6 +19,11 @@ pub fn text_report(d: &Diagnosis) -> String {
         d.format,
         size(d.size)
     );
+    // Silence is not health: say first what could not be judged.
+    let status = d.status();
+    if status == Status::NotEvaluated {
+        let _ = writeln!(o, "NOT EVALUATED: {}", not_evaluated(d));
+    }
     let _ = writeln!(o, "\nVolumes");
     for v in &d.volumes {
         let p = &v.partition;
@@ -42,19 +47,40 @@ pub fn text_report(d: &Diagnosis) -> String {
         o.push('\n');
     }
     let _ = writeln!(o, "\nWindows installations");
-    for i in &d.installs {
-        install(&mut o, i);
+    for (i, c) in d.installs.iter().zip(&d.coverage) {
+        install(&mut o, i, c);
     }
     let count = |s| d.findings.iter().filter(|f| f.severity == s).count();
-    let _ = writeln!(
+    let _ = write!(
         o,
         "\nFindings: {} error(s), {} warning(s), {} info",
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info)
     );
+    match status {
+        Status::Evaluated => o.push('\n'),
+        Status::Partial => {
+            let _ = writeln!(
+                o,
+                "; PARTIAL: {} item(s) could not be read (listed at the end)",
+                d.unreadable.len()
+            );
+        }
+        Status::NotEvaluated => {
+            let _ = writeln!(o, "; NOT EVALUATED");
+        }
+    }
     if d.findings.is_empty() {
-        let _ = writeln!(o, "  none: every version rule is satisfied");
+        let _ = writeln!(
+            o,
+            "  none: {}",
+            match status {
+                Status::Evaluated => "every version rule is satisfied",
+                Status::Partial => "every version rule is satisfied by what could be read",
+                Status::NotEvaluated => "no rule could judge this image, so this is no all-clear",
+            }
+        );
     }
     for f in &d.findings {
         finding(&mut o, f);
@@ -72,7 +98,25 @@ pub fn text_report(d: &Diagnosis) -> String {
     o
 }
 
-fn install(o: &mut String, i: &Install) {
+/// Why nothing could be judged: each install's reasons.
+fn not_evaluated(d: &Diagnosis) -> String {
+    let reasons: Vec<String> = d
+        .installs
+        .iter()
+        .zip(&d.coverage)
+        .map(|(i, c)| {
+            format!(
+                "{} ({} on volume #{})",
+                c.reasons.join("; "),
+                i.system_root,
+                i.volume
+            )
+        })
+        .collect();
+    reasons.join("; ")
+}
+
+fn install(o: &mut String, i: &Install, c: &Coverage) {
     let os = &i.os;
     let _ = writeln!(
         o,
@@ -111,6 +155,21 @@ fn install(o: &mut String, i: &Install) {
         })
         .collect();
     let _ = writeln!(o, "    hives: {}", hives.join(", "));
+    let families = match c.families.is_empty() {
+        true => String::new(),
+        false => format!(" by {}", c.families.join(", ")),
+    };
+    let _ = match c.status {
+        Status::Evaluated => writeln!(o, "    coverage: evaluated{families}"),
+        Status::Partial => writeln!(
+            o,
+            "    coverage: partial{families}: {}",
+            c.reasons.join("; ")
+        ),
+        Status::NotEvaluated => {
+            writeln!(o, "    coverage: NOT EVALUATED: {}", c.reasons.join("; "))
+        }
+    };
     if !i.hotfixes.is_empty() {
         let ids: Vec<&str> = i.hotfixes.iter().map(|h| h.id.as_str()).collect();
         let _ = writeln!(o, "    hotfixes recorded: {}", ids.join(", "));

@@ -34,7 +34,17 @@ pub fn find_installs(
 ) -> Vec<Install> {
     system_roots(vol, unreadable)
         .into_iter()
-        .map(|r| load_install(vol, volume, &r.root, &r.config, scope, unreadable))
+        .map(|r| {
+            // What this install could not read is kept with it (its
+            // coverage) and reported with the image's.
+            let mut lost = Vec::new();
+            let mut install = load_install(vol, volume, &r.root, &r.config, scope, &mut lost);
+            lost.sort();
+            lost.dedup();
+            unreadable.extend(lost.iter().cloned());
+            install.unreadable = lost;
+            install
+        })
         .collect()
 }
 
@@ -151,6 +161,7 @@ fn load_install(
         pending_renames: Vec::new(),
         files: Vec::new(),
         files_count: 0,
+        unreadable: Vec::new(),
     };
 
     if let Some(sw) = &software {

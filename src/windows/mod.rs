@@ -68,6 +68,9 @@ pub struct Install {
     /// Every PE file examined, sorted by path.
     pub files: Vec<PeFile>,
     pub files_count: usize,
+    /// What could not be read while loading this install (hives, keys,
+    /// folders, files): what its findings do not cover.
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// What the SOFTWARE hive says of the OS.

@@ -7,7 +7,7 @@ use crate::windows::{Install, PeFile};
 /// A family applies when the OS version says it ships there, or, when the
 /// SOFTWARE hive could not tell, when most of its files present carry its
 /// version line.
-pub(super) fn family_applies(install: &Install, family: &Family) -> bool {
+pub(crate) fn family_applies(install: &Install, family: &Family) -> bool {
     if let Some(v) = &install.os.version {
         return family.os.iter().any(|o| o == v);
     }
@@ -22,14 +22,14 @@ pub(super) fn family_applies(install: &Install, family: &Family) -> bool {
 }
 
 /// Whether `v` starts with the numbers of `line` ("4.2", "6.0.3790").
-pub(super) fn on_version_line(v: &Version, line: &str) -> bool {
+pub(crate) fn on_version_line(v: &Version, line: &str) -> bool {
     line.split('.')
         .zip(v.0.iter())
         .all(|(want, have)| want.parse::<u16>().ok() == Some(*have))
 }
 
 /// The files of the install whose names are in `names` (case-insensitive).
-pub(super) fn members<'a>(
+pub(crate) fn members<'a>(
     install: &'a Install,
     names: &'a [String],
 ) -> impl Iterator<Item = &'a PeFile> + 'a {
@@ -40,6 +40,6 @@ pub(super) fn members<'a>(
 }
 
 /// The VS_FIXEDFILEINFO file version, the one versions compare by.
-pub(super) fn file_version(f: &PeFile) -> Option<Version> {
+pub(crate) fn file_version(f: &PeFile) -> Option<Version> {
     f.version.as_ref()?.file_version
 }

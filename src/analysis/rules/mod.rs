@@ -9,7 +9,7 @@
 
 mod behind_service_pack;
 mod dirty_hive;
-mod files;
+pub(crate) mod files;
 mod lockstep;
 mod missing_addon_dll;
 mod missing_service_binary;

@@ -46,6 +46,7 @@ fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
         markers: vec![],
         pending_renames: vec![],
         files_count: files.len(),
+        unreadable: vec![],
         files,
     }
 }

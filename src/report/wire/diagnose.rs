@@ -7,19 +7,31 @@ use super::install::Install;
 use super::{list, Shown};
 use crate::analysis::{self, Evidence, Severity};
 use crate::commands::diagnose::{self as model, VolumeReport};
-use crate::report::DIAGNOSE_SCHEMA;
+use crate::report::{DIAGNOSE_SCHEMA, TOOL_VERSION};
 
 #[derive(Serialize)]
 pub(in crate::report) struct Diagnosis<'a> {
     schema: &'static str,
+    tool_version: &'static str,
     image: &'a str,
     format: Shown<'a>,
     size: u64,
+    /// `evaluated`, `partial` or `not-evaluated`: how much of the image the
+    /// rules could judge (see `installs[].coverage`).
+    status: &'static str,
     volumes: Vec<Volume<'a>>,
     installs: Vec<Install<'a>>,
     findings: Vec<Finding<'a>>,
     unreadable: Vec<Unreadable<'a>>,
+    rules_files: Vec<RulesFile<'a>>,
     summary: Summary,
+}
+
+/// A `--rules` file and its digest.
+#[derive(Serialize)]
+struct RulesFile<'a> {
+    path: &'a str,
+    sha256: &'a str,
 }
 
 impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
@@ -27,13 +39,28 @@ impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
         let count = |s| d.findings.iter().filter(|f| f.severity == s).count();
         Diagnosis {
             schema: DIAGNOSE_SCHEMA,
+            tool_version: TOOL_VERSION,
             image: &d.image,
             format: Shown(&d.format),
             size: d.size,
+            status: d.status().id(),
             volumes: list(&d.volumes),
-            installs: list(&d.installs),
+            installs: d
+                .installs
+                .iter()
+                .zip(&d.coverage)
+                .map(|(i, c)| Install::new(i, c))
+                .collect(),
             findings: list(&d.findings),
             unreadable: list(&d.unreadable),
+            rules_files: d
+                .rules_files
+                .iter()
+                .map(|r| RulesFile {
+                    path: &r.path,
+                    sha256: &r.sha256,
+                })
+                .collect(),
             summary: Summary {
                 errors: count(Severity::Error),
                 warnings: count(Severity::Warning),

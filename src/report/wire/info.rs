@@ -7,11 +7,12 @@ use serde::Serialize;
 use super::disk::{partition, VolumeMap};
 use super::{list, Shown};
 use crate::commands::info::{self as model, NtfsFacts};
-use crate::report::INFO_SCHEMA;
+use crate::report::{INFO_SCHEMA, TOOL_VERSION};
 
 #[derive(Serialize)]
 pub(in crate::report) struct Info<'a> {
     schema: &'static str,
+    tool_version: &'static str,
     image: &'a str,
     format: Shown<'a>,
     size: u64,
@@ -27,6 +28,7 @@ impl<'a> From<&'a model::Info> for Info<'a> {
     fn from(i: &'a model::Info) -> Self {
         Info {
             schema: INFO_SCHEMA,
+            tool_version: TOOL_VERSION,
             image: &i.image,
             format: Shown(&i.format),
             size: i.size,

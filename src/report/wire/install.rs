@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{list, Shown};
+use crate::analysis;
 use crate::registry::{self, SelectValues};
 use crate::windows as model;
 
@@ -24,10 +25,33 @@ pub(super) struct Install<'a> {
     markers: Vec<Marker<'a>>,
     pending_renames: &'a [String],
     files_examined: usize,
+    /// `evaluated`, `partial` or `not-evaluated`.
+    status: &'static str,
+    coverage: Coverage<'a>,
 }
 
-impl<'a> From<&'a model::Install> for Install<'a> {
-    fn from(i: &'a model::Install) -> Self {
+/// `installs[].coverage`: what the rules could judge on this install.
+#[derive(Serialize)]
+struct Coverage<'a> {
+    /// Why the status is not `evaluated`.
+    reasons: &'a [String],
+    /// Knowledge families whose rules applied.
+    families: &'a [String],
+    hives: Vec<HiveState<'a>>,
+    files_read: usize,
+    files_unreadable: usize,
+    /// Items of this install listed in `unreadable[]`.
+    unreadable: usize,
+}
+
+#[derive(Serialize)]
+struct HiveState<'a> {
+    name: &'a str,
+    state: &'static str,
+}
+
+impl<'a> Install<'a> {
+    pub(super) fn new(i: &'a model::Install, c: &'a analysis::Coverage) -> Self {
         Install {
             volume: i.volume,
             system_root: &i.system_root,
@@ -41,6 +65,22 @@ impl<'a> From<&'a model::Install> for Install<'a> {
             markers: list(&i.markers),
             pending_renames: &i.pending_renames,
             files_examined: i.files_count,
+            status: c.status.id(),
+            coverage: Coverage {
+                reasons: &c.reasons,
+                families: &c.families,
+                hives: c
+                    .hives
+                    .iter()
+                    .map(|h| HiveState {
+                        name: &h.name,
+                        state: h.state,
+                    })
+                    .collect(),
+                files_read: c.files_read,
+                files_unreadable: c.files_unreadable,
+                unreadable: c.unreadable,
+            },
         }
     }
 }

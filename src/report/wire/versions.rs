@@ -1,4 +1,4 @@
-//! `versions --format json`: one object per PE file (no schema id yet).
+//! `verskew.versions/1`: one object per PE file.
 
 use std::collections::BTreeMap;
 
@@ -7,9 +7,12 @@ use serde::Serialize;
 use super::Shown;
 use crate::commands::versions as model;
 use crate::pe::{LangCodePage, VersionInfo};
+use crate::report::{TOOL_VERSION, VERSIONS_SCHEMA};
 
 #[derive(Serialize)]
 pub(in crate::report) struct VersionRow<'a> {
+    schema: &'static str,
+    tool_version: &'static str,
     image: &'a str,
     volume: usize,
     path: &'a str,
@@ -26,6 +29,8 @@ impl<'a> From<&'a model::VersionRow> for VersionRow<'a> {
     fn from(r: &'a model::VersionRow) -> Self {
         let f = &r.file;
         VersionRow {
+            schema: VERSIONS_SCHEMA,
+            tool_version: TOOL_VERSION,
             image: &r.image,
             volume: r.volume,
             path: &f.path,

@@ -1,0 +1,171 @@
+//! What a diagnosis of one install covered: which hives were read and in
+//! which state, which rule families applied, how many PE files were read and
+//! how many could not be. Silence is not health: an install we hold no
+//! knowledge for, or whose hives could not be read, is `NotEvaluated`, never
+//! an all-clear.
+
+use super::knowledge::Knowledge;
+use super::rules::{files, Context};
+use crate::windows::Install;
+
+/// How much of an install the rules could judge. Ordered from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Every rule family that applies was run on everything in scope.
+    Evaluated,
+    /// The rules ran, but something in scope could not be read.
+    Partial,
+    /// No rule could judge the install (no knowledge, nothing readable, no
+    /// IIS component): its silence says nothing about its health.
+    NotEvaluated,
+}
+
+impl Status {
+    /// The JSON id: `evaluated`, `partial`, `not-evaluated`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Evaluated => "evaluated",
+            Status::Partial => "partial",
+            Status::NotEvaluated => "not-evaluated",
+        }
+    }
+}
+
+/// The state a hive was read in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiveState {
+    pub name: String,
+    /// `clean`, `dirty` (read as stored, log not replayed) or `unreadable`.
+    pub state: &'static str,
+}
+
+/// What the diagnosis of one install covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub status: Status,
+    /// Why the status is not `Evaluated`, one sentence each.
+    pub reasons: Vec<String>,
+    /// Ids of the knowledge families whose rules applied (`iis4`, …).
+    pub families: Vec<String>,
+    pub hives: Vec<HiveState>,
+    /// PE files whose bytes were read (their version, or why it has none).
+    pub files_read: usize,
+    /// PE files that could not be read at all.
+    pub files_unreadable: usize,
+    /// Everything this install could not read (hives, keys, folders, files).
+    pub unreadable: usize,
+}
+
+/// Judges what the rules could cover on `install`.
+pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
+    let cx = Context::new(install, knowledge);
+    let hives: Vec<HiveState> = install
+        .hives
+        .iter()
+        .map(|h| HiveState {
+            name: h.name.clone(),
+            state: match (&h.error, h.dirty) {
+                (Some(_), _) => "unreadable",
+                (None, true) => "dirty",
+                (None, false) => "clean",
+            },
+        })
+        .collect();
+    let unreadable_hives: Vec<&str> = hives
+        .iter()
+        .filter(|h| h.state == "unreadable")
+        .map(|h| h.name.as_str())
+        .collect();
+    let files_unreadable = install
+        .files
+        .iter()
+        .filter(|f| install.unreadable.iter().any(|u| u.path == f.path))
+        .count();
+    let families: Vec<String> = cx.families.iter().map(|f| f.id.clone()).collect();
+    let components = cx
+        .families
+        .iter()
+        .any(|f| files::members(install, &f.files).next().is_some())
+        || !install.services.is_empty()
+        || !install.addons.is_empty();
+
+    let mut reasons = Vec::new();
+    let status = if !hives.is_empty() && unreadable_hives.len() == hives.len() {
+        reasons.push(format!(
+            "{} could not be read",
+            and_list(&unreadable_hives, "hive", "hives")
+        ));
+        Status::NotEvaluated
+    } else if families.is_empty() {
+        reasons.push(match &install.os.version {
+            Some(v) => format!(
+                "no IIS knowledge for {} (CurrentVersion {v})",
+                os_name(install)
+            ),
+            None => "the OS version is unknown and no file of a known IIS generation was found"
+                .to_string(),
+        });
+        Status::NotEvaluated
+    } else if !components {
+        reasons.push(format!(
+            "no IIS component found (no file of {} and no IIS service or add-on registered)",
+            families.join(", ")
+        ));
+        Status::NotEvaluated
+    } else if !install.unreadable.is_empty() {
+        if !unreadable_hives.is_empty() {
+            reasons.push(format!(
+                "{} could not be read",
+                and_list(&unreadable_hives, "hive", "hives")
+            ));
+        }
+        if files_unreadable > 0 {
+            reasons.push(format!("{files_unreadable} PE file(s) could not be read"));
+        }
+        let other: Vec<&str> = install
+            .unreadable
+            .iter()
+            .filter(|u| {
+                !install.files.iter().any(|f| f.path == u.path)
+                    && !install.hives.iter().any(|h| h.path == u.path)
+            })
+            .map(|u| u.path.as_str())
+            .collect();
+        match other.as_slice() {
+            [] => {}
+            [one] => reasons.push(format!("{one} could not be read")),
+            [first, rest @ ..] => reasons.push(format!(
+                "{first} and {} other item(s) could not be read",
+                rest.len()
+            )),
+        }
+        Status::Partial
+    } else {
+        Status::Evaluated
+    };
+    Coverage {
+        status,
+        reasons,
+        families,
+        hives,
+        files_read: install.files.len() - files_unreadable,
+        files_unreadable,
+        unreadable: install.unreadable.len(),
+    }
+}
+
+fn os_name(install: &Install) -> String {
+    let os = &install.os;
+    os.product_name
+        .clone()
+        .or_else(|| os.name.clone())
+        .unwrap_or_else(|| "this Windows".to_string())
+}
+
+/// "the SYSTEM hive", "the SYSTEM and SOFTWARE hives".
+fn and_list(names: &[&str], one: &str, many: &str) -> String {
+    match names {
+        [a] => format!("the {a} {one}"),
+        _ => format!("the {} {many}", names.join(" and ")),
+    }
+}
