@@ -20,27 +20,7 @@ const BAD_VERSION: &str = "damaged/damaged-version-resource.img";
 const MBR63: &str = "nt4-iis4-kb291589-mbr63.img";
 const E01: &str = "containers/nt4-iis4-kb291589-mbr63.E01";
 
-/// A user rule that takes w3svc.dll out of both IIS 4 lockstep sets it is in
-/// (same ids as knowledge/iis.toml, so it replaces the built-in entries).
-const NO_W3SVC_RULES: &str = r#"
-[[lockstep]]
-id = "iis4-www"
-family = "iis4"
-name = "IIS 4 WWW service core, without w3svc.dll"
-files = ["infocomm.dll", "ssinc.dll", "sspifilt.dll"]
-compare = "full"
-why = "test: w3svc.dll taken out of the set"
-references = ["Q291589"]
-
-[[lockstep]]
-id = "iis4-ftp"
-family = "iis4"
-name = "IIS 4 FTP service, without w3svc.dll"
-files = ["ftpsvc2.dll", "infocomm.dll"]
-compare = "full"
-why = "test: w3svc.dll taken out of the set"
-references = ["Q185706"]
-"#;
+use common::NO_W3SVC_RULES;
 
 fn verskew() -> Command {
     let mut c = Command::cargo_bin("verskew").unwrap();

@@ -36,27 +36,6 @@ files = ["smtpsvc.dll"]
 references = ["test"]
 "#;
 
-/// w3svc.dll out of the IIS 4 lockstep sets (the seed's only error).
-const NO_W3SVC: &str = r#"
-[[lockstep]]
-id = "iis4-www"
-family = "iis4"
-name = "IIS 4 WWW service core, without w3svc.dll"
-files = ["infocomm.dll", "ssinc.dll", "sspifilt.dll"]
-compare = "full"
-why = "test"
-references = ["Q291589"]
-
-[[lockstep]]
-id = "iis4-ftp"
-family = "iis4"
-name = "IIS 4 FTP service, without w3svc.dll"
-files = ["ftpsvc2.dll", "infocomm.dll"]
-compare = "full"
-why = "test"
-references = ["Q185706"]
-"#;
-
 fn verskew() -> Command {
     let mut c = Command::cargo_bin("verskew").unwrap();
     c.current_dir(common::testdata());
@@ -147,7 +126,7 @@ fn both_hives_unreadable_is_not_evaluated() {
 #[test]
 fn a_partial_read_is_said_in_the_summary_and_fails_on_uncovered() {
     let dir = tempfile::tempdir().unwrap();
-    let r = rules(&dir, "no-w3svc.toml", NO_W3SVC);
+    let r = rules(&dir, "no-w3svc.toml", common::NO_W3SVC_RULES);
     let r = r.to_str().unwrap();
     // Without the w3svc.dll error the damaged image has no finding left, but
     // a registry key could not be read: partial, never "satisfied" plain.

@@ -280,18 +280,7 @@ fn run_versions(
     };
     let (rows, lost) = match result {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("verskew: {e}");
-            if format == OutputFormat::Json {
-                let image = image.display().to_string();
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    report::json_error(report::VERSIONS_SCHEMA, &image, &e)
-                );
-            }
-            return Exit::Failed as i32;
-        }
+        Err(e) => return failed(out, format, report::VERSIONS_SCHEMA, image, &e),
     };
     for r in &rows {
         let line = match format {
@@ -337,18 +326,7 @@ fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Wri
     bar.finish_and_clear();
     let info = match result {
         Ok(i) => i,
-        Err(e) => {
-            eprintln!("verskew: {e}");
-            if format == OutputFormat::Json {
-                let image = image.display().to_string();
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    report::json_error(report::INFO_SCHEMA, &image, &e)
-                );
-            }
-            return Exit::Failed as i32;
-        }
+        Err(e) => return failed(out, format, report::INFO_SCHEMA, image, &e),
     };
     let text = match format {
         OutputFormat::Json => report::info_json(&info),
@@ -364,4 +342,21 @@ fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Wri
         (false, true) => Exit::Uncovered as i32,
         (false, false) => Exit::Clean as i32,
     }
+}
+
+/// An image a command could not run on: one line on stderr and, in JSON,
+/// an error object under the command's schema.
+fn failed(
+    out: &mut impl Write,
+    format: OutputFormat,
+    schema: &str,
+    image: &Path,
+    e: &commands::CommandError,
+) -> i32 {
+    eprintln!("verskew: {e}");
+    if format == OutputFormat::Json {
+        let image = image.display().to_string();
+        let _ = writeln!(out, "{}", report::json_error(schema, &image, e));
+    }
+    Exit::Failed as i32
 }

@@ -21,6 +21,28 @@ pub fn corpus() -> Option<PathBuf> {
     }
 }
 
+/// A user rule that takes w3svc.dll out of both IIS 4 lockstep sets it is in
+/// (same ids as knowledge/iis.toml, so it replaces the built-in entries).
+pub const NO_W3SVC_RULES: &str = r#"
+[[lockstep]]
+id = "iis4-www"
+family = "iis4"
+name = "IIS 4 WWW service core, without w3svc.dll"
+files = ["infocomm.dll", "ssinc.dll", "sspifilt.dll"]
+compare = "full"
+why = "test: w3svc.dll taken out of the set"
+references = ["Q291589"]
+
+[[lockstep]]
+id = "iis4-ftp"
+family = "iis4"
+name = "IIS 4 FTP service, without w3svc.dll"
+files = ["ftpsvc2.dll", "infocomm.dll"]
+compare = "full"
+why = "test: w3svc.dll taken out of the set"
+references = ["Q185706"]
+"#;
+
 /// The repository's own test data folder.
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
