@@ -30,9 +30,17 @@ struct Image {
     #[serde(default)]
     service_pack: String,
     #[serde(default)]
+    product_name: String,
+    #[serde(default)]
     control_set: String,
     #[serde(default)]
     damaged: String,
+    /// What a correct diagnosis says it covered: `evaluated`, `partial` or
+    /// `not-evaluated` (image level).
+    status: String,
+    /// A substring of one of the install's coverage reasons ("" = any).
+    #[serde(default)]
+    reason: String,
     #[serde(default)]
     files: Vec<File>,
     #[serde(default)]
@@ -99,6 +107,72 @@ fn diagnose_json(file: &str) -> (i32, Value) {
     )
 }
 
+/// The coverage contract for one image: the JSON `status` is the manifest's,
+/// the reason is given, and the exit status is 1 when the manifest lists an
+/// error, else 3 when not evaluated, else 0. A not-evaluated image's text
+/// report says so on its second line and never sounds like an all-clear.
+fn check_coverage(img: &Image, file: &str, code: i32, json: &Value) {
+    let coverage: Vec<&Value> = json["installs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| &i["coverage"])
+        .collect();
+    assert_eq!(
+        json["status"],
+        img.status.as_str(),
+        "{}: image status; coverage: {coverage:?}",
+        img.name
+    );
+    let installs = json["installs"].as_array().unwrap();
+    assert!(!installs.is_empty(), "{}: no install", img.name);
+    // The image status is its worst install's.
+    assert!(
+        installs.iter().any(|i| i["status"] == img.status.as_str()),
+        "{}: no install is {}",
+        img.name,
+        img.status
+    );
+    if !img.reason.is_empty() {
+        let reasons: Vec<&str> = installs
+            .iter()
+            .flat_map(|i| i["coverage"]["reasons"].as_array().unwrap())
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(
+            reasons.iter().any(|r| r.contains(&img.reason)),
+            "{}: no coverage reason contains {:?}: {reasons:?}",
+            img.name,
+            img.reason
+        );
+    }
+    let errors = img.findings.iter().any(|f| f.severity == "error");
+    let want = if errors {
+        1
+    } else if img.status == "not-evaluated" {
+        3
+    } else {
+        0
+    };
+    assert_eq!(code, want, "{}: exit status", img.name);
+    if img.status == "not-evaluated" {
+        let out = verskew().args(["diagnose", file]).output().unwrap();
+        assert_eq!(out.status.code(), Some(want), "{}: text exit", img.name);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let second = text.lines().nth(1).unwrap_or_default();
+        assert!(
+            second.starts_with("NOT EVALUATED:"),
+            "{}: second line is not NOT EVALUATED:\n{text}",
+            img.name
+        );
+        assert!(
+            !text.contains("every version rule is satisfied"),
+            "{}: sounds like an all-clear:\n{text}",
+            img.name
+        );
+    }
+}
+
 /// (rule, severity, path) triples of errors and warnings: the manifest lists
 /// what a correct tool must report; info findings are free.
 fn triples(findings: &Value) -> BTreeSet<(String, String, String)> {
@@ -156,8 +230,7 @@ fn every_factory_image_gives_the_manifest_findings() {
             .collect();
         let got = triples(&json["findings"]);
         assert_eq!(got, want, "{}: findings differ from the manifest", img.name);
-        let errors = want.iter().any(|w| w.1 == "error");
-        assert_eq!(code, i32::from(errors), "{}: exit status", img.name);
+        check_coverage(img, path.to_str().unwrap(), code, &json);
 
         let install = &json["installs"][0];
         let facts = [
@@ -165,6 +238,7 @@ fn every_factory_image_gives_the_manifest_findings() {
             (&install["os"]["version"], &img.os_version),
             (&install["os"]["build"], &img.os_build),
             (&install["os"]["service_pack"], &img.service_pack),
+            (&install["os"]["product_name"], &img.product_name),
             (&install["control_set"]["name"], &img.control_set),
         ];
         for (got, want) in facts {
@@ -223,7 +297,7 @@ fn damaged_images_give_partial_reports_or_clear_errors() {
             .output()
             .unwrap();
         let code = out.status.code().expect("no signal, no panic abort");
-        assert!(matches!(code, 0..=2), "{}: exit {code}", img.name);
+        assert!(matches!(code, 0..=3), "{}: exit {code}", img.name);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{}: {stderr}", img.name);
         let json: Value = serde_json::from_str(
@@ -235,6 +309,13 @@ fn damaged_images_give_partial_reports_or_clear_errors() {
         )
         .unwrap();
         if code == 2 {
+            // Refusing the image outright is the strongest "not evaluated":
+            // only for an image whose install cannot be judged at all.
+            assert_eq!(
+                img.status, "not-evaluated",
+                "{}: refused, but the manifest says {}",
+                img.name, img.status
+            );
             let err = json["error"].as_str().unwrap();
             assert!(
                 err.contains(&img.file),
@@ -243,6 +324,7 @@ fn damaged_images_give_partial_reports_or_clear_errors() {
             );
             continue;
         }
+        check_coverage(img, &img.file, code, &json);
         let unreadable: Vec<String> = json["unreadable"]
             .as_array()
             .unwrap()

@@ -33,10 +33,14 @@ struct Image {
     os_version: String,
     os_build: String,
     service_pack: String,
+    product_name: String,
     control_set: String,
     damaged: String,
+    status: String,
+    reason: String,
     description: String,
     hotfixes: Vec<String>,
+    services: Vec<String>,
     #[serde(default)]
     source: String,
     #[serde(default)]
@@ -190,6 +194,27 @@ fn manifest_parses_and_every_file_exists() {
                 img.name
             );
             assert!(!fd.paths.is_empty(), "{}: finding without paths", img.name);
+        }
+        assert!(
+            ["evaluated", "partial", "not-evaluated"].contains(&img.status.as_str()),
+            "{}: status {}",
+            img.name,
+            img.status
+        );
+        if img.status == "evaluated" {
+            assert_eq!(img.reason, "", "{}: a reason without a gap", img.name);
+            assert!(
+                img.expect_unreadable.is_empty(),
+                "{}: evaluated, yet unreadable items",
+                img.name
+            );
+        }
+        if img.status == "not-evaluated" {
+            assert!(
+                !img.reason.is_empty() || !img.damaged.is_empty(),
+                "{}: not evaluated without a reason",
+                img.name
+            );
         }
         if !img.source.is_empty() {
             let src = m.image.iter().find(|i| i.name == img.source);
@@ -398,6 +423,106 @@ fn reglookup(hive: &Path, path: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// reglookup lists no key of a hive (it fails, or prints only its header).
+fn reglookup_refuses(hive: &Path) -> bool {
+    let out = Command::new("reglookup")
+        .args(["-t", "KEY"])
+        .arg(hive)
+        .output()
+        .expect("run reglookup");
+    !out.status.success() || String::from_utf8_lossy(&out.stdout).lines().count() <= 1
+}
+
+/// Subkey names directly below `path`.
+fn reg_subkeys(hive: &Path, path: &str) -> BTreeSet<String> {
+    reglookup(hive, path)
+        .into_iter()
+        .filter(|(_, t, _)| t == "KEY")
+        .filter_map(|(p, _, _)| {
+            let rest = p.strip_prefix(&format!("{path}/"))?;
+            (!rest.contains('/')).then(|| rest.to_string())
+        })
+        .collect()
+}
+
+/// SYSTEM: the live control set, its services, Control\Windows\CSDVersion.
+fn check_system_hive(img: &Image, system: &Path) {
+    let current = reglookup(system, "/Select/Current");
+    let current = current.first().expect("Select\\Current");
+    let n = u32::from_str_radix(current.2.trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(
+        format!("ControlSet{n:03}"),
+        img.control_set,
+        "{}: Select\\Current",
+        img.name
+    );
+    let services = reg_subkeys(system, &format!("/{}/Services", img.control_set));
+    let want: BTreeSet<String> = img.services.iter().cloned().collect();
+    assert_eq!(
+        services, want,
+        "{}: services in the live control set",
+        img.name
+    );
+    for svc in &img.services {
+        let ip = reglookup(
+            system,
+            &format!("/{}/Services/{svc}/ImagePath", img.control_set),
+        );
+        assert_eq!(ip.len(), 1, "{}: {svc} ImagePath", img.name);
+    }
+    let csd = reglookup(
+        system,
+        &format!("/{}/Control/Windows/CSDVersion", img.control_set),
+    );
+    assert_eq!(csd.len(), 1, "{}: Control\\Windows\\CSDVersion", img.name);
+}
+
+/// SOFTWARE: CurrentVersion values and the Hotfix keys.
+fn check_software_hive(img: &Image, software: &Path) {
+    let cv = reglookup(software, "/Microsoft/Windows NT/CurrentVersion");
+    let get = |name: &str| {
+        cv.iter()
+            .find(|(p, _, _)| p == &format!("/Microsoft/Windows NT/CurrentVersion/{name}"))
+            .map(|(_, _, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        get("CSDVersion"),
+        img.service_pack,
+        "{}: CSDVersion",
+        img.name
+    );
+    assert_eq!(
+        get("CurrentVersion"),
+        img.os_version,
+        "{}: CurrentVersion",
+        img.name
+    );
+    assert_eq!(
+        get("CurrentBuildNumber"),
+        img.os_build,
+        "{}: CurrentBuildNumber",
+        img.name
+    );
+    assert_eq!(
+        get("ProductName"),
+        img.product_name,
+        "{}: ProductName",
+        img.name
+    );
+    // CurrentMajorVersionNumber came with NT 10; none of these OSes has it,
+    // so a tool must read CurrentVersion.
+    assert_eq!(
+        get("CurrentMajorVersionNumber"),
+        "",
+        "{}: CurrentMajorVersionNumber",
+        img.name
+    );
+    let hot = reg_subkeys(software, "/Microsoft/Windows NT/CurrentVersion/Hotfix");
+    let want: BTreeSet<String> = img.hotfixes.iter().cloned().collect();
+    assert_eq!(hot, want, "{}: Hotfix keys", img.name);
+}
+
 fn tsk_path(win: &str) -> String {
     win.trim_start_matches('\\').replace('\\', "/")
 }
@@ -411,6 +536,7 @@ fn images_hold_what_the_manifest_says() {
     let tmp = tempfile::tempdir().unwrap();
     let mut checked_images = 0;
     let mut checked_files = 0;
+    let mut checked_hives = 0;
     for img in m.image.iter().filter(|i| i.format == "raw") {
         let path = testdata().join(&img.file);
         let vol = Volume {
@@ -471,89 +597,62 @@ fn images_hold_what_the_manifest_says() {
             }
             checked_files += 1;
         }
-        // Hives: control set and service pack.
-        if !img.control_set.is_empty() {
-            let root = tsk_path(&img.system_root);
-            let cfg = listing
+        // Hives: read back with reglookup. A hive the manifest lists as
+        // unreadable must defeat reglookup too, and then nothing it holds is
+        // claimed (no control set, services, OS or hotfixes).
+        let root = tsk_path(&img.system_root);
+        let mut hive = |name: &str| -> Option<(PathBuf, bool)> {
+            let win = format!("{}\\system32\\config\\{name}", img.system_root);
+            let lost = unreadable.iter().any(|u| u.eq_ignore_ascii_case(&win));
+            let Some(key) = listing
                 .keys()
-                .find(|k| k.eq_ignore_ascii_case(&format!("{root}/system32/config/SYSTEM")))
-                .expect("SYSTEM hive listed");
-            let system = tmp.path().join(format!("{}-SYSTEM", img.name));
-            std::fs::write(&system, vol.icat(listing[cfg]).expect("icat SYSTEM")).unwrap();
-            let cfg = listing
-                .keys()
-                .find(|k| k.eq_ignore_ascii_case(&format!("{root}/system32/config/SOFTWARE")))
-                .expect("SOFTWARE hive listed");
-            let software = tmp.path().join(format!("{}-SOFTWARE", img.name));
-            std::fs::write(&software, vol.icat(listing[cfg]).expect("icat SOFTWARE")).unwrap();
-
-            let current = reglookup(&system, "/Select/Current");
-            let current = current.first().expect("Select\\Current");
-            let n = u32::from_str_radix(current.2.trim_start_matches("0x"), 16).unwrap();
-            assert_eq!(
-                format!("ControlSet{n:03}"),
-                img.control_set,
-                "{}: Select\\Current",
-                img.name
-            );
-            let w3 = reglookup(
-                &system,
-                &format!("/{}/Services/W3SVC/ImagePath", img.control_set),
-            );
-            assert_eq!(
-                w3.len(),
-                1,
-                "{}: W3SVC ImagePath in the live control set",
-                img.name
-            );
-            let csd = reglookup(
-                &system,
-                &format!("/{}/Control/Windows/CSDVersion", img.control_set),
-            );
-            assert_eq!(csd.len(), 1, "{}: Control\\Windows\\CSDVersion", img.name);
-
-            let cv = reglookup(&software, "/Microsoft/Windows NT/CurrentVersion");
-            let get = |name: &str| {
-                cv.iter()
-                    .find(|(p, _, _)| p == &format!("/Microsoft/Windows NT/CurrentVersion/{name}"))
-                    .map(|(_, _, v)| v.clone())
-                    .unwrap_or_default()
+                .find(|k| k.eq_ignore_ascii_case(&format!("{root}/system32/config/{name}")))
+            else {
+                // Only a damaged image may lose a hive from its listing.
+                assert!(
+                    !img.expect_unreadable.is_empty(),
+                    "{}: {name} hive not listed",
+                    img.name
+                );
+                return None;
             };
-            assert_eq!(
-                get("CSDVersion"),
-                img.service_pack,
-                "{}: CSDVersion",
-                img.name
-            );
-            assert_eq!(
-                get("CurrentVersion"),
-                img.os_version,
-                "{}: CurrentVersion",
-                img.name
-            );
-            assert_eq!(
-                get("CurrentBuildNumber"),
-                img.os_build,
-                "{}: CurrentBuildNumber",
-                img.name
-            );
-            let hot: BTreeSet<String> =
-                reglookup(&software, "/Microsoft/Windows NT/CurrentVersion/Hotfix")
-                    .into_iter()
-                    .filter(|(_, t, _)| t == "KEY")
-                    .filter_map(|(p, _, _)| {
-                        let rest =
-                            p.strip_prefix("/Microsoft/Windows NT/CurrentVersion/Hotfix/")?;
-                        (!rest.contains('/')).then(|| rest.to_string())
-                    })
-                    .collect();
-            let want: BTreeSet<String> = img.hotfixes.iter().cloned().collect();
-            assert_eq!(hot, want, "{}: Hotfix keys", img.name);
+            let p = tmp.path().join(format!("{}-{name}", img.name));
+            std::fs::write(&p, vol.icat(listing[key]).expect("icat hive")).unwrap();
+            if lost {
+                assert!(
+                    reglookup_refuses(&p),
+                    "{}: reglookup reads the {name} hive the manifest calls unreadable",
+                    img.name
+                );
+            }
+            checked_hives += 1;
+            Some((p, lost))
+        };
+        match hive("SYSTEM") {
+            Some((system, false)) => check_system_hive(img, &system),
+            _ => {
+                assert_eq!(img.control_set, "", "{}: control set unknowable", img.name);
+                assert!(img.services.is_empty(), "{}: services unknowable", img.name);
+            }
+        }
+        match hive("SOFTWARE") {
+            Some((software, false)) => check_software_hive(img, &software),
+            _ => {
+                for (what, v) in [
+                    ("os_version", &img.os_version),
+                    ("os_build", &img.os_build),
+                    ("service_pack", &img.service_pack),
+                    ("product_name", &img.product_name),
+                ] {
+                    assert_eq!(v, "", "{}: {what} unknowable", img.name);
+                }
+                assert!(img.hotfixes.is_empty(), "{}: hotfixes unknowable", img.name);
+            }
         }
         checked_images += 1;
         eprintln!("checked {:<40} {} files", img.name, img.files.len());
     }
-    eprintln!("checked {checked_images} raw images, {checked_files} files");
+    eprintln!("checked {checked_images} raw images, {checked_files} files, {checked_hives} hives");
     assert!(checked_images >= 10);
 }
 
@@ -676,4 +775,115 @@ fn containers_decode_to_their_source() {
     }
     eprintln!("checked {checked} containers");
     assert!(checked >= 9);
+}
+
+/// The coverage fixtures are what they are for: the manifest entries the
+/// test above proves against the bytes say exactly this (a factory change
+/// that loses the point of one of them fails here).
+#[test]
+fn coverage_fixtures_are_what_they_claim() {
+    let m = manifest();
+    let get = |name: &str| {
+        m.image
+            .iter()
+            .find(|i| i.name == name)
+            .unwrap_or_else(|| panic!("{name} is in the manifest"))
+    };
+    let os = |i: &Image| {
+        (
+            i.os_version.clone(),
+            i.os_build.clone(),
+            i.service_pack.clone(),
+            i.product_name.clone(),
+        )
+    };
+    let iis_services = [
+        "W3SVC", "WAS", "HTTP", "MSFTPSVC", "IISADMIN", "SMTPSVC", "NNTPSVC",
+    ];
+    let no_iis = |i: &Image| {
+        assert!(
+            !i.files
+                .iter()
+                .any(|f| f.path.to_ascii_lowercase().contains("\\inetsrv\\")),
+            "{}: an inetsrv file",
+            i.name
+        );
+        assert!(
+            !i.services
+                .iter()
+                .any(|s| iis_services.contains(&s.as_str())),
+            "{}: an IIS service: {:?}",
+            i.name,
+            i.services
+        );
+        assert!(i.hotfixes.is_empty(), "{}", i.name);
+    };
+
+    let r2 = get("w2k8r2-iis75");
+    assert_eq!(r2.system_root, "\\Windows");
+    assert_eq!(
+        os(r2),
+        (
+            "6.1".into(),
+            "7601".into(),
+            "Service Pack 1".into(),
+            "Windows Server 2008 R2 Standard".into()
+        )
+    );
+    for n in ["w3wp.exe", "iiscore.dll", "w3dt.dll", "iisw3adm.dll"] {
+        let path = format!("\\Windows\\System32\\inetsrv\\{n}");
+        let f = r2.files.iter().find(|f| f.path == path);
+        let f = f.unwrap_or_else(|| panic!("{path} on the 2008 R2 image"));
+        assert_eq!(f.file_version, "7.5.7601.17514", "{path}");
+    }
+    for s in ["W3SVC", "WAS", "HTTP"] {
+        assert!(r2.services.iter().any(|x| x == s), "{s} registered");
+    }
+    assert_eq!(
+        (r2.status.as_str(), r2.findings.len()),
+        ("not-evaluated", 0)
+    );
+
+    let w7 = get("win7-noiis");
+    assert_eq!(
+        os(w7),
+        (
+            "6.1".into(),
+            "7601".into(),
+            "Service Pack 1".into(),
+            "Windows 7 Professional".into()
+        )
+    );
+    no_iis(w7);
+    assert_eq!(w7.status, "not-evaluated");
+
+    let nt = get("nt4-noiis");
+    let seed = get("nt4-iis4-kb291589");
+    assert_eq!(os(nt), os(seed), "the seed's OS");
+    assert_eq!(nt.system_root, seed.system_root);
+    no_iis(nt);
+    assert_eq!(
+        (nt.status.as_str(), nt.reason.as_str()),
+        ("not-evaluated", "no IIS component found")
+    );
+
+    let cfg = |h: &str| format!("{}\\system32\\config\\{h}", seed.system_root);
+    let both = get("damaged-hives-unreadable");
+    assert_eq!(both.expect_unreadable, [cfg("SOFTWARE"), cfg("SYSTEM")]);
+    assert_eq!(os(both), Default::default());
+    assert_eq!(both.control_set, "");
+    assert_eq!(both.status, "not-evaluated");
+    let sys = get("damaged-system-hive");
+    assert_eq!(sys.expect_unreadable, [cfg("SYSTEM")]);
+    assert_eq!(os(sys), os(seed), "SOFTWARE still read");
+    assert_eq!(
+        (sys.control_set.as_str(), sys.status.as_str()),
+        ("", "partial")
+    );
+    for img in [both, sys] {
+        // The files are the seed's: the lockstep rules still have them.
+        assert_eq!(img.files.len(), seed.files.len(), "{}", img.name);
+        assert_eq!(img.findings.len(), 1, "{}", img.name);
+        assert_eq!(img.findings[0].rule, "lockstep-mismatch", "{}", img.name);
+    }
 }

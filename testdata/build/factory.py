@@ -293,6 +293,30 @@ def corrupt_nk(data, keyname):
     raise RuntimeError("key %s not found" % keyname)
 
 
+HIVE_GARBAGE = (b"verskew factory: these bytes replaced a registry hive; there is no regf base block, "
+                b"no hbin and no cell here. ")
+
+
+def damage_hive(data, how, path):
+    """`garbage`: every byte replaced by text (same size, no regf anywhere);
+    `zero-base`: the 4096-byte base block zeroed, the hive bins left intact.
+    reglookup must then refuse the hive."""
+    if how is None:
+        return data
+    if how == "garbage":
+        out = (HIVE_GARBAGE * (len(data) // len(HIVE_GARBAGE) + 1))[:len(data)]
+    elif how == "zero-base":
+        out = b"\0" * 4096 + data[4096:]
+    else:
+        raise ValueError(how)
+    with open(path, "wb") as f:
+        f.write(out)
+    r = subprocess.run(["reglookup", "-t", "KEY", path], capture_output=True, text=True)
+    if r.returncode == 0 and len(r.stdout.splitlines()) > 1:
+        raise RuntimeError("reglookup still reads the damaged hive %s" % path)
+    return out
+
+
 def validate_hive(path, expect_paths):
     """reglookup must parse the hive and list the keys we wrote; hivex must
     reopen it."""
@@ -415,7 +439,10 @@ NT4_HOTFIX_INFO = {
 def nt4_image(kind="kb291589", upper=False, cs2=False, proxy=False, frag=False, compressed=False,
               corrupt_version=None, corrupt_hotfix=None):
     """Return (files, system_hive, software_hive, meta) for an NT 4.0 + IIS 4 image.
-    kind: "kb291589" (w3svc.dll at Option Pack RTM) or "healthy"."""
+    kind: "kb291589" (w3svc.dll at Option Pack RTM), "healthy", or "noiis"
+    (the same NT 4.0 SP6 system without any IIS: no inetsrv folder, no IIS
+    service, no InetStp or INetMgr key, no IIS hotfix)."""
+    iis = kind != "noiis"
     R = "WINNT"
     files = []
 
@@ -455,7 +482,7 @@ def nt4_image(kind="kb291589", upper=False, cs2=False, proxy=False, frag=False, 
         pads = {"w3svc.dll": 80 * 1024, "infocomm.dll": 72 * 1024, "asp.dll": 40 * 1024}
 
     inetsrv = P("system32", "inetsrv")
-    for n in IIS4_CORE:
+    for n in (IIS4_CORE if iis else []):
         name = n.upper() if upper else n
         pe = Pe(n, vers[n], v4str(vers[n]), IIS4_DESC[n], NT4_PRODUCT, pad=pads.get(n, 0),
                 exe=n.endswith(".exe"), corrupt="version-lengths" if corrupt_version == n else None)
@@ -463,7 +490,7 @@ def nt4_image(kind="kb291589", upper=False, cs2=False, proxy=False, frag=False, 
         fs.frag = frag and n == "w3svc.dll"
         fs.compressed = compressed
         files.append(fs)
-    for n in NT4_SMTP_NNTP:
+    for n in (NT4_SMTP_NNTP if iis else []):
         name = n.upper() if upper else n
         pe = Pe(n, smtp[n], "%d.%d.%d.%d" % smtp[n], IIS4_DESC[n], NT4_PRODUCT)
         fs = FileSpec(inetsrv + (name,), smtp_t[n], pe=pe)
@@ -476,11 +503,18 @@ def nt4_image(kind="kb291589", upper=False, cs2=False, proxy=False, frag=False, 
             files.append(FileSpec(inetsrv + ((nm.upper() if upper else nm),), T_PROXY, pe=pe))
 
     # Backups kept by the Q301625 hotfix: the 4.2.764.1 (Q288855) files it replaced.
-    for n in ["asp.dll", "infocomm.dll", "w3svc.dll"]:
+    for n in (["asp.dll", "infocomm.dll", "w3svc.dll"] if iis else []):
         pe = Pe(n, (4, 2, 764, 1), "4.2.764.1", IIS4_DESC[n], NT4_PRODUCT)
         files.append(FileSpec(P("$NtUninstallQ301625$", n.upper() if upper else n), T_Q301625, pe=pe))
     files.append(FileSpec(P("$NtServicePackUninstall$", "spuninst", "SPUNINST.INF" if upper else "spuninst.inf"),
                           T_SP6, data=b"[Version]\r\nSignature=\"$Windows NT$\"\r\n; Service Pack 6 uninstall\r\n"))
+    if not iis:
+        # A system file and a non-IIS service that runs it (version
+        # illustrative), so "no IIS component" is not "nothing at all".
+        files.append(FileSpec(P("system32", "SERVICES.EXE" if upper else "services.exe"), T_SP6,
+                              pe=Pe("services.exe", (4, 0, 1381, 133), "4.00", "Services and Controller app",
+                                    NT4_PRODUCT, exe=True)))
+        hotfixes = []
     files.append(FileSpec(("BOOT.INI",) if upper else ("boot.ini",), T_OP_INSTALL,
                           data=b"[boot loader]\r\ntimeout=30\r\ndefault=multi(0)disk(0)rdisk(0)partition(1)\\WINNT\r\n"
                                b"[operating systems]\r\nmulti(0)disk(0)rdisk(0)partition(1)\\WINNT=\"Windows NT Server Version 4.00\"\r\n"))
@@ -500,7 +534,13 @@ def nt4_image(kind="kb291589", upper=False, cs2=False, proxy=False, frag=False, 
         stale = cs2 and cs == "ControlSet001"
         inet = "%SystemRoot%\\System32\\inetsrv\\inetinfo.exe"
         w3_image = "%SystemRoot%\\System32\\inetsrv\\inetinfo_old.exe" if stale else inet
-        nt4_services(sysh, cs, w3_image, inet)
+        if iis:
+            nt4_services(sysh, cs, w3_image, inet)
+        else:
+            sysh.key(cs + "\\Services\\EventLog", [
+                ("ImagePath", reg_expand("%SystemRoot%\\system32\\services.exe")), ("Start", reg_dword(2)),
+                ("Type", reg_dword(0x20)), ("ErrorControl", reg_dword(1)), ("ObjectName", reg_sz("LocalSystem")),
+                ("DisplayName", reg_sz("EventLog"))])
         sysh.key(cs + "\\Control\\Windows", [("CSDVersion", reg_dword(0x600 if not stale else 0x500))])
 
     # ---- SOFTWARE hive
@@ -526,6 +566,23 @@ def nt4_image(kind="kb291589", upper=False, cs2=False, proxy=False, frag=False, 
             ("Service Pack", reg_dword(6)),
             ("Valid", reg_dword(1)),
         ], when=when)
+    if iis:
+        nt4_iis_software(sw, proxy)
+
+    cfg = P("system32", "config")
+    meta = dict(system_root="\\WINNT", os_version="4.0", os_build="1381", service_pack="Service Pack 6",
+                control_set=live, hotfixes=sorted(hotfixes) if corrupt_hotfix is None
+                else sorted(h for h in hotfixes if h != corrupt_hotfix),
+                extra_dirs=[P("system32", "inetsrv", "MetaBack".upper() if upper else "MetaBack")] if iis else [],
+                dir_times={P(): T_SP6, P("$NtServicePackUninstall$"): T_SP6,
+                           P("$NtUninstallQ301625$"): T_Q301625},
+                hive_paths=(cfg + ("SYSTEM",), cfg + ("SOFTWARE",)),
+                corrupt_hotfix=corrupt_hotfix, hive_time=last_boot, install_time="1999-11-19T09:00:00Z",
+                compress_dir=inetsrv if compressed else None, product_name="")
+    return files, sysh, sw, meta
+
+
+def nt4_iis_software(sw, proxy):
     sw.key("Microsoft\\InetStp", [
         ("MajorVersion", reg_dword(4)),
         ("MinorVersion", reg_dword(0)),
@@ -542,18 +599,6 @@ def nt4_image(kind="kb291589", upper=False, cs2=False, proxy=False, frag=False, 
         ]
     sw.key("Microsoft\\INetMgr\\Parameters\\AddOnServices", addon)
     sw.key("Microsoft\\INetMgr\\Parameters", [("HelpLocation", reg_sz("C:\\WINNT\\Help\\iishelp"))])
-
-    cfg = P("system32", "config")
-    meta = dict(system_root="\\WINNT", os_version="4.0", os_build="1381", service_pack="Service Pack 6",
-                control_set=live, hotfixes=sorted(hotfixes) if corrupt_hotfix is None
-                else sorted(h for h in hotfixes if h != corrupt_hotfix),
-                extra_dirs=[P("system32", "inetsrv", "MetaBack".upper() if upper else "MetaBack")],
-                dir_times={P(): T_SP6, P("$NtServicePackUninstall$"): T_SP6,
-                           P("$NtUninstallQ301625$"): T_Q301625},
-                hive_paths=(cfg + ("SYSTEM",), cfg + ("SOFTWARE",)),
-                corrupt_hotfix=corrupt_hotfix, hive_time=last_boot, install_time="1999-11-19T09:00:00Z",
-                compress_dir=inetsrv if compressed else None)
-    return files, sysh, sw, meta
 
 
 def nt4_services(h, cs, w3_image, inet):
@@ -631,7 +676,8 @@ def w2k_image():
     meta = dict(system_root="\\WINNT", os_version="5.0", os_build="2195", service_pack="Service Pack 2",
                 control_set="ControlSet001", hotfixes=["Q319733"], extra_dirs=[], dir_times={},
                 hive_paths=(cfg + ("SYSTEM",), cfg + ("SOFTWARE",)), corrupt_hotfix=None,
-                hive_time="2002-05-01T08:00:00Z", install_time="2001-02-20T09:00:00Z", compress_dir=None)
+                hive_time="2002-05-01T08:00:00Z", install_time="2001-02-20T09:00:00Z", compress_dir=None,
+                product_name="Microsoft Windows 2000")
     return files, sysh, sw, meta
 
 
@@ -716,7 +762,91 @@ def w2k3_image(sp1_files=(), hotfix=None):
     meta = dict(system_root="\\WINDOWS", os_version="5.2", os_build="3790", service_pack="Service Pack 2",
                 control_set="ControlSet001", hotfixes=hotfixes, extra_dirs=[], dir_times={},
                 hive_paths=(cfg + ("SYSTEM",), cfg + ("SOFTWARE",)), corrupt_hotfix=None,
-                hive_time=when, install_time="2005-06-01T09:00:00Z", compress_dir=None)
+                hive_time=when, install_time="2005-06-01T09:00:00Z", compress_dir=None,
+                product_name="Microsoft Windows Server 2003")
+    return files, sysh, sw, meta
+
+
+# ---- Windows 7 / Windows Server 2008 R2 (NT 6.1; IIS 7.5) -----------------
+# Every version number here is illustrative (no KB table in
+# ../../shared/research gives IIS 7.5 file versions); 7601.17514 is the
+# Windows 7 / 2008 R2 SP1 RTM build (win7sp1_rtm.101119-1850).
+
+IIS75 = {
+    "iiscore.dll": "IIS Web Server Core", "iisutil.dll": "IIS Utility", "iisw3adm.dll": "IIS Web Admin Service",
+    "w3dt.dll": "IIS Data Transport", "w3tp.dll": "IIS Thread Pool", "w3wp.exe": "IIS Worker Process",
+}
+W7_SP1 = (7601, 17514, "(win7sp1_rtm.101119-1850)")
+T_W7_INSTALL = "2010-11-05T09:00:00Z"
+T_W7_SP1 = "2011-03-22T10:30:00Z"
+T_W7_IISADD = "2011-04-04T14:00:00Z"
+T_W7_LAST_BOOT = "2012-02-01T08:00:00Z"
+
+
+def nt61_image(product, edition, iis):
+    """Windows 7 / Server 2008 R2 SP1 (NT 6.1): `\\Windows`, hives without
+    CurrentMajorVersionNumber (it appeared with NT 10), no Hotfix keys (Vista
+    and later record updates in CBS, not there). With `iis`, IIS 7.5 in
+    System32\\inetsrv, W3SVC and WAS hosted in `svchost.exe -k iissvcs` with
+    iisw3adm.dll as ServiceDll, HTTP.sys, and InetStp 7.5."""
+    R = "Windows"
+    files = []
+    sys32 = (R, "System32")
+    b, q, tag = W7_SP1
+    if iis:
+        for n in sorted(IIS75):
+            files.append(FileSpec(sys32 + ("inetsrv", n), T_W7_SP1,
+                                  pe=Pe(n, (7, 5, b, q), "7.5.%d.%d %s" % (b, q, tag), IIS75[n], W2K3_PRODUCT,
+                                        pstr="7.5.%d.%d" % (b, q), exe=n.endswith(".exe"))))
+        files.append(FileSpec(sys32 + ("drivers", "HTTP.sys"), T_W7_SP1,
+                              pe=Pe("HTTP.sys", (6, 1, b, q), "6.1.%d.%d %s" % (b, q, tag), "HTTP Protocol Stack",
+                                    W2K3_PRODUCT, pstr="6.1.%d.%d" % (b, q))))
+    files.append(FileSpec(sys32 + ("svchost.exe",), T_W7_INSTALL,
+                          pe=Pe("svchost.exe", (6, 1, 7600, 16385), "6.1.7600.16385 (win7_rtm.090713-1255)",
+                                "Host Process for Windows Services", W2K3_PRODUCT, pstr="6.1.7600.16385", exe=True)))
+    sysh = Hive(T_W7_LAST_BOOT)
+    sysh.key("Select", [("Current", reg_dword(1)), ("Default", reg_dword(1)), ("Failed", reg_dword(0)),
+                        ("LastKnownGood", reg_dword(2))])
+    svchost = "%SystemRoot%\\system32\\svchost.exe -k "
+    for cs in ("ControlSet001", "ControlSet002"):
+        base = cs + "\\Services\\"
+        sysh.key(base + "Dhcp", [("ImagePath", reg_expand(svchost + "LocalServiceNetworkRestricted")),
+                                 ("Start", reg_dword(2)), ("Type", reg_dword(0x20)), ("ErrorControl", reg_dword(1)),
+                                 ("ObjectName", reg_sz("NT Authority\\LocalService")),
+                                 ("DisplayName", reg_sz("DHCP Client"))])
+        sysh.key(base + "Dhcp\\Parameters", [("ServiceDll", reg_expand("%SystemRoot%\\system32\\dhcpcore.dll"))])
+        if iis:
+            sysh.key(base + "HTTP", [("ImagePath", reg_expand("system32\\drivers\\HTTP.sys")), ("Start", reg_dword(3)),
+                                     ("Type", reg_dword(1)), ("ErrorControl", reg_dword(1)),
+                                     ("DisplayName", reg_sz("HTTP"))])
+            for svc, disp, start, deps in [("W3SVC", "World Wide Web Publishing Service", 2, ("WAS", "HTTP")),
+                                           ("WAS", "Windows Process Activation Service", 3, ("RPCSS",))]:
+                sysh.key(base + svc, [("ImagePath", reg_expand(svchost + "iissvcs")), ("Start", reg_dword(start)),
+                                      ("Type", reg_dword(0x20)), ("ErrorControl", reg_dword(1)),
+                                      ("ObjectName", reg_sz("localSystem")), ("DisplayName", reg_sz(disp)),
+                                      ("DependOnService", reg_multi(*deps))])
+                sysh.key(base + svc + "\\Parameters",
+                         [("ServiceDll", reg_expand("%windir%\\system32\\inetsrv\\iisw3adm.dll"))])
+        sysh.key(cs + "\\Control\\Windows", [("CSDVersion", reg_dword(0x100))])
+    sw = Hive(T_W7_LAST_BOOT)
+    sw.key("Microsoft\\Windows NT\\CurrentVersion", [
+        ("CurrentVersion", reg_sz("6.1")), ("CurrentBuildNumber", reg_sz("7601")), ("CurrentBuild", reg_sz("7601")),
+        ("CSDVersion", reg_sz("Service Pack 1")), ("CSDBuildNumber", reg_sz("1130")),
+        ("ProductName", reg_sz(product)), ("EditionID", reg_sz(edition)),
+        ("InstallationType", reg_sz("Server" if "Server" in product else "Client")),
+        ("SystemRoot", reg_sz("C:\\Windows")), ("CurrentType", reg_sz("Multiprocessor Free"))])
+    if iis:
+        sw.key("Microsoft\\Windows NT\\CurrentVersion\\Svchost", [("iissvcs", reg_multi("w3svc", "was"))])
+        sw.key("Microsoft\\InetStp", [("MajorVersion", reg_dword(7)), ("MinorVersion", reg_dword(5)),
+                                      ("InstallPath", reg_sz("C:\\Windows\\system32\\inetsrv")),
+                                      ("SetupString", reg_sz("IIS 7.5")), ("VersionString", reg_sz("Version 7.5")),
+                                      ("PathWWWRoot", reg_sz("%SystemDrive%\\inetpub\\wwwroot"))],
+               when=T_W7_IISADD)
+    cfg = sys32 + ("config",)
+    meta = dict(system_root="\\Windows", os_version="6.1", os_build="7601", service_pack="Service Pack 1",
+                control_set="ControlSet001", hotfixes=[], extra_dirs=[], dir_times={},
+                hive_paths=(cfg + ("SYSTEM",), cfg + ("SOFTWARE",)), corrupt_hotfix=None,
+                hive_time=T_W7_LAST_BOOT, install_time=T_W7_INSTALL, compress_dir=None, product_name=product)
     return files, sysh, sw, meta
 
 
@@ -1073,9 +1203,11 @@ def manifest_entry(e):
     out.append("partition_offset = %d" % e["partition_offset"])
     out.append("cluster_size = %d" % e["cluster_size"])
     out.append("system_root = %s" % tq(e["system_root"]))
-    for k in ["os_version", "os_build", "service_pack", "control_set", "damaged", "description"]:
+    for k in ["os_version", "os_build", "service_pack", "product_name", "control_set", "damaged", "status",
+              "reason", "description"]:
         out.append("%s = %s" % (k, tstr(e[k])))
     out.append("hotfixes = %s" % tlist(e["hotfixes"]))
+    out.append("services = %s" % tlist(e["services"]))
     if e.get("source"):
         out.append("source = %s" % tstr(e["source"]))
     if e.get("segments"):
@@ -1141,33 +1273,49 @@ class Factory:
         self.entries = []
         self.built = {}  # name -> (path, layout info, files, hives, meta)
 
-    def prepare(self, files, sysh, sw, meta, tag):
+    def prepare(self, files, sysh, sw, meta, tag, hive_damage=None):
         d = os.path.join(self.work, "hives", tag)
         os.makedirs(d, exist_ok=True)
         sys_path, sw_path = os.path.join(d, "SYSTEM"), os.path.join(d, "SOFTWARE")
         sdata = sysh.build(sys_path, d)
         wdata = sw.build(sw_path, d, corrupt_key=meta.get("corrupt_hotfix"))
-        validate_hive(sys_path, ["/Select", "/%s/Services/W3SVC" % meta["control_set"]])
+        cs = meta["control_set"]
+        services = sorted(p[2] for p in sysh.keys if len(p) == 3 and p[0] == cs and p[1] == "Services")
+        validate_hive(sys_path, ["/Select", "/%s/Control/Windows" % cs] +
+                      ["/%s/Services/%s" % (cs, x) for x in services])
         if not meta.get("corrupt_hotfix"):
             validate_hive(sw_path, ["/Microsoft/Windows NT/CurrentVersion"])
+        meta["services"] = services
         for fs in files:
             fs.bytes = build_pe(fs.pe, self.work) if fs.pe else fs.data
+        hive_damage = hive_damage or {}
+        sdata = damage_hive(sdata, hive_damage.get("SYSTEM"), sys_path)
+        wdata = damage_hive(wdata, hive_damage.get("SOFTWARE"), sw_path)
+        if "SYSTEM" in hive_damage:
+            # Nothing of SYSTEM can be known: not the control set, not a service.
+            meta.update(control_set="", services=[])
+        if "SOFTWARE" in hive_damage:
+            meta.update(os_version="", os_build="", service_pack="", product_name="", hotfixes=[])
         hives = [(meta["hive_paths"][0], sdata), (meta["hive_paths"][1], wdata)]
         return hives
 
-    def volume(self, name, builder, size, cluster=4096, part_start=0, label="WINNT"):
+    def volume(self, name, builder, size, cluster=4096, part_start=0, label="WINNT", hive_damage=None):
         files, sysh, sw, meta = builder()
-        hives = self.prepare(files, sysh, sw, meta, name)
+        hives = self.prepare(files, sysh, sw, meta, name, hive_damage)
         path = os.path.join(self.work, name + ".vol")
         free = build_volume(path, files, hives, meta, self.work, size, cluster, part_start, label)
         log("%-34s %7d bytes, %6d free" % (name, size, free))
         return path, files, hives, meta
 
     def add(self, name, file, fmt, layout, offset, cluster, files, hives, meta, description, findings,
-            damaged="", expect_unreadable=(), source="", extra_files=None, segments=()):
+            damaged="", expect_unreadable=(), source="", extra_files=None, segments=(), status="evaluated",
+            reason=""):
+        assert status in ("evaluated", "partial", "not-evaluated"), status
+        assert status != "evaluated" or reason == "", (name, status, reason)
         e = dict(name=name, file=file, format=fmt, layout=layout, partition_offset=offset, cluster_size=cluster,
                  system_root=meta["system_root"], os_version=meta["os_version"], os_build=meta["os_build"],
                  service_pack=meta["service_pack"], control_set=meta["control_set"], damaged=damaged,
+                 product_name=meta["product_name"], services=meta["services"], status=status, reason=reason,
                  description=description, hotfixes=meta["hotfixes"], source=source,
                  expect_unreadable=list(expect_unreadable), segments=list(segments),
                  files=extra_files if extra_files is not None else spec_entries(files, hives, meta),
@@ -1375,7 +1523,8 @@ def build_all(out, work):
     F.add("damaged-mft-fixup", "damaged/damaged-mft-fixup.img", "raw", "bare", 0, 4096, None, None, meta_of(e1),
           "Image 1 with a broken update-sequence fixup in MFT record %d (isatq.dll): the record must be rejected, "
           "the rest of the volume still read." % ino,
-          [lockstep_w3svc()], damaged="mft-fixup", expect_unreadable=[victim], extra_files=e1["files"])
+          [lockstep_w3svc()], damaged="mft-fixup", expect_unreadable=[victim], extra_files=e1["files"],
+          status="partial")
 
     p = F.place(demo_vol, "damaged/damaged-truncated.img")
     size = os.path.getsize(p)
@@ -1391,19 +1540,21 @@ def build_all(out, work):
     if hives_lost:
         # Hives lost: a correct tool cannot know the OS version, service pack,
         # control set or hotfixes, and has no versions to compare.
-        tmeta.update(os_version="", os_build="", service_pack="", control_set="", hotfixes=[])
+        tmeta.update(os_version="", os_build="", service_pack="", control_set="", hotfixes=[], product_name="",
+                     services=[])
     F.add("damaged-truncated", "damaged/damaged-truncated.img", "raw", "bare", 0, 4096, None, None, tmeta,
           "Image 1 cut in half (%d of %d bytes): the boot sector and $MFT survive, but the index blocks of "
           "the directories listed in expect_unreadable (and most file data) lay past the cut: nothing below "
           "them can be listed or read." % (size // 2, size),
-          tfind, damaged="truncated", expect_unreadable=unreadable, extra_files=e1["files"])
+          tfind, damaged="truncated", expect_unreadable=unreadable, extra_files=e1["files"],
+          status="not-evaluated" if hives_lost else "partial")
 
     vol, files, hives, meta = F.volume("damaged-hive-cell", lambda: nt4_image(corrupt_hotfix="Q301625"), NT4_SIZE)
     F.place(vol, "damaged/damaged-hive-cell.img")
     F.add("damaged-hive-cell", "damaged/damaged-hive-cell.img", "raw", "bare", 0, 4096, files, hives, meta,
           "Image 1 whose SOFTWARE hive has a corrupt key cell (bad nk signature, absurd cell size) for "
           "Hotfix\\Q301625: the hotfix list loses Q301625, everything else still reads.",
-          [lockstep_w3svc()], damaged="hive-cell")
+          [lockstep_w3svc()], damaged="hive-cell", status="partial", reason="Hotfix")
 
     vol, files, hives, meta = F.volume("damaged-version-resource", lambda: nt4_image(corrupt_version="infocomm.dll"),
                                        NT4_SIZE)
@@ -1419,7 +1570,57 @@ def build_all(out, work):
     F.add("damaged-index-loop", "damaged/damaged-index-loop.img", "raw", "bare", 0, 4096, None, None, meta_of(e1),
           "Image 1 where the index entry inetsrv\\MetaBack points back at the inetsrv directory itself "
           "(a directory cycle): a walker must detect the loop and still read the DLLs.",
-          [lockstep_w3svc()], damaged="index-loop", extra_files=e1["files"])
+          [lockstep_w3svc()], damaged="index-loop", extra_files=e1["files"], status="partial", reason="MetaBack")
+
+    # 8. What a correct tool must call "not evaluated" (or "partial"), each
+    # beside a healthy twin above: an OS with no IIS knowledge (with and
+    # without IIS), an OS with knowledge but no IIS, and unreadable hives.
+    vol, files, hives, meta = F.volume(
+        "w2k8r2-iis75", lambda: nt61_image("Windows Server 2008 R2 Standard", "ServerStandard", iis=True), NT4_SIZE,
+        label="Windows")
+    F.place(vol, "w2k8r2-iis75.img")
+    F.add("w2k8r2-iis75", "w2k8r2-iis75.img", "raw", "bare", 0, 4096, files, hives, meta,
+          "Windows Server 2008 R2 Standard SP1 (NT 6.1 build 7601) with IIS 7.5: W3SVC and WAS in svchost -k "
+          "iissvcs with ServiceDll iisw3adm.dll, HTTP.sys, InetStp 7.5, and IIS 7.5 files at 7.5.7601.17514 "
+          "(illustrative). w3wp.exe, w3dt.dll and iisw3adm.dll share their names with IIS 6 files: a tool that "
+          "matches by name alone would judge them against IIS 6 knowledge. With no IIS 7 knowledge a correct tool "
+          "says it could not evaluate this install.",
+          [], status="not-evaluated", reason="no IIS knowledge for Windows Server 2008 R2 Standard")
+    vol, files, hives, meta = F.volume(
+        "win7-noiis", lambda: nt61_image("Windows 7 Professional", "Professional", iis=False), NT4_SIZE,
+        label="Windows")
+    F.place(vol, "win7-noiis.img")
+    F.add("win7-noiis", "win7-noiis.img", "raw", "bare", 0, 4096, files, hives, meta,
+          "Windows 7 Professional SP1 (NT 6.1 build 7601) without IIS: no inetsrv folder, no IIS service, no "
+          "InetStp key. Not evaluated: there is no IIS knowledge for NT 6.1 (and, were there, no IIS component).",
+          [], status="not-evaluated", reason="no IIS knowledge for Windows 7 Professional")
+    vol, files, hives, meta = F.volume("nt4-noiis", lambda: nt4_image("noiis"), NT4_SIZE)
+    F.place(vol, "nt4-noiis.img")
+    F.add("nt4-noiis", "nt4-noiis.img", "raw", "bare", 0, 4096, files, hives, meta,
+          "The seed's NT 4.0 SP6 system without IIS: no inetsrv folder, no IIS service (only EventLog, run by "
+          "services.exe), no InetStp or INetMgr key, no IIS hotfix. The IIS 4 knowledge applies to NT 4.0 but "
+          "finds nothing to judge: not evaluated, never healthy.",
+          [], status="not-evaluated", reason="no IIS component found")
+    hive_dir = "\\WINNT\\system32\\config\\"
+    vol, files, hives, meta = F.volume("damaged-hives-unreadable", nt4_image, NT4_SIZE,
+                                       hive_damage={"SYSTEM": "garbage", "SOFTWARE": "zero-base"})
+    F.place(vol, "damaged/damaged-hives-unreadable.img")
+    F.add("damaged-hives-unreadable", "damaged/damaged-hives-unreadable.img", "raw", "bare", 0, 4096, files, hives,
+          meta, "Image 1 with both hives destroyed: every byte of SYSTEM replaced by text (no regf, no hbin), and "
+                "the 4096-byte base block of SOFTWARE zeroed (its hive bins intact). The files are image 1's, "
+                "w3svc.dll mismatch included, but without the hives the OS, service pack, control set, services "
+                "and hotfixes are unknown: not evaluated.",
+          [lockstep_w3svc()], damaged="hives-unreadable", expect_unreadable=[hive_dir + "SOFTWARE", hive_dir + "SYSTEM"],
+          status="not-evaluated", reason="the SOFTWARE and SYSTEM hives could not be read")
+    vol, files, hives, meta = F.volume("damaged-system-hive", nt4_image, NT4_SIZE,
+                                       hive_damage={"SYSTEM": "zero-base"})
+    F.place(vol, "damaged/damaged-system-hive.img")
+    F.add("damaged-system-hive", "damaged/damaged-system-hive.img", "raw", "bare", 0, 4096, files, hives, meta,
+          "Image 1 whose SYSTEM hive has its 4096-byte base block zeroed (hive bins intact); SOFTWARE is whole. "
+          "The OS, service pack and hotfixes are known, the control set and services are not. The lockstep rules "
+          "still run on the files (the w3svc.dll mismatch stays): partial.",
+          [lockstep_w3svc()], damaged="system-hive", expect_unreadable=[hive_dir + "SYSTEM"],
+          status="partial", reason="the SYSTEM hive could not be read")
 
     # Manifest
     hdr = ("# verskew test images. GENERATED by testdata/build/make-all.sh from the table in\n"
@@ -1431,7 +1632,8 @@ def build_all(out, work):
 
 def meta_of(e):
     return dict(system_root=e["system_root"], os_version=e["os_version"], os_build=e["os_build"],
-                service_pack=e["service_pack"], control_set=e["control_set"], hotfixes=e["hotfixes"])
+                service_pack=e["service_pack"], control_set=e["control_set"], hotfixes=e["hotfixes"],
+                product_name=e["product_name"], services=e["services"])
 
 
 def truncated_unreadable(img, cut, file_entries):
