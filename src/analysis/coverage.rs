@@ -89,21 +89,24 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
         || !install.services.is_empty()
         || !install.addons.is_empty();
 
+    let no_hives = !hives.is_empty() && unreadable_hives.len() == hives.len();
     let mut reasons = Vec::new();
-    let status = if !hives.is_empty() && unreadable_hives.len() == hives.len() {
-        reasons.push(format!(
-            "{} could not be read",
-            and_list(&unreadable_hives, "hive", "hives")
-        ));
-        Status::NotEvaluated
-    } else if families.is_empty() {
-        reasons.push(match &install.os.version {
-            Some(v) => format!(
+    // Without hives a family can still apply by its files' version line:
+    // then the file rules ran and the result is partial, not void.
+    let status = if families.is_empty() {
+        reasons.push(match (&install.os.version, no_hives) {
+            (_, true) => format!(
+                "{} could not be read and no file of a known IIS generation was found",
+                and_list(&unreadable_hives, "hive", "hives")
+            ),
+            (Some(v), false) => format!(
                 "no IIS knowledge for {} (CurrentVersion {v})",
                 os_name(install)
             ),
-            None => "the OS version is unknown and no file of a known IIS generation was found"
-                .to_string(),
+            (None, false) => {
+                "the OS version is unknown and no file of a known IIS generation was found"
+                    .to_string()
+            }
         });
         Status::NotEvaluated
     } else if !components {

@@ -43,6 +43,11 @@ impl Rule for NoVersionResource {
             {
                 continue;
             }
+            // A file that could not be read at all is a coverage gap (listed
+            // as unreadable), not a file without a version resource.
+            if install.unreadable.iter().any(|u| u.path == file.path) {
+                continue;
+            }
             let in_family = cx
                 .families
                 .iter()
