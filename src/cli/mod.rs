@@ -3,29 +3,43 @@
 //! statuses (0 clean, 1 findings at or above `--fail-on`, 2 image not
 //! analysable or bad arguments). The library never links clap or indicatif.
 
-use std::io::{IsTerminal, Write};
+mod docs;
+mod examples;
+mod output;
+
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use verskew::analysis::rules::ALL as RULES;
 use verskew::analysis::{Knowledge, Severity};
-use verskew::commands::{self, census, diagnose::diagnose, info::info, versions::versions};
-use verskew::report;
+use verskew::commands::versions::{versions, Listing};
+use verskew::commands::{self, census, diagnose::diagnose, info::info};
+use verskew::report::{self, Headings, TextOptions};
+
+use output::{note, Output};
 
 /// Explains, from a disk image and without booting it, why Windows services
 /// (IIS and kin) fail to start when their DLLs are at mismatched versions.
 #[derive(Parser, Debug)]
-#[command(name = "verskew", version, about, long_about = None, after_help = EXIT_HELP)]
+#[command(name = "verskew", version, about, long_about = None, after_help = examples::TOP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Show the cause chain of errors and contained parser panics.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Write the report to FILE instead of stdout (never over an image being read).
+    #[arg(long, global = true, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Less: diagnose prints findings only (no volumes or installations);
+    /// versions lists unreadable items as one count, not one line each.
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
-
-const EXIT_HELP: &str = "Exit status: 0 no finding at or above --fail-on; 1 at least one; 2 an image could not be analysed at all, or bad arguments.\nImages are opened read-only and never modified.";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -33,6 +47,7 @@ enum Command {
     ///
     /// Accepts raw/dd images, split raw, E01/Ex01, VHD, VHDX, VMDK and qcow2,
     /// with MBR, GPT or no partition table. Prints one report per image.
+    #[command(after_help = examples::DIAGNOSE)]
     Diagnose {
         /// Disk images to analyse.
         #[arg(required = true)]
@@ -49,13 +64,16 @@ enum Command {
     /// List version resources of PE files inside an image.
     ///
     /// PATTERN is a Windows path or glob matched case-insensitively, e.g.
-    /// '\WINNT\system32\*.dll' or '**\inetsrv\*.dll'. Without it: every
-    /// <system root>\system32\inetsrv folder.
+    /// '\WINNT\system32\*.dll' or '**\inetsrv\*.dll'; a folder without a
+    /// wildcard lists that folder's PE files. Without it: every
+    /// <system root>\system32\inetsrv folder. Text is an aligned table with
+    /// a header; csv (RFC 4180) and tsv have a header row.
+    #[command(after_help = examples::VERSIONS)]
     Versions {
         image: PathBuf,
         pattern: Option<String>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
         /// Every PE file on every NTFS volume, found by scanning the MFT
         /// (a census; a progress bar shows on a terminal).
         #[arg(long, conflicts_with = "pattern")]
@@ -64,6 +82,7 @@ enum Command {
     /// Show what an image is made of: container and its metadata (EWF
     /// acquisition notes and stored hashes, virtual size, parent and backing
     /// files), the partition table and each partition's filesystem.
+    #[command(after_help = examples::INFO)]
     Info {
         image: PathBuf,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -72,12 +91,39 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// List the rules (id, default severity, references, summary), or
+    /// explain one: its severities, evidence keys and sources.
+    #[command(after_help = examples::RULES)]
+    Rules {
+        /// A rule id, e.g. lockstep-mismatch.
+        rule: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Print a shell completion script for SHELL to stdout.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    #[command(after_help = examples::MAN)]
+    Man,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+}
+
+/// `versions` formats: rows fit a table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    Text,
+    Json,
+    Csv,
+    Tsv,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,37 +147,73 @@ pub fn run() -> i32 {
     let verbose = cli.verbose;
     std::panic::set_hook(Box::new(move |info| {
         if verbose {
-            eprintln!("verskew: contained panic: {info}");
+            note(&format!("contained panic: {info}"));
         }
     }));
-    let mut out = std::io::stdout().lock();
-    match cli.command {
+    let images: Vec<&Path> = match &cli.command {
+        Command::Diagnose { images, .. } => images.iter().map(PathBuf::as_path).collect(),
+        Command::Versions { image, .. } | Command::Info { image, .. } => vec![image.as_path()],
+        _ => Vec::new(),
+    };
+    let mut out = match Output::open(cli.output.as_deref(), &images) {
+        Ok(o) => o,
+        Err(e) => {
+            note(&e);
+            return 2;
+        }
+    };
+    let quiet = cli.quiet;
+    let status = match cli.command {
         Command::Diagnose {
             images,
             format,
             fail_on,
             rules,
-        } => {
-            let knowledge = match load_rules(&rules) {
-                Ok(k) => k,
-                Err(e) => {
-                    eprintln!("verskew: {e}");
-                    return 2;
-                }
-            };
-            run_diagnose(&images, format, fail_on, &knowledge, &mut out)
-        }
+        } => match load_rules(&rules) {
+            Ok(k) => run_diagnose(&images, format, fail_on, quiet, &k, &mut out),
+            Err(e) => {
+                note(&e);
+                2
+            }
+        },
         Command::Versions {
             image,
             pattern,
             format,
             all,
-        } => run_versions(&image, pattern.as_deref(), all, format, &mut out),
+        } => run_versions(&image, pattern.as_deref(), all, format, quiet, &mut out),
         Command::Info {
             image,
             format,
             verify,
         } => run_info(&image, format, verify, &mut out),
+        Command::Rules { rule, format } => run_rules(rule.as_deref(), format, &mut out),
+        Command::Completions { shell } => {
+            let mut bytes = Vec::new();
+            docs::completions(shell, &mut bytes);
+            out.raw(&String::from_utf8_lossy(&bytes));
+            0
+        }
+        Command::Man => {
+            let mut bytes = Vec::new();
+            match docs::man(&mut bytes) {
+                Ok(()) => {
+                    out.raw(&String::from_utf8_lossy(&bytes));
+                    0
+                }
+                Err(e) => {
+                    note(&format!("cannot render the man page: {e}"));
+                    2
+                }
+            }
+        }
+    };
+    match out.finish() {
+        Ok(()) => status,
+        Err(e) => {
+            note(&e);
+            2
+        }
     }
 }
 
@@ -191,9 +273,11 @@ fn run_diagnose(
     images: &[PathBuf],
     format: OutputFormat,
     fail_on: FailOn,
+    quiet: bool,
     k: &Knowledge,
-    out: &mut impl Write,
+    out: &mut Output,
 ) -> i32 {
+    let opts = TextOptions { quiet };
     let mut status = 0;
     let bar = progress(images.len() as u64, "diagnosing");
     for (n, path) in images.iter().enumerate() {
@@ -213,13 +297,13 @@ fn run_diagnose(
                     OutputFormat::Json => report::json_report(&d),
                     OutputFormat::Text => {
                         let sep = if n > 0 { "\n" } else { "" };
-                        format!("{sep}{}", report::text_report(&d).trim_end())
+                        format!("{sep}{}", report::text_report_with(&d, opts).trim_end())
                     }
                 }
             }
             Err(e) => {
                 status = 2;
-                eprintln!("verskew: {e}");
+                note(&e.to_string());
                 match format {
                     OutputFormat::Json => {
                         report::json_error(&path.display().to_string(), &e.to_string())
@@ -228,8 +312,9 @@ fn run_diagnose(
                 }
             }
         };
-        bar.suspend(|| {
-            let _ = writeln!(out, "{text}");
+        bar.suspend(|| match format {
+            OutputFormat::Text => out.text(&format!("{text}\n"), Headings::Unindented),
+            OutputFormat::Json => out.raw(&format!("{text}\n")),
         });
     }
     bar.finish_and_clear();
@@ -240,42 +325,82 @@ fn run_versions(
     image: &Path,
     pattern: Option<&str>,
     all: bool,
-    format: OutputFormat,
-    out: &mut impl Write,
+    format: TableFormat,
+    quiet: bool,
+    out: &mut Output,
 ) -> i32 {
     let result = match all {
-        true => census_with_bar(image).map(|c| (c.rows, c.lost)),
+        true => census_with_bar(image).map(|c| Listing {
+            volumes: c.stats.volumes,
+            rows: c.rows,
+            lost: c.lost,
+        }),
         false => versions(image, pattern),
     };
-    let (rows, lost) = match result {
+    let listing = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("verskew: {e}");
+            note(&e.to_string());
             return 2;
         }
     };
-    for r in &rows {
-        let line = match format {
-            OutputFormat::Json => report::version_row_json(r),
-            OutputFormat::Text => report::version_row_text(r),
-        };
-        let _ = writeln!(out, "{line}");
+    let rows = &listing.rows;
+    match format {
+        TableFormat::Json => rows
+            .iter()
+            .for_each(|r| out.raw(&format!("{}\n", report::version_row_json(r)))),
+        TableFormat::Csv => out.raw(&report::versions_csv(rows)),
+        TableFormat::Tsv => out.raw(&report::versions_tsv(rows)),
+        // A table is not wrapped: a wrapped row would no longer line up.
+        TableFormat::Text if !rows.is_empty() => {
+            let table = report::versions_table(rows, listing.volumes > 1);
+            out.text(&table, Headings::FirstLine);
+        }
+        TableFormat::Text => {}
     }
-    for u in &lost {
-        eprintln!(
-            "verskew: {}: could not read {}: {}",
-            image.display(),
-            u.path,
-            u.reason
-        );
+    let image = image.display();
+    match (quiet, listing.lost.len()) {
+        (_, 0) => {}
+        (true, n) => note(&format!(
+            "{image}: {n} item(s) could not be read (run without --quiet to list them)"
+        )),
+        (false, _) => {
+            for u in &listing.lost {
+                note(&format!("{image}: could not read {}: {}", u.path, u.reason));
+            }
+        }
     }
     if rows.is_empty() {
-        eprintln!("verskew: {}: no PE file matched", image.display());
+        note(&format!("{image}: no PE file matched"));
     }
     0
 }
 
-fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Write) -> i32 {
+/// `verskew rules [RULE]`: exit 2 for an id no rule has.
+fn run_rules(rule: Option<&str>, format: OutputFormat, out: &mut Output) -> i32 {
+    let Some(id) = rule else {
+        match format {
+            OutputFormat::Text => out.text(&report::rules_text(RULES), Headings::FirstLine),
+            OutputFormat::Json => out.raw(&format!("{}\n", report::rules_json(RULES))),
+        }
+        return 0;
+    };
+    let Some(r) = RULES.iter().find(|r| r.id() == id) else {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id()).collect();
+        note(&format!(
+            "no rule '{id}'; the rules are: {}",
+            ids.join(", ")
+        ));
+        return 2;
+    };
+    match format {
+        OutputFormat::Text => out.text(&report::rule_text(*r), Headings::FirstLine),
+        OutputFormat::Json => out.raw(&format!("{}\n", report::rule_json(*r))),
+    }
+    0
+}
+
+fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut Output) -> i32 {
     // The length is known once the hash check starts.
     let bar = match verify {
         true => progress(u64::MAX, "verifying"),
@@ -289,15 +414,17 @@ fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Wri
     let info = match result {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("verskew: {e}");
+            note(&e.to_string());
             return 2;
         }
     };
-    let text = match format {
-        OutputFormat::Json => report::info_json(&info),
-        OutputFormat::Text => report::info_text(&info),
-    };
-    let _ = writeln!(out, "{}", text.trim_end());
+    match format {
+        OutputFormat::Json => out.raw(&format!("{}\n", report::info_json(&info))),
+        OutputFormat::Text => out.text(
+            &format!("{}\n", report::info_text(&info).trim_end()),
+            Headings::FirstLine,
+        ),
+    }
     let mismatch = info.hashes.iter().flatten().any(|h| !h.matches);
     i32::from(mismatch)
 }
