@@ -351,10 +351,8 @@ fn run_versions(
             .for_each(|r| out.raw(&format!("{}\n", report::version_row_json(r)))),
         TableFormat::Csv => out.raw(&report::versions_csv(rows)),
         TableFormat::Tsv => out.raw(&report::versions_tsv(rows)),
-        // A table is not wrapped: a wrapped row would no longer line up.
         TableFormat::Text if !rows.is_empty() => {
-            let table = report::versions_table(rows, listing.volumes > 1);
-            out.text(&table, Headings::FirstLine);
+            out.table(&report::versions_table(rows, listing.volumes > 1));
         }
         TableFormat::Text => {}
     }

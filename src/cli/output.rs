@@ -51,7 +51,17 @@ impl Output {
 
     /// Text for people: wrapped and coloured on a terminal.
     pub fn text(&mut self, plain: &str, headings: Headings) {
-        let shown = match (self.width, self.colour) {
+        self.styled(plain, headings, self.width);
+    }
+
+    /// A table: coloured on a terminal, never wrapped (a wrapped row would
+    /// no longer line up).
+    pub fn table(&mut self, plain: &str) {
+        self.styled(plain, Headings::FirstLine, None);
+    }
+
+    fn styled(&mut self, plain: &str, headings: Headings, width: Option<usize>) {
+        let shown = match (width, self.colour) {
             (None, false) => plain.to_string(),
             (width, colour) => for_terminal(
                 plain,

@@ -28,6 +28,8 @@ pub enum Headings {
 
 /// Narrowest width we wrap to; below it wrapping only hurts.
 const MIN_WIDTH: usize = 20;
+/// Fewest columns a continuation line gets for its text.
+const MIN_ROOM: usize = 24;
 
 /// `plain` wrapped and coloured as `t` says.
 pub fn for_terminal(plain: &str, t: Terminal) -> String {
@@ -62,7 +64,7 @@ fn cols(s: &str) -> usize {
 
 /// Where continuation lines start: under a table's last column, under the
 /// value of a `Label: value` line, or two columns in from the line's indent.
-/// At most half the width, so every continuation has room.
+/// Every continuation keeps at least `MIN_ROOM` columns (or half the width).
 fn hang(line: &str, width: usize) -> usize {
     let indent = line.len() - line.trim_start_matches(' ').len();
     let text = &line[indent..];
@@ -80,7 +82,7 @@ fn hang(line: &str, width: usize) -> usize {
         (None, Some(p)) => indent + cols(&text[..p + 2]),
         (None, None) => indent + 2,
     };
-    at.min(width / 2)
+    at.min(width.saturating_sub(MIN_ROOM).max(width / 2))
 }
 
 /// `line` cut at spaces into pieces of at most `width` columns (a word
@@ -139,9 +141,13 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
 fn colour(piece: &str, heading: bool, first: bool) -> String {
     let paint = |s: &str, style: Style| format!("{}{s}{}", style.render(), style.render_reset());
     if heading {
-        let style = match piece.starts_with("NOT EVALUATED") {
-            true => AnsiColor::Red.on_default().bold(),
-            false => Style::new().bold(),
+        // What was not read or not evaluated must not look like a clean bill.
+        let style = if piece.starts_with("NOT EVALUATED") {
+            AnsiColor::Red.on_default().bold()
+        } else if piece.starts_with("Could not read") {
+            AnsiColor::Yellow.on_default().bold()
+        } else {
+            Style::new().bold()
         };
         return paint(piece, style);
     }
