@@ -411,6 +411,17 @@ fn help_completions_and_man_page_come_from_the_cli_definition() {
             "man page lacks {c}"
         );
     }
+    // Each command's own page, which the first page refers to.
+    for c in ["diagnose", "versions", "info", "rules"] {
+        let out = verskew().args(["man", c]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{c}");
+        let page = String::from_utf8(out.stdout).unwrap();
+        assert!(page.contains(&format!(".TH verskew-{c} 1")), "{page}");
+        assert!(page.contains(r"\-\-output"), "{c}: global options missing");
+        assert!(page.contains("Examples:"), "{c}: examples missing");
+    }
+    let out = verskew().args(["man", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

@@ -14,7 +14,24 @@ pub fn completions(shell: Shell, out: &mut impl Write) {
     clap_complete::generate(shell, &mut cmd, "verskew", out);
 }
 
-/// The man page (roff) of `verskew`: options, every command, examples.
-pub fn man(out: &mut impl Write) -> std::io::Result<()> {
-    clap_mangen::Man::new(Cli::command()).render(out)
+/// The man page (roff) of `verskew` (options, every command, examples), or
+/// with `command` the page `verskew-COMMAND(1)` that the first page's
+/// SUBCOMMANDS section refers to. `Ok(false)`: no such command.
+pub fn man(command: Option<&str>, out: &mut impl Write) -> std::io::Result<bool> {
+    let mut top = Cli::command();
+    // Built, so each command's page lists the global options too.
+    top.build();
+    let page = match command {
+        None => top,
+        Some(name) => match top.find_subcommand(name) {
+            Some(sub) => sub
+                .clone()
+                .name(format!("verskew-{name}"))
+                .bin_name(format!("verskew {name}"))
+                .version(env!("CARGO_PKG_VERSION")),
+            None => return Ok(false),
+        },
+    };
+    clap_mangen::Man::new(page).render(out)?;
+    Ok(true)
 }

@@ -47,4 +47,5 @@ Examples:
 
 pub const MAN: &str = "\
 Examples:
-  verskew man > verskew.1 && man ./verskew.1";
+  verskew man > verskew.1 && man ./verskew.1
+  verskew man diagnose > verskew-diagnose.1";

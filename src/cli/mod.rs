@@ -106,9 +106,12 @@ enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Print the man page (roff) to stdout.
+    /// Print the man page (roff) to stdout: verskew(1), or verskew-COMMAND(1).
     #[command(after_help = examples::MAN)]
-    Man,
+    Man {
+        /// A command whose page to print (diagnose, versions, …).
+        command: Option<String>,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -194,12 +197,19 @@ pub fn run() -> i32 {
             out.raw(&String::from_utf8_lossy(&bytes));
             0
         }
-        Command::Man => {
+        Command::Man { command } => {
             let mut bytes = Vec::new();
-            match docs::man(&mut bytes) {
-                Ok(()) => {
+            match docs::man(command.as_deref(), &mut bytes) {
+                Ok(true) => {
                     out.raw(&String::from_utf8_lossy(&bytes));
                     0
+                }
+                Ok(false) => {
+                    note(&format!(
+                        "no command '{}'; `verskew help` lists them",
+                        command.unwrap_or_default()
+                    ));
+                    2
                 }
                 Err(e) => {
                     note(&format!("cannot render the man page: {e}"));
