@@ -64,8 +64,9 @@ fn machine(m: Option<u16>) -> Cow<'static, str> {
 }
 
 /// The rows as an aligned table with a header; a `volume` column first when
-/// `named` (the image has several volumes). Size is right-aligned, the last
-/// column is not padded, so lines carry no trailing blanks.
+/// `named` (the image has several volumes). Numbers (size, id) are
+/// right-aligned; the last column is not padded, so lines carry no trailing
+/// blanks.
 pub fn versions_table(rows: &[VersionRow], named: bool) -> String {
     let header: Vec<String> = named
         .then_some("volume")
@@ -83,7 +84,7 @@ pub fn versions_table(rows: &[VersionRow], named: bool) -> String {
             c
         })
         .collect();
-    let size_col = usize::from(named) + 3;
+    let numbers = [3, 5].map(|c| c + usize::from(named));
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in &body {
         for (w, c) in widths.iter_mut().zip(row) {
@@ -99,7 +100,7 @@ pub fn versions_table(rows: &[VersionRow], named: bool) -> String {
                 0 => {}
                 _ => line.push_str("  "),
             }
-            if i == size_col {
+            if numbers.contains(&i) {
                 line.push_str(&pad);
                 line.push_str(cell);
             } else {
