@@ -2,30 +2,44 @@
 //! the output format, draws progress on a terminal and maps results to exit
 //! statuses (see [`Exit`]). The library never links clap or indicatif.
 
-use std::io::{IsTerminal, Write};
+mod docs;
+mod examples;
+mod output;
+
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use verskew::analysis::rules::ALL as RULES;
 use verskew::analysis::{Knowledge, Severity, Status};
 use verskew::commands::diagnose::Diagnosis;
-use verskew::commands::{self, census, diagnose::diagnose, info::info, versions::versions};
-use verskew::report;
+use verskew::commands::versions::{versions, Listing};
+use verskew::commands::{self, census, diagnose::diagnose, info::info};
+use verskew::report::{self, Headings, TextOptions};
+
+use output::{note, Output};
 
 /// Explains, from a disk image and without booting it, why Windows services
 /// (IIS and kin) fail to start when their DLLs are at mismatched versions.
 #[derive(Parser, Debug)]
-#[command(name = "verskew", version, about, long_about = None, after_help = EXIT_HELP)]
+#[command(name = "verskew", version, about, long_about = None, after_help = examples::TOP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Show the cause chain of errors and contained parser panics.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Write the report to FILE instead of stdout (never over an image being read).
+    #[arg(long, global = true, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Less: diagnose prints findings only (no volumes or installations);
+    /// versions lists unreadable items as one count, not one line each.
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
-
-const EXIT_HELP: &str = "Exit status: 0 every image evaluated, no finding at or above --fail-on; 1 at least one such finding; 2 an image could not be analysed at all, or bad arguments; 3 an image was read but not (or, with --fail-on uncovered, not fully) evaluated: silence there is not health.\nImages are opened read-only and never modified.";
 
 /// Exit statuses, in order of precedence when several images differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,6 +61,7 @@ enum Command {
     ///
     /// Accepts raw/dd images, split raw, E01/Ex01, VHD, VHDX, VMDK and qcow2,
     /// with MBR, GPT or no partition table. Prints one report per image.
+    #[command(after_help = examples::DIAGNOSE)]
     Diagnose {
         /// Disk images to analyse.
         #[arg(required = true)]
@@ -68,13 +83,16 @@ enum Command {
     /// List version resources of PE files inside an image.
     ///
     /// PATTERN is a Windows path or glob matched case-insensitively, e.g.
-    /// '\WINNT\system32\*.dll' or '**\inetsrv\*.dll'. Without it: every
-    /// <system root>\system32\inetsrv folder.
+    /// '\WINNT\system32\*.dll' or '**\inetsrv\*.dll'; a folder without a
+    /// wildcard lists that folder's PE files. Without it: every
+    /// <system root>\system32\inetsrv folder. Text is an aligned table with
+    /// a header; csv (RFC 4180) and tsv have a header row.
+    #[command(after_help = examples::VERSIONS)]
     Versions {
         image: PathBuf,
         pattern: Option<String>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
         /// Every PE file on every NTFS volume, found by scanning the MFT
         /// (a census; a progress bar shows on a terminal).
         #[arg(long, conflicts_with = "pattern")]
@@ -83,6 +101,7 @@ enum Command {
     /// Show what an image is made of: container and its metadata (EWF
     /// acquisition notes and stored hashes, virtual size, parent and backing
     /// files), the partition table and each partition's filesystem.
+    #[command(after_help = examples::INFO)]
     Info {
         image: PathBuf,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -91,12 +110,42 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// List the rules (id, default severity, references, summary), or
+    /// explain one: its severities, evidence keys and sources.
+    #[command(after_help = examples::RULES)]
+    Rules {
+        /// A rule id, e.g. lockstep-mismatch.
+        rule: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Print a shell completion script for SHELL to stdout.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) to stdout: verskew(1), or verskew-COMMAND(1).
+    #[command(after_help = examples::MAN)]
+    Man {
+        /// A command whose page to print (diagnose, versions, …).
+        command: Option<String>,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+}
+
+/// `versions` formats: rows fit a table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    Text,
+    Json,
+    Csv,
+    Tsv,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -121,37 +170,80 @@ pub fn run() -> i32 {
     let verbose = cli.verbose;
     std::panic::set_hook(Box::new(move |info| {
         if verbose {
-            eprintln!("verskew: contained panic: {info}");
+            note(&format!("contained panic: {info}"));
         }
     }));
-    let mut out = std::io::stdout().lock();
-    match cli.command {
+    let images: Vec<&Path> = match &cli.command {
+        Command::Diagnose { images, .. } => images.iter().map(PathBuf::as_path).collect(),
+        Command::Versions { image, .. } | Command::Info { image, .. } => vec![image.as_path()],
+        _ => Vec::new(),
+    };
+    let mut out = match Output::open(cli.output.as_deref(), &images) {
+        Ok(o) => o,
+        Err(e) => {
+            note(&e);
+            return 2;
+        }
+    };
+    let quiet = cli.quiet;
+    let status = match cli.command {
         Command::Diagnose {
             images,
             format,
             fail_on,
             rules,
-        } => {
-            let knowledge = match load_rules(&rules) {
-                Ok(k) => k,
-                Err(e) => {
-                    eprintln!("verskew: {e}");
-                    return 2;
-                }
-            };
-            run_diagnose(&images, format, fail_on, &knowledge, &mut out)
-        }
+        } => match load_rules(&rules) {
+            Ok(k) => run_diagnose(&images, format, fail_on, quiet, &k, &mut out),
+            Err(e) => {
+                note(&e);
+                2
+            }
+        },
         Command::Versions {
             image,
             pattern,
             format,
             all,
-        } => run_versions(&image, pattern.as_deref(), all, format, &mut out),
+        } => run_versions(&image, pattern.as_deref(), all, format, quiet, &mut out),
         Command::Info {
             image,
             format,
             verify,
         } => run_info(&image, format, verify, &mut out),
+        Command::Rules { rule, format } => run_rules(rule.as_deref(), format, &mut out),
+        Command::Completions { shell } => {
+            let mut bytes = Vec::new();
+            docs::completions(shell, &mut bytes);
+            out.raw(&String::from_utf8_lossy(&bytes));
+            0
+        }
+        Command::Man { command } => {
+            let mut bytes = Vec::new();
+            match docs::man(command.as_deref(), &mut bytes) {
+                Ok(true) => {
+                    out.raw(&String::from_utf8_lossy(&bytes));
+                    0
+                }
+                Ok(false) => {
+                    note(&format!(
+                        "no command '{}'; `verskew help` lists them",
+                        command.unwrap_or_default()
+                    ));
+                    2
+                }
+                Err(e) => {
+                    note(&format!("cannot render the man page: {e}"));
+                    2
+                }
+            }
+        }
+    };
+    match out.finish() {
+        Ok(()) => status,
+        Err(e) => {
+            note(&e);
+            2
+        }
     }
 }
 
@@ -210,9 +302,11 @@ fn run_diagnose(
     images: &[PathBuf],
     format: OutputFormat,
     fail_on: FailOn,
+    quiet: bool,
     k: &Knowledge,
-    out: &mut impl Write,
+    out: &mut Output,
 ) -> i32 {
+    let opts = TextOptions { quiet };
     let mut status = Exit::Clean;
     let bar = progress(images.len() as u64, "diagnosing");
     for (n, path) in images.iter().enumerate() {
@@ -225,13 +319,13 @@ fn run_diagnose(
                     OutputFormat::Json => report::json_report(&d),
                     OutputFormat::Text => {
                         let sep = if n > 0 { "\n" } else { "" };
-                        format!("{sep}{}", report::text_report(&d).trim_end())
+                        format!("{sep}{}", report::text_report_with(&d, opts).trim_end())
                     }
                 }
             }
             Err(e) => {
                 status = Exit::Failed;
-                eprintln!("verskew: {e}");
+                note(&e.to_string());
                 let image = path.display().to_string();
                 match format {
                     OutputFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
@@ -239,8 +333,9 @@ fn run_diagnose(
                 }
             }
         };
-        bar.suspend(|| {
-            let _ = writeln!(out, "{text}");
+        bar.suspend(|| match format {
+            OutputFormat::Text => out.text(&format!("{text}\n"), Headings::Unindented),
+            OutputFormat::Json => out.raw(&format!("{text}\n")),
         });
     }
     bar.finish_and_clear();
@@ -271,49 +366,88 @@ fn run_versions(
     image: &Path,
     pattern: Option<&str>,
     all: bool,
-    format: OutputFormat,
-    out: &mut impl Write,
+    format: TableFormat,
+    quiet: bool,
+    out: &mut Output,
 ) -> i32 {
     let result = match all {
-        true => census_with_bar(image).map(|c| (c.rows, c.lost)),
+        true => census_with_bar(image).map(|c| Listing {
+            volumes: c.stats.volumes,
+            rows: c.rows,
+            lost: c.lost,
+        }),
         false => versions(image, pattern),
     };
-    let (rows, lost) = match result {
+    let listing = match result {
         Ok(r) => r,
-        Err(e) => return failed(out, format, report::VERSIONS_SCHEMA, image, &e),
+        Err(e) => {
+            let json = format == TableFormat::Json;
+            return failed(out, json, report::VERSIONS_SCHEMA, image, &e);
+        }
     };
-    for r in &rows {
-        let line = match format {
-            OutputFormat::Json => report::version_row_json(r),
-            OutputFormat::Text => report::version_row_text(r),
-        };
-        let _ = writeln!(out, "{line}");
+    let rows = &listing.rows;
+    match format {
+        TableFormat::Json => rows
+            .iter()
+            .for_each(|r| out.raw(&format!("{}\n", report::version_row_json(r)))),
+        TableFormat::Csv => out.raw(&report::versions_csv(rows)),
+        TableFormat::Tsv => out.raw(&report::versions_tsv(rows)),
+        TableFormat::Text if !rows.is_empty() => {
+            out.table(&report::versions_table(rows, listing.volumes > 1));
+        }
+        TableFormat::Text => {}
     }
-    for u in &lost {
-        eprintln!(
-            "verskew: {}: could not read {}: {}",
-            image.display(),
-            u.path,
-            u.reason
-        );
+    let image = image.display();
+    match (quiet, listing.lost.len()) {
+        (_, 0) => {}
+        (true, n) => note(&format!(
+            "{image}: {n} item(s) could not be read (run without --quiet to list them)"
+        )),
+        (false, _) => {
+            for u in &listing.lost {
+                note(&format!("{image}: could not read {}: {}", u.path, u.reason));
+            }
+        }
     }
-    match (rows.is_empty(), lost.is_empty()) {
-        (true, true) => eprintln!("verskew: {}: no PE file matched", image.display()),
-        (true, false) => eprintln!(
-            "verskew: {}: no PE file matched among what could be read ({} item(s) could not be read)",
-            image.display(),
-            lost.len()
-        ),
+    match (rows.is_empty(), listing.lost.len()) {
+        (true, 0) => note(&format!("{image}: no PE file matched")),
+        (true, n) => note(&format!(
+            "{image}: no PE file matched among what could be read ({n} item(s) could not be read)"
+        )),
         _ => {}
     }
     // What could not be read may hold what was asked for: not a clean answer.
-    match lost.is_empty() {
+    match listing.lost.is_empty() {
         true => Exit::Clean as i32,
         false => Exit::Uncovered as i32,
     }
 }
 
-fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Write) -> i32 {
+/// `verskew rules [RULE]`: exit 2 for an id no rule has.
+fn run_rules(rule: Option<&str>, format: OutputFormat, out: &mut Output) -> i32 {
+    let Some(id) = rule else {
+        match format {
+            OutputFormat::Text => out.text(&report::rules_text(RULES), Headings::FirstLine),
+            OutputFormat::Json => out.raw(&format!("{}\n", report::rules_json(RULES))),
+        }
+        return 0;
+    };
+    let Some(r) = RULES.iter().find(|r| r.id() == id) else {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id()).collect();
+        note(&format!(
+            "no rule '{id}'; the rules are: {}",
+            ids.join(", ")
+        ));
+        return 2;
+    };
+    match format {
+        OutputFormat::Text => out.text(&report::rule_text(*r), Headings::FirstLine),
+        OutputFormat::Json => out.raw(&format!("{}\n", report::rule_json(*r))),
+    }
+    0
+}
+
+fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut Output) -> i32 {
     // The length is known once the hash check starts.
     let bar = match verify {
         true => progress(u64::MAX, "verifying"),
@@ -326,13 +460,18 @@ fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Wri
     bar.finish_and_clear();
     let info = match result {
         Ok(i) => i,
-        Err(e) => return failed(out, format, report::INFO_SCHEMA, image, &e),
+        Err(e) => {
+            let json = format == OutputFormat::Json;
+            return failed(out, json, report::INFO_SCHEMA, image, &e);
+        }
     };
-    let text = match format {
-        OutputFormat::Json => report::info_json(&info),
-        OutputFormat::Text => report::info_text(&info),
-    };
-    let _ = writeln!(out, "{}", text.trim_end());
+    match format {
+        OutputFormat::Json => out.raw(&format!("{}\n", report::info_json(&info))),
+        OutputFormat::Text => out.text(
+            &format!("{}\n", report::info_text(&info).trim_end()),
+            Headings::FirstLine,
+        ),
+    }
     let mismatch = info.hashes.iter().flatten().any(|h| !h.matches);
     // A partition table or a volume that could not be read is said in the
     // report and in the status.
@@ -347,16 +486,16 @@ fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Wri
 /// An image a command could not run on: one line on stderr and, in JSON,
 /// an error object under the command's schema.
 fn failed(
-    out: &mut impl Write,
-    format: OutputFormat,
+    out: &mut Output,
+    json: bool,
     schema: &str,
     image: &Path,
     e: &commands::CommandError,
 ) -> i32 {
-    eprintln!("verskew: {e}");
-    if format == OutputFormat::Json {
+    note(&e.to_string());
+    if json {
         let image = image.display().to_string();
-        let _ = writeln!(out, "{}", report::json_error(schema, &image, e));
+        out.raw(&format!("{}\n", report::json_error(schema, &image, e)));
     }
     Exit::Failed as i32
 }

@@ -101,27 +101,31 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
     Ok(out)
 }
 
+/// What the census keeps of a PE file: its version and its machine.
+type Read = (Result<VersionInfo, PeError>, Option<u16>);
+
 /// The census's inspector: the version of a PE file, reading as little of
 /// it as it can; files that are not PE are passed over.
-fn version_of(
-    file: &dyn RangeRead,
-) -> Result<Option<Inspected<Result<VersionInfo, PeError>>>, String> {
+fn version_of(file: &dyn RangeRead) -> Result<Option<Inspected<Read>>, String> {
     Ok(
         pe::read_version_ranged(file, MAX_FILE_BYTES)?.map(|r| Inspected {
-            value: r.version,
+            value: (r.version, r.machine),
             touched: r.touched,
             whole: r.whole,
         }),
     )
 }
 
-fn pe_file(f: Found<Result<VersionInfo, PeError>>) -> PeFile {
-    let (version, error) = match f.value {
+fn pe_file(f: Found<Read>) -> PeFile {
+    let (value, machine) = f.value;
+    let (version, error) = match value {
         Ok(v) => (Some(v), None),
         Err(e) => (None, Some(e.to_string())),
     };
     PeFile {
         path: f.path,
+        id: f.id,
+        machine,
         size: f.size,
         created: f.created,
         modified: f.modified,

@@ -24,21 +24,26 @@ pub struct VersionRow {
     pub file: PeFile,
 }
 
+/// What `versions` found in one image.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub rows: Vec<VersionRow>,
+    pub lost: Vec<Unreadable>,
+    /// How many volumes the image has that we read: rows name their volume
+    /// only when there are several.
+    pub volumes: usize,
+}
+
 /// The PE files matching `pattern` (a Windows path glob such as
-/// `\WINNT\system32\*.dll` or `**\inetsrv\*.dll`, matched case-insensitively),
-/// or by default those in the folders the knowledge collects from every
-/// install (`<root>\system32\inetsrv`). Panics contained.
-pub fn versions(
-    path: &Path,
-    pattern: Option<&str>,
-) -> Result<(Vec<VersionRow>, Vec<Unreadable>), CommandError> {
+/// `\WINNT\system32\*.dll` or `**\inetsrv\*.dll`, matched case-insensitively;
+/// a folder without a wildcard lists that folder's files), or by default
+/// those in the folders the knowledge collects from every install
+/// (`<root>\system32\inetsrv`). Panics contained.
+pub fn versions(path: &Path, pattern: Option<&str>) -> Result<Listing, CommandError> {
     contained(path, || versions_inner(path, pattern))
 }
 
-fn versions_inner(
-    path: &Path,
-    pattern: Option<&str>,
-) -> Result<(Vec<VersionRow>, Vec<Unreadable>), CommandError> {
+fn versions_inner(path: &Path, pattern: Option<&str>) -> Result<Listing, CommandError> {
     let (img, partitions) = open_partitions(path)?;
     let folders = Knowledge::builtin().scope().folders;
     let name = path.display().to_string();
@@ -74,7 +79,11 @@ fn versions_inner(
                 }),
         );
     }
-    Ok((rows, lost))
+    Ok(Listing {
+        rows,
+        lost,
+        volumes: partitions.len(),
+    })
 }
 
 fn glob(pattern: &str) -> Result<GlobMatcher, String> {
@@ -142,6 +151,19 @@ fn walk_matching(
             vec![start]
         } else {
             Vec::new()
+        };
+    }
+    // A folder named outright (no wildcard): its files, as `folder\*` would.
+    if literal.len() == parts.len() {
+        return match vol.list(&start) {
+            Ok(list) => list
+                .into_iter()
+                .filter(|e| !e.is_dir && !e.metadata)
+                .collect(),
+            Err(e) => {
+                lost.push(Unreadable::new(&start.path, e));
+                Vec::new()
+            }
         };
     }
     let mut out = Vec::new();

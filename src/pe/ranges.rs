@@ -61,6 +61,8 @@ pub fn version_ranges(b: &[u8]) -> Vec<Range<u64>> {
 #[derive(Debug)]
 pub struct RangedVersion {
     pub version: Result<VersionInfo, PeError>,
+    /// The COFF machine (`IMAGE_FILE_MACHINE_*`), when the headers parse.
+    pub machine: Option<u16>,
     /// Bytes of the file read (or, for a borrowed slice, the bytes the
     /// parse touches).
     pub touched: u64,
@@ -88,20 +90,22 @@ pub fn read_version_ranged(
     if &mz != b"MZ" {
         return Ok(None);
     }
-    let found = |version, touched, whole| {
+    let found = |version, machine, touched, whole| {
         Ok(Some(RangedVersion {
             version,
+            machine,
             touched,
             whole,
         }))
     };
+    let machine = |bytes: &[u8]| read_headers(bytes).ok().map(|h| h.machine);
     if size > max {
         let e = PeError::BadPe(format!("{size} bytes is over the {max}-byte limit"));
-        return found(Err(e), 2, false);
+        return found(Err(e), None, 2, false);
     }
     if let Some(slice) = file.as_slice() {
         let touched = union_len(&version_ranges(slice));
-        return found(read_version(slice), touched, false);
+        return found(read_version(slice), machine(slice), touched, false);
     }
     let mut buf = vec![0u8; size as usize];
     let head = HEADER_PROBE.min(buf.len());
@@ -122,11 +126,11 @@ pub fn read_version_ranged(
     }
     let first = read_version(&buf);
     if first.is_ok() || matches!(first, Err(PeError::NotPe(_)) | Err(PeError::NoVersion)) {
-        return found(first, touched, false);
+        return found(first, machine(&buf), touched, false);
     }
     // Something outside the ranges was needed: read it all and retry.
     file.read_at(0, &mut buf)?;
-    found(read_version(&buf), touched + size, true)
+    found(read_version(&buf), machine(&buf), touched + size, true)
 }
 
 /// Bytes covered by a few ranges, overlaps counted once.

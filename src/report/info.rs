@@ -1,5 +1,6 @@
 //! `info` as text and as JSON (`verskew.info/1`).
 
+use super::escape::escape;
 use super::{size, wire};
 use crate::commands::info::Info;
 
@@ -8,11 +9,12 @@ pub fn info_json(info: &Info) -> String {
     serde_json::to_string(&wire::Info::from(info)).unwrap_or_default()
 }
 
-/// `info` for people.
+/// `info` for people; container metadata, labels, names and notes come
+/// from the image and are escaped.
 pub fn info_text(i: &Info) -> String {
     let mut o = format!(
         "{}: {} image, {} ({} bytes)\n",
-        i.image,
+        escape(&i.image),
         i.format,
         size(i.size),
         i.size
@@ -20,17 +22,21 @@ pub fn info_text(i: &Info) -> String {
     if i.container.files.len() > 1 {
         o.push_str("files:\n");
         for f in &i.container.files {
-            o.push_str(&format!("  {}\n", f.display()));
+            o.push_str(&format!("  {}\n", escape(&f.display().to_string())));
         }
     }
     for (k, v) in &i.container.metadata {
-        o.push_str(&format!("{k}: {v}\n"));
+        o.push_str(&format!("{}: {}\n", escape(k), escape(v)));
     }
     match (&i.volumes, &i.volume_error) {
         (Some(v), _) => {
             o.push_str(&format!(
-                "partitions ({:?} table, {}-byte sectors):\n",
-                v.scheme, v.sector_size
+                "partitions ({} table, {}-byte sectors):\n",
+                match v.scheme.id() {
+                    "none" => "no".to_string(),
+                    id => id.to_uppercase(),
+                },
+                v.sector_size
             ));
             for p in &v.partitions {
                 let fs = i.ntfs.iter().find(|n| n.partition == p.index);
@@ -40,23 +46,22 @@ pub fn info_text(i: &Info) -> String {
                     p.offset,
                     size(p.size),
                     if p.type_id.is_empty() {
-                        "-"
+                        "-".into()
                     } else {
-                        &p.type_id
+                        escape(&p.type_id)
                     },
-                    p.filesystem
-                        .map_or("unknown".to_string(), |f| format!("{f:?}").to_lowercase()),
+                    p.filesystem.map_or("unknown", |f| f.id()),
                     fs.and_then(|f| f.label.as_ref())
-                        .map_or(String::new(), |l| format!(" label \"{l}\"")),
+                        .map_or(String::new(), |l| format!(" label \"{}\"", escape(l))),
                     fs.and_then(|f| f.cluster_size)
                         .map_or(String::new(), |c| format!(" {c}-byte clusters")),
                 ));
             }
             for n in &v.notes {
-                o.push_str(&format!("note: {n}\n"));
+                o.push_str(&format!("note: {}\n", escape(n)));
             }
         }
-        (None, Some(e)) => o.push_str(&format!("partitions: {e}\n")),
+        (None, Some(e)) => o.push_str(&format!("partitions: {}\n", escape(e))),
         (None, None) => {}
     }
     if let Some(h) = &i.hashes {

@@ -2,16 +2,24 @@
 //! the JSON documents. Commands hand over typed results; nothing here reads
 //! an image. Adding a format is one file here plus one CLI choice.
 
+mod escape;
 mod info;
 mod json;
+mod rules;
+mod terminal;
+#[cfg(test)]
+mod tests;
 mod text;
 mod versions;
 mod wire;
 
+pub use escape::{escape, needs_escape};
 pub use info::{info_json, info_text};
 pub use json::{json_error, json_report};
-pub use text::text_report;
-pub use versions::{version_row_json, version_row_text};
+pub use rules::{rule_json, rule_text, rules_json, rules_text, RULES_SCHEMA};
+pub use terminal::{for_terminal, Headings, Terminal};
+pub use text::{text_report, text_report_with, TextOptions};
+pub use versions::{version_row_json, versions_csv, versions_table, versions_tsv};
 
 /// The version of verskew every JSON object names (`tool_version`).
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,54 +1,50 @@
 //! The text report: deterministic, sorted, plain (no colour codes), so it
-//! reads the same on a terminal, in a pipe and in a snapshot test.
+//! reads the same in a pipe and in a snapshot test; `report::terminal`
+//! wraps and colours it for a terminal. Every string read from the image
+//! goes through [`escape`].
 
 use std::fmt::Write;
 
+use super::escape::escape;
 use super::size;
 use crate::analysis::evidence::{Evidence, FileEvidence};
 use crate::analysis::{Coverage, Finding, Severity, Status};
 use crate::commands::diagnose::Diagnosis;
 use crate::windows::Install;
 
+/// What the text report leaves out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Findings (and what could not be read) only: no volumes, no installs.
+    pub quiet: bool,
+}
+
 /// The report of one image.
 pub fn text_report(d: &Diagnosis) -> String {
+    text_report_with(d, TextOptions::default())
+}
+
+/// The report of one image, leaving out what `opts` says.
+pub fn text_report_with(d: &Diagnosis, opts: TextOptions) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
         "verskew diagnose: {} ({}, {})",
-        d.image,
+        escape(&d.image),
         d.format,
         size(d.size)
     );
     // Silence is not health: say first what could not be judged.
     let status = d.status();
     if status == Status::NotEvaluated {
-        let _ = writeln!(o, "NOT EVALUATED: {}", not_evaluated(d));
+        let _ = writeln!(o, "NOT EVALUATED: {}", escape(&not_evaluated(d)));
     }
-    let _ = writeln!(o, "\nVolumes");
-    for v in &d.volumes {
-        let p = &v.partition;
-        let _ = write!(
-            o,
-            "  #{} {} at offset {} ({})",
-            v.index,
-            p.place(),
-            p.offset,
-            size(p.size)
-        );
-        if let (Some(fs), Some(c)) = (v.filesystem, v.cluster_size) {
-            let _ = write!(o, ", {fs}, {c}-byte clusters");
+    if !opts.quiet {
+        volumes(&mut o, d);
+        let _ = writeln!(o, "\nWindows installations");
+        for (i, c) in d.installs.iter().zip(&d.coverage) {
+            install(&mut o, i, c);
         }
-        if let Some(l) = v.label.as_deref().filter(|l| !l.is_empty()) {
-            let _ = write!(o, ", label \"{l}\"");
-        }
-        if let Some(e) = &v.error {
-            let _ = write!(o, ": {e}");
-        }
-        o.push('\n');
-    }
-    let _ = writeln!(o, "\nWindows installations");
-    for (i, c) in d.installs.iter().zip(&d.coverage) {
-        install(&mut o, i, c);
     }
     let count = |s| d.findings.iter().filter(|f| f.severity == s).count();
     let _ = write!(
@@ -82,8 +78,10 @@ pub fn text_report(d: &Diagnosis) -> String {
             }
         );
     }
+    // One volume needs no naming; several do, on every finding.
+    let named = d.volumes.len() > 1;
     for f in &d.findings {
-        finding(&mut o, f);
+        finding(&mut o, f, named);
     }
     if !d.unreadable.is_empty() {
         let _ = writeln!(
@@ -92,10 +90,35 @@ pub fn text_report(d: &Diagnosis) -> String {
             d.unreadable.len()
         );
         for u in &d.unreadable {
-            let _ = writeln!(o, "  {}: {}", u.path, u.reason);
+            let _ = writeln!(o, "  {}: {}", escape(&u.path), escape(&u.reason));
         }
     }
     o
+}
+
+fn volumes(o: &mut String, d: &Diagnosis) {
+    let _ = writeln!(o, "\nVolumes");
+    for v in &d.volumes {
+        let p = &v.partition;
+        let _ = write!(
+            o,
+            "  #{} {} at offset {} ({})",
+            v.index,
+            p.place(),
+            p.offset,
+            size(p.size)
+        );
+        if let (Some(fs), Some(c)) = (v.filesystem, v.cluster_size) {
+            let _ = write!(o, ", {fs}, {c}-byte clusters");
+        }
+        if let Some(l) = v.label.as_deref().filter(|l| !l.is_empty()) {
+            let _ = write!(o, ", label \"{}\"", escape(l));
+        }
+        if let Some(e) = &v.error {
+            let _ = write!(o, ": {}", escape(e));
+        }
+        o.push('\n');
+    }
 }
 
 /// Why nothing could be judged: each install's reasons.
@@ -121,24 +144,29 @@ fn install(o: &mut String, i: &Install, c: &Coverage) {
     let _ = writeln!(
         o,
         "  {} on volume #{}: {}, version {} build {}, {}",
-        i.system_root,
+        escape(&i.system_root),
         i.volume,
-        os.product_name
-            .as_deref()
-            .or(os.name.as_deref())
-            .unwrap_or("Windows"),
-        os.version.as_deref().unwrap_or("?"),
-        os.build.as_deref().unwrap_or("?"),
-        os.service_pack
-            .as_deref()
-            .unwrap_or("no service pack recorded")
+        escape(
+            os.product_name
+                .as_deref()
+                .or(os.name.as_deref())
+                .unwrap_or("Windows")
+        ),
+        escape(os.version.as_deref().unwrap_or("?")),
+        escape(os.build.as_deref().unwrap_or("?")),
+        escape(
+            os.service_pack
+                .as_deref()
+                .unwrap_or("no service pack recorded")
+        )
     );
     match &i.control_set {
         Some(cs) => {
             let _ = writeln!(
                 o,
                 "    control set: {} (from Select\\{})",
-                cs.name, cs.source
+                escape(&cs.name),
+                cs.source
             );
         }
         None => {
@@ -149,43 +177,39 @@ fn install(o: &mut String, i: &Install, c: &Coverage) {
         .hives
         .iter()
         .map(|h| match (&h.error, h.dirty) {
-            (Some(_), _) => format!("{} unreadable", h.name),
-            (None, true) => format!("{} dirty (read as stored)", h.name),
-            (None, false) => format!("{} clean", h.name),
+            (Some(_), _) => format!("{} unreadable", escape(&h.name)),
+            (None, true) => format!("{} dirty (read as stored)", escape(&h.name)),
+            (None, false) => format!("{} clean", escape(&h.name)),
         })
         .collect();
     let _ = writeln!(o, "    hives: {}", hives.join(", "));
     let families = match c.families.is_empty() {
         true => String::new(),
-        false => format!(" by {}", c.families.join(", ")),
+        false => format!(" by {}", escape(&c.families.join(", "))),
     };
+    let reasons = c.reasons.join("; ");
+    let reasons = escape(&reasons);
     let _ = match c.status {
         Status::Evaluated => writeln!(o, "    coverage: evaluated{families}"),
-        Status::Partial => writeln!(
-            o,
-            "    coverage: partial{families}: {}",
-            c.reasons.join("; ")
-        ),
-        Status::NotEvaluated => {
-            writeln!(o, "    coverage: NOT EVALUATED: {}", c.reasons.join("; "))
-        }
+        Status::Partial => writeln!(o, "    coverage: partial{families}: {reasons}"),
+        Status::NotEvaluated => writeln!(o, "    coverage: NOT EVALUATED: {reasons}"),
     };
     if !i.hotfixes.is_empty() {
-        let ids: Vec<&str> = i.hotfixes.iter().map(|h| h.id.as_str()).collect();
+        let ids: Vec<_> = i.hotfixes.iter().map(|h| escape(&h.id)).collect();
         let _ = writeln!(o, "    hotfixes recorded: {}", ids.join(", "));
     }
     for s in &i.services {
         let _ = writeln!(
             o,
             "    service {}: start {}, {}",
-            s.name,
+            escape(&s.name),
             s.start.map_or("?".into(), |v| v.to_string()),
             s.binaries
                 .iter()
                 .map(|b| format!(
                     "{} {}{}",
-                    b.source,
-                    b.path,
+                    escape(&b.source),
+                    escape(&b.path),
                     match (&b.found, &b.unreadable) {
                         (Some(_), _) => "",
                         (None, Some(_)) => " (could not be checked)",
@@ -197,33 +221,46 @@ fn install(o: &mut String, i: &Install, c: &Coverage) {
         );
     }
     for a in &i.addons {
-        let _ = writeln!(o, "    ISM add-on {}: {}", a.name, a.value);
+        let _ = writeln!(
+            o,
+            "    ISM add-on {}: {}",
+            escape(&a.name),
+            escape(&a.value)
+        );
     }
     let _ = writeln!(o, "    PE files examined: {}", i.files_count);
 }
 
-fn finding(o: &mut String, f: &Finding) {
+/// One finding; `named` adds its volume (the disk has several).
+fn finding(o: &mut String, f: &Finding, named: bool) {
+    let paths: Vec<_> = f.paths.iter().map(|p| escape(p)).collect();
+    let volume = match named {
+        true => format!("volume #{}: ", f.volume),
+        false => String::new(),
+    };
     let _ = writeln!(
         o,
-        "\n  {} [{}] {}",
+        "\n  {} [{}] {volume}{}",
         f.severity.to_string().to_uppercase(),
-        f.rule,
-        f.paths.join(", ")
+        escape(&f.rule),
+        paths.join(", ")
     );
-    let _ = writeln!(o, "    {}", f.message);
+    // Messages and remedies quote names and hotfix titles from the image.
+    let _ = writeln!(o, "    {}", escape(&f.message));
     let _ = writeln!(o, "    Evidence:");
     evidence(o, &f.evidence);
-    let _ = writeln!(o, "    Remedy: {}", f.remedy);
+    let _ = writeln!(o, "    Remedy: {}", escape(&f.remedy));
     if !f.references.is_empty() {
-        let _ = writeln!(o, "    References: {}", f.references.join(", "));
+        let refs: Vec<_> = f.references.iter().map(|r| escape(r)).collect();
+        let _ = writeln!(o, "    References: {}", refs.join(", "));
     }
 }
 
 fn file_line(f: &FileEvidence) -> String {
     let version = f.file_version.map_or("?".into(), |v| v.to_string());
-    let mut line = format!("{} {version}", f.path);
+    let mut line = format!("{} {version}", escape(&f.path));
     if let Some(fv) = &f.file_version_string {
-        line.push_str(&format!(" (\"{fv}\")"));
+        line.push_str(&format!(" (\"{}\")", escape(fv)));
     }
     if let Some(m) = f.modified {
         line.push_str(&format!(", modified {m}"));
@@ -233,11 +270,12 @@ fn file_line(f: &FileEvidence) -> String {
 
 /// The evidence, one key a line in the JSON's (alphabetical) key order:
 /// lists joined (or "none"), objects as "key value" pairs without the unset
-/// ones, the file and each lockstep set's peers as file lines.
+/// ones, the file and each lockstep set's peers as file lines. Values are
+/// escaped where they are written (`text`), file lines in `file_line`.
 fn evidence(o: &mut String, e: &Evidence) {
     fn text(o: &mut String, key: &str, v: Option<impl std::fmt::Display>) {
         if let Some(v) = v {
-            let _ = writeln!(o, "      {key}: {v}");
+            let _ = writeln!(o, "      {key}: {}", escape(&v.to_string()));
         }
     }
     fn list(o: &mut String, key: &str, items: &[String]) {
@@ -264,7 +302,9 @@ fn evidence(o: &mut String, e: &Evidence) {
             &[("kb", some(&x.kb)), ("title", some(&x.title))],
         );
     }
-    text(o, "file", e.file.as_ref().map(file_line));
+    if let Some(f) = &e.file {
+        let _ = writeln!(o, "      file: {}", file_line(f));
+    }
     if let Some(h) = &e.hive {
         let dirty = Some(h.dirty.to_string());
         let parts = [
@@ -303,7 +343,10 @@ fn evidence(o: &mut String, e: &Evidence) {
         let _ = writeln!(
             o,
             "      lockstep set {} ({}), expected {}: {}",
-            s.id, s.name, s.reference_version, s.why
+            escape(&s.id),
+            escape(&s.name),
+            escape(&s.reference_version),
+            escape(&s.why)
         );
         for p in &s.compared_with {
             let _ = writeln!(o, "        compared with {}", file_line(p));
@@ -315,7 +358,7 @@ fn evidence(o: &mut String, e: &Evidence) {
         Some(events) => {
             let _ = writeln!(o, "      timeline:");
             for event in events {
-                let _ = writeln!(o, "        {event}");
+                let _ = writeln!(o, "        {}", escape(event));
             }
         }
     }

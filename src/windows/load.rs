@@ -233,11 +233,15 @@ pub fn read_pe_files(
     let mut files: Vec<(PeFile, Option<Unreadable>)> = entries
         .par_iter()
         .map(|e| {
+            let mut machine = None;
             let (is_pe, version, error, lost) = match vol.read(e) {
-                Ok(bytes) => match pe::read_version(&bytes) {
-                    Ok(v) => (true, Some(v), None, None),
-                    Err(err) => (bytes.starts_with(b"MZ"), None, Some(err.to_string()), None),
-                },
+                Ok(bytes) => {
+                    machine = pe::read_headers(&bytes).ok().map(|h| h.machine);
+                    match pe::read_version(&bytes) {
+                        Ok(v) => (true, Some(v), None, None),
+                        Err(err) => (bytes.starts_with(b"MZ"), None, Some(err.to_string()), None),
+                    }
+                }
                 Err(err) => (
                     true,
                     None,
@@ -247,6 +251,8 @@ pub fn read_pe_files(
             };
             let file = PeFile {
                 path: e.path.clone(),
+                id: e.id,
+                machine,
                 size: e.size,
                 created: e.created,
                 modified: e.modified,

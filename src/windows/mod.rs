@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 pub use load::{find_installs, read_pe_files, system_roots, SystemRoot};
 pub use paths::volume_path;
 
+use crate::fs::FileId;
 use crate::pe::VersionInfo;
 use crate::registry::ControlSet;
 use crate::time::FileTime;
@@ -157,6 +158,8 @@ pub struct Marker {
 #[derive(Debug, Clone)]
 pub struct PeFile {
     pub path: String,
+    /// The file on its volume (the MFT record number on NTFS).
+    pub id: FileId,
     pub size: u64,
     pub created: Option<FileTime>,
     pub modified: Option<FileTime>,
@@ -164,6 +167,9 @@ pub struct PeFile {
     /// The file starts with an MZ header (it is a PE image or claims to be).
     pub is_pe: bool,
     pub version: Option<VersionInfo>,
+    /// The COFF machine (`IMAGE_FILE_MACHINE_*`; `pe::machine_name` names
+    /// it), when the headers parse.
+    pub machine: Option<u16>,
     /// Why the version could not be read, when it could not.
     pub error: Option<String>,
 }

@@ -8,6 +8,8 @@ use crate::windows::{Binary, HotfixRecord, Install, OsInfo, PeFile, Service};
 fn file(name: &str, v: &str) -> PeFile {
     PeFile {
         path: format!(r"\WINNT\system32\inetsrv\{name}"),
+        id: crate::fs::FileId(0),
+        machine: None,
         size: 1,
         created: None,
         modified: None,

@@ -76,6 +76,8 @@ pub struct Stats {
 pub struct Found<T> {
     /// From the root, `\`-separated, without a drive letter.
     pub path: String,
+    /// The file's MFT record number.
+    pub id: FileId,
     pub size: u64,
     pub created: Option<FileTime>,
     pub modified: Option<FileTime>,
@@ -428,7 +430,7 @@ fn scan_record<T>(
             out.data_bytes += i.touched;
             out.data_pages += i.touched.div_ceil(4096).max(1);
             out.whole += u64::from(i.whole);
-            let file = found(data.size(), rec.times, false, i.value);
+            let file = found(n, data.size(), rec.times, false, i.value);
             out.found
                 .push(Seen::File(Box::new(Pending { parent, name, file })));
         }
@@ -467,7 +469,7 @@ fn read_slow<T>(
     let read = bytes.len() as u64;
     match inspect(&&*bytes) {
         Ok(Some(i)) => {
-            let file = found(s.size, s.times, s.compressed, i.value);
+            let file = found(s.record, s.size, s.times, s.compressed, i.value);
             let p = Pending {
                 parent: s.parent,
                 name: s.name,
@@ -480,9 +482,10 @@ fn read_slow<T>(
     }
 }
 
-fn found<T>(size: u64, t: Times, compressed: bool, value: T) -> Found<T> {
+fn found<T>(record: u64, size: u64, t: Times, compressed: bool, value: T) -> Found<T> {
     Found {
         path: String::new(),
+        id: FileId(record),
         size,
         created: t.created,
         modified: t.modified,

@@ -16,6 +16,7 @@ mod diagnose;
 mod disk;
 mod info;
 mod install;
+mod rules;
 mod versions;
 
 use std::fmt;
@@ -24,6 +25,7 @@ use serde::{Serialize, Serializer};
 
 pub(super) use diagnose::Diagnosis;
 pub(super) use info::Info;
+pub(super) use rules::{OneRule, RuleDoc, RuleList};
 pub(super) use versions::VersionRow;
 
 /// A value written as the JSON string of its `Display` (versions, times,

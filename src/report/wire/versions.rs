@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Shown;
 use crate::commands::versions as model;
-use crate::pe::{LangCodePage, VersionInfo};
+use crate::pe::{machine_name, LangCodePage, VersionInfo};
 use crate::report::{TOOL_VERSION, VERSIONS_SCHEMA};
 
 #[derive(Serialize)]
@@ -16,6 +16,10 @@ pub(in crate::report) struct VersionRow<'a> {
     image: &'a str,
     volume: usize,
     path: &'a str,
+    /// The file's id on its volume: the MFT record number on NTFS.
+    id: u64,
+    /// `x86`, `x64`, … (`pe::machine_name`), the number in hex for others.
+    machine: Option<String>,
     size: u64,
     created: Option<Shown<'a>>,
     modified: Option<Shown<'a>>,
@@ -34,6 +38,10 @@ impl<'a> From<&'a model::VersionRow> for VersionRow<'a> {
             image: &r.image,
             volume: r.volume,
             path: &f.path,
+            id: f.id.0,
+            machine: f
+                .machine
+                .map(|m| machine_name(m).map_or_else(|| format!("{m:#06x}"), str::to_string)),
             size: f.size,
             created: Shown::of(&f.created),
             modified: Shown::of(&f.modified),

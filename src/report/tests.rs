@@ -1,0 +1,280 @@
+//! Renderers on hand-built models: every string a model can carry from an
+//! image holds controls, and no text format lets one through.
+
+use std::collections::BTreeMap;
+
+use super::escape::needs_escape;
+use super::*;
+use crate::analysis::evidence::{
+    Evidence, ExplainedBy, FileEvidence, HiveEvidence, OsEvidence, RegistryEvidence, SetEvidence,
+};
+use crate::analysis::{Finding, Knowledge, Severity};
+use crate::commands::diagnose::{Diagnosis, VolumeReport};
+use crate::commands::versions::VersionRow;
+use crate::fs::FileId;
+use crate::image::Format;
+use crate::pe::{Version, VersionInfo};
+use crate::registry::ControlSet;
+use crate::volume::{Partition, Scheme};
+use crate::windows::{AddOn, Binary, HiveInfo, HotfixRecord, Install, OsInfo, PeFile, Service};
+use crate::Unreadable;
+
+/// `s`, made hostile (or not): ESC, a newline, a C1 CSI, a bidi override.
+fn h(s: &str, hostile: bool) -> String {
+    match hostile {
+        true => format!("{s}\x1b[31m\nFAKE\u{9b}2J\u{202e}\t\r\x7f"),
+        false => s.to_string(),
+    }
+}
+
+fn file(hostile: bool) -> FileEvidence {
+    FileEvidence {
+        file_version: Version::parse("4.2.622.1"),
+        file_version_string: Some(h("4.02.0622", hostile)),
+        modified: None,
+        path: h(r"\WINNT\w3svc.dll", hostile),
+        product_version: None,
+        size: 1,
+    }
+}
+
+fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
+    let s = |x: &str| h(x, hostile);
+    let binary = Binary {
+        source: s("ImagePath"),
+        path: s(r"\WINNT\inetinfo.exe"),
+        found: None,
+        unreadable: None,
+    };
+    let evidence = Evidence {
+        control_set: Some(s("ControlSet001")),
+        expected_version: Some(s("4.2.769.1")),
+        explained_by: Some(ExplainedBy {
+            kb: s("Q1"),
+            title: s("title"),
+        }),
+        file: Some(file(hostile)),
+        hive: Some(HiveEvidence {
+            dirty: true,
+            error: Some(s("bad")),
+            name: s("SYSTEM"),
+            path: s(r"\WINNT\system32\config\SYSTEM"),
+        }),
+        hotfixes: vec![s("Q301625")],
+        os: OsEvidence {
+            build: Some(s("1381")),
+            service_pack: Some(s("Service Pack 6")),
+            version: Some(s("4.0")),
+        },
+        pending_renames: Some(vec![s(r"\??\C:\x")]),
+        registry: Some(RegistryEvidence {
+            data: Some(s("w3scfg.dll")),
+            key: s("AddOnServices"),
+            last_written: None,
+            value: s("WWW"),
+        }),
+        searched: Some(vec![s(r"\WINNT")]),
+        service_pack: Some(s("SP6")),
+        sets: Some(vec![SetEvidence {
+            compared_with: vec![file(hostile)],
+            id: s("iis4-www"),
+            name: s("IIS 4"),
+            reference_version: s("4.2.769.1"),
+            why: s("why"),
+        }]),
+        timeline: Some(vec![s("2001 w3svc.dll last written")]),
+        ..Default::default()
+    };
+    let finding = |severity| Finding {
+        rule: "lockstep-mismatch".into(),
+        severity,
+        install: s(r"\WINNT"),
+        volume: volumes - 1,
+        paths: vec![s(r"\WINNT\a.dll"), s(r"\WINNT\b.dll")],
+        message: s("message"),
+        evidence: evidence.clone(),
+        remedy: s("remedy"),
+        references: vec![s("Q291589")],
+    };
+    let install = Install {
+        volume: 0,
+        system_root: s(r"\WINNT"),
+        os: OsInfo {
+            name: Some(s("Windows NT 4.0")),
+            product_name: None,
+            version: Some(s("4.0")),
+            build: Some(s("1381")),
+            service_pack: Some(s("Service Pack 6")),
+        },
+        control_set: Some(ControlSet {
+            name: s("ControlSet001"),
+            number: 1,
+            source: "Current".into(),
+            select: Default::default(),
+            warnings: Vec::new(),
+        }),
+        hives: vec![HiveInfo {
+            name: s("SYSTEM"),
+            path: s("p"),
+            dirty: false,
+            error: None,
+        }],
+        services: vec![Service {
+            name: s("W3SVC"),
+            image_path: None,
+            service_dll: None,
+            start: Some(2),
+            service_type: None,
+            depend_on_service: Vec::new(),
+            install_path: None,
+            last_written: None,
+            binaries: vec![binary.clone()],
+        }],
+        hotfixes: vec![HotfixRecord {
+            id: s("Q301625"),
+            installed: None,
+            description: None,
+            last_written: None,
+        }],
+        iis_setup: BTreeMap::new(),
+        addons: vec![AddOn {
+            name: s("WWW"),
+            last_written: None,
+            value: s("w3scfg.dll"),
+            dlls: vec![binary],
+        }],
+        markers: Vec::new(),
+        pending_renames: Vec::new(),
+        files: Vec::new(),
+        files_count: 0,
+        unreadable: Vec::new(),
+    };
+    let volume = |index| VolumeReport {
+        index,
+        partition: Partition {
+            index: 1,
+            scheme: Scheme::None,
+            offset: 0,
+            size: 1 << 20,
+            type_id: String::new(),
+            name: None,
+            filesystem: None,
+            note: None,
+        },
+        filesystem: Some("NTFS"),
+        label: Some(s("LABEL")),
+        cluster_size: Some(4096),
+        error: Some(s("error")),
+    };
+    Diagnosis {
+        image: "disk.img".into(),
+        format: Format::Raw,
+        size: 1 << 20,
+        volumes: (0..volumes).map(volume).collect(),
+        coverage: vec![crate::analysis::assess(&install, &Knowledge::builtin())],
+        installs: vec![install],
+        findings: vec![finding(Severity::Error), finding(Severity::Warning)],
+        unreadable: vec![Unreadable {
+            path: s(r"\WINNT\x.dll"),
+            reason: s("reason"),
+        }],
+        rules_files: Vec::new(),
+    }
+}
+
+fn assert_inert(text: &str) {
+    let bad = text.chars().find(|&c| c != '\n' && needs_escape(c));
+    assert!(bad.is_none(), "{bad:?} in:\n{text}");
+}
+
+#[test]
+fn diagnose_text_escapes_every_string_from_the_image() {
+    for volumes in [1, 2] {
+        let clean = text_report(&diagnosis(false, volumes));
+        let hostile = text_report(&diagnosis(true, volumes));
+        assert_inert(&hostile);
+        // No value started a line of its own. (The hostile OS version
+        // matches no knowledge, which adds the NOT EVALUATED line.)
+        let lines = |t: &str| {
+            t.lines()
+                .filter(|l| !l.starts_with("NOT EVALUATED"))
+                .count()
+        };
+        assert_eq!(lines(&hostile), lines(&clean), "{hostile}");
+        assert!(hostile.contains(r"\x1b[31m\nFAKE\u{9b}2J\u{202e}\t\r\x7f"));
+    }
+}
+
+#[test]
+fn findings_name_their_volume_only_when_there_are_several() {
+    let one = text_report(&diagnosis(false, 1));
+    assert!(one.contains("\n  ERROR [lockstep-mismatch] \\WINNT\\a.dll, \\WINNT\\b.dll\n"));
+    let two = text_report(&diagnosis(false, 2));
+    assert!(two.contains("\n  ERROR [lockstep-mismatch] volume #1: \\WINNT\\a.dll"));
+    assert!(two.contains("\n  WARNING [lockstep-mismatch] volume #1: "));
+}
+
+#[test]
+fn quiet_leaves_out_volumes_and_installs_only() {
+    let d = diagnosis(false, 1);
+    let quiet = text_report_with(&d, TextOptions { quiet: true });
+    assert!(!quiet.contains("\nVolumes\n") && !quiet.contains("Windows installations"));
+    let full = text_report(&d);
+    let tail = &full[full.find("\nFindings:").unwrap()..];
+    assert!(quiet.ends_with(tail), "{quiet}");
+}
+
+fn row(path: &str, description: &str, error: Option<&str>) -> VersionRow {
+    let mut strings = BTreeMap::new();
+    strings.insert("FileDescription".to_string(), description.to_string());
+    VersionRow {
+        image: "disk.img".into(),
+        volume: 0,
+        file: PeFile {
+            path: path.into(),
+            id: FileId(42),
+            size: 3584,
+            created: None,
+            modified: None,
+            compressed: false,
+            is_pe: true,
+            version: Some(VersionInfo {
+                file_version: Version::parse("1.2.3.4"),
+                strings,
+                ..Default::default()
+            }),
+            machine: Some(0x8664),
+            error: error.map(str::to_string),
+        },
+    }
+}
+
+#[test]
+fn csv_quotes_as_rfc_4180_says_and_tsv_escapes_tabs() {
+    let rows = [
+        row(r"\a,b.dll", "say \"hi\", twice", None),
+        row(
+            "\\tab\there.dll",
+            "line\nbreak",
+            Some("no version resource"),
+        ),
+    ];
+    let csv = versions_csv(&rows);
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(
+        lines[1],
+        r#"0,"\a,b.dll",1.2.3.4,-,3584,-,42,x64,"say ""hi"", twice""#
+    );
+    assert_eq!(
+        lines[2],
+        r"0,\tab\there.dll,1.2.3.4,-,3584,-,42,x64,(no version resource)"
+    );
+    assert_eq!(lines.len(), 4, "{csv:?}");
+    let tsv = versions_tsv(&rows);
+    assert!(tsv.lines().all(|l| l.split('\t').count() == 9), "{tsv:?}");
+    assert!(tsv.contains("\\tab\\there.dll\t"), "{tsv:?}");
+    let table = versions_table(&rows, false);
+    assert_inert(&table);
+    assert_eq!(table.lines().count(), 3);
+    assert!(table.lines().all(|l| !l.ends_with(' ')), "{table}");
+}
