@@ -68,7 +68,10 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
     ];
     for (key, value) in fields {
         if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            info.push(key, v);
+            match key {
+                "ewf.acquisition_date" | "ewf.system_date" => info.push(key, ewf_date(v)),
+                _ => info.push(key, v),
+            }
         }
     }
     let stored = reader.stored_hashes();
@@ -102,6 +105,38 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
         }),
         ewf: Some(reader),
     })
+}
+
+/// An EWF header date as people read it. EWF1's `header` stores
+/// `yyyy m d h m s` in the local time of the acquiring machine with no zone
+/// (libewf's `ewfinfo` shows the `header2` timestamp instead, so the two
+/// differ by that machine's offset from UTC); EWF2 stores seconds since
+/// 1970, which are UTC. Anything else is shown as stored.
+fn ewf_date(v: &str) -> String {
+    let parts: Vec<u32> = v
+        .split_ascii_whitespace()
+        .map_while(|p| p.parse().ok())
+        .collect();
+    if let [y, mo, d, h, mi, s] = parts[..] {
+        let valid = chrono::NaiveDate::from_ymd_opt(y as i32, mo, d)
+            .and_then(|date| date.and_hms_opt(h, mi, s));
+        if let Some(t) = valid {
+            return format!(
+                "{} (local time of the acquiring machine, zone not recorded)",
+                t.format("%Y-%m-%d %H:%M:%S")
+            );
+        }
+    }
+    if !v.is_empty() && v.len() <= 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(t) = v
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        {
+            return format!("{} UTC", t.format("%Y-%m-%d %H:%M:%S"));
+        }
+    }
+    v.to_string()
 }
 
 /// The segment files of the set that `first` starts: same stem, extension
@@ -404,6 +439,17 @@ fn check(algorithm: HashAlgorithm, stored: &[u8], computed: &[u8]) -> HashCheck 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_say_whose_clock() {
+        assert_eq!(
+            ewf_date("2001 10 2 12 0 0"),
+            "2001-10-02 12:00:00 (local time of the acquiring machine, zone not recorded)"
+        );
+        assert_eq!(ewf_date("1000000000"), "2001-09-09 01:46:40 UTC");
+        assert_eq!(ewf_date("2001 13 2 12 0 0"), "2001 13 2 12 0 0");
+        assert_eq!(ewf_date("Tue Oct  2"), "Tue Oct  2");
+    }
 
     #[test]
     fn segment_extensions() {

@@ -72,7 +72,7 @@ pub(crate) fn open_raw_or_split(path: &Path, first: RawDisk) -> Result<Opened, I
     })
 }
 
-fn single(path: &Path, raw: RawDisk) -> Opened {
+pub(crate) fn single(path: &Path, raw: RawDisk) -> Opened {
     Opened {
         format: Format::Raw,
         info: ContainerInfo::single(path),
