@@ -171,6 +171,13 @@ mod tests {
         b
     }
 
+    fn pe() -> Vec<u8> {
+        let mut b = with(0, b"MZ");
+        b[0x3c] = 0x80;
+        b[0x80..0x84].copy_from_slice(b"PE\0\0");
+        b
+    }
+
     #[test]
     fn names_common_non_images() {
         let cases: &[(Vec<u8>, &str)] = &[
@@ -182,7 +189,7 @@ mod tests {
             (with(0, b"7z\xbc\xaf\x27\x1c"), "7-Zip"),
             (with(257, b"ustar\x0000"), "tar"),
             (with(0, b"regf"), "registry hive"),
-            (with(0, b"MZ"), "PE file"),
+            (pe(), "PE file"),
             (with(1080, b"\x53\xef"), "ext2/3/4"),
             (with(3, b"-FVE-FS-"), "BitLocker"),
             (with(64, b"\x7f\x10\xda\xbe"), "VDI"),
