@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use verskew::analysis::{Knowledge, Severity};
-use verskew::commands::{self, census, diagnose::diagnose, info::info, versions::versions};
+use verskew::commands::{
+    self, census, diagnose::diagnose_in, info::info_in, versions::versions_in, Select,
+};
 use verskew::report;
 
 /// Explains, from a disk image and without booting it, why Windows services
@@ -45,6 +47,8 @@ enum Command {
         /// Extra knowledge (TOML, same shape as knowledge/iis.toml) merged over the built-in rules.
         #[arg(long, value_name = "FILE")]
         rules: Vec<PathBuf>,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
     /// List version resources of PE files inside an image.
     ///
@@ -60,6 +64,8 @@ enum Command {
         /// (a census; a progress bar shows on a terminal).
         #[arg(long, conflicts_with = "pattern")]
         all: bool,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
     /// Show what an image is made of: container and its metadata (EWF
     /// acquisition notes and stored hashes, virtual size, parent and backing
@@ -71,7 +77,35 @@ enum Command {
         /// Recompute the hashes stored in an E01/Ex01 and compare (exit 1 on a mismatch).
         #[arg(long)]
         verify: bool,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
+}
+
+/// Which volume to read, as in The Sleuth Kit (default: every NTFS volume).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct VolumeArgs {
+    /// Read only the volume starting at this sector (512-byte sectors, as `fls -o`).
+    #[arg(
+        short = 'o',
+        long = "offset",
+        value_name = "SECTORS",
+        conflicts_with = "partition"
+    )]
+    offset: Option<u64>,
+    /// Read only this partition (the number `verskew info` shows).
+    #[arg(long, value_name = "N")]
+    partition: Option<u32>,
+}
+
+impl VolumeArgs {
+    fn select(self) -> Select {
+        match (self.offset, self.partition) {
+            (Some(o), _) => Select::Offset(o),
+            (None, Some(n)) => Select::Partition(n),
+            (None, None) => Select::All,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,6 +145,7 @@ pub fn run() -> i32 {
             format,
             fail_on,
             rules,
+            volume,
         } => {
             let knowledge = match load_rules(&rules) {
                 Ok(k) => k,
@@ -119,19 +154,29 @@ pub fn run() -> i32 {
                     return 2;
                 }
             };
-            run_diagnose(&images, format, fail_on, &knowledge, &mut out)
+            let select = volume.select();
+            run_diagnose(&images, format, fail_on, &knowledge, select, &mut out)
         }
         Command::Versions {
             image,
             pattern,
             format,
             all,
-        } => run_versions(&image, pattern.as_deref(), all, format, &mut out),
+            volume,
+        } => run_versions(
+            &image,
+            pattern.as_deref(),
+            all,
+            format,
+            volume.select(),
+            &mut out,
+        ),
         Command::Info {
             image,
             format,
             verify,
-        } => run_info(&image, format, verify, &mut out),
+            volume,
+        } => run_info(&image, format, verify, volume.select(), &mut out),
     }
 }
 
@@ -162,7 +207,7 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 
 /// The census with a progress bar on stderr (drawn only on a terminal), fed
 /// `(records done, records)` of the volume being scanned.
-fn census_with_bar(image: &Path) -> Result<census::Census, commands::CommandError> {
+fn census_with_bar(image: &Path, select: Select) -> Result<census::Census, commands::CommandError> {
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
@@ -181,6 +226,7 @@ fn census_with_bar(image: &Path) -> Result<census::Census, commands::CommandErro
     let opts = census::Options {
         progress: Some(&tick),
         versions: true,
+        select,
     };
     let census = census::census_with(image, opts);
     bar.finish_and_clear();
@@ -192,12 +238,13 @@ fn run_diagnose(
     format: OutputFormat,
     fail_on: FailOn,
     k: &Knowledge,
+    select: Select,
     out: &mut impl Write,
 ) -> i32 {
     let mut status = 0;
     let bar = progress(images.len() as u64, "diagnosing");
     for (n, path) in images.iter().enumerate() {
-        let result = diagnose(path, k);
+        let result = diagnose_in(path, k, select);
         bar.inc(1);
         let text = match result {
             Ok(d) => {
@@ -241,11 +288,12 @@ fn run_versions(
     pattern: Option<&str>,
     all: bool,
     format: OutputFormat,
+    select: Select,
     out: &mut impl Write,
 ) -> i32 {
     let result = match all {
-        true => census_with_bar(image).map(|c| (c.rows, c.lost)),
-        false => versions(image, pattern),
+        true => census_with_bar(image, select).map(|c| (c.rows, c.lost)),
+        false => versions_in(image, pattern, select),
     };
     let (rows, lost) = match result {
         Ok(r) => r,
@@ -275,16 +323,27 @@ fn run_versions(
     0
 }
 
-fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut impl Write) -> i32 {
+fn run_info(
+    image: &Path,
+    format: OutputFormat,
+    verify: bool,
+    select: Select,
+    out: &mut impl Write,
+) -> i32 {
     // The length is known once the hash check starts.
     let bar = match verify {
         true => progress(u64::MAX, "verifying"),
         false => ProgressBar::hidden(),
     };
-    let result = info(image, verify, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    });
+    let result = info_in(
+        image,
+        verify,
+        &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+        select,
+    );
     bar.finish_and_clear();
     let info = match result {
         Ok(i) => i,

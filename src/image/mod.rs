@@ -299,6 +299,15 @@ pub fn open(path: &Path) -> Result<Image, ImageError> {
     })
 }
 
+/// The first segment missing from the split raw set that `path` starts
+/// (`x.001` alone → `x.002`; `x.001`, `x.002` → `x.003`); `None` when
+/// `path` is not named like a first segment. A set that simply ends is
+/// legal (FTK Imager names an unsplit image `.001`); the volume layer tells
+/// whether the set holds what its volumes declare.
+pub fn next_segment(path: &Path) -> Option<PathBuf> {
+    split::first_missing_segment(path)
+}
+
 /// Which stored hash a [`HashCheck`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashAlgorithm {

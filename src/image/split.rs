@@ -81,6 +81,13 @@ pub(crate) fn single(path: &Path, raw: RawDisk) -> Opened {
     }
 }
 
+/// The first name after `first` in its numbering that does not exist.
+pub(crate) fn first_missing_segment(first: &Path) -> Option<PathBuf> {
+    segment_names(first)?
+        .take(MAX_SEGMENTS)
+        .find(|p| !p.is_file())
+}
+
 /// The names of the segments after `first`, when `first` is named like the
 /// first segment of a set (`.000`, `.001`, `.aa`, `.AA`, …).
 fn segment_names(first: &Path) -> Option<impl Iterator<Item = PathBuf>> {
