@@ -266,11 +266,20 @@ fn at_offset(disk: &dyn Disk, image: &str, sectors: u64) -> Result<Vec<Partition
 
 fn volume_error(image: &str, e: volume::VolumeError) -> CommandError {
     match e {
+        volume::VolumeError::TooSmall { size: 0 } => CommandError::NoVolume {
+            image: image.to_string(),
+            detail: "the image is empty (0 bytes): the acquisition or the copy wrote no data"
+                .into(),
+        },
         volume::VolumeError::TooSmall { .. } => CommandError::NoVolume {
             image: image.to_string(),
             detail: e.to_string(),
         },
-        volume::VolumeError::Read { ref source, .. } => {
+        volume::VolumeError::Read {
+            ref source,
+            offset,
+            len,
+        } => {
             let kind = match source.kind() {
                 std::io::ErrorKind::UnexpectedEof => "truncated",
                 std::io::ErrorKind::InvalidData => "corrupt",
@@ -278,7 +287,10 @@ fn volume_error(image: &str, e: volume::VolumeError) -> CommandError {
             };
             CommandError::Unreadable {
                 image: image.to_string(),
-                what: e.to_string(),
+                what: format!(
+                    "reading {len} bytes at disk offset {offset}: {}",
+                    image::without_path(image, &source.to_string())
+                ),
                 kind,
             }
         }

@@ -392,6 +392,15 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// `msg` without a leading "`path`: " (errors from below name the file;
+/// the message they go into names it already).
+pub fn without_path(path: &str, msg: &str) -> String {
+    msg.strip_prefix(path)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(msg)
+        .to_string()
+}
+
 /// An I/O error whose message names the file and the offset.
 pub(crate) fn io_err(path: &Path, offset: u64, what: impl fmt::Display) -> std::io::Error {
     std::io::Error::new(
