@@ -203,8 +203,9 @@ pub(crate) fn select_volumes(
         .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
         .collect();
     if readable.is_empty() {
-        let detail = match count {
-            0 => "no partition table entry and no boot sector found".to_string(),
+        let detail = match (count, image::identify(disk)) {
+            (0, Some(what)) => format!("the disk holds {what}"),
+            (0, None) => "no partition table entry and no boot sector found".to_string(),
             _ => format!("{count} partition(s), none NTFS: {}", kinds.join(", ")),
         };
         return Err(no_volume(detail));

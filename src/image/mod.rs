@@ -299,6 +299,16 @@ pub fn open(path: &Path) -> Result<Image, ImageError> {
     })
 }
 
+/// What the start of a virtual disk says it is, when it is clearly no
+/// Windows disk (an ext4 filesystem inside an E01, a zip inside a VMDK…):
+/// "an ext2/3/4 filesystem (Linux), not a Windows volume". Reads at most
+/// 64 KiB.
+pub fn identify(disk: &dyn Disk) -> Option<&'static str> {
+    let mut head = vec![0u8; disk.size().min(sniff::HEAD as u64) as usize];
+    disk.read_exact_at(0, &mut head).ok()?;
+    sniff::foreign(&head).map(|f| f.what)
+}
+
 /// The first segment missing from the split raw set that `path` starts
 /// (`x.001` alone → `x.002`; `x.001`, `x.002` → `x.003`); `None` when
 /// `path` is not named like a first segment. A set that simply ends is
@@ -380,6 +390,15 @@ pub(crate) fn be64(b: &[u8], at: usize) -> u64 {
 pub(crate) fn bytes_at(bytes: &[u8], offset: u64, len: usize) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
     bytes.get(start..start.checked_add(len)?)
+}
+
+/// Lower-case hex of `bytes`, a space between bytes: `5d 5a`.
+pub(crate) fn hex_spaced(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Lower-case hex of `bytes`.
