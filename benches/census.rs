@@ -44,10 +44,12 @@ fn main() {
     let quiet = Options {
         progress: None,
         versions: true,
+        ..Default::default()
     };
     let mft_only = Options {
         progress: None,
         versions: false,
+        ..Default::default()
     };
 
     // Warm-up (page cache, allocator).

@@ -130,6 +130,7 @@ fn census_seed(b: Bencher) {
     let opts = verskew::commands::census::Options {
         progress: None,
         versions: true,
+        ..Default::default()
     };
     b.bench(|| {
         black_box(

@@ -859,3 +859,68 @@ fn volume_path_survives_multibyte_prefixes() {
         Some("\\WINNT\\System32\\inetsrv\\inetinfo.exe")
     );
 }
+
+/// Recognising what is not a disk image (`src/image/sniff.rs`): heads that
+/// start like an archive, a hive, a PE file, ext4 or text, mutated and cut,
+/// through `image::open` and on to the volume layer. Every answer is a
+/// report or one line naming the file.
+#[test]
+fn sniffing_survives_mutations() {
+    let mut t = Tally::new("image/sniff");
+    let mut rng = seeded(11);
+    let dir = tempfile::tempdir().unwrap();
+    let magics: &[(usize, &[u8])] = &[
+        (0, b"\x1f\x8b\x08"),
+        (0, b"PK\x03\x04"),
+        (0, b"BZh91AY&SY"),
+        (0, b"MZ"),
+        (0, b"regf"),
+        (257, b"ustar\0"),
+        (1080, b"\x53\xef"),
+        (3, b"NTFS    "),
+        (510, b"\x55\xaa"),
+        (0, b"text text text\n"),
+    ];
+    for n in 0..600 * scale() {
+        let (at, magic) = magics[n % magics.len()];
+        let len = rng.below(9000) as usize + at + magic.len();
+        let mut b: Vec<u8> = (0..len)
+            .map(|_| {
+                if rng.below(4) == 0 {
+                    rng.next() as u8
+                } else {
+                    0
+                }
+            })
+            .collect();
+        b[at..at + magic.len()].copy_from_slice(magic);
+        if rng.below(3) == 0 {
+            // e_lfanew anywhere, a PE header maybe where it points.
+            let e = rng.below(len as u64) as u32;
+            if len > 0x40 {
+                b[0x3c..0x40].copy_from_slice(&e.to_le_bytes());
+            }
+            if (e as usize) + 4 <= len && rng.below(2) == 0 {
+                b[e as usize..e as usize + 4].copy_from_slice(b"PE\0\0");
+            }
+        }
+        b.truncate(rng.below(len as u64 + 1) as usize);
+        let path = dir.path().join(format!("head{n}.bin"));
+        std::fs::write(&path, &b).unwrap();
+        t.case(
+            format!("magic at {at} len {}", b.len()),
+            move || match verskew::image::open(&path) {
+                Ok(img) => {
+                    let _ = verskew::commands::open_volumes(img.disk.as_ref(), "x");
+                    true
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(!msg.contains('\n') && msg.contains("head"), "{msg}");
+                    false
+                }
+            },
+        );
+    }
+    t.finish();
+}

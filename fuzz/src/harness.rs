@@ -73,6 +73,11 @@ pub fn run_volume(data: &[u8]) -> bool {
         if let Ok(map) = volume::find_volumes(&disk) {
             found |= !map.partitions.is_empty();
             for p in &map.partitions {
+                // What each volume declares past the end, and the command
+                // layer's choice of volumes (gap scan, -o, --partition).
+                let _ = volume::shortfall(&disk, p);
+                let pick = verskew::commands::Select::Partition(p.index);
+                let _ = verskew::commands::open_volumes_in(&disk, "fuzz", pick);
                 // The layer promises partitions clamped to the disk.
                 assert!(
                     p.offset.saturating_add(p.size) <= disk.size() || p.filesystem.is_none(),
@@ -82,6 +87,10 @@ pub fn run_volume(data: &[u8]) -> bool {
             }
         }
     }
+    let disk = MemDisk::new(data.to_vec(), true);
+    let _ = verskew::commands::open_volumes(&disk, "fuzz");
+    let _ =
+        verskew::commands::open_volumes_in(&disk, "fuzz", verskew::commands::Select::Offset(63));
     found
 }
 

@@ -15,9 +15,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use verskew::analysis::rules::ALL as RULES;
 use verskew::analysis::{Knowledge, Severity, Status};
-use verskew::commands::diagnose::Diagnosis;
-use verskew::commands::versions::{versions, Listing};
-use verskew::commands::{self, census, diagnose::diagnose, info::info};
+use verskew::commands::diagnose::{diagnose_in, Diagnosis};
+use verskew::commands::versions::{versions_in, Listing};
+use verskew::commands::{self, census, info::info_in, Select};
 use verskew::report::{self, Headings, TextOptions};
 
 use output::{note, Output};
@@ -79,6 +79,8 @@ enum Command {
         /// Extra knowledge (TOML, same shape as knowledge/iis.toml) merged over the built-in rules.
         #[arg(long, value_name = "FILE")]
         rules: Vec<PathBuf>,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
     /// List version resources of PE files inside an image.
     ///
@@ -97,6 +99,8 @@ enum Command {
         /// (a census; a progress bar shows on a terminal).
         #[arg(long, conflicts_with = "pattern")]
         all: bool,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
     /// Show what an image is made of: container and its metadata (EWF
     /// acquisition notes and stored hashes, virtual size, parent and backing
@@ -109,6 +113,8 @@ enum Command {
         /// Recompute the hashes stored in an E01/Ex01 and compare (exit 1 on a mismatch).
         #[arg(long)]
         verify: bool,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
     /// List the rules (id, default severity, references, summary), or
     /// explain one: its severities, evidence keys and sources.
@@ -131,6 +137,32 @@ enum Command {
         /// A command whose page to print (diagnose, versions, …).
         command: Option<String>,
     },
+}
+
+/// Which volume to read, as in The Sleuth Kit (default: every NTFS volume).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct VolumeArgs {
+    /// Read only the volume starting at this sector (512-byte sectors, as `fls -o`).
+    #[arg(
+        short = 'o',
+        long = "offset",
+        value_name = "SECTORS",
+        conflicts_with = "partition"
+    )]
+    offset: Option<u64>,
+    /// Read only this partition (the number `verskew info` shows).
+    #[arg(long, value_name = "N")]
+    partition: Option<u32>,
+}
+
+impl VolumeArgs {
+    fn select(self) -> Select {
+        match (self.offset, self.partition) {
+            (Some(o), _) => Select::Offset(o),
+            (None, Some(n)) => Select::Partition(n),
+            (None, None) => Select::All,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -192,8 +224,12 @@ pub fn run() -> i32 {
             format,
             fail_on,
             rules,
+            volume,
         } => match load_rules(&rules) {
-            Ok(k) => run_diagnose(&images, format, fail_on, quiet, &k, &mut out),
+            Ok(k) => {
+                let select = volume.select();
+                run_diagnose(&images, format, fail_on, quiet, &k, select, &mut out)
+            }
             Err(e) => {
                 note(&e);
                 2
@@ -204,12 +240,22 @@ pub fn run() -> i32 {
             pattern,
             format,
             all,
-        } => run_versions(&image, pattern.as_deref(), all, format, quiet, &mut out),
+            volume,
+        } => run_versions(
+            &image,
+            pattern.as_deref(),
+            all,
+            format,
+            quiet,
+            volume.select(),
+            &mut out,
+        ),
         Command::Info {
             image,
             format,
             verify,
-        } => run_info(&image, format, verify, &mut out),
+            volume,
+        } => run_info(&image, format, verify, volume.select(), &mut out),
         Command::Rules { rule, format } => run_rules(rule.as_deref(), format, &mut out),
         Command::Completions { shell } => {
             let mut bytes = Vec::new();
@@ -273,7 +319,7 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 
 /// The census with a progress bar on stderr (drawn only on a terminal), fed
 /// `(records done, records)` of the volume being scanned.
-fn census_with_bar(image: &Path) -> Result<census::Census, commands::CommandError> {
+fn census_with_bar(image: &Path, select: Select) -> Result<census::Census, commands::CommandError> {
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
@@ -292,6 +338,7 @@ fn census_with_bar(image: &Path) -> Result<census::Census, commands::CommandErro
     let opts = census::Options {
         progress: Some(&tick),
         versions: true,
+        select,
     };
     let census = census::census_with(image, opts);
     bar.finish_and_clear();
@@ -304,13 +351,14 @@ fn run_diagnose(
     fail_on: FailOn,
     quiet: bool,
     k: &Knowledge,
+    select: Select,
     out: &mut Output,
 ) -> i32 {
     let opts = TextOptions { quiet };
     let mut status = Exit::Clean;
     let bar = progress(images.len() as u64, "diagnosing");
     for (n, path) in images.iter().enumerate() {
-        let result = diagnose(path, k);
+        let result = diagnose_in(path, k, select);
         bar.inc(1);
         let text = match result {
             Ok(d) => {
@@ -368,15 +416,16 @@ fn run_versions(
     all: bool,
     format: TableFormat,
     quiet: bool,
+    select: Select,
     out: &mut Output,
 ) -> i32 {
     let result = match all {
-        true => census_with_bar(image).map(|c| Listing {
+        true => census_with_bar(image, select).map(|c| Listing {
             volumes: c.stats.volumes,
             rows: c.rows,
             lost: c.lost,
         }),
-        false => versions(image, pattern),
+        false => versions_in(image, pattern, select),
     };
     let listing = match result {
         Ok(r) => r,
@@ -447,16 +496,27 @@ fn run_rules(rule: Option<&str>, format: OutputFormat, out: &mut Output) -> i32 
     0
 }
 
-fn run_info(image: &Path, format: OutputFormat, verify: bool, out: &mut Output) -> i32 {
+fn run_info(
+    image: &Path,
+    format: OutputFormat,
+    verify: bool,
+    select: Select,
+    out: &mut Output,
+) -> i32 {
     // The length is known once the hash check starts.
     let bar = match verify {
         true => progress(u64::MAX, "verifying"),
         false => ProgressBar::hidden(),
     };
-    let result = info(image, verify, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    });
+    let result = info_in(
+        image,
+        verify,
+        &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+        select,
+    );
     bar.finish_and_clear();
     let info = match result {
         Ok(i) => i,

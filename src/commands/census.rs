@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::versions::VersionRow;
-use super::{contained, open_partitions, CommandError};
+use super::{contained, open_partitions_in, CommandError, Select};
 use crate::fs::ntfs::mft_scan::{self, Found, Inspected};
 use crate::fs::{RangeRead, MAX_FILE_BYTES};
 use crate::pe::{self, PeError, VersionInfo};
@@ -24,6 +24,8 @@ pub struct Options<'a> {
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
     /// Read version resources; `false` scans the MFT only (for benchmarks).
     pub versions: bool,
+    /// Which volumes to scan (`-o`, `--partition`).
+    pub select: Select,
 }
 
 impl Default for Options<'_> {
@@ -31,6 +33,7 @@ impl Default for Options<'_> {
         Options {
             progress: None,
             versions: true,
+            select: Select::All,
         }
     }
 }
@@ -57,7 +60,7 @@ pub fn census_with(path: &Path, opts: Options<'_>) -> Result<Census, CommandErro
 
 fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
     let t0 = Instant::now();
-    let (img, partitions) = open_partitions(path)?;
+    let (img, partitions) = open_partitions_in(path, opts.select)?;
     let name = path.display().to_string();
     let disk = img.disk.as_ref();
     let progress = opts.progress.unwrap_or(&|_, _| {});

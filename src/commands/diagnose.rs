@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{contained, open_image, open_volumes, CommandError};
+use super::{contained, open_image, open_volumes_in, CommandError, Select};
 use crate::analysis::knowledge::RulesFile;
 use crate::analysis::{self, Coverage, Finding, Knowledge, Severity, Status};
 use crate::fs;
@@ -68,13 +68,23 @@ impl Diagnosis {
 
 /// Analyses one image file, panics contained.
 pub fn diagnose(path: &Path, knowledge: &Knowledge) -> Result<Diagnosis, CommandError> {
+    diagnose_in(path, knowledge, Select::All)
+}
+
+/// [`diagnose`] of the volumes `select` picks (`-o`, `--partition`).
+pub fn diagnose_in(
+    path: &Path,
+    knowledge: &Knowledge,
+    select: Select,
+) -> Result<Diagnosis, CommandError> {
     contained(path, || {
         let img = open_image(path)?;
-        diagnose_disk(
+        diagnose_disk_in(
             img.disk.as_ref(),
             &path.display().to_string(),
             img.format,
             knowledge,
+            select,
         )
     })
 }
@@ -87,7 +97,18 @@ pub fn diagnose_disk(
     format: Format,
     knowledge: &Knowledge,
 ) -> Result<Diagnosis, CommandError> {
-    let partitions = open_volumes(disk, name)?;
+    diagnose_disk_in(disk, name, format, knowledge, Select::All)
+}
+
+/// [`diagnose_disk`] of the volumes `select` picks.
+pub fn diagnose_disk_in(
+    disk: &dyn Disk,
+    name: &str,
+    format: Format,
+    knowledge: &Knowledge,
+    select: Select,
+) -> Result<Diagnosis, CommandError> {
+    let partitions = open_volumes_in(disk, name, select)?;
     let scope = knowledge.scope();
     // Volumes are independent: analyse them in parallel.
     let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = partitions

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{contained, open_image, CommandError};
+use super::{contained, open_image, select_volumes, CommandError, Select};
 use crate::fs;
 use crate::image::{self, ContainerInfo, Format, HashCheck};
 use crate::volume::{self, Filesystem, VolumeMap};
@@ -38,21 +38,49 @@ pub fn info(
     verify: bool,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Info, CommandError> {
+    info_in(path, verify, progress, Select::All)
+}
+
+/// [`info`] showing only the volume `select` picks (`-o`, `--partition`);
+/// an error when there is none.
+pub fn info_in(
+    path: &Path,
+    verify: bool,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    select: Select,
+) -> Result<Info, CommandError> {
     contained(path, || {
         let img = open_image(path)?;
+        let chosen = match select {
+            Select::All => None,
+            _ => Some(select_volumes(
+                img.disk.as_ref(),
+                &path.display().to_string(),
+                select,
+            )?),
+        };
         let hashes = match verify {
             true => Some(image::verify_stored_hashes(&img, progress)?),
             false => None,
         };
-        Ok(describe(&img, path, hashes))
+        Ok(describe(&img, path, hashes, chosen))
     })
 }
 
-fn describe(img: &image::Image, path: &Path, hashes: Option<Vec<HashCheck>>) -> Info {
+fn describe(
+    img: &image::Image,
+    path: &Path,
+    hashes: Option<Vec<HashCheck>>,
+    chosen: Option<Vec<volume::Partition>>,
+) -> Info {
     let disk = img.disk.as_ref();
-    let (volumes, volume_error) = match volume::find_volumes(disk) {
-        Ok(v) => (Some(v), None),
-        Err(e) => (None, Some(e.to_string())),
+    let (volumes, volume_error) = match (volume::find_volumes(disk), chosen) {
+        (Ok(mut v), Some(chosen)) => {
+            v.partitions = chosen;
+            (Some(v), None)
+        }
+        (Ok(v), None) => (Some(v), None),
+        (Err(e), _) => (None, Some(e.to_string())),
     };
     let ntfs = volumes
         .iter()

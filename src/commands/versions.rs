@@ -5,7 +5,7 @@ use std::path::Path;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use super::{contained, open_partitions, CommandError};
+use super::{contained, open_partitions_in, CommandError, Select};
 use crate::analysis::Knowledge;
 use crate::fs::{self, components, strip_drive, Entry, FsError, Volume};
 use crate::windows::{read_pe_files, system_roots, PeFile};
@@ -40,11 +40,24 @@ pub struct Listing {
 /// those in the folders the knowledge collects from every install
 /// (`<root>\system32\inetsrv`). Panics contained.
 pub fn versions(path: &Path, pattern: Option<&str>) -> Result<Listing, CommandError> {
-    contained(path, || versions_inner(path, pattern))
+    versions_in(path, pattern, Select::All)
 }
 
-fn versions_inner(path: &Path, pattern: Option<&str>) -> Result<Listing, CommandError> {
-    let (img, partitions) = open_partitions(path)?;
+/// [`versions`] on the volumes `select` picks (`-o`, `--partition`).
+pub fn versions_in(
+    path: &Path,
+    pattern: Option<&str>,
+    select: Select,
+) -> Result<Listing, CommandError> {
+    contained(path, || versions_inner(path, pattern, select))
+}
+
+fn versions_inner(
+    path: &Path,
+    pattern: Option<&str>,
+    select: Select,
+) -> Result<Listing, CommandError> {
+    let (img, partitions) = open_partitions_in(path, select)?;
     let folders = Knowledge::builtin().scope().folders;
     let name = path.display().to_string();
     let disk = img.disk.as_ref();

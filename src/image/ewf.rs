@@ -6,8 +6,15 @@
 //! claims, otherwise a truncated set would read as an error only deep inside
 //! an analysis. `EwfReader::read_at(&self)` is thread-safe (its chunk cache
 //! has a short lock), so one reader serves all workers.
+//!
+//! Every chunk is checked against its stored Adler-32 the first time it is
+//! read (EWF1): `ewf` 0.4.10 checks none (an uncompressed chunk's checksum
+//! is skipped, and a compressed chunk's zlib trailer is never reached when
+//! the chunk fills its page), so a damaged chunk would read as garbage.
+//! A chunk that fails is an error naming it, never data.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ::ewf::{EwfError, EwfReader};
@@ -19,6 +26,10 @@ use super::{check_range, hex, ContainerInfo, Disk, Format, HashAlgorithm, HashCh
 /// few MiB at most); a bigger one in a header is a damaged or crafted file,
 /// and every read allocates one chunk.
 const MAX_CHUNK_SIZE: u64 = 16 << 20;
+
+/// How far before the end of a compressed chunk's stored bytes its zlib
+/// trailer may lie (libewf pads the stream).
+const PAD_SEARCH: u64 = 64;
 
 /// Most segment files we look for (E01..E99, EAA..EZZ, FAA.. would go on).
 const MAX_SEGMENTS: usize = 14_971;
@@ -68,7 +79,10 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
     ];
     for (key, value) in fields {
         if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            info.push(key, v);
+            match key {
+                "ewf.acquisition_date" | "ewf.system_date" => info.push(key, ewf_date(v)),
+                _ => info.push(key, v),
+            }
         }
     }
     let stored = reader.stored_hashes();
@@ -89,7 +103,11 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
         info.push("ewf.acquisition_error_sectors", ranges.join(","));
     }
 
-    let tail = tail_chunk(path, &segments, &reader)?;
+    let numbered = numbered_segments(&segments)?;
+    let tail = tail_chunk(path, numbered.as_deref(), &reader)?;
+    let checked = (0..reader.chunk_count().div_ceil(64))
+        .map(|_| AtomicU64::new(0))
+        .collect();
     let reader = Arc::new(reader);
     Ok(Opened {
         format: Format::Ewf,
@@ -99,9 +117,43 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
             reader: Arc::clone(&reader),
             size,
             tail,
+            files: numbered.unwrap_or_default(),
+            checked,
         }),
         ewf: Some(reader),
     })
+}
+
+/// An EWF header date as people read it. EWF1's `header` stores
+/// `yyyy m d h m s` in the local time of the acquiring machine with no zone
+/// (libewf's `ewfinfo` shows the `header2` timestamp instead, so the two
+/// differ by that machine's offset from UTC); EWF2 stores seconds since
+/// 1970, which are UTC. Anything else is shown as stored.
+fn ewf_date(v: &str) -> String {
+    let parts: Vec<u32> = v
+        .split_ascii_whitespace()
+        .map_while(|p| p.parse().ok())
+        .collect();
+    if let [y, mo, d, h, mi, s] = parts[..] {
+        let valid = chrono::NaiveDate::from_ymd_opt(y as i32, mo, d)
+            .and_then(|date| date.and_hms_opt(h, mi, s));
+        if let Some(t) = valid {
+            return format!(
+                "{} (local time of the acquiring machine, zone not recorded)",
+                t.format("%Y-%m-%d %H:%M:%S")
+            );
+        }
+    }
+    if !v.is_empty() && v.len() <= 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(t) = v
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        {
+            return format!("{} UTC", t.format("%Y-%m-%d %H:%M:%S"));
+        }
+    }
+    v.to_string()
 }
 
 /// The segment files of the set that `first` starts: same stem, extension
@@ -207,9 +259,26 @@ struct TailChunk {
     at: u64,
 }
 
+/// The segment files in the order the crate numbers them (by the number
+/// in their headers: EWF1 stores a little-endian u16 at byte 9); `None` for
+/// EWF2, whose layout we leave to the crate.
+fn numbered_segments(segments: &[PathBuf]) -> Result<Option<Vec<super::RawDisk>>, ImageError> {
+    let mut numbered = Vec::new();
+    for p in segments {
+        let f = super::RawDisk::open(p)?;
+        let h = f.bytes();
+        if h.len() < 13 || !h.starts_with(b"EVF\x09") {
+            return Ok(None);
+        }
+        numbered.push((u16::from_le_bytes([h[9], h[10]]), f));
+    }
+    numbered.sort_by_key(|(n, _)| *n);
+    Ok(Some(numbered.into_iter().map(|(_, f)| f).collect()))
+}
+
 fn tail_chunk(
     path: &Path,
-    segments: &[PathBuf],
+    numbered: Option<&[super::RawDisk]>,
     reader: &EwfReader,
 ) -> Result<Option<TailChunk>, ImageError> {
     let size = reader.total_size();
@@ -224,19 +293,10 @@ fn tail_chunk(
     if compressed {
         return Ok(None);
     }
-    // The crate orders segments by the number in their headers (EWF v1: a
-    // little-endian u16 at byte 9); map its index back to our file.
-    let mut numbered = Vec::new();
-    for p in segments {
-        let f = super::RawDisk::open(p)?;
-        let h = f.bytes();
-        if h.len() < 13 || !h.starts_with(b"EVF\x09") {
-            return Ok(None); // EWF2: leave it to the crate
-        }
-        numbered.push((u16::from_le_bytes([h[9], h[10]]), f));
-    }
-    numbered.sort_by_key(|(n, _)| *n);
-    let Some((_, file)) = numbered.into_iter().nth(seg) else {
+    let Some(numbered) = numbered else {
+        return Ok(None); // EWF2: leave it to the crate
+    };
+    let Some(file) = numbered.get(seg) else {
         return Err(ImageError::format(
             path,
             "EWF chunk table names a segment that is not there",
@@ -244,9 +304,25 @@ fn tail_chunk(
     };
     Ok(Some(TailChunk {
         start: index as u64 * cs,
-        file,
+        file: super::RawDisk::open(file.path())?,
         at,
     }))
+}
+
+/// Adler-32 (RFC 1950), the checksum EWF stores for every chunk.
+fn adler32(data: &[u8]) -> u32 {
+    const MOD: u32 = 65_521;
+    let (mut a, mut b) = (1u32, 0u32);
+    // 5552 bytes is the most that cannot overflow before the modulo.
+    for block in data.chunks(5552) {
+        for &x in block {
+            a += u32::from(x);
+            b += a;
+        }
+        a %= MOD;
+        b %= MOD;
+    }
+    (b << 16) | a
 }
 
 /// An EWF image as a disk.
@@ -255,9 +331,114 @@ struct EwfDisk {
     reader: Arc<EwfReader>,
     size: u64,
     tail: Option<TailChunk>,
+    /// EWF1 segment files in the crate's order, for checking chunks
+    /// (empty for EWF2).
+    files: Vec<super::RawDisk>,
+    /// One bit per chunk: its checksum was checked and matched.
+    checked: Vec<AtomicU64>,
 }
 
 impl EwfDisk {
+    /// Checks chunk `idx` against its stored Adler-32 once; an error names
+    /// the chunk, where it is stored and both checksums.
+    fn check_chunk(&self, idx: u64) -> std::io::Result<()> {
+        let (word, bit) = ((idx / 64) as usize, 1u64 << (idx % 64));
+        let Some(done) = self.checked.get(word) else {
+            return Ok(());
+        };
+        if self.files.is_empty() || done.load(Ordering::Relaxed) & bit != 0 {
+            return Ok(());
+        }
+        let Ok((at, stored, compressed, seg)) = self.reader.debug_chunk(idx as usize) else {
+            return Ok(()); // the read itself reports a chunk it cannot find
+        };
+        let Some(file) = self.files.get(seg) else {
+            return Ok(());
+        };
+        let cs = self.reader.chunk_size();
+        let start = idx * cs;
+        let len = cs.min(self.size.saturating_sub(start)) as usize;
+        let bytes = file.bytes();
+        let (want, have) = if compressed {
+            // zlib: the Adler-32 of the inflated data, big-endian, ends the
+            // stream; libewf pads the stored stream with zeros (to 16 bytes
+            // here, ewf-forensic__ntfs_sample.E01), so the trailer is one of
+            // the last words. Any word there equal to the Adler-32 of what
+            // the crate inflated passes (a chance match is ~2^-26).
+            let from = stored.saturating_sub(PAD_SEARCH + 4).max(2);
+            let Some(region) = super::bytes_at(bytes, at + from, (stored - from) as usize) else {
+                return Err(self.bad_chunk(
+                    idx,
+                    file,
+                    at,
+                    "its stored data runs past the end of the segment file",
+                ));
+            };
+            let mut page = vec![0u8; len];
+            self.read_crate(start, &mut page).map_err(|e| {
+                let e = e.to_string();
+                let why = e.rsplit("EWF read failed: ").next().unwrap_or(&e);
+                self.bad_chunk(idx, file, at, &format!("it does not inflate ({why})"))
+            })?;
+            let have = adler32(&page);
+            let word = |w: &[u8]| u32::from_be_bytes([w[0], w[1], w[2], w[3]]);
+            if region.windows(4).any(|w| word(w) == have) {
+                (have, have)
+            } else {
+                // Report the word before the zero padding.
+                let end = region.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+                let want = end.checked_sub(4).map_or(0, |i| word(&region[i..i + 4]));
+                (want, have)
+            }
+        } else {
+            // Uncompressed: the data, then its Adler-32, little-endian.
+            if stored < len as u64 + 4 {
+                return Ok(()); // no checksum stored with it
+            }
+            let Some(data) = super::bytes_at(bytes, at, len + 4) else {
+                return Err(self.bad_chunk(
+                    idx,
+                    file,
+                    at,
+                    "its stored data runs past the end of the segment file",
+                ));
+            };
+            let (data, sum) = data.split_at(len);
+            (
+                u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]),
+                adler32(data),
+            )
+        };
+        if want != have {
+            return Err(self.bad_chunk(
+                idx,
+                file,
+                at,
+                &format!("Adler-32 checksum mismatch (stored {want:08x}, computed {have:08x})"),
+            ));
+        }
+        done.fetch_or(bit, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn bad_chunk(&self, idx: u64, file: &super::RawDisk, at: u64, what: &str) -> std::io::Error {
+        let cs = self.reader.chunk_size();
+        let start = idx * cs;
+        let end = (start + cs).min(self.size).saturating_sub(1);
+        let name = file
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        super::io_err(
+            &self.path,
+            start,
+            format!(
+                "EWF chunk {idx} (media bytes {start}-{end}, stored at byte {at} of {name}) is corrupt: {what}; its data is not used"
+            ),
+        )
+    }
+
     fn read_crate(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
         if buf.is_empty() {
             return Ok(());
@@ -304,6 +485,12 @@ impl Disk for EwfDisk {
 
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
         check_range(&self.path, offset, buf.len(), self.size)?;
+        if !buf.is_empty() {
+            let cs = self.reader.chunk_size().max(1);
+            for idx in offset / cs..=(offset + buf.len() as u64 - 1) / cs {
+                self.check_chunk(idx)?;
+            }
+        }
         let Some(tail) = &self.tail else {
             return self.read_crate(offset, buf);
         };
@@ -365,11 +552,18 @@ pub(crate) fn verify(
             })
             .collect();
         for (buf, &(o, n)) in bufs.into_iter().zip(&pieces) {
-            let buf = buf.map_err(|e| ImageError::Read {
-                path: path.to_path_buf(),
-                offset: o,
-                len: n,
-                what: e.to_string(),
+            let buf = buf.map_err(|e| {
+                let what = super::without_path(&path.display().to_string(), &e.to_string());
+                match e.kind() {
+                    // A chunk that fails its checksum names itself.
+                    std::io::ErrorKind::InvalidData => ImageError::format(path, what),
+                    _ => ImageError::Read {
+                        path: path.to_path_buf(),
+                        offset: o,
+                        len: n,
+                        what,
+                    },
+                }
             })?;
             if let Some(h) = md5.as_mut() {
                 h.update(&buf);
@@ -404,6 +598,17 @@ fn check(algorithm: HashAlgorithm, stored: &[u8], computed: &[u8]) -> HashCheck 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_say_whose_clock() {
+        assert_eq!(
+            ewf_date("2001 10 2 12 0 0"),
+            "2001-10-02 12:00:00 (local time of the acquiring machine, zone not recorded)"
+        );
+        assert_eq!(ewf_date("1000000000"), "2001-09-09 01:46:40 UTC");
+        assert_eq!(ewf_date("2001 13 2 12 0 0"), "2001 13 2 12 0 0");
+        assert_eq!(ewf_date("Tue Oct  2"), "Tue Oct  2");
+    }
 
     #[test]
     fn segment_extensions() {

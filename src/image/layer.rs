@@ -106,9 +106,22 @@ pub(crate) fn open_layer(path: &Path, chain: &mut Chain) -> Result<Opened, Image
     chain.visited.push(canonical);
 
     let raw = RawDisk::open(path)?;
+    if raw.is_device() {
+        // A block device is a raw disk (containers live in files); only
+        // what is clearly no disk at all is refused.
+        if let Some(f) = super::sniff::foreign(&raw.head(super::sniff::HEAD)) {
+            return Err(not_a_disk_image(path, f));
+        }
+        return Ok(split::single(path, raw));
+    }
     let kind = sniff(raw.bytes());
     match kind {
-        Kind::Raw => split::open_raw_or_split(path, raw),
+        Kind::Raw => {
+            if let Some(f) = super::sniff::foreign(&raw.head(super::sniff::HEAD)) {
+                return Err(not_a_disk_image(path, f));
+            }
+            split::open_raw_or_split(path, raw)
+        }
         Kind::Ewf => {
             drop(raw);
             guard(path, "EWF", || ewf::open(path))
@@ -124,6 +137,14 @@ pub(crate) fn open_layer(path: &Path, chain: &mut Chain) -> Result<Opened, Image
             guard(path, "VMDK", || vmdk::open(path))
         }
         Kind::Qcow2 => guard(path, "qcow2", || qcow2::open(path, raw, chain)),
+    }
+}
+
+fn not_a_disk_image(path: &Path, f: super::sniff::Foreign) -> ImageError {
+    ImageError::NotADiskImage {
+        path: path.to_path_buf(),
+        what: f.what.into(),
+        advice: f.advice.into(),
     }
 }
 

@@ -27,6 +27,7 @@ mod layer;
 mod pool;
 mod qcow2;
 mod raw;
+mod sniff;
 mod split;
 mod vhd;
 mod vhdx;
@@ -39,17 +40,29 @@ use std::path::{Path, PathBuf};
 pub use raw::RawDisk;
 pub use window::Window;
 
-/// Errors of the image layer. Each names the image file.
+/// Errors of the image layer. Each names the image file, in one line.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("{path}: cannot open: {source}")]
+    #[error("{}: cannot open: {}", path.display(), io_text(source))]
     Open {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {what}")]
+    /// A FIFO, a character device, a socket, a directory or standard input:
+    /// something that is not a file we can read at any offset.
+    #[error("{}: {what}", path.display())]
+    NotAFile { path: PathBuf, what: String },
+    /// A file recognised by content as something else (an archive, a hive,
+    /// an executable, another filesystem…).
+    #[error("{}: this is {what}: {advice}", path.display())]
+    NotADiskImage {
+        path: PathBuf,
+        what: String,
+        advice: String,
+    },
+    #[error("{}: {what}", path.display())]
     Format { path: PathBuf, what: String },
-    #[error("{path}: read of {len} bytes at offset {offset} failed: {what}")]
+    #[error("{}: read of {len} bytes at offset {offset} failed: {what}", path.display())]
     Read {
         path: PathBuf,
         offset: u64,
@@ -57,7 +70,7 @@ pub enum ImageError {
         what: String,
     },
     /// A structure inside a container is damaged or out of range.
-    #[error("{path}: at offset {offset}: {what}")]
+    #[error("{}: at offset {offset}: {what}", path.display())]
     Corrupt {
         path: PathBuf,
         offset: u64,
@@ -65,26 +78,38 @@ pub enum ImageError {
     },
     /// A file that the image needs (segment, extent, parent, backing file) is
     /// not there.
-    #[error("{path}: {what}")]
+    #[error("{}: {what}", path.display())]
     Missing { path: PathBuf, what: String },
     /// The container is valid but uses a feature we do not read.
-    #[error("{path}: unsupported: {what}")]
+    #[error("{}: unsupported: {what}", path.display())]
     Unsupported { path: PathBuf, what: String },
 }
 
+/// An I/O error as one line for a user: the OS's words without the
+/// "(os error N)" suffix Rust adds.
+pub(crate) fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_string(),
+        _ => s,
+    }
+}
+
 impl ImageError {
-    /// A stable, machine-readable name for the cause (JSON `kind`).
+    /// A stable, machine-readable kind (see [`crate::commands::CommandError::kind`]
+    /// for the whole list).
     pub fn kind(&self) -> &'static str {
         match self {
             ImageError::Open { source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound => "not-found",
                 std::io::ErrorKind::PermissionDenied => "permission",
-                _ => "unreadable",
+                _ => "io-error",
             },
-            ImageError::Format { .. } => "not-a-disk-image",
-            ImageError::Read { .. } => "unreadable",
-            ImageError::Corrupt { .. } => "corrupt",
-            ImageError::Missing { .. } => "missing-file",
+            ImageError::NotAFile { .. } => "not-a-file",
+            ImageError::NotADiskImage { .. } => "not-a-disk-image",
+            ImageError::Format { .. } | ImageError::Corrupt { .. } => "corrupt",
+            ImageError::Read { .. } => "io-error",
+            ImageError::Missing { .. } => "missing-segment",
             ImageError::Unsupported { .. } => "unsupported-container",
         }
     }
@@ -254,6 +279,14 @@ impl Image {
 /// Nothing is ever written next to the image: every file (segments, extents,
 /// parents, backing files) is opened read-only and mapped with a read-only map.
 pub fn open(path: &Path) -> Result<Image, ImageError> {
+    // `-` is the shell's name for standard input; a file of that name is
+    // still read.
+    if path == Path::new("-") && std::fs::symlink_metadata(path).is_err() {
+        return Err(ImageError::NotAFile {
+            path: path.to_path_buf(),
+            what: "images are read by path, not from standard input (they need reads at any offset): save it to a file first".into(),
+        });
+    }
     let opened = layer::open_top(path)?;
     let mut info = opened.info;
     info.finish();
@@ -264,6 +297,25 @@ pub fn open(path: &Path) -> Result<Image, ImageError> {
         disk: opened.disk,
         ewf: opened.ewf,
     })
+}
+
+/// What the start of a virtual disk says it is, when it is clearly no
+/// Windows disk (an ext4 filesystem inside an E01, a zip inside a VMDK…):
+/// "an ext2/3/4 filesystem (Linux), not a Windows volume". Reads at most
+/// 64 KiB.
+pub fn identify(disk: &dyn Disk) -> Option<&'static str> {
+    let mut head = vec![0u8; disk.size().min(sniff::HEAD as u64) as usize];
+    disk.read_exact_at(0, &mut head).ok()?;
+    sniff::foreign(&head).map(|f| f.what)
+}
+
+/// The first segment missing from the split raw set that `path` starts
+/// (`x.001` alone → `x.002`; `x.001`, `x.002` → `x.003`); `None` when
+/// `path` is not named like a first segment. A set that simply ends is
+/// legal (FTK Imager names an unsplit image `.001`); the volume layer tells
+/// whether the set holds what its volumes declare.
+pub fn next_segment(path: &Path) -> Option<PathBuf> {
+    split::first_missing_segment(path)
 }
 
 /// Which stored hash a [`HashCheck`] is about.
@@ -340,6 +392,15 @@ pub(crate) fn bytes_at(bytes: &[u8], offset: u64, len: usize) -> Option<&[u8]> {
     bytes.get(start..start.checked_add(len)?)
 }
 
+/// Lower-case hex of `bytes`, a space between bytes: `5d 5a`.
+pub(crate) fn hex_spaced(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -348,6 +409,15 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+/// `msg` without a leading "`path`: " (errors from below name the file;
+/// the message they go into names it already).
+pub fn without_path(path: &str, msg: &str) -> String {
+    msg.strip_prefix(path)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(msg)
+        .to_string()
 }
 
 /// An I/O error whose message names the file and the offset.

@@ -72,13 +72,20 @@ pub(crate) fn open_raw_or_split(path: &Path, first: RawDisk) -> Result<Opened, I
     })
 }
 
-fn single(path: &Path, raw: RawDisk) -> Opened {
+pub(crate) fn single(path: &Path, raw: RawDisk) -> Opened {
     Opened {
         format: Format::Raw,
         info: ContainerInfo::single(path),
         disk: Box::new(raw),
         ewf: None,
     }
+}
+
+/// The first name after `first` in its numbering that does not exist.
+pub(crate) fn first_missing_segment(first: &Path) -> Option<PathBuf> {
+    segment_names(first)?
+        .take(MAX_SEGMENTS)
+        .find(|p| !p.is_file())
 }
 
 /// The names of the segments after `first`, when `first` is named like the

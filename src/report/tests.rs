@@ -160,6 +160,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             name: None,
             filesystem: None,
             note: None,
+            declared: None,
         },
         filesystem: Some("NTFS"),
         label: Some(s("LABEL")),

@@ -158,6 +158,7 @@ fn entries(
             name: (!name.is_empty()).then_some(name),
             filesystem: None,
             note,
+            declared: None,
         });
     }
     Ok(Ok(parts))

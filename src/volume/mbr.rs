@@ -122,6 +122,7 @@ pub(crate) fn read(
             name: None,
             filesystem: None,
             note: None,
+            declared: None,
         });
     }
     Ok(Some(VolumeMap {
@@ -207,6 +208,7 @@ fn logical_chain(
                 name: None,
                 filesystem: None,
                 note: None,
+                declared: None,
             });
             logical += 1;
         }

@@ -89,6 +89,50 @@ pub struct Partition {
     pub filesystem: Option<Filesystem>,
     /// Anything odd about this partition (clamped, found by scanning, …).
     pub note: Option<String>,
+    /// The size the partition table gives, when it runs past the end of the
+    /// disk (then `size` is clamped to what the disk holds).
+    pub declared: Option<u64>,
+}
+
+/// A volume that declares more bytes than the image holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    /// Who declares it: "the NTFS boot sector", "the partition table".
+    pub by: &'static str,
+    /// Bytes declared, from the partition's start.
+    pub declared: u64,
+    /// Bytes the image holds from the partition's start.
+    pub holds: u64,
+}
+
+/// What `p` declares beyond the end of `disk`, if anything: its own boot
+/// sector first (a filesystem reader follows it), then the partition table.
+/// An NTFS volume's backup boot sector (the sector after the sectors it
+/// counts) may be missing without loss, so it is not counted.
+pub fn shortfall(disk: &dyn Disk, p: &Partition) -> Option<Shortfall> {
+    let holds = disk.size().saturating_sub(p.offset);
+    let mut b = [0u8; 512];
+    if let Ok(Some(())) = read_opt(disk, p.offset, &mut b) {
+        let own = match sniff_known(&b) {
+            Some(Filesystem::Ntfs) => ntfs_volume_size(&b)
+                .map(|s| s.saturating_sub(u64::from(le16(&b, 11))))
+                .map(|s| ("the NTFS boot sector", s)),
+            Some(Filesystem::Fat) => fat_volume_size(&b).map(|s| ("the FAT boot sector", s)),
+            _ => None,
+        };
+        if let Some((by, declared)) = own.filter(|&(_, d)| d > holds) {
+            return Some(Shortfall {
+                by,
+                declared,
+                holds,
+            });
+        }
+    }
+    p.declared.filter(|&d| d > holds).map(|declared| Shortfall {
+        by: "the partition table",
+        declared,
+        holds,
+    })
 }
 
 impl Partition {
@@ -155,6 +199,7 @@ pub fn find_volumes(disk: &dyn Disk) -> Result<VolumeMap, VolumeError> {
             name: None,
             filesystem: Some(fs),
             note: None,
+            declared: None,
         };
         return Ok(VolumeMap {
             scheme: Scheme::None,
@@ -167,16 +212,29 @@ pub fn find_volumes(disk: &dyn Disk) -> Result<VolumeMap, VolumeError> {
     let mut notes = Vec::new();
     if has_signature(&sector0) {
         let entries = mbr::primary_entries(&sector0);
-        if entries.iter().any(|e| e.kind == 0xEE) {
-            match gpt::read(disk, &mut notes)? {
-                Some(map) => return Ok(finish(disk, map, notes)),
-                None => notes.push("protective MBR but no valid GPT (primary and backup)".into()),
+        let table = if entries.iter().any(|e| e.kind == 0xEE) {
+            let t = gpt::read(disk, &mut notes)?;
+            if t.is_none() {
+                notes.push("protective MBR but no valid GPT (primary and backup)".into());
             }
+            t
         } else {
-            match mbr::read(disk, &sector0, &mut notes)? {
-                Some(map) => return Ok(finish(disk, map, notes)),
-                None => notes.push("MBR signature present but the table is not valid".into()),
+            let t = mbr::read(disk, &sector0, &mut notes)?;
+            if t.is_none() {
+                notes.push("MBR signature present but the table is not valid".into());
             }
+            t
+        };
+        if let Some(mut map) = table {
+            // An entry zeroed or pointing at the wrong sector hides its
+            // volume from the table: look where no entry with a known
+            // filesystem is.
+            for p in &mut map.partitions {
+                p.filesystem = sniff_at(disk, p.offset);
+            }
+            let hits = scan::scan_gaps(disk, &map.partitions, &mut notes)?;
+            map.partitions.extend(hits);
+            return Ok(finish(disk, map, notes));
         }
     } else {
         notes.push("no partition table signature in sector 0".into());
@@ -208,6 +266,7 @@ fn finish(disk: &dyn Disk, mut map: VolumeMap, mut notes: Vec<String>) -> Volume
                 "partition {} ends at byte {end}, past the end of the disk ({size} bytes): truncated image?",
                 p.index
             );
+            p.declared = Some(p.size);
             p.size = size.saturating_sub(p.offset);
             p.note.get_or_insert(note);
         }
@@ -299,6 +358,15 @@ pub(crate) fn ntfs_volume_size(b: &[u8]) -> Option<u64> {
         return None;
     }
     total.checked_add(1)?.checked_mul(bps)
+}
+
+/// The size a FAT boot sector gives its volume, when it is one.
+pub(crate) fn fat_volume_size(b: &[u8]) -> Option<u64> {
+    if b.len() < 512 || !is_fat_boot(b) {
+        return None;
+    }
+    let total = u64::from(u32::from(le16(b, 19)).max(le32(b, 32)));
+    Some(total * u64::from(bytes_per_sector(b)?))
 }
 
 /// A FAT12/16/32 boot sector: jump, sane BPB and a FAT type string.

@@ -68,7 +68,7 @@ pub fn decode(
             let mut unit = Vec::with_capacity(unit_bytes as usize);
             lznt1::decompress(input, &mut unit).map_err(|e| {
                 format!(
-                    "LZNT1 data at cluster offset {} is corrupt: {e:?}",
+                    "LZNT1 data at cluster offset {} is corrupt: {e}",
                     out.len() as u64 / cluster_size
                 )
             })?;

@@ -293,28 +293,33 @@ fn scan_chunk<T>(
 /// The volume's `Ntfs`, `$MFT`'s extents and the record size.
 fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
     let mut w = window.clone();
-    let ntfs = Ntfs::new(&mut w).map_err(|e| format!("not a readable NTFS boot sector: {e}"))?;
+    let ntfs = Ntfs::new(&mut w)
+        .map_err(|e| format!("not a readable NTFS boot sector: {}", super::ntfs_text(e)))?;
     let record_size = ntfs.file_record_size();
     if !(256..=65536).contains(&record_size) || !record_size.is_power_of_two() {
         return Err(format!("implausible MFT record size {record_size}"));
     }
     let mft = ntfs
         .file(&mut w, 0)
-        .map_err(|e| format!("$MFT (record 0): {e}"))?;
+        .map_err(|e| format!("$MFT (record 0): {}", super::ntfs_text(e)))?;
     let item = mft
         .data(&mut w, "")
         .ok_or("$MFT has no data stream")?
-        .map_err(|e| format!("$MFT data: {e}"))?;
-    let attr = item.to_attribute().map_err(|e| format!("$MFT data: {e}"))?;
+        .map_err(|e| format!("$MFT data: {}", super::ntfs_text(e)))?;
+    let attr = item
+        .to_attribute()
+        .map_err(|e| format!("$MFT data: {}", super::ntfs_text(e)))?;
     let size = attr.value_length();
-    let value = attr.value(&mut w).map_err(|e| format!("$MFT data: {e}"))?;
+    let value = attr
+        .value(&mut w)
+        .map_err(|e| format!("$MFT data: {}", super::ntfs_text(e)))?;
     let NtfsAttributeValue::NonResident(value) = value else {
         return Err("$MFT data is resident or split by an attribute list (not supported)".into());
     };
     let mut extents = Vec::new();
     let mut start = 0u64;
     for run in value.data_runs() {
-        let run = run.map_err(|e| format!("$MFT data runs: {e}"))?;
+        let run = run.map_err(|e| format!("$MFT data runs: {}", super::ntfs_text(e)))?;
         let len = run.allocated_size().min(size.saturating_sub(start));
         if len == 0 {
             break;

@@ -60,7 +60,7 @@ impl<'d> NtfsVolume<'d> {
         let vol_err = |what: String| FsError::Volume { offset, what };
         let ntfs = contain(|| Ntfs::new(&mut window.clone()))
             .map_err(vol_err)?
-            .map_err(|e| vol_err(format!("not a readable NTFS boot sector: {e}")))?;
+            .map_err(|e| vol_err(format!("not a readable NTFS boot sector: {}", ntfs_text(e))))?;
         let mut volume = NtfsVolume {
             window,
             ntfs,
@@ -247,7 +247,7 @@ impl<'d> NtfsVolume<'d> {
     fn stat(&self, record: u64, path: String) -> Result<Entry, FsError> {
         let mut w = self.window.clone();
         let (is_dir, size, times, compressed) = contain(|| -> Result<_, String> {
-            let file = self.ntfs.file(&mut w, record).map_err(|e| e.to_string())?;
+            let file = self.ntfs.file(&mut w, record).map_err(ntfs_text)?;
             let info = file.info().ok();
             let t = |f: fn(&ntfs::structured_values::NtfsStandardInformation) -> ntfs::NtfsTime| {
                 info.as_ref()
@@ -263,7 +263,7 @@ impl<'d> NtfsVolume<'d> {
                 .is_some_and(|i| i.file_attributes().bits() & FILE_ATTRIBUTE_COMPRESSED != 0);
             let (size, data_compressed) = match file.data(&mut w, "") {
                 Some(Ok(item)) => {
-                    let attr = item.to_attribute().map_err(|e| e.to_string())?;
+                    let attr = item.to_attribute().map_err(ntfs_text)?;
                     (
                         attr.value_length(),
                         attr.flags().contains(NtfsAttributeFlags::COMPRESSED),
@@ -298,15 +298,15 @@ impl<'d> NtfsVolume<'d> {
         let err = Self::file_err(path, record);
         let mut w = self.window.clone();
         contain(|| -> Result<_, String> {
-            let file = self.ntfs.file(&mut w, record).map_err(|e| e.to_string())?;
+            let file = self.ntfs.file(&mut w, record).map_err(ntfs_text)?;
             if !file.is_directory() {
                 return Err("not a directory".into());
             }
             let (mut root, mut alloc, mut bitmap) = (None, None, None);
             let mut attrs = file.attributes();
             while let Some(item) = attrs.next(&mut w) {
-                let item = item.map_err(|e| e.to_string())?;
-                let attr = item.to_attribute().map_err(|e| e.to_string())?;
+                let item = item.map_err(ntfs_text)?;
+                let attr = item.to_attribute().map_err(ntfs_text)?;
                 let named_i30 = attr.name().map(|n| n == "$I30").unwrap_or(false);
                 if !named_i30 {
                     continue;
@@ -330,12 +330,12 @@ impl<'d> NtfsVolume<'d> {
         let err = Self::file_err(path, record);
         let mut w = self.window.clone();
         contain(|| -> Result<FileData<'d>, String> {
-            let file = self.ntfs.file(&mut w, record).map_err(|e| e.to_string())?;
+            let file = self.ntfs.file(&mut w, record).map_err(ntfs_text)?;
             let item = match file.data(&mut w, "") {
-                Some(item) => item.map_err(|e| e.to_string())?,
+                Some(item) => item.map_err(ntfs_text)?,
                 None => return Err("has no data stream".into()),
             };
-            let attr = item.to_attribute().map_err(|e| e.to_string())?;
+            let attr = item.to_attribute().map_err(ntfs_text)?;
             let flags = attr.flags();
             if flags.contains(NtfsAttributeFlags::ENCRYPTED) {
                 return Err("data is EFS-encrypted".into());
@@ -394,7 +394,7 @@ impl<'d> NtfsVolume<'d> {
         attr: &NtfsAttribute<'_, '_>,
         w: &mut Window<'d>,
     ) -> Result<Vec<u8>, String> {
-        let value = attr.value(w).map_err(|e| e.to_string())?;
+        let value = attr.value(w).map_err(ntfs_text)?;
         let NtfsAttributeValue::NonResident(value) = value else {
             return Err(format!(
                 "compressed data split across an attribute list (record {}) is not supported",
@@ -404,7 +404,7 @@ impl<'d> NtfsVolume<'d> {
         let cluster = u64::from(self.ntfs.cluster_size());
         let mut runs = Vec::new();
         for run in value.data_runs() {
-            let run = run.map_err(|e| e.to_string())?;
+            let run = run.map_err(ntfs_text)?;
             runs.push(Run {
                 position: run.data_position().value().map(|p| p.get()),
                 clusters: run.allocated_size() / cluster,
@@ -493,8 +493,50 @@ fn read_value(
             "attribute value of {len} bytes exceeds the {cap}-byte limit"
         ));
     }
-    let mut value = attr.value(w).map_err(|e| e.to_string())?;
+    let mut value = attr.value(w).map_err(ntfs_text)?;
     let mut buf = vec![0u8; len as usize];
-    value.read_exact(w, &mut buf).map_err(|e| e.to_string())?;
+    value.read_exact(w, &mut buf).map_err(ntfs_text)?;
     Ok(buf)
+}
+
+/// An `ntfs` crate error as one line for a user: the crate formats I/O
+/// errors and signatures with `{:?}` (`Custom { kind: UnexpectedEof, … }`,
+/// `[70, 73, 76, 69]`).
+pub(crate) fn ntfs_text(e: ntfs::NtfsError) -> String {
+    use ntfs::NtfsError as E;
+    /// Four signature bytes as text when printable, else as hex.
+    fn sig(b: &[u8]) -> String {
+        if b.iter().all(|c| c.is_ascii_graphic()) {
+            format!("\"{}\"", String::from_utf8_lossy(b))
+        } else {
+            crate::image::hex_spaced(b)
+        }
+    }
+    match e {
+        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "a read ran past the end of the volume (is the image cut short?)".into()
+        }
+        E::Io(io) => crate::image::io_text(&io),
+        E::InvalidFileSignature { position, expected, actual } => format!(
+            "the MFT record at byte {position:#x} should start with {} but starts with {}",
+            sig(expected),
+            sig(&actual)
+        ),
+        E::InvalidIndexSignature { position, expected, actual } => format!(
+            "the index record at byte {position:#x} should start with {} but starts with {}",
+            sig(expected),
+            sig(&actual)
+        ),
+        E::InvalidTwoByteSignature { position, expected, actual } => format!(
+            "the signature at byte {position:#x} should be {} but is {}",
+            sig(expected),
+            sig(&actual)
+        ),
+        E::UpdateSequenceNumberMismatch { position, expected, actual } => format!(
+            "the sector ending at byte {position:#x} fails its update sequence check (expected {}, found {}): torn write or damage",
+            crate::image::hex_spaced(&expected),
+            crate::image::hex_spaced(&actual)
+        ),
+        other => other.to_string(),
+    }
 }
