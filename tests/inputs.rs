@@ -238,6 +238,32 @@ fn a_truncated_image_says_how_much_is_missing() {
 }
 
 #[test]
+fn a_stored_hash_that_does_not_match_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(e01()).unwrap();
+    let r = run(&["info", "--verify", "--format", "json", p(&e01())]);
+    let j: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    let stored = j["hashes"][0]["stored"].as_str().unwrap().to_string();
+    let raw: Vec<u8> = (0..stored.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&stored[i..i + 2], 16).unwrap())
+        .collect();
+    let at = bytes
+        .windows(raw.len())
+        .position(|w| w == raw.as_slice())
+        .expect("the stored MD5 is in the hash section");
+    bytes[at] ^= 1;
+    let f = dir.path().join("hash.E01");
+    std::fs::write(&f, &bytes).unwrap();
+    let r = run(&["info", "--verify", p(&f)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.stdout.lines().find(|l| l.starts_with("MD5")).unwrap();
+    assert!(line.ends_with(": FAILED"), "{line}");
+    assert!(line.contains(&format!("computed {stored}")), "{line}");
+    assert!(!line.contains(&format!("stored {stored}")), "{line}");
+}
+
+#[test]
 fn a_zeroed_or_wrong_partition_entry_does_not_hide_the_volume() {
     let seed = seed_findings();
     let dir = tempfile::tempdir().unwrap();
@@ -258,6 +284,13 @@ fn a_zeroed_or_wrong_partition_entry_does_not_hide_the_volume() {
         assert!(
             v["note"].as_str().unwrap().contains("found by scanning"),
             "{name}: {v}"
+        );
+        // The text report says how the volume was found.
+        let r = run(&["diagnose", p(&f)]);
+        assert!(
+            r.stdout.contains("(found by scanning"),
+            "{name}: {}",
+            r.stdout
         );
         let r = run(&["info", p(&f)]);
         assert!(

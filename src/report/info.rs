@@ -74,7 +74,7 @@ pub fn info_text(i: &Info) -> String {
                 c.algorithm,
                 c.stored,
                 c.computed,
-                if c.matches { "match" } else { "MISMATCH" }
+                if c.matches { "match" } else { "FAILED" }
             ));
         }
     }

@@ -117,6 +117,10 @@ fn volumes(o: &mut String, d: &Diagnosis) {
         if let Some(e) = &v.error {
             let _ = write!(o, ": {}", escape(e));
         }
+        // How the volume was found when no table entry points at it.
+        if let Some(n) = &p.note {
+            let _ = write!(o, " ({})", escape(n));
+        }
         o.push('\n');
     }
 }
