@@ -96,8 +96,7 @@ pub(crate) fn io_text(e: &std::io::Error) -> String {
 }
 
 impl ImageError {
-    /// A stable, machine-readable kind (see [`crate::commands::CommandError::kind`]
-    /// for the whole list).
+    /// A stable, machine-readable kind (the JSON `kind`; the README lists them all).
     pub fn kind(&self) -> &'static str {
         match self {
             ImageError::Open { source, .. } => match source.kind() {
