@@ -644,6 +644,7 @@ fn check_info(j: &Value) {
             ("container", T::Obj),
             ("volumes", T::OptObj),
             ("volume_error", T::OptStr),
+            ("truncated", T::Arr),
             ("ntfs", T::Arr),
             ("hashes", T::OptArr),
         ],

@@ -205,3 +205,19 @@ fn versions_never_calls_an_unreadable_folder_no_match() {
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("no PE file matched"), "{err}");
 }
+
+#[test]
+fn info_says_a_truncated_volume_and_exits_3() {
+    let (code, out, _) = run(&["info", "damaged/damaged-truncated.img"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("partition 1 is truncated: the NTFS boot sector declares 1,113,600 bytes, the image holds 557,056"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["info", "--format", "json", "damaged/damaged-truncated.img"]);
+    assert_eq!(json(&out)["truncated"], serde_json::json!([1]));
+    // A whole image: nothing truncated, exit 0.
+    let (code, out, _) = run(&["info", "--format", "json", SEED]);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["truncated"], serde_json::json!([]));
+}

@@ -232,9 +232,16 @@ fn a_truncated_image_says_how_much_is_missing() {
     std::fs::write(&cut, &whole[..700_000]).unwrap();
     let line = fails(&["versions", p(&cut)]);
     assert!(line.ends_with("cut.dd: truncated: the NTFS volume at offset 32,256 declares 1,113,600 bytes (the NTFS boot sector), the image holds 667,744"), "{line}");
-    // `info` still describes what is there.
+    // `info` still describes what is there, says what is cut, and exits 3
+    // (read, but not all of it).
     let r = run(&["info", p(&cut)]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("is truncated: the NTFS boot sector declares 1,113,600 bytes"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -535,7 +535,9 @@ fn run_info(
     let mismatch = info.hashes.iter().flatten().any(|h| !h.matches);
     // A partition table or a volume that could not be read is said in the
     // report and in the status.
-    let unread = info.volume_error.is_some() || info.ntfs.iter().any(|n| n.error.is_some());
+    let unread = info.volume_error.is_some()
+        || !info.truncated.is_empty()
+        || info.ntfs.iter().any(|n| n.error.is_some());
     match (mismatch, unread) {
         (true, _) => Exit::Findings as i32,
         (false, true) => Exit::Uncovered as i32,

@@ -17,6 +17,8 @@ pub struct Info {
     pub container: ContainerInfo,
     pub volumes: Option<VolumeMap>,
     pub volume_error: Option<String>,
+    /// Partitions (by index) that run past the end of the image.
+    pub truncated: Vec<u32>,
     /// Label and cluster size of each NTFS partition, by partition index.
     pub ntfs: Vec<NtfsFacts>,
     /// Present with `--verify`.
@@ -82,6 +84,24 @@ fn describe(
         (Ok(v), None) => (Some(v), None),
         (Err(e), _) => (None, Some(e.to_string())),
     };
+    // A volume that runs past the end of the image is said, with who says
+    // how long it is: the rest of it was never acquired.
+    let mut volumes = volumes;
+    let mut truncated = Vec::new();
+    for v in volumes.iter_mut() {
+        for p in &v.partitions {
+            if let Some(s) = volume::shortfall(disk, p) {
+                truncated.push(p.index);
+                v.notes.push(format!(
+                    "partition {} is truncated: {} declares {} bytes, the image holds {}",
+                    p.index,
+                    s.by,
+                    super::thousands(s.declared),
+                    super::thousands(s.holds)
+                ));
+            }
+        }
+    }
     let ntfs = volumes
         .iter()
         .flat_map(|v| v.partitions.iter())
@@ -108,6 +128,7 @@ fn describe(
         container: img.info.clone(),
         volumes,
         volume_error,
+        truncated,
         ntfs,
         hashes,
     }

@@ -19,6 +19,8 @@ pub(in crate::report) struct Info<'a> {
     container: Container<'a>,
     volumes: Option<VolumeMap<'a>>,
     volume_error: Option<&'a str>,
+    /// Partitions that run past the end of the image.
+    truncated: &'a [u32],
     ntfs: Vec<Ntfs<'a>>,
     /// Null unless `--verify` was given.
     hashes: Option<Vec<HashCheck<'a>>>,
@@ -43,6 +45,7 @@ impl<'a> From<&'a model::Info> for Info<'a> {
                 notes: &v.notes,
             }),
             volume_error: i.volume_error.as_deref(),
+            truncated: &i.truncated,
             ntfs: list(&i.ntfs),
             hashes: i.hashes.as_ref().map(|h| {
                 h.iter()
