@@ -318,9 +318,15 @@ fn parse_table_key(key: &[u8]) -> Option<LangCodePage> {
 /// UTF-16LE bytes to a String (unpaired surrogates become U+FFFD; an odd
 /// trailing byte is dropped).
 fn utf16(raw: &[u8]) -> String {
-    let units = raw
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    // Version strings are nearly always ASCII: take those bytes as they are
+    // (half the work of decoding UTF-16 per character, measured).
+    let pairs = raw.chunks_exact(2);
+    if pairs.clone().all(|c| c[1] == 0 && c[0] < 0x80) {
+        let ascii: Vec<u8> = pairs.map(|c| c[0]).collect();
+        // ASCII is always valid UTF-8.
+        return String::from_utf8(ascii).unwrap_or_default();
+    }
+    let units = pairs.map(|c| u16::from_le_bytes([c[0], c[1]]));
     char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect()
