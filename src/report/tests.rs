@@ -118,6 +118,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             path: s("p"),
             dirty: false,
             error: None,
+            state: Some(crate::windows::HiveState::Primary),
         }],
         services: vec![Service {
             name: s("W3SVC"),
