@@ -183,3 +183,34 @@ fn bad_base_block_hive_is_matched_by_its_first_bin() {
     assert!(matches!(state, HiveState::Replayed { .. }), "{state:?}");
     assert!(h.header().checksum_ok);
 }
+
+/// A log claiming a far larger hive than the primary file, without the pages
+/// for it, is refused before anything is allocated for the claim.
+#[test]
+fn a_log_claiming_a_larger_hive_without_its_pages_is_refused() {
+    let Some(dir) = common::corpus() else { return };
+    let (Some(primary), Some(mut log)) = (
+        read(&dir, "yarp__OldDirtyHive_OldDirtyHive"),
+        read(&dir, "yarp__OldDirtyHive_OldDirtyHive.LOG1"),
+    ) else {
+        return;
+    };
+    // 64 MiB of hive bins, checksum made right.
+    log[40..44].copy_from_slice(&(64u32 << 20).to_le_bytes());
+    let mut sum = 0u32;
+    for at in (0..508).step_by(4) {
+        sum ^= u32::from_le_bytes(log[at..at + 4].try_into().unwrap());
+    }
+    log[508..512].copy_from_slice(&sum.to_le_bytes());
+    // The same dirty pages behind a bitmap of the claimed length.
+    let bitmap = 16384; // (64 MiB / 512) bits
+    let pages = log[1024..].to_vec();
+    let bits = log[516..516 + 119].to_vec();
+    log.truncate(516);
+    log.extend(&bits);
+    log.resize(516 + bitmap, 0);
+    log.resize((516 + bitmap).div_ceil(512) * 512, 0);
+    log.extend(pages);
+    let why = registry::replay_old_log(&primary, &log).unwrap_err();
+    assert!(why.0.contains("does not hold the pages"), "{why}");
+}

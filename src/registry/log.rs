@@ -33,8 +33,10 @@
 //! the hive, so any other value is a log of another write.
 //!
 //! **Limits.** Logs larger than [`MAX_LOG_SIZE`] are refused; the replayed
-//! copy never exceeds [`MAX_HIVE_SIZE`]; one pass over the bitmap, one pass
-//! over the hive bins, no recursion.
+//! copy never exceeds [`MAX_HIVE_SIZE`] nor the primary file plus the log's
+//! pages (a hive bins data size beyond the primary's end must be covered by
+//! dirty pages); one pass over the bitmap, one over the hive bins, no
+//! recursion.
 
 use super::cells::{u32_at, u64_at, BASE_BLOCK_LEN};
 use super::hive::{Hive, MAX_HIVE_SIZE};
@@ -212,6 +214,19 @@ pub fn replay_old_log(hive: &[u8], log: &[u8]) -> Result<Vec<u8>, LogRejected> {
             dirty.len(),
             log.len()
         ));
+    }
+    // A hive that grew since the primary file was last written: every page
+    // past the primary's end must come from the log (so the copy is never
+    // larger than the primary plus the log: no allocation sized from a claim).
+    let grown_from = hive.len().saturating_sub(BASE_BLOCK_LEN).div_ceil(SECTOR);
+    if grown_from < pages {
+        let covered = dirty.iter().filter(|&&p| p >= grown_from).count();
+        if covered != pages - grown_from {
+            return reject(format!(
+                "log says the hive bins data is {bins_size} bytes, but the primary file has {} and the log does not hold the pages in between",
+                hive.len().saturating_sub(BASE_BLOCK_LEN)
+            ));
+        }
     }
     // The private copy, as long as the log says the hive is.
     let mut copy = vec![0u8; total.max(hive.len().min(MAX_HIVE_SIZE))];
