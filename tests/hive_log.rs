@@ -156,9 +156,13 @@ fn logs_of_another_hive_or_with_remnants() {
     };
     // Remnant data after the last dirty page is not read: the same hive as
     // with the clean log.
-    let (_, state) =
+    let (replayed, state) =
         open_with_logs("h", primary.clone(), &[("r.LOG".into(), remnant.clone())]).unwrap();
     assert!(matches!(state, HiveState::Replayed { .. }), "{state:?}");
+    if let Some(windows) = read(&dir, "yarp__OldDirtyHive_RecoveredHive_Windows7") {
+        let windows = Hive::from_bytes("windows7", windows).unwrap();
+        assert_eq!(snapshot(&replayed), snapshot(&windows));
+    }
     // The old log does not belong to another dirty hive.
     let (_, state) = open_with_logs("n", other, &[("r.LOG".into(), remnant)]).unwrap();
     match state {
