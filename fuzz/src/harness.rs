@@ -15,7 +15,7 @@ use verskew::analysis::Knowledge;
 use verskew::fs::fuzzing::{apply_fixup, decode_compressed, parse_index, parse_mft_record, Run};
 use verskew::fs::{NtfsVolume, Volume};
 use verskew::image::{self, Disk};
-use verskew::registry::{resolve_control_set, Hive, Walk};
+use verskew::registry::{self, resolve_control_set, Hive, HiveState, Walk};
 use verskew::{pe, volume};
 
 /// A virtual disk held in memory. `slice` decides whether it also offers
@@ -231,6 +231,12 @@ pub fn run_hive(data: &[u8]) -> bool {
             return false;
         }
     };
+    read_hive(&h);
+    true
+}
+
+/// What `run_hive` asks of an opened hive.
+fn read_hive(h: &Hive) {
     let _ = (
         h.is_dirty(),
         h.root_name(),
@@ -241,7 +247,7 @@ pub fn run_hive(data: &[u8]) -> bool {
     let _ = (h.last_written(), h.embedded_name(), h.header().checksum_ok);
     let _ = h.key("");
     let _ = h.key("Select");
-    let _ = resolve_control_set(&h);
+    let _ = resolve_control_set(h);
     let _ = h.key(r"ControlSet001\Services\W3SVC\Parameters");
     let _ = h.subkeys(r"ControlSet001\Services");
     let _ = h.key(r"Microsoft\Windows NT\CurrentVersion\Hotfix");
@@ -257,7 +263,49 @@ pub fn run_hive(data: &[u8]) -> bool {
             Walk::Descend
         }
     });
-    true
+}
+
+/// A primary hive and an old-format transaction log in one input: the first
+/// 4 bytes (little-endian, modulo the rest's length + 1) say where the hive
+/// ends and the log begins. True when the log was replayed.
+pub fn run_hive_log(data: &[u8]) -> bool {
+    let Some((head, rest)) = data.split_first_chunk::<4>() else {
+        return false;
+    };
+    let split = u32::from_le_bytes(*head) as usize % (rest.len() + 1);
+    let (hive, log) = rest.split_at(split);
+    run_hive_log_pair(hive, log)
+}
+
+/// Replays `log` over `hive` in memory, opens the result and reads it as
+/// `run_hive` does. A replayed copy is never dirty and never larger than a
+/// hive may be; a log not replayed always comes with a reason.
+pub fn run_hive_log_pair(hive: &[u8], log: &[u8]) -> bool {
+    let _ = (registry::needs_replay(hive), registry::log_file_type(log));
+    if let Ok(copy) = registry::replay_old_log(hive, log) {
+        assert!(
+            copy.len() <= registry::MAX_HIVE_SIZE,
+            "replay grew past the cap"
+        );
+        assert!(
+            !registry::needs_replay(&copy),
+            "a replayed hive is still dirty"
+        );
+    }
+    let logs = [("fuzz.LOG".to_string(), log.to_vec())];
+    match registry::open_with_logs("fuzz", hive.to_vec(), &logs) {
+        Ok((h, state)) => {
+            if let HiveState::Dirty { reason } = &state {
+                assert!(!reason.is_empty(), "a dirty hive without a reason");
+            }
+            read_hive(&h);
+            matches!(state, HiveState::Replayed { .. })
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty(), "empty error");
+            false
+        }
+    }
 }
 
 /// A PE file: version resource and headers. True when a version resource

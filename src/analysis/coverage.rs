@@ -35,7 +35,8 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HiveState {
     pub name: String,
-    /// `clean`, `dirty` (read as stored, log not replayed) or `unreadable`.
+    /// `clean`, `replayed` (dirty, its old-format log replayed in memory),
+    /// `dirty` (read as stored, no log replayed) or `unreadable`.
     pub state: &'static str,
 }
 
@@ -67,6 +68,7 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
             state: match (&h.error, h.dirty) {
                 (Some(_), _) => "unreadable",
                 (None, true) => "dirty",
+                (None, false) if h.replayed_log().is_some() => "replayed",
                 (None, false) => "clean",
             },
         })

@@ -8,9 +8,11 @@
 //!   before notatin reads it;
 //! * every notatin call runs under `catch_unwind`.
 //!
-//! **No transaction-log replay.** notatin replays new-format (HvLE) logs only
-//! when given them; we never do, so the primary file is read as it is.
-//! [`Hive::is_dirty`] tells the caller when that matters.
+//! **No transaction-log replay here.** notatin replays new-format (HvLE) logs
+//! only when given them; we never do, so the bytes given are read as they are.
+//! Old-format logs are replayed into a copy before this point by
+//! `log.rs` ([`super::open_with_logs`]); [`Hive::is_dirty`] tells the caller
+//! when a hive was read dirty.
 //!
 //! **Limits.** Hives larger than [`MAX_HIVE_SIZE`] are refused; paths and
 //! walks stop at [`MAX_DEPTH`] levels; walks never visit a key cell twice.

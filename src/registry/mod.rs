@@ -1,8 +1,12 @@
 //! Registry hives: keys, typed values and control-set resolution.
 //!
 //! * [`Hive::from_bytes`] opens a regf hive held in memory (the primary file
-//!   as it is: **no transaction-log replay**; [`Hive::is_dirty`] says when the
-//!   logs held newer data). Parsing is notatin 1.0.1's, behind our own checks:
+//!   as it is; [`Hive::is_dirty`] says when the logs held newer data).
+//! * [`open_with_logs`] opens a dirty primary file with its old-format
+//!   transaction log (`.LOG`; `.LOG1`/`.LOG2` on Vista and 7) replayed into a
+//!   private copy, in memory (`log.rs`); [`HiveState`] says which state was
+//!   read and, for a hive read dirty, why no log was replayed. New-format
+//!   (HvLE) logs are not replayed. Parsing is notatin 1.0.1's, behind our own checks:
 //!   see `hive.rs` for the limits ([`MAX_HIVE_SIZE`], [`MAX_DEPTH`]) and
 //!   `cells.rs` for why every key is vetted before notatin reads it.
 //! * [`Hive::key`] looks a path up case-insensitively and returns a [`Key`]
@@ -13,6 +17,7 @@
 mod cells;
 mod control_set;
 mod hive;
+mod log;
 mod value;
 
 #[cfg(test)]
@@ -20,6 +25,10 @@ mod tests;
 
 pub use control_set::{resolve_control_set, ControlSet, SelectValues};
 pub use hive::{filetime_to_rfc3339, Hive, HiveHeader, Key, Walk, MAX_DEPTH, MAX_HIVE_SIZE};
+pub use log::{
+    log_file_type, needs_replay, open_with_logs, replay_old_log, HiveState, LogRejected,
+    MAX_LOG_SIZE,
+};
 pub use value::{
     Value, ValueData, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_LINK,
     REG_MULTI_SZ, REG_NONE, REG_QWORD, REG_SZ,

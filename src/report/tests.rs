@@ -118,6 +118,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             path: s("p"),
             dirty: false,
             error: None,
+            state: Some(crate::windows::HiveState::Primary),
         }],
         services: vec![Service {
             name: s("W3SVC"),
@@ -278,4 +279,34 @@ fn csv_quotes_as_rfc_4180_says_and_tsv_escapes_tabs() {
     assert_inert(&table);
     assert_eq!(table.lines().count(), 3);
     assert!(table.lines().all(|l| !l.ends_with(' ')), "{table}");
+}
+
+/// A hive replayed from its old-format log: the text says from which log, the
+/// JSON gives `state`, `log` and `state_reason` beside the kept keys, and the
+/// coverage says `replayed`.
+#[test]
+fn a_replayed_hive_is_reported_as_such() {
+    use crate::windows::HiveState;
+    let mut d = diagnosis(false, 1);
+    let log = String::from(r"\WINNT\system32\config\SYSTEM.LOG");
+    d.installs[0].hives[0].state = Some(HiveState::Replayed { log: log.clone() });
+    d.coverage = vec![crate::analysis::assess(
+        &d.installs[0],
+        &Knowledge::builtin(),
+    )];
+    let text = text_report(&d);
+    assert!(
+        text.contains(r"SYSTEM replayed from \WINNT\system32\config\SYSTEM.LOG"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&json_report(&d)).unwrap();
+    let hive = &json["installs"][0]["hives"][0];
+    assert_eq!(hive["state"], "replayed");
+    assert_eq!(hive["log"], log.as_str());
+    assert_eq!(hive["dirty"], false);
+    assert!(hive["state_reason"].is_null());
+    assert_eq!(
+        json["installs"][0]["coverage"]["hives"][0]["state"],
+        "replayed"
+    );
 }

@@ -183,7 +183,10 @@ fn install(o: &mut String, i: &Install, c: &Coverage) {
         .map(|h| match (&h.error, h.dirty) {
             (Some(_), _) => format!("{} unreadable", escape(&h.name)),
             (None, true) => format!("{} dirty (read as stored)", escape(&h.name)),
-            (None, false) => format!("{} clean", escape(&h.name)),
+            (None, false) => match h.replayed_log() {
+                Some(log) => format!("{} replayed from {}", escape(&h.name), escape(log)),
+                None => format!("{} clean", escape(&h.name)),
+            },
         })
         .collect();
     let _ = writeln!(o, "    hives: {}", hives.join(", "));

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::{
-    volume_path, AddOn, Binary, HiveInfo, HotfixRecord, Install, Marker, OsInfo, PeFile, Scope,
-    Service,
+    volume_path, AddOn, Binary, HiveInfo, HiveState, HotfixRecord, Install, Marker, OsInfo, PeFile,
+    Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -118,17 +118,24 @@ fn load_install(
                     .map_err(|e| e.to_string())
             })
             .and_then(|(path, bytes)| {
-                Hive::from_bytes(&path, bytes)
-                    .map(|h| (path, h))
+                // Logs are only looked for when the primary file is dirty.
+                let (logs, notes) = if registry::needs_replay(&bytes) {
+                    read_logs(vol, config, name)
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                registry::open_with_logs(&path, bytes, &logs)
+                    .map(|(h, state)| (path, h, with_notes(state, &notes)))
                     .map_err(|e| e.to_string())
             });
         match opened {
-            Ok((path, hive)) => {
+            Ok((path, hive, state)) => {
                 hives.push(HiveInfo {
                     name: name.into(),
                     path,
-                    dirty: hive.is_dirty(),
+                    dirty: matches!(state, HiveState::Dirty { .. }),
                     error: None,
+                    state: Some(state),
                 });
                 Some(hive)
             }
@@ -139,6 +146,7 @@ fn load_install(
                     path,
                     dirty: false,
                     error: Some(reason),
+                    state: None,
                 });
                 None
             }
@@ -222,6 +230,58 @@ fn load_install(
     install.files = read_pe_files(vol, &wanted, unreadable);
     install.files_count = install.files.len();
     install
+}
+
+/// Extensions of the transaction logs tried beside a dirty hive, in order:
+/// `.LOG` (NT 4.0 to XP, and Vista to 8 beside the others), then `.LOG1` and
+/// `.LOG2` (old format on Vista and 7, new format from 8.1: those are
+/// ignored with their reason).
+const LOG_EXTENSIONS: &[&str] = &["LOG", "LOG1", "LOG2"];
+
+/// The transaction logs beside hive `name` in `config` that could be read,
+/// as `(path, bytes)`, and why the others present could not.
+fn read_logs(
+    vol: &dyn Volume,
+    config: &Entry,
+    name: &str,
+) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
+    let mut logs = Vec::new();
+    let mut notes = Vec::new();
+    for ext in LOG_EXTENSIONS {
+        let path = format!(r"{}\{name}.{ext}", config.path);
+        let entry = match vol.lookup(&path) {
+            Ok(e) if !e.is_dir => e,
+            Ok(_) | Err(FsError::NotFound { .. }) => continue,
+            Err(e) => {
+                notes.push(format!("{path}: {}", e.reason()));
+                continue;
+            }
+        };
+        if entry.size > registry::MAX_LOG_SIZE as u64 {
+            notes.push(format!(
+                "{}: {} bytes, more than the {} a log may have here",
+                entry.path,
+                entry.size,
+                registry::MAX_LOG_SIZE
+            ));
+            continue;
+        }
+        match vol.read(&entry) {
+            Ok(d) => logs.push((entry.path.clone(), d.into_owned())),
+            Err(e) => notes.push(format!("{}: {}", entry.path, e.reason())),
+        }
+    }
+    (logs, notes)
+}
+
+/// Adds why some logs could not even be read to a dirty hive's reason.
+fn with_notes(state: HiveState, notes: &[String]) -> HiveState {
+    match state {
+        HiveState::Dirty { reason } if !notes.is_empty() => HiveState::Dirty {
+            reason: format!("{reason}; unreadable: {}", notes.join("; ")),
+        },
+        other => other,
+    }
 }
 
 /// Reads the version resource of each file, in parallel, sorted by path.

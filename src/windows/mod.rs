@@ -5,6 +5,9 @@
 mod load;
 mod paths;
 
+#[cfg(test)]
+mod load_tests;
+
 use std::collections::BTreeMap;
 
 pub use load::{find_installs, read_pe_files, system_roots, SystemRoot};
@@ -13,6 +16,7 @@ pub use paths::volume_path;
 use crate::fs::FileId;
 use crate::pe::VersionInfo;
 use crate::registry::ControlSet;
+pub use crate::registry::HiveState;
 use crate::time::FileTime;
 use crate::Unreadable;
 
@@ -93,10 +97,43 @@ pub struct OsInfo {
 pub struct HiveInfo {
     pub name: String,
     pub path: String,
-    /// Read as stored: the primary and secondary sequence numbers differ and
-    /// the transaction log was not replayed.
+    /// Read as stored although dirty (sequence numbers differ or the base
+    /// block checksum is wrong): no transaction log was replayed. False for a
+    /// hive whose log was replayed.
     pub dirty: bool,
     pub error: Option<String>,
+    /// Which state of the hive was read: the primary file as it is, a replay
+    /// of its old-format log, or the primary read dirty with why no log was
+    /// replayed. `None` when the hive could not be opened.
+    pub state: Option<HiveState>,
+}
+
+impl HiveInfo {
+    /// `primary`, `replayed`, `dirty` or `unreadable`.
+    pub fn state_id(&self) -> &'static str {
+        match (&self.error, &self.state) {
+            (Some(_), _) | (None, None) => "unreadable",
+            (None, Some(HiveState::Primary)) => "primary",
+            (None, Some(HiveState::Replayed { .. })) => "replayed",
+            (None, Some(HiveState::Dirty { .. })) => "dirty",
+        }
+    }
+
+    /// The log that was replayed, for a replayed hive.
+    pub fn replayed_log(&self) -> Option<&str> {
+        match &self.state {
+            Some(HiveState::Replayed { log }) => Some(log),
+            _ => None,
+        }
+    }
+
+    /// Why no log was replayed, for a hive read dirty.
+    pub fn dirty_reason(&self) -> Option<&str> {
+        match &self.state {
+            Some(HiveState::Dirty { reason }) => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -29,6 +29,9 @@ fn main() {
             "hive" => {
                 harness::run_hive(&data);
             }
+            "hive_log" => {
+                harness::run_hive_log(&data);
+            }
             "pe" => {
                 harness::run_pe(&data);
             }

@@ -219,6 +219,20 @@ fn main() {
             }
         }
     }
+    // hive_log: `[hive length, u32 LE][hive][log]` for each dirty hive of
+    // yarp's with a log beside it (`X` + `X.LOG1`).
+    for f in files(&corpus.join("hives/yarp")) {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let Some(hive_name) = name.strip_suffix(".LOG1") else {
+            continue;
+        };
+        if let (Some(hive), Some(log)) = (load(&f.with_file_name(hive_name)), load(&f)) {
+            let mut s = (hive.len() as u32).to_le_bytes().to_vec();
+            s.extend(hive);
+            s.extend(log);
+            put("hive_log", hive_name, &s);
+        }
+    }
     for f in files(&corpus.join("pe")) {
         if let Some(b) = load(&f) {
             if b.len() <= 256 * 1024 {

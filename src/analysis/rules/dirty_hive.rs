@@ -1,6 +1,8 @@
 //! dirty-hive: a hive whose sequence numbers differ was read as stored,
 //! without replaying its transaction log, so recent registry changes may be
-//! missing. File versions are read from disk and are not affected.
+//! missing. File versions are read from disk and are not affected. A hive
+//! whose old-format log was replayed is not dirty (`HiveInfo::dirty` is false)
+//! and this rule does not fire for it.
 
 use super::{Context, Rule};
 use crate::analysis::evidence::HiveEvidence;
@@ -13,7 +15,7 @@ impl Rule for DirtyHive {
         "dirty-hive"
     }
     fn summary(&self) -> &'static str {
-        "a hive's sequence numbers differ: it was read as stored, without replaying its log"
+        "a dirty hive was read as stored: no transaction log of it could be replayed (the message says why)"
     }
     fn default_severity(&self) -> Severity {
         Severity::Warning
@@ -33,6 +35,9 @@ impl Rule for DirtyHive {
                 let mut f = cx.finding(self);
                 f.paths = vec![hive.path.clone()];
                 f.message = format!("the {} hive is dirty (its last writes were not flushed) and was read as stored, without replaying its transaction log: recent registry changes may be missing", hive.name);
+                if let Some(why) = hive.dirty_reason() {
+                    f.message.push_str(&format!(" ({why})"));
+                }
                 f.evidence.hive = Some(HiveEvidence::of(hive));
                 f.remedy = "Treat registry evidence as possibly stale; the file versions on disk are read directly and are not affected".into();
                 f

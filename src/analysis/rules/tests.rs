@@ -195,6 +195,9 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
         path: r"\WINNT\system32\config\SYSTEM".into(),
         dirty: true,
         error: None,
+        state: Some(crate::windows::HiveState::Dirty {
+            reason: "no transaction log beside it".into(),
+        }),
     });
     nt4.pending_renames
         .push(r"\??\C:\WINNT\system32\inetsrv\w3svc.dll".into());
@@ -257,4 +260,45 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
             assert!(rule.severities().contains(&f.severity), "{}", f.rule);
         }
     }
+}
+
+/// A hive whose old-format log was replayed is not dirty: no `dirty-hive`
+/// finding, and the coverage calls it `replayed`; one read dirty names why.
+#[test]
+fn a_replayed_hive_raises_no_dirty_hive_finding() {
+    use crate::windows::{HiveInfo, HiveState};
+    let hive = |dirty: bool, state: HiveState| HiveInfo {
+        name: "SYSTEM".into(),
+        path: r"\WINNT\system32\config\SYSTEM".into(),
+        dirty,
+        error: None,
+        state: Some(state),
+    };
+    let k = Knowledge::builtin();
+    let mut replayed = install(Some("4.0"), Vec::new(), &[]);
+    replayed.hives.push(hive(
+        false,
+        HiveState::Replayed {
+            log: r"\WINNT\system32\config\SYSTEM.LOG".into(),
+        },
+    ));
+    assert!(!rules(&replayed).iter().any(|r| r.0 == "dirty-hive"));
+    let c = crate::analysis::coverage::assess(&replayed, &k);
+    assert_eq!(c.hives[0].state, "replayed");
+
+    let mut dirty = install(Some("4.0"), Vec::new(), &[]);
+    dirty.hives.push(hive(
+        true,
+        HiveState::Dirty {
+            reason: "log ignored: SYSTEM.LOG: log base block checksum is wrong".into(),
+        },
+    ));
+    let found = analyse(&dirty, &k);
+    let f = found
+        .iter()
+        .find(|f| f.rule == "dirty-hive")
+        .expect("fires");
+    assert!(f.message.contains("checksum is wrong"), "{}", f.message);
+    let c = crate::analysis::coverage::assess(&dirty, &k);
+    assert_eq!(c.hives[0].state, "dirty");
 }

@@ -155,6 +155,12 @@ struct Hive<'a> {
     path: &'a str,
     dirty: bool,
     error: Option<&'a str>,
+    /// `primary`, `replayed`, `dirty` or `unreadable`.
+    state: &'static str,
+    /// The transaction log replayed, when `state` is `replayed`.
+    log: Option<&'a str>,
+    /// Why no log was replayed, when `state` is `dirty`.
+    state_reason: Option<&'a str>,
 }
 
 impl<'a> From<&'a model::HiveInfo> for Hive<'a> {
@@ -164,6 +170,9 @@ impl<'a> From<&'a model::HiveInfo> for Hive<'a> {
             path: &h.path,
             dirty: h.dirty,
             error: h.error.as_deref(),
+            state: h.state_id(),
+            log: h.replayed_log(),
+            state_reason: h.dirty_reason(),
         }
     }
 }

@@ -1,0 +1,159 @@
+//! The loader's hive opening: a dirty hive's `.LOG` is found beside it and
+//! replayed; a hive without a usable log is read dirty with the reason. Uses
+//! yarp's hives from the third-party corpus (skipped, visibly, without it)
+//! on a small in-memory volume.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use super::load::find_installs;
+use super::{HiveState, Scope};
+use crate::fs::{Entry, FileData, FileId, FsError, Volume};
+use crate::volume::Filesystem;
+
+/// Files by path; every prefix of a path is a directory.
+struct MemVolume(Vec<(String, Vec<u8>)>);
+
+impl MemVolume {
+    fn entry(&self, path: &str) -> Option<Entry> {
+        let want = path.trim_end_matches('\\').to_ascii_lowercase();
+        let want = if want.is_empty() {
+            "\\".to_string()
+        } else {
+            want
+        };
+        let found = self.0.iter().enumerate().find_map(|(i, (p, b))| {
+            let lower = p.to_ascii_lowercase();
+            if lower == want {
+                Some((p.clone(), i as u64 + 1, false, b.len() as u64))
+            } else if want == "\\" || lower.starts_with(&format!("{want}\\")) {
+                let stored = if want == "\\" {
+                    "\\".into()
+                } else {
+                    p[..want.len()].to_string()
+                };
+                Some((stored, 1000 + want.len() as u64, true, 0))
+            } else {
+                None
+            }
+        })?;
+        Some(Entry {
+            path: found.0,
+            id: FileId(found.1),
+            metadata: false,
+            is_dir: found.2,
+            size: found.3,
+            created: None,
+            modified: None,
+            mft_modified: None,
+            compressed: false,
+            error: None,
+        })
+    }
+}
+
+impl Volume for MemVolume {
+    fn kind(&self) -> Filesystem {
+        Filesystem::Unknown
+    }
+    fn label(&self) -> Option<String> {
+        None
+    }
+    fn cluster_size(&self) -> u32 {
+        512
+    }
+    fn degraded(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn root(&self) -> Result<Entry, FsError> {
+        self.lookup("\\")
+    }
+    fn lookup(&self, path: &str) -> Result<Entry, FsError> {
+        self.entry(path)
+            .ok_or_else(|| FsError::NotFound { path: path.into() })
+    }
+    fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
+        let base = dir.path.trim_end_matches('\\').to_ascii_lowercase();
+        let mut names: Vec<String> = self
+            .0
+            .iter()
+            .filter_map(|(p, _)| {
+                let rest = p.get(base.len() + 1..)?;
+                p.to_ascii_lowercase()
+                    .starts_with(&format!("{base}\\"))
+                    .then(|| rest.split('\\').next().unwrap_or("").to_string())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+            .iter()
+            .map(|n| self.lookup(&format!("{}\\{n}", dir.path.trim_end_matches('\\'))))
+            .collect()
+    }
+    fn read(&self, entry: &Entry) -> Result<FileData<'_>, FsError> {
+        let (_, b) = self
+            .0
+            .iter()
+            .find(|(p, _)| p.eq_ignore_ascii_case(&entry.path))
+            .ok_or_else(|| FsError::NotFound {
+                path: entry.path.clone(),
+            })?;
+        Ok(Cow::Borrowed(b))
+    }
+    fn names_equal(&self, a: &str, b: &str) -> bool {
+        a.eq_ignore_ascii_case(b)
+    }
+}
+
+fn yarp(name: &str) -> Option<Vec<u8>> {
+    let dir = std::env::var_os("VERSKEW_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let p = dir.join("hives/yarp").join(name);
+    let b = std::fs::read(&p).ok();
+    if b.is_none() {
+        eprintln!("SKIPPED: {} not found", p.display());
+    }
+    b
+}
+
+#[test]
+fn a_dirty_hive_is_replayed_from_its_log_and_one_without_is_read_dirty() {
+    let (Some(dirty), Some(log), Some(bad)) = (
+        yarp("yarp__OldDirtyHive_OldDirtyHive"),
+        yarp("yarp__OldDirtyHive_OldDirtyHive.LOG1"),
+        yarp("yarp__BadLogHive1_BadLogHive.LOG1"),
+    ) else {
+        return;
+    };
+    let config = r"\WINNT\system32\config";
+    let vol = MemVolume(vec![
+        (format!(r"{config}\SYSTEM"), dirty.clone()),
+        // Found case-insensitively, as Volume::lookup does.
+        (format!(r"{config}\system.log"), log),
+        (format!(r"{config}\SOFTWARE"), dirty),
+        (format!(r"{config}\SOFTWARE.LOG"), bad),
+    ]);
+    let mut unreadable = Vec::new();
+    let installs = find_installs(&vol, 0, &Scope::default(), &mut unreadable);
+    assert_eq!(installs.len(), 1);
+    let hive = |n: &str| installs[0].hives.iter().find(|h| h.name == n).unwrap();
+    let system = hive("SYSTEM");
+    assert_eq!(system.state_id(), "replayed");
+    assert!(!system.dirty);
+    assert_eq!(
+        system.state,
+        Some(HiveState::Replayed {
+            log: format!(r"{config}\system.log")
+        })
+    );
+    let software = hive("SOFTWARE");
+    assert_eq!(software.state_id(), "dirty");
+    assert!(software.dirty);
+    let why = software.dirty_reason().unwrap();
+    assert!(
+        why.contains("SOFTWARE.LOG") && why.contains("checksum"),
+        "{why}"
+    );
+}
