@@ -56,6 +56,27 @@ fn check_against_tsk(image_path: &Path) {
             "{path}: bytes differ from icat"
         );
     }
+    // The census (`versions --all`) reads the same bytes.
+    let (found, lost) = NtfsVolume::census_read_all(img.disk.as_ref(), 0, img.disk.size()).unwrap();
+    let found: std::collections::HashMap<_, _> =
+        found.into_iter().map(|(p, _, b)| (p, b)).collect();
+    for (path, inode) in &files {
+        let ours = found
+            .get(path)
+            .unwrap_or_else(|| panic!("census misses {path}; could not read {lost:?}"));
+        assert!(
+            ours[..] == icat(image_path, inode)[..],
+            "census: {path}: bytes differ from icat"
+        );
+    }
+    // $Boot's one run starts at LCN 0: real data, not a sparse run.
+    let boot = vol.lookup("\\$Boot").unwrap();
+    let ours = vol.read(&boot).unwrap();
+    assert!(ours.iter().any(|&b| b != 0), "$Boot reads as zeros");
+    assert!(
+        ours[..] == icat(image_path, "7")[..],
+        "$Boot differs from icat"
+    );
     eprintln!(
         "{}: {} files identical to icat",
         image_path.display(),
@@ -112,4 +133,13 @@ fn directory_listing_is_sorted_and_complete() {
     let mut sorted = names.clone();
     sorted.sort_by_key(|n| n.to_uppercase());
     assert_eq!(names, sorted);
+}
+
+#[test]
+fn windows_formatted_volume_matches_sleuthkit() {
+    // Formatted by Windows (BOOTMGR boot code), in an EWF container.
+    let (Some(corpus), true) = (common::corpus(), common::have_tool("fls")) else {
+        return;
+    };
+    check_against_tsk(&corpus.join("ntfs/velociraptor__partition_image.E01"));
 }

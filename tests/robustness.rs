@@ -426,6 +426,80 @@ fn ntfs_layer_survives_mutations() {
     t.finish();
 }
 
+/// Compressed data split by an attribute list, and a resident compressed-
+/// flagged file (built by ntfs-3g at test time): their base and extension
+/// records mutated, then read through the walk and the census.
+#[test]
+fn listed_compressed_data_survives_mutations() {
+    use common::ntfs3g;
+    if !ntfs3g::can_build() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let img = ntfs3g::build(dir.path());
+    let bytes = std::fs::read(&img).unwrap();
+    // The records holding the two files, by the number each stores at 0x2C.
+    let inode = |path: &str| {
+        ntfs3g::run(
+            std::process::Command::new("ifind")
+                .args(["-n", path])
+                .arg(&img),
+        )
+        .trim()
+        .to_string()
+    };
+    let (big, small) = (inode("c/big.bin"), inode("c/small.txt"));
+    let istat = ntfs3g::run(std::process::Command::new("istat").arg(&img).arg(&big));
+    let mut wanted: Vec<u32> = istat
+        .split("MFT Entry: ")
+        .skip(1)
+        .filter_map(|s| s.split_whitespace().next()?.parse().ok())
+        .collect();
+    wanted.push(small.parse().unwrap());
+    let records: Vec<usize> = (0..bytes.len() / 1024)
+        .map(|k| k * 1024)
+        .filter(|&o| {
+            bytes[o..o + 4] == *b"FILE"
+                && wanted.contains(&u32::from_le_bytes(
+                    bytes[o + 0x2C..o + 0x30].try_into().unwrap(),
+                ))
+        })
+        .collect();
+    assert!(
+        records.len() >= 3,
+        "records of big.bin and small.txt not found"
+    );
+    let mut t = Tally::new("fs/ntfs attribute lists");
+    let mut rng = seeded(11);
+    for i in 0..16 * scale() {
+        let mut m = bytes.clone();
+        let r = records[i % records.len()];
+        let mut ops = Vec::new();
+        for _ in 0..1 + rng.below(3) {
+            let at = r + 0x30 + rng.below(1024 - 0x30) as usize;
+            let v = rng.below(256) as u8;
+            m[at] = v;
+            ops.push((at - r, v));
+        }
+        t.case(format!("record at {r:#x} {ops:?}"), move || {
+            let len = m.len() as u64;
+            let disk = harness::MemDisk::new(m, i % 2 == 0);
+            let Ok(vol) = verskew::fs::NtfsVolume::open(&disk, 0, len) else {
+                return false;
+            };
+            let mut read = false;
+            for p in ["\\c\\big.bin", "\\c\\small.txt"] {
+                if let Ok(e) = vol.lookup(p) {
+                    read |= vol.read(&e).is_ok();
+                }
+            }
+            let _ = verskew::fs::NtfsVolume::census_read_all(&disk, 0, len);
+            read
+        });
+    }
+    t.finish();
+}
+
 /// The flat index parser, the LZNT1 decoder and our MFT record reader on
 /// mutated real inputs.
 #[test]

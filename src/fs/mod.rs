@@ -43,6 +43,9 @@ pub mod fuzzing {
             if let Some(runs) = a.runs() {
                 record::decode_runs(runs, cluster, a.data_size().unwrap_or(0))?;
             }
+            if a.ty() == record::AT_ATTRIBUTE_LIST {
+                record::list_entries(a.resident_value().unwrap_or_default())?;
+            }
         }
         record::parse_attributes(buf, volume_len, cluster)?;
         Ok(Some(attrs))

@@ -168,11 +168,30 @@ pub fn scan<T: Send>(
         }
     }
     // Files the fast path cannot read: through the fs layer, whole.
-    if let Some(inspect) = inspect.filter(|_| !slow.is_empty()) {
-        let vol = NtfsVolume::open(disk, offset, len).map_err(|e| e.to_string())?;
+    let vol = match slow.is_empty() {
+        true => None,
+        false => Some(NtfsVolume::open(disk, offset, len).map_err(|e| e.to_string())?),
+    };
+    if let Some(vol) = &vol {
+        // Records whose $FILE_NAME lives in an extension record: named by
+        // the fs layer, which follows the attribute list.
+        slow.retain_mut(|s| {
+            if !s.named {
+                match vol.best_name(s.record) {
+                    Some((parent, name)) => (s.parent, s.name) = (parent, name),
+                    None => return false,
+                }
+            }
+            if s.is_dir {
+                dirs.insert(s.record, (s.parent, s.name.clone()));
+            }
+            !s.is_dir
+        });
+    }
+    if let (Some(inspect), Some(vol)) = (inspect, &vol) {
         let read: Vec<_> = slow
             .into_par_iter()
-            .map(|s| read_slow(&vol, s, inspect))
+            .map(|s| read_slow(vol, s, inspect))
             .collect();
         for (p, n, l) in read {
             stats.data_bytes += n;
@@ -217,9 +236,13 @@ struct Pending<T> {
     file: Found<T>,
 }
 
-/// A file to read through [`NtfsVolume`] (compressed, attribute list).
+/// A file to read through [`NtfsVolume`] (compressed, attribute list), or
+/// a directory or file whose name is in an extension record.
 struct Slow {
     record: u64,
+    is_dir: bool,
+    /// False: `parent` and `name` are still to be found.
+    named: bool,
     parent: u64,
     name: String,
     times: Times,
@@ -299,11 +322,17 @@ fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
     if !(256..=65536).contains(&record_size) || !record_size.is_power_of_two() {
         return Err(format!("implausible MFT record size {record_size}"));
     }
+    let extents = mft_extents(&ntfs, &mut w)?;
+    Ok((ntfs, extents, record_size))
+}
+
+/// `$MFT`'s extents, from its unnamed `$DATA` in record 0.
+pub(super) fn mft_extents(ntfs: &Ntfs, w: &mut Window<'_>) -> Result<Vec<Extent>, String> {
     let mft = ntfs
-        .file(&mut w, 0)
+        .file(w, 0)
         .map_err(|e| format!("$MFT (record 0): {}", super::ntfs_text(e)))?;
     let item = mft
-        .data(&mut w, "")
+        .data(w, "")
         .ok_or("$MFT has no data stream")?
         .map_err(|e| format!("$MFT data: {}", super::ntfs_text(e)))?;
     let attr = item
@@ -311,7 +340,7 @@ fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
         .map_err(|e| format!("$MFT data: {}", super::ntfs_text(e)))?;
     let size = attr.value_length();
     let value = attr
-        .value(&mut w)
+        .value(w)
         .map_err(|e| format!("$MFT data: {}", super::ntfs_text(e)))?;
     let NtfsAttributeValue::NonResident(value) = value else {
         return Err("$MFT data is resident or split by an attribute list (not supported)".into());
@@ -324,6 +353,8 @@ fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
         if len == 0 {
             break;
         }
+        // `data_position()` is `None` for sparse runs and for LCN 0, which
+        // `$MFT` never starts at (the boot sector is there).
         extents.push(Extent {
             start,
             len,
@@ -334,7 +365,7 @@ fn mft_layout(window: &Window<'_>) -> Result<(Ntfs, Vec<Extent>, u32), String> {
             return Err("$MFT has too many data runs".into());
         }
     }
-    Ok((ntfs, extents, record_size))
+    Ok(extents)
 }
 
 /// Scans one record and records what it contributes.
@@ -369,6 +400,21 @@ fn scan_record<T>(
         }
     };
     let Some((parent, name)) = rec.name else {
+        // $FILE_NAME in an extension record (a base record full of runs).
+        let encrypted = rec.data.as_ref().is_some_and(|d| d.2);
+        if rec.has_list && !encrypted {
+            let (size, compressed) = rec.data.as_ref().map_or((0, false), |d| (d.0.size(), d.1));
+            out.slow.push(Slow {
+                record: n,
+                is_dir,
+                named: false,
+                parent: 0,
+                name: String::new(),
+                times: rec.times,
+                size,
+                compressed,
+            });
+        }
         return;
     };
     if is_dir {
@@ -381,6 +427,8 @@ fn scan_record<T>(
     }
     let slow = |size, compressed| Slow {
         record: n,
+        is_dir: false,
+        named: true,
         parent,
         name: name.clone(),
         times: rec.times,
@@ -398,7 +446,8 @@ fn scan_record<T>(
     if encrypted {
         return;
     }
-    if compressed {
+    // A resident value is stored as is even when flagged compressed.
+    if compressed && !matches!(data, Data::Resident(_)) {
         out.slow.push(slow(data.size(), true));
         return;
     }
@@ -435,7 +484,7 @@ fn scan_record<T>(
             out.data_bytes += i.touched;
             out.data_pages += i.touched.div_ceil(4096).max(1);
             out.whole += u64::from(i.whole);
-            let file = found(n, data.size(), rec.times, false, i.value);
+            let file = found(n, data.size(), rec.times, compressed, i.value);
             out.found
                 .push(Seen::File(Box::new(Pending { parent, name, file })));
         }
@@ -474,7 +523,8 @@ fn read_slow<T>(
     let read = bytes.len() as u64;
     match inspect(&&*bytes) {
         Ok(Some(i)) => {
-            let file = found(s.record, s.size, s.times, s.compressed, i.value);
+            // The size read, not the base record's (0 when $DATA is elsewhere).
+            let file = found(s.record, read, s.times, s.compressed, i.value);
             let p = Pending {
                 parent: s.parent,
                 name: s.name,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ntfs::attribute_value::NtfsAttributeValue;
-use ntfs::{Ntfs, NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsFile, NtfsReadSeek};
+use ntfs::{Ntfs, NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsReadSeek};
 
 pub(crate) mod compressed;
 pub(crate) mod index;
@@ -16,8 +16,8 @@ mod stream;
 
 use self::compressed::Run;
 use self::index::IndexEntry;
-use self::record::Attribute;
-use self::record::{FIRST_USER_RECORD, ROOT_RECORD};
+use self::record::{Extent, FIRST_USER_RECORD, ROOT_RECORD};
+use self::stream::VolumeBytes;
 use super::{components, Entry, FileData, FileId, FsError, Volume, MAX_FILE_BYTES};
 use crate::image::{Disk, Window};
 use crate::panic::contain;
@@ -37,6 +37,11 @@ const FILE_ATTRIBUTE_COMPRESSED: u32 = 0x0800;
 /// registry-named file; re-parsing its index each time cost 0.4 ms a lookup
 /// on a 300,000-file volume (benches/RESULTS.md). Cleared when full.
 const MAX_CACHED_DIRS: usize = 4096;
+/// Largest `$ATTRIBUTE_LIST` we read; Windows keeps them far below this
+/// (an attribute list is at most 256 KiB).
+const MAX_LIST_BYTES: u64 = 4 << 20;
+/// Most extension records we read for one file's `$DATA`.
+const MAX_EXTENSION_RECORDS: usize = 16_384;
 
 /// A parsed directory index and each name's $UpCase key.
 struct Dir {
@@ -51,6 +56,21 @@ pub struct NtfsVolume<'d> {
     ntfs: Ntfs,
     upcase: Option<Vec<u16>>,
     dirs: Mutex<HashMap<u64, Arc<Dir>>>,
+    /// The volume read by our own record and run reader.
+    vol: VolumeBytes<'d>,
+    /// `$MFT`'s extents and the record size, for our own record reader;
+    /// `None` when `$MFT` itself is split by an attribute list.
+    mft: Option<(Vec<Extent>, u64)>,
+}
+
+/// A non-resident unnamed `$DATA`, gathered from all its attribute extents.
+struct NonResident {
+    /// In VCN order, whole clusters (not cut to `size`).
+    extents: Vec<Extent>,
+    size: u64,
+    initialized: u64,
+    /// log2 of the compression unit in clusters (0: not compressed).
+    unit_exp: u16,
 }
 
 impl<'d> NtfsVolume<'d> {
@@ -61,11 +81,22 @@ impl<'d> NtfsVolume<'d> {
         let ntfs = contain(|| Ntfs::new(&mut window.clone()))
             .map_err(vol_err)?
             .map_err(|e| vol_err(format!("not a readable NTFS boot sector: {}", ntfs_text(e))))?;
+        let mft = contain(|| {
+            let rs = u64::from(ntfs.file_record_size());
+            let ok = (256..=65536).contains(&rs) && rs.is_power_of_two();
+            let extents = mft_scan::mft_extents(&ntfs, &mut window.clone()).ok()?;
+            ok.then_some((extents, rs))
+        })
+        .ok()
+        .flatten();
+        let vol = VolumeBytes::new(window.clone(), u64::from(ntfs.cluster_size()));
         let mut volume = NtfsVolume {
             window,
             ntfs,
             upcase: None,
             dirs: Mutex::new(HashMap::new()),
+            vol,
+            mft,
         };
         // $UpCase drives name comparison; without it we fall back to simple
         // case folding and say so (see `upcase_missing`).
@@ -110,6 +141,66 @@ impl<'d> NtfsVolume<'d> {
         contain(|| {
             let name = self.ntfs.volume_name(&mut w)?.ok()?;
             Some(name.name().to_string_lossy())
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// Every file the census (`versions --all`) finds on the NTFS volume of
+    /// `len` bytes at `offset` of `disk`, read whole through the census's
+    /// own paths: (path, record, bytes), and what it could not read. For
+    /// tests that compare the census with The Sleuth Kit; not a stable API.
+    #[doc(hidden)]
+    #[allow(clippy::type_complexity)]
+    pub fn census_read_all(
+        disk: &dyn Disk,
+        offset: u64,
+        len: u64,
+    ) -> Result<(Vec<(String, u64, Vec<u8>)>, Vec<String>), String> {
+        let inspect = |r: &dyn super::RangeRead| -> Result<_, String> {
+            let mut buf = vec![0u8; usize::try_from(r.size()).map_err(|e| e.to_string())?];
+            r.read_at(0, &mut buf)?;
+            Ok(Some(mft_scan::Inspected {
+                touched: buf.len() as u64,
+                value: buf,
+                whole: true,
+            }))
+        };
+        let mut stats = mft_scan::Stats::default();
+        let (found, lost) = mft_scan::scan(
+            disk,
+            offset,
+            len,
+            Some(&inspect as &mft_scan::Inspect<'_, Vec<u8>>),
+            &|_, _| {},
+            &mut stats,
+        )?;
+        Ok((
+            found
+                .into_iter()
+                .map(|f| (f.path, f.id.0, f.value))
+                .collect(),
+            lost.into_iter().map(|u| format!("{u:?}")).collect(),
+        ))
+    }
+
+    /// (parent record, name) of record `record` from its best `$FILE_NAME`
+    /// (Win32 first, then POSIX, then DOS), wherever the attribute list
+    /// keeps it.
+    pub(crate) fn best_name(&self, record: u64) -> Option<(u64, String)> {
+        use ntfs::structured_values::NtfsFileNamespace as Ns;
+        let mut w = self.window.clone();
+        contain(|| {
+            let file = self.ntfs.file(&mut w, record).ok()?;
+            [Ns::Win32, Ns::Win32AndDos, Ns::Posix, Ns::Dos]
+                .into_iter()
+                .find_map(|ns| file.name(&mut w, Some(ns), None)?.ok())
+                .map(|n| {
+                    (
+                        n.parent_directory_reference().file_record_number(),
+                        n.name().to_string_lossy(),
+                    )
+                })
         })
         .ok()
         .flatten()
@@ -264,10 +355,15 @@ impl<'d> NtfsVolume<'d> {
             let (size, data_compressed) = match file.data(&mut w, "") {
                 Some(Ok(item)) => {
                     let attr = item.to_attribute().map_err(ntfs_text)?;
-                    (
-                        attr.value_length(),
-                        attr.flags().contains(NtfsAttributeFlags::COMPRESSED),
-                    )
+                    let mut len = attr.value_length();
+                    if len == 0 && !attr.is_resident() {
+                        // Maybe a later extent of a stream split by an
+                        // attribute list (its sizes are 0): ask the VCN-0 one.
+                        if let Ok(d) = self.non_resident_data(record) {
+                            len = d.size;
+                        }
+                    }
+                    (len, attr.flags().contains(NtfsAttributeFlags::COMPRESSED))
                 }
                 _ => (0, false),
             };
@@ -340,17 +436,57 @@ impl<'d> NtfsVolume<'d> {
             if flags.contains(NtfsAttributeFlags::ENCRYPTED) {
                 return Err("data is EFS-encrypted".into());
             }
+            let is_compressed = flags.contains(NtfsAttributeFlags::COMPRESSED);
+            // Compressed data may be larger than its volume; it is capped
+            // by the file limit alone.
+            let cap = match is_compressed && !attr.is_resident() {
+                true => MAX_FILE_BYTES,
+                false => MAX_FILE_BYTES.min(self.window.len()),
+            };
+            let too_big = |len: u64| {
+                format!("data size of {len} bytes is larger than the volume or the {MAX_FILE_BYTES}-byte limit")
+            };
             let len = attr.value_length();
-            if len > MAX_FILE_BYTES.min(self.window.len()) {
-                return Err(format!("data size of {len} bytes is larger than the volume or the {MAX_FILE_BYTES}-byte limit"));
+            if len > cap {
+                return Err(too_big(len));
             }
-            if flags.contains(NtfsAttributeFlags::COMPRESSED) {
-                return self.read_compressed(&file, &attr, &mut w).map(Cow::Owned);
+            if attr.is_resident() {
+                // A resident value is never compressed on disk, whatever its
+                // flags say: Windows and ntfs-3g flag small files of a
+                // compressed folder and keep them in the record as is.
+                return read_value(&attr, &mut w, MAX_FILE_BYTES).map(Cow::Owned);
             }
-            if let Some(slice) = self.contiguous(&attr, &mut w, len) {
+            if self.mft.is_none() {
+                // Our record reader has no $MFT map: the crate's path.
+                if flags.contains(NtfsAttributeFlags::COMPRESSED) {
+                    return Err("compressed data on a volume whose $MFT is split by an attribute list is not supported".into());
+                }
+                if let Some(slice) = self.contiguous(&attr, &mut w, len) {
+                    return Ok(Cow::Borrowed(slice));
+                }
+                return read_value(&attr, &mut w, MAX_FILE_BYTES).map(Cow::Owned);
+            }
+            // The size is the VCN-0 extent's: the ntfs crate may hand us a
+            // later extent of a listed stream, whose sizes are 0.
+            let data = self.non_resident_data(file.file_record_number())?;
+            if data.size > cap {
+                return Err(too_big(data.size));
+            }
+            if is_compressed {
+                return self.read_compressed(&data).map(Cow::Owned);
+            }
+            let initialized = data.initialized.min(data.size);
+            let extents = record::cut(data.extents, data.size)?;
+            if let Some(slice) = self
+                .window
+                .as_bytes()
+                .and_then(|b| stream::contiguous_in(b, &extents, data.size, initialized))
+            {
                 return Ok(Cow::Borrowed(slice));
             }
-            read_value(&attr, &mut w, MAX_FILE_BYTES).map(Cow::Owned)
+            let mut buf = vec![0u8; data.size as usize];
+            self.vol.read_stream(&extents, initialized, 0, &mut buf)?;
+            Ok(Cow::Owned(buf))
         })
         .and_then(|r| r)
         .map_err(err)
@@ -388,53 +524,144 @@ impl<'d> NtfsVolume<'d> {
         bytes.get(start..start.checked_add(usize::try_from(len).ok()?)?)
     }
 
-    fn read_compressed(
-        &self,
-        file: &NtfsFile<'_>,
-        attr: &NtfsAttribute<'_, '_>,
-        w: &mut Window<'d>,
-    ) -> Result<Vec<u8>, String> {
-        let value = attr.value(w).map_err(ntfs_text)?;
-        let NtfsAttributeValue::NonResident(value) = value else {
-            return Err(format!(
-                "compressed data split across an attribute list (record {}) is not supported",
-                file.file_record_number()
-            ));
-        };
+    fn read_compressed(&self, data: &NonResident) -> Result<Vec<u8>, String> {
         let cluster = u64::from(self.ntfs.cluster_size());
-        let mut runs = Vec::new();
-        for run in value.data_runs() {
-            let run = run.map_err(ntfs_text)?;
-            runs.push(Run {
-                position: run.data_position().value().map(|p| p.get()),
-                clusters: run.allocated_size() / cluster,
-            });
-        }
-        // The ntfs crate keeps the compression unit private: read the
-        // attribute header from the volume, up to the unit, and view it.
-        let header = attr
-            .position()
-            .value()
-            .ok_or("attribute has no position")?
-            .get();
-        let mut head = [0u8; record::COMPRESSION_UNIT_END];
-        self.window
-            .read_exact_at(header, &mut head)
-            .map_err(|e| e.to_string())?;
-        let exp = Attribute(&head).compression_unit().unwrap_or(0);
+        let runs: Vec<Run> = data
+            .extents
+            .iter()
+            .map(|e| Run {
+                position: e.lcn,
+                clusters: e.len / cluster,
+            })
+            .collect();
+        let exp = data.unit_exp;
         let unit_clusters = 1u64
             .checked_shl(exp.into())
             .filter(|&u| u > 1 && u <= 256)
             .ok_or_else(|| format!("compression unit exponent {exp} is not supported"))?;
         let window = &self.window;
-        compressed::decode(
-            &runs,
-            cluster,
-            unit_clusters,
-            attr.value_length(),
-            &mut |pos, buf| window.read_exact_at(pos, buf).map_err(|e| e.to_string()),
-        )
+        compressed::decode(&runs, cluster, unit_clusters, data.size, &mut |pos, buf| {
+            window.read_exact_at(pos, buf).map_err(|e| e.to_string())
+        })
     }
+
+    /// MFT record `n`, read through `$MFT`'s extents and fixed up.
+    fn raw_record(&self, n: u64) -> Result<Vec<u8>, String> {
+        let (mft, rs) = self.mft.as_ref().ok_or("$MFT map unavailable")?;
+        let off = n.checked_mul(*rs).ok_or("record number overflows")?;
+        let mut buf = vec![0u8; *rs as usize];
+        self.vol.read_stream(mft, u64::MAX, off, &mut buf)?;
+        if buf.get(..4) != Some(b"FILE") {
+            return Err(format!("MFT record {n} has no FILE signature"));
+        }
+        record::fixup(&mut buf)
+            .map_err(|_| format!("MFT record {n} fails its update sequence check"))?;
+        Ok(buf)
+    }
+
+    /// The non-resident unnamed `$DATA` of base record `n`: its runs from
+    /// every attribute extent, in the base record and in the extension
+    /// records its `$ATTRIBUTE_LIST` names, joined in VCN order.
+    fn non_resident_data(&self, n: u64) -> Result<NonResident, String> {
+        let cluster = u64::from(self.ntfs.cluster_size());
+        let base = self.raw_record(n)?;
+        let mut pieces = Vec::new();
+        let mut head = None;
+        let mut list = None;
+        collect_data(&base, cluster, &mut pieces, &mut head)?;
+        for a in record::attributes(&base)? {
+            let a = a?;
+            if a.ty() != record::AT_ATTRIBUTE_LIST {
+                continue;
+            }
+            list = Some(if a.non_resident() {
+                let size = a.data_size().unwrap_or(0);
+                if size > MAX_LIST_BYTES {
+                    return Err(format!("attribute list of {size} bytes is too large"));
+                }
+                let runs = a.runs().ok_or("attribute list runs out of bounds")?;
+                let extents = record::decode_runs(runs, cluster, size)?;
+                let init = a.initialized_size().unwrap_or(0).min(size);
+                let mut v = vec![0u8; size as usize];
+                self.vol.read_stream(&extents, init, 0, &mut v)?;
+                v
+            } else {
+                a.resident_value()
+                    .ok_or("attribute list out of bounds")?
+                    .to_vec()
+            });
+            break;
+        }
+        if let Some(list) = list {
+            let mut records: Vec<u64> = record::list_entries(&list)?
+                .into_iter()
+                .filter(|e| e.ty == record::AT_DATA && e.name_len == 0 && e.record != n)
+                .map(|e| e.record)
+                .collect();
+            records.sort_unstable();
+            records.dedup();
+            if records.len() > MAX_EXTENSION_RECORDS {
+                return Err(format!("$DATA spread over {} records", records.len()));
+            }
+            for r in records {
+                let ext = self.raw_record(r)?;
+                if record::base_record(&ext) != n {
+                    return Err(format!(
+                        "MFT record {r}, named by the attribute list, belongs to record {}",
+                        record::base_record(&ext)
+                    ));
+                }
+                collect_data(&ext, cluster, &mut pieces, &mut head)?;
+            }
+        }
+        let (size, initialized, unit_exp) = head.ok_or("no $DATA extent starts at VCN 0")?;
+        Ok(NonResident {
+            extents: record::join(pieces)?,
+            size,
+            initialized,
+            unit_exp,
+        })
+    }
+}
+
+/// Adds the runs of each non-resident unnamed `$DATA` extent of a fixed-up
+/// record to `pieces`; the one at VCN 0 gives (size, initialized size,
+/// compression unit exponent) to `head`.
+#[allow(clippy::type_complexity)]
+fn collect_data(
+    rec: &[u8],
+    cluster: u64,
+    pieces: &mut Vec<Vec<Extent>>,
+    head: &mut Option<(u64, u64, u16)>,
+) -> Result<(), String> {
+    for a in record::attributes(rec)? {
+        let a = a?;
+        if a.ty() != record::AT_DATA || a.name_len() != 0 || !a.non_resident() {
+            continue;
+        }
+        let vcn = a.start_vcn().ok_or("short $DATA header")?;
+        let start = vcn
+            .checked_mul(cluster)
+            .ok_or("$DATA starting VCN overflows")?;
+        let runs = a.runs().ok_or("$DATA runs out of bounds")?;
+        pieces.push(record::decode_mapping(runs, cluster, start)?);
+        if vcn == 0 {
+            if head.is_some() {
+                return Err("two $DATA extents start at VCN 0".into());
+            }
+            let compressed = a.flags() & record::ATTR_COMPRESSED != 0;
+            *head = Some((
+                a.data_size().ok_or("short $DATA header")?,
+                a.initialized_size().ok_or("short $DATA header")?,
+                if compressed {
+                    a.compression_unit().unwrap_or(0)
+                } else {
+                    0
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Volume for NtfsVolume<'_> {

@@ -24,12 +24,12 @@ pub const FIRST_USER_RECORD: u64 = 24;
 pub const ROOT_RECORD: u64 = 5;
 
 const AT_STANDARD_INFORMATION: u32 = 0x10;
-const AT_ATTRIBUTE_LIST: u32 = 0x20;
+pub const AT_ATTRIBUTE_LIST: u32 = 0x20;
 const AT_FILE_NAME: u32 = 0x30;
-const AT_DATA: u32 = 0x80;
+pub const AT_DATA: u32 = 0x80;
 const AT_END: u32 = 0xFFFF_FFFF;
 /// Attribute header flags.
-const ATTR_COMPRESSED: u16 = 0x0001;
+pub const ATTR_COMPRESSED: u16 = 0x0001;
 const ATTR_ENCRYPTED: u16 = 0x4000;
 /// Record header flags.
 const RECORD_IN_USE: u16 = 0x0001;
@@ -39,9 +39,6 @@ const MAX_ATTRIBUTES: usize = 512;
 /// Most runs we accept in one mapping-pairs array (a hostile record cannot
 /// make us allocate more).
 pub const MAX_RUNS: usize = 65_536;
-/// Bytes of a non-resident attribute header up to and including the
-/// compression unit exponent (at 0x22).
-pub const COMPRESSION_UNIT_END: usize = 0x24;
 
 /// Why an update-sequence fixup failed; each caller words it its own way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,10 +218,43 @@ pub struct Extent {
 /// Decodes a mapping-pairs array into extents (volume byte offsets) covering
 /// `size` bytes; runs past `size` are cut, too few runs are an error.
 pub fn decode_runs(b: &[u8], cluster: u64, size: u64) -> Result<Vec<Extent>, String> {
+    cut(decode_mapping(b, cluster, 0)?, size)
+}
+
+/// Cuts extents to the first `size` bytes of the stream; fewer is an error.
+pub fn cut(extents: Vec<Extent>, size: u64) -> Result<Vec<Extent>, String> {
+    let mut out = Vec::with_capacity(extents.len());
+    let mut end = 0u64;
+    for mut e in extents {
+        end = e.start.saturating_add(e.len);
+        e.len = e.len.min(size.saturating_sub(e.start));
+        if e.len > 0 {
+            out.push(e);
+        }
+    }
+    if end < size {
+        return Err(format!("data runs cover {end} of {size} bytes"));
+    }
+    Ok(out)
+}
+
+/// Decodes one attribute extent's mapping-pairs array into extents as
+/// stored (whole clusters, nothing cut), the first starting at stream byte
+/// `start`. Each extent's array starts its LCN deltas from 0.
+///
+/// A run is sparse when its header has no offset field (high nibble 0): a
+/// run at LCN 0 is real (`$Boot` starts there), whatever the ntfs crate's
+/// `data_position()` says (it reports a zero delta and position 0 as
+/// sparse). A run whose LCN comes out as -1 is read as sparse too: the
+/// Linux NTFS driver (fs/ntfs/runlist.c, `ntfs_mapping_pairs_decompress`)
+/// accepts LCN -1 ("On NTFS 1.2-, apparently can have lcn == -1 to indicate
+/// a hole", noted there as unverified) and it equals its `LCN_HOLE`; any
+/// other negative LCN is an error.
+pub fn decode_mapping(b: &[u8], cluster: u64, start: u64) -> Result<Vec<Extent>, String> {
     let mut out = Vec::new();
     let mut pos = 0usize;
     let mut lcn: i64 = 0;
-    let mut start = 0u64;
+    let mut start = start;
     while let Some(&h) = b.get(pos) {
         if h == 0 {
             break;
@@ -254,31 +284,97 @@ pub fn decode_runs(b: &[u8], cluster: u64, size: u64) -> Result<Vec<Extent>, Str
             lcn = lcn
                 .checked_add(field(pos + 1 + ln, on, true).ok_or("truncated data run")?)
                 .ok_or("LCN overflows")?;
-            Some(
-                u64::try_from(lcn)
-                    .map_err(|_| "negative LCN")?
-                    .checked_mul(cluster)
-                    .ok_or("LCN overflows")?,
-            )
+            match lcn {
+                -1 => None,
+                _ => Some(
+                    u64::try_from(lcn)
+                        .map_err(|_| "negative LCN")?
+                        .checked_mul(cluster)
+                        .ok_or("LCN overflows")?,
+                ),
+            }
         };
-        let len = bytes.min(size.saturating_sub(start));
-        if len > 0 {
+        if bytes > 0 {
             out.push(Extent {
                 start,
-                len,
+                len: bytes,
                 lcn: at,
             });
         }
-        start = start.saturating_add(bytes);
+        start = start.checked_add(bytes).ok_or("data runs overflow")?;
         pos += 1 + ln + on;
         if out.len() > MAX_RUNS {
             return Err("too many data runs".into());
         }
     }
-    if start < size {
-        return Err(format!("data runs cover {start} of {size} bytes"));
+    Ok(out)
+}
+
+/// Joins the extents of a stream's attribute extents (each from
+/// [`decode_mapping`] at its own starting VCN) in VCN order; a gap or an
+/// overlap between them is an error, and so are more than [`MAX_RUNS`] runs.
+pub fn join(mut pieces: Vec<Vec<Extent>>) -> Result<Vec<Extent>, String> {
+    pieces.sort_by_key(|p| p.first().map_or(u64::MAX, |e| e.start));
+    let mut out: Vec<Extent> = Vec::new();
+    for p in pieces {
+        let end = out.last().map_or(0, |e| e.start + e.len);
+        if let Some(first) = p.first() {
+            if first.start != end {
+                return Err(format!(
+                    "$DATA extents leave a gap or overlap at stream byte {end}"
+                ));
+            }
+        }
+        out.extend(p);
+        if out.len() > MAX_RUNS {
+            return Err("too many data runs".into());
+        }
     }
     Ok(out)
+}
+
+/// One entry of an `$ATTRIBUTE_LIST` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListEntry {
+    pub ty: u32,
+    pub name_len: u8,
+    pub start_vcn: u64,
+    /// The MFT record holding the attribute (the low 48 bits of the reference).
+    pub record: u64,
+}
+
+/// Most entries we read from one attribute list.
+pub const MAX_LIST_ENTRIES: usize = 65_536;
+
+/// The entries of an `$ATTRIBUTE_LIST` value; a bad entry length ends with
+/// an error.
+pub fn list_entries(v: &[u8]) -> Result<Vec<ListEntry>, String> {
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    while off + 26 <= v.len() {
+        let len = u16_at(v, off + 4).unwrap_or(0) as usize;
+        if len < 26 || off + len > v.len() {
+            return Err(format!(
+                "attribute list entry at {off} has bad length {len}"
+            ));
+        }
+        out.push(ListEntry {
+            ty: u32_at(v, off).unwrap_or(0),
+            name_len: v[off + 6],
+            start_vcn: u64_at(v, off + 8).unwrap_or(0),
+            record: u64_at(v, off + 16).unwrap_or(0) & 0xFFFF_FFFF_FFFF,
+        });
+        if out.len() > MAX_LIST_ENTRIES {
+            return Err("too many attribute list entries".into());
+        }
+        off += len;
+    }
+    Ok(out)
+}
+
+/// The base record a fixed-up record belongs to (0 for a base record).
+pub fn base_record(rec: &[u8]) -> u64 {
+    u64_at(rec, 32).unwrap_or(0) & 0xFFFF_FFFF_FFFF
 }
 
 #[derive(Clone, Copy, Default)]
@@ -394,7 +490,8 @@ fn data_attribute(
     }
     let size = a.data_size().unwrap_or(0);
     let initialized = a.initialized_size().unwrap_or(0).min(size);
-    if size > volume_len.saturating_mul(2) {
+    // Compressed data may outgrow its volume (the fs layer caps it).
+    if size > volume_len.saturating_mul(2) && !compressed {
         return Err(format!("$DATA size {size} is larger than the volume"));
     }
     if compressed || cluster == 0 {
@@ -440,6 +537,63 @@ mod tests {
         assert_eq!(e[2].lcn, Some((0x5634 - 0x10) * 4096));
         assert!(decode_runs(&[0x21, 0x18], 4096, 4096).is_err());
         assert!(decode_runs(&[0x01, 0x01, 0x00], 4096, 1 << 20).is_err());
+    }
+
+    #[test]
+    fn a_run_at_lcn_0_is_real_and_lcn_minus_1_is_sparse() {
+        // $Boot as Windows writes it: 0x10 clusters at LCN 0 (offset field
+        // of one byte, value 0).
+        let e = decode_runs(&[0x11, 0x10, 0x00, 0x00], 4096, 0x10 * 4096).unwrap();
+        assert_eq!(e[0].lcn, Some(0));
+        // No offset field: sparse.
+        let e = decode_runs(&[0x01, 0x10, 0x00], 4096, 0x10 * 4096).unwrap();
+        assert_eq!(e[0].lcn, None);
+        // An offset making the LCN -1 (NTFS 1.2, per the Linux driver):
+        // sparse; the next run is relative to -1.
+        let e = decode_runs(&[0x11, 0x02, 0xFF, 0x11, 0x02, 0x0B, 0x00], 512, 4 * 512).unwrap();
+        assert_eq!(e[0].lcn, None);
+        assert_eq!(e[1].lcn, Some(10 * 512));
+        // Below -1 is an error.
+        assert!(decode_runs(&[0x11, 0x02, 0xFE, 0x00], 512, 2 * 512).is_err());
+    }
+
+    #[test]
+    fn extents_join_in_vcn_order_without_gaps() {
+        let a = decode_mapping(&[0x11, 0x04, 0x20, 0x00], 512, 0).unwrap();
+        let b = decode_mapping(&[0x11, 0x02, 0x40, 0x00], 512, 4 * 512).unwrap();
+        let j = join(vec![b.clone(), a.clone()]).unwrap();
+        assert_eq!(j.len(), 2);
+        assert_eq!((j[0].start, j[0].lcn), (0, Some(0x20 * 512)));
+        // Each extent's LCN deltas start from 0.
+        assert_eq!((j[1].start, j[1].lcn), (4 * 512, Some(0x40 * 512)));
+        assert_eq!(cut(j, 5 * 512).unwrap().last().unwrap().len, 512);
+        let gap = decode_mapping(&[0x11, 0x02, 0x40, 0x00], 512, 5 * 512).unwrap();
+        assert!(join(vec![a.clone(), gap]).is_err());
+        assert!(join(vec![a.clone(), a]).is_err());
+    }
+
+    #[test]
+    fn attribute_list_entries_are_read_and_checked() {
+        let mut v = vec![0u8; 64];
+        v[0..4].copy_from_slice(&AT_DATA.to_le_bytes());
+        v[4..6].copy_from_slice(&32u16.to_le_bytes());
+        v[8..16].copy_from_slice(&2016u64.to_le_bytes());
+        v[16..24].copy_from_slice(&(194u64 | 7 << 48).to_le_bytes());
+        v[32..36].copy_from_slice(&AT_FILE_NAME.to_le_bytes());
+        v[36..38].copy_from_slice(&32u16.to_le_bytes());
+        let e = list_entries(&v).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(
+            e[0],
+            ListEntry {
+                ty: AT_DATA,
+                name_len: 0,
+                start_vcn: 2016,
+                record: 194
+            }
+        );
+        v[36] = 0; // length 0 would never advance
+        assert!(list_entries(&v).is_err());
     }
 
     /// A 1024-byte in-use base record with one attribute of `attr_len` bytes.

@@ -74,25 +74,35 @@ impl<'d> VolumeBytes<'d> {
     /// The stream as one slice of the mapped volume, when it is one run (and
     /// the volume is read through its map).
     pub fn contiguous(&self, extents: &[Extent], size: u64, initialized: u64) -> Option<&'d [u8]> {
-        let bytes = self.bytes?;
-        if initialized < size {
+        contiguous_in(self.bytes?, extents, size, initialized)
+    }
+}
+
+/// The first `size` bytes of a stream as one slice of the volume's `bytes`,
+/// when its extents are one run of clusters and all of it is initialized.
+pub fn contiguous_in<'b>(
+    bytes: &'b [u8],
+    extents: &[Extent],
+    size: u64,
+    initialized: u64,
+) -> Option<&'b [u8]> {
+    if initialized < size {
+        return None;
+    }
+    let first = extents.first()?;
+    let mut end = first.lcn?;
+    let start = end;
+    for e in extents {
+        if e.lcn? != end {
             return None;
         }
-        let first = extents.first()?;
-        let mut end = first.lcn?;
-        let start = end;
-        for e in extents {
-            if e.lcn? != end {
-                return None;
-            }
-            end += e.len;
-            if end - start >= size {
-                break;
-            }
+        end = end.checked_add(e.len)?;
+        if end - start >= size {
+            break;
         }
-        let s = usize::try_from(start).ok()?;
-        bytes.get(s..s.checked_add(usize::try_from(size).ok()?)?)
     }
+    let s = usize::try_from(start).ok()?;
+    bytes.get(s..s.checked_add(usize::try_from(size).ok()?)?)
 }
 
 /// One non-resident stream of a volume, read by range.
