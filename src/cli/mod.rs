@@ -139,7 +139,7 @@ enum Command {
     },
 }
 
-/// Which volume to read, as in The Sleuth Kit (default: every NTFS volume).
+/// Which volume to read, as in The Sleuth Kit (default: every NTFS and FAT volume).
 #[derive(clap::Args, Debug, Clone, Copy)]
 struct VolumeArgs {
     /// Read only the volume starting at this sector (512-byte sectors, as `fls -o`).
