@@ -376,6 +376,31 @@ fn seed_tree_on_fat16_gives_the_seed_findings() {
     )));
     assert_eq!(findings(&img), seed);
 
+    // `versions --all` walks the FAT volume (no MFT to scan) and finds the
+    // same PE files at the same versions, sizes and times.
+    let rows = |p: &Path| {
+        let (rows, lost) = verskew::commands::census::census(p).unwrap();
+        assert!(lost.is_empty(), "{lost:?}");
+        rows.into_iter()
+            .map(|r| {
+                let f = r.file;
+                (
+                    f.path,
+                    format!("{:?}", f.version),
+                    f.size,
+                    f.modified,
+                    f.machine,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let on_fat = rows(&img);
+    assert!(!on_fat.is_empty());
+    assert_eq!(
+        on_fat,
+        rows(&common::testdata().join("nt4-iis4-kb291589.img"))
+    );
+
     // The volume is reported as FAT.
     let out = Command::new(env!("CARGO_BIN_EXE_verskew"))
         .args(["diagnose", "--format", "json", "--fail-on", "never"])
