@@ -8,7 +8,7 @@ mod common;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use verskew::fs::{self, Entry, FatType, FatVolume, Volume};
@@ -285,44 +285,6 @@ fn fat32_reads_as_mtools_does() {
     }
 }
 
-/// Copies every file and folder under `\WINNT` of the NTFS seed into `out`,
-/// with its modification time.
-fn extract_seed(out: &Path) {
-    let seed = common::testdata().join("nt4-iis4-kb291589.img");
-    let opened = image::open(&seed).unwrap();
-    let disk = opened.disk.as_ref();
-    let part = verskew::commands::open_volumes(disk, "seed")
-        .unwrap()
-        .remove(0);
-    let vol = fs::open(disk, &part).unwrap();
-    let mut stack = vec![vol.lookup(r"\WINNT").unwrap()];
-    while let Some(dir) = stack.pop() {
-        let local = out.join(dir.path.trim_start_matches('\\').replace('\\', "/"));
-        std::fs::create_dir_all(&local).unwrap();
-        for e in vol.list(&dir).unwrap() {
-            if e.metadata {
-                continue;
-            }
-            if e.is_dir {
-                stack.push(e);
-                continue;
-            }
-            let dest = local.join(e.name());
-            std::fs::write(&dest, &vol.read(&e).unwrap()[..]).unwrap();
-            if let Some(t) = e.modified {
-                let unix =
-                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.unix_seconds() as u64);
-                std::fs::File::options()
-                    .write(true)
-                    .open(&dest)
-                    .unwrap()
-                    .set_modified(unix)
-                    .unwrap();
-            }
-        }
-    }
-}
-
 fn findings(img: &Path) -> BTreeSet<(String, String, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_verskew"))
         .args(["diagnose", "--format", "json", "--fail-on", "never"])
@@ -358,15 +320,7 @@ fn seed_tree_on_fat16_gives_the_seed_findings() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let tree: PathBuf = tmp.path().join("tree");
-    extract_seed(&tree);
-    let img = tmp.path().join("nt4-on-fat16.img");
-    mkfs(&img, 16, 16 * 1024, 4);
-    mtools(
-        "mcopy",
-        &img,
-        &["-s", "-m", tree.join("WINNT").to_str().unwrap(), "::/"],
-    );
+    let img = common::seed_on_fat16(tmp.path());
 
     let seed = findings(&common::testdata().join("nt4-iis4-kb291589.img"));
     assert!(seed.contains(&(

@@ -1229,3 +1229,34 @@ fn fat_hostile_structures_give_clean_errors() {
     assert!(err.contains("loops back"), "{err}");
     harness::exercise_volume(&vol);
 }
+
+/// The whole pipeline on the seed's tree on FAT16 with bit flips and absurd
+/// values in its boot sector, FAT and directory entries.
+#[test]
+fn diagnose_survives_mutated_fat() {
+    if fat_image(12, 1440).is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::read(common::seed_on_fat16(tmp.path())).unwrap();
+    let marks = fat_marks(&base);
+    let mut t = Tally::new("diagnose/fat");
+    let mut rng = seeded(43);
+    for i in 0..150 * scale() {
+        let mut img = base.clone();
+        let at = match i % 3 {
+            0 => rng.below(90) as usize,
+            1 => marks.fat.start + rng.below(marks.fat.len() as u64) as usize,
+            _ => {
+                marks.entries[rng.below(marks.entries.len() as u64) as usize]
+                    + rng.below(32) as usize
+            }
+        };
+        let bit = rng.below(8);
+        img[at] ^= 1 << bit;
+        t.case(format!("seed on FAT16 flip {at}/{bit}"), move || {
+            outcome_ok(&harness::run_diagnose_bytes(img))
+        });
+    }
+    t.finish();
+}
