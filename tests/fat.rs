@@ -365,3 +365,51 @@ fn seed_tree_on_fat16_gives_the_seed_findings() {
     assert_eq!(v["volumes"][0]["partition"]["filesystem"], "fat");
     assert_eq!(v["volumes"][0]["label"], "FATTEST");
 }
+
+/// As NT 4 left it: the FAT16 volume in an MBR partition of type 0x06 at
+/// sector 63. Found through the table, and through `-o 63`.
+#[test]
+fn fat16_behind_an_mbr_at_sector_63() {
+    if !have_fat_tools() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let vol = std::fs::read(common::seed_on_fat16(tmp.path())).unwrap();
+    let sectors = (vol.len() / 512) as u32;
+    let mut disk = vec![0u8; 63 * 512];
+    let e = &mut disk[446..462];
+    e[0] = 0x80;
+    e[4] = 0x06;
+    e[8..12].copy_from_slice(&63u32.to_le_bytes());
+    e[12..16].copy_from_slice(&sectors.to_le_bytes());
+    disk[510] = 0x55;
+    disk[511] = 0xAA;
+    disk.extend_from_slice(&vol);
+    let img = tmp.path().join("nt4-fat16-mbr63.img");
+    std::fs::write(&img, &disk).unwrap();
+
+    let want = findings(&common::testdata().join("nt4-iis4-kb291589.img"));
+    assert_eq!(findings(&img), want);
+    let out = Command::new(env!("CARGO_BIN_EXE_verskew"))
+        .args([
+            "diagnose",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "-o",
+            "63",
+        ])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["volumes"][0]["partition"]["filesystem"], "fat");
+    assert_eq!(v["volumes"][0]["partition"]["offset"], 63 * 512);
+    assert_eq!(v["findings"][0]["rule"], "lockstep-mismatch");
+}
