@@ -6,12 +6,12 @@
 set -u
 cd "$(dirname "$0")"
 SECS=${1:-420}; shift || true
-TARGETS=${*:-"diagnose ntfs_patch hive pe index lznt1 volume image_open ntfs"}
+TARGETS=${*:-"diagnose ntfs_patch hive pe index lznt1 volume image_open ntfs fat"}
 LOGS=${LOGS:-/tmp/verskew-fuzz-logs}
 mkdir -p "$LOGS" artifacts
 maxlen() {
   case $1 in
-    ntfs) echo 4194304 ;; image_open) echo 1048576 ;; hive) echo 1048576 ;;
+    ntfs|fat) echo 4194304 ;; image_open) echo 1048576 ;; hive) echo 1048576 ;;
     pe) echo 262144 ;; volume) echo 65536 ;; *) echo 65536 ;;
   esac
 }

@@ -613,7 +613,7 @@ fn versions_missing_image_exits_2_with_a_message() {
         .args(["versions", "--all", "no-such.img"])
         .assert()
         .code(2);
-    // An image with no NTFS volume cannot be listed either (README: exit 2).
+    // An image with no NTFS or FAT volume cannot be listed either (README: exit 2).
     let dir = tempfile::tempdir().unwrap();
     let zeros = dir.path().join("zeros.img");
     std::fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
@@ -625,7 +625,7 @@ fn versions_missing_image_exits_2_with_a_message() {
         }
         let out = cmd.arg(&zeros).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "--all {all}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("no NTFS volume"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no NTFS or FAT volume"));
     }
 }
 

@@ -335,7 +335,7 @@ fn offset_and_partition_pick_one_volume() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.matches("\n  #").count(), 1, "{}", r.stdout);
     let line = fails(&["diagnose", "-o", "64", mbr]);
-    assert!(line.ends_with("no NTFS volume found (-o 64: sector 64 (byte 32,768) holds no filesystem we know, not an NTFS boot sector; `verskew info` lists where the volumes start)"), "{line}");
+    assert!(line.ends_with("no NTFS or FAT volume found (-o 64: sector 64 (byte 32,768) holds no filesystem we know, not an NTFS or FAT boot sector; `verskew info` lists where the volumes start)"), "{line}");
     let line = fails(&["diagnose", "-o", "99999", mbr]);
     assert!(
         line.ends_with(
@@ -352,7 +352,7 @@ fn offset_and_partition_pick_one_volume() {
     );
     let line = fails(&["diagnose", "--partition", "5", mbr]);
     assert!(
-        line.ends_with("no NTFS volume found (partition 5 holds no filesystem we know, not NTFS)"),
+        line.ends_with("no NTFS or FAT volume found (partition 5 holds no filesystem we know, not NTFS or FAT)"),
         "{line}"
     );
     // The two conflict.

@@ -4,8 +4,10 @@
 //! Factory images (`testdata/`) and corpus samples are mutated with a seeded
 //! LCG (bit flips in MFT records, INDX blocks, hive bins, version resources,
 //! boot sectors and partition tables; absurd sizes and counts; truncation;
-//! index entries pointing at their own directory) and fed to the real
-//! pipeline and to each layer's API. Every case runs on its own thread under
+//! index entries pointing at their own directory; FAT volumes made by
+//! `mkfs.fat` and mtools with flipped boot sectors, FATs and directory
+//! entries, looping chains and folders containing themselves) and fed to the
+//! real pipeline and to each layer's API. Every case runs on its own thread under
 //! `catch_unwind` with a time limit. verskew contains third-party panics on
 //! purpose (they become `Unreadable` entries); only a panic that escapes the
 //! public API fails a test. The mutation engine is `fuzz/src/harness.rs`,
@@ -813,6 +815,7 @@ fn replay(path: &Path) -> bool {
     match target {
         "volume" => harness::run_volume(&bytes),
         "ntfs" => harness::run_ntfs(&bytes, true) | harness::run_ntfs(&bytes, false),
+        "fat" => harness::run_fat(&bytes, true) | harness::run_fat(&bytes, false),
         "index" => harness::run_index(&bytes),
         "lznt1" => harness::run_lznt1(&bytes),
         "hive" => harness::run_hive(&bytes),
@@ -1092,6 +1095,339 @@ fn hive_logs_survive_mutations() {
                 true
             });
         }
+    }
+    t.finish();
+}
+
+// ---------------------------------------------------------------- FAT
+
+/// A FAT volume made by `mkfs.fat` and filled by mtools (long names, nested
+/// folders, a folder spanning several clusters), or `None` with a SKIPPED
+/// line when the tools are missing.
+fn fat_image(bits: u8, kib: u32) -> Option<Vec<u8>> {
+    let tools = ["mkfs.fat", "mcopy", "mmd"];
+    if !tools.iter().all(|t| {
+        std::process::Command::new(t)
+            .arg("--version")
+            .output()
+            .is_ok()
+    }) {
+        eprintln!("SKIPPED: FAT mutations need dosfstools and mtools");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let img = tmp.path().join("fat.img");
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.env("MTOOLS_SKIP_CHECK", "1").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(std::process::Command::new("mkfs.fat")
+        .args(["-F", &bits.to_string(), "-s", "1", "-C"])
+        .arg(&img)
+        .arg(kib.to_string()));
+    let i = img.to_str().unwrap();
+    run(std::process::Command::new("mmd").args([
+        "-i",
+        i,
+        "::/WINNT",
+        "::/WINNT/system32",
+        "::/WINNT/system32/inetsrv",
+        "::/Many Files",
+    ]));
+    let src = tmp.path().join("f");
+    std::fs::write(&src, vec![0x4D; 3000]).unwrap();
+    let s = src.to_str().unwrap();
+    run(std::process::Command::new("mcopy").args([
+        "-i",
+        i,
+        s,
+        "::/WINNT/system32/inetsrv/w3svc.dll",
+    ]));
+    run(std::process::Command::new("mcopy").args([
+        "-i",
+        i,
+        s,
+        "::/WINNT/system32/inetsrv/Infocomm Long.dll",
+    ]));
+    for n in 0..24 {
+        run(std::process::Command::new("mcopy").args([
+            "-i",
+            i,
+            s,
+            &format!("::/Many Files/a long file name {n}.txt"),
+        ]));
+    }
+    Some(std::fs::read(&img).unwrap())
+}
+
+/// Byte ranges of a FAT image: boot sector, first FAT, and every 8.3 entry
+/// our reader lists (ids are the entries' offsets).
+struct FatMarks {
+    fat: std::ops::Range<usize>,
+    entries: Vec<usize>,
+}
+
+fn fat_marks(img: &[u8]) -> FatMarks {
+    use verskew::fs::Volume;
+    let le16 = |o: usize| usize::from(u16::from_le_bytes([img[o], img[o + 1]]));
+    let bps = le16(11);
+    let fat_sectors = match le16(22) {
+        0 => u32::from_le_bytes(img[36..40].try_into().unwrap()) as usize,
+        n => n,
+    };
+    let start = le16(14) * bps;
+    let disk = harness::MemDisk::new(img.to_vec(), true);
+    let vol = verskew::fs::FatVolume::open(&disk, 0, img.len() as u64).unwrap();
+    let mut entries = Vec::new();
+    let mut stack = vec![vol.root().unwrap()];
+    while let Some(d) = stack.pop() {
+        for e in vol.list(&d).unwrap() {
+            entries.push(e.id.to_string().parse().unwrap());
+            if e.is_dir {
+                stack.push(e);
+            }
+        }
+    }
+    FatMarks {
+        fat: start..start + fat_sectors * bps,
+        entries,
+    }
+}
+
+/// Opens and walks a (damaged) FAT volume; true when it opened.
+fn fat_case(img: Vec<u8>, slice: bool) -> bool {
+    let disk = harness::MemDisk::new(img, slice);
+    match verskew::fs::FatVolume::open(&disk, 0, disk.bytes.len() as u64) {
+        Ok(v) => {
+            harness::exercise_volume(&v);
+            true
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty(), "empty error");
+            false
+        }
+    }
+}
+
+/// Bit flips and absurd values in the boot sector, the FAT and directory
+/// entries of FAT12, FAT16 and FAT32 volumes.
+#[test]
+fn fat_layer_survives_mutations() {
+    let mut t = Tally::new("fs/fat");
+    let mut rng = seeded(41);
+    for (bits, kib, cases) in [
+        (12u8, 1440u32, 300usize),
+        (16, 8192, 300),
+        (32, 34 * 1024, 90),
+    ] {
+        let Some(base) = fat_image(bits, kib) else {
+            return;
+        };
+        let marks = fat_marks(&base);
+        for i in 0..cases * scale() {
+            let mut img = base.clone();
+            let (what, at) = match i % 3 {
+                0 => ("boot", rng.below(90) as usize),
+                1 => (
+                    "fat",
+                    marks.fat.start + rng.below(marks.fat.len() as u64) as usize,
+                ),
+                _ => {
+                    let e = marks.entries[rng.below(marks.entries.len() as u64) as usize];
+                    ("entry", e + rng.below(32) as usize)
+                }
+            };
+            let op = if rng.below(4) == 0 {
+                // An absurd value: a chain pointing at itself or nowhere, a
+                // size of 4 GiB, a cluster past the end.
+                let v: u32 =
+                    [0, 1, 2, 0xFFFF_FFFF, 0x0FFF_FFF7, 0x7FFF_FFFF][rng.below(6) as usize];
+                let end = (at + 4).min(img.len());
+                img[at..end].copy_from_slice(&v.to_le_bytes()[..end - at]);
+                format!("{v:#x}")
+            } else {
+                let bit = rng.below(8);
+                img[at] ^= 1 << bit;
+                format!("bit {bit}")
+            };
+            let slice = i % 2 == 0;
+            t.case(format!("FAT{bits} {what}@{at} {op}"), move || {
+                fat_case(img, slice)
+            });
+        }
+    }
+    t.finish();
+}
+
+/// Hand-made damage with a known answer: a file whose chain loops, a file
+/// larger than its chain, a directory containing itself, a folder whose
+/// entry points at its grandparent, cross-linked files, a directory chain
+/// that loops before its end marker.
+#[test]
+fn fat_hostile_structures_give_clean_errors() {
+    use verskew::fs::{FatVolume, Volume};
+    let Some(base) = fat_image(12, 1440) else {
+        return;
+    };
+    let le16 = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let fat_start = usize::from(le16(&base, 14)) * 512;
+    // FAT12 entry `n` set to `v`, in both FATs' first copy.
+    let set_fat12 = |img: &mut Vec<u8>, n: u16, v: u16| {
+        let at = fat_start + usize::from(n) + usize::from(n) / 2;
+        let old = le16(img, at);
+        let new = if n & 1 == 1 {
+            (old & 0x000F) | (v << 4)
+        } else {
+            (old & 0xF000) | (v & 0x0FFF)
+        };
+        img[at..at + 2].copy_from_slice(&new.to_le_bytes());
+    };
+    let get_fat12 = |img: &[u8], n: u16| {
+        let v = le16(img, fat_start + usize::from(n) + usize::from(n) / 2);
+        if n & 1 == 1 {
+            v >> 4
+        } else {
+            v & 0x0FFF
+        }
+    };
+    let chain = |img: &[u8], first: u16| {
+        let mut out = vec![first];
+        while out.len() < 100 {
+            let n = get_fat12(img, *out.last().unwrap());
+            if n >= 0xFF8 {
+                break;
+            }
+            out.push(n);
+        }
+        out
+    };
+    let entry_of = |img: &[u8], path: &str| -> (usize, u16) {
+        let disk = harness::MemDisk::new(img.to_vec(), true);
+        let vol = FatVolume::open(&disk, 0, img.len() as u64).unwrap();
+        let id: usize = vol.lookup(path).unwrap().id.to_string().parse().unwrap();
+        (id, le16(img, id + 26))
+    };
+    // Positioned reads (the container path); a few 1.4 MiB disks leaked
+    // for the test's life.
+    let open = |img: &[u8]| {
+        let disk: &'static harness::MemDisk =
+            Box::leak(Box::new(harness::MemDisk::new(img.to_vec(), false)));
+        let vol = FatVolume::open(disk, 0, img.len() as u64).unwrap();
+        (disk, vol)
+    };
+    let dll = r"\WINNT\system32\inetsrv\w3svc.dll";
+
+    // A chain that loops: 3000 bytes need 6 clusters; the second points back.
+    let mut img = base.clone();
+    let (_, first) = entry_of(&img, dll);
+    let c = chain(&img, first);
+    assert_eq!(c.len(), 6);
+    set_fat12(&mut img, c[1], c[0]);
+    let (_, vol) = open(&img);
+    let e = vol.lookup(dll).unwrap();
+    let err = vol.read(&e).unwrap_err().to_string();
+    assert!(err.contains("loops back"), "{err}");
+    assert!(err.contains(r"\WINNT\system32\inetsrv\w3svc.dll"), "{err}");
+
+    // A size beyond the chain, and one beyond what we read at all.
+    for (size, says) in [(3000 + 512 * 8, "holds only"), (u32::MAX, "more than")] {
+        let mut img = base.clone();
+        let (id, _) = entry_of(&img, dll);
+        img[id + 28..id + 32].copy_from_slice(&size.to_le_bytes());
+        let (_, vol) = open(&img);
+        let err = vol.read(&vol.lookup(dll).unwrap()).unwrap_err().to_string();
+        assert!(err.contains(says), "{err}");
+    }
+
+    // A folder whose entry points at its own directory, and one pointing at
+    // its grandparent: listed as unreadable or walked without end by no one.
+    let mut img = base.clone();
+    let (sys_id, sys_cluster) = entry_of(&img, r"\WINNT\system32");
+    let (inet_id, _) = entry_of(&img, r"\WINNT\system32\inetsrv");
+    img[inet_id + 26..inet_id + 28].copy_from_slice(&sys_cluster.to_le_bytes());
+    let (_, vol) = open(&img);
+    let list = vol.list(&vol.lookup(r"\WINNT\system32").unwrap()).unwrap();
+    let inet = list.iter().find(|e| e.name() == "inetsrv").unwrap();
+    assert!(inet.error.as_deref().unwrap().contains("cycle"), "{inet:?}");
+    assert!(vol.list(inet).is_err());
+    assert!(vol.lookup(dll).is_err());
+    harness::exercise_volume(&vol);
+
+    let mut img = base.clone();
+    let (_, winnt_cluster) = entry_of(&img, r"\WINNT");
+    img[inet_id + 26..inet_id + 28].copy_from_slice(&winnt_cluster.to_le_bytes());
+    let (_, vol) = open(&img);
+    // \WINNT\system32\inetsrv now lists \WINNT: the same entries, the same
+    // ids, so a walker's seen set stops.
+    let inet = vol.lookup(r"\WINNT\system32\inetsrv").unwrap();
+    let ids: Vec<_> = vol.list(&inet).unwrap().iter().map(|e| e.id).collect();
+    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    assert_eq!(ids, vec![sys_id.to_string()]);
+    harness::exercise_volume(&vol);
+
+    // Cross-linked: both files read the same clusters, no error.
+    let mut img = base.clone();
+    let (_, a) = entry_of(&img, dll);
+    let (b_id, _) = entry_of(&img, r"\WINNT\system32\inetsrv\Infocomm Long.dll");
+    img[b_id + 26..b_id + 28].copy_from_slice(&a.to_le_bytes());
+    let (_, vol) = open(&img);
+    let x = vol.read(&vol.lookup(dll).unwrap()).unwrap().to_vec();
+    let y = vol
+        .read(
+            &vol.lookup(r"\WINNT\system32\inetsrv\infocomm long.DLL")
+                .unwrap(),
+        )
+        .unwrap()
+        .to_vec();
+    assert_eq!(x, y);
+
+    // A directory chain looping before its end marker: 24 long names take
+    // 72 entries, 5 clusters of 512 bytes; the fourth points at the first.
+    let mut img = base.clone();
+    let (_, many) = entry_of(&img, r"\Many Files");
+    let c = chain(&img, many);
+    assert!(c.len() >= 5, "{c:?}");
+    set_fat12(&mut img, c[3], c[0]);
+    let (_, vol) = open(&img);
+    let err = vol
+        .list(&vol.lookup(r"\Many Files").unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("loops back"), "{err}");
+    harness::exercise_volume(&vol);
+}
+
+/// The whole pipeline on the seed's tree on FAT16 with bit flips and absurd
+/// values in its boot sector, FAT and directory entries.
+#[test]
+fn diagnose_survives_mutated_fat() {
+    if fat_image(12, 1440).is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::read(common::seed_on_fat16(tmp.path())).unwrap();
+    let marks = fat_marks(&base);
+    let mut t = Tally::new("diagnose/fat");
+    let mut rng = seeded(43);
+    for i in 0..150 * scale() {
+        let mut img = base.clone();
+        let at = match i % 3 {
+            0 => rng.below(90) as usize,
+            1 => marks.fat.start + rng.below(marks.fat.len() as u64) as usize,
+            _ => {
+                marks.entries[rng.below(marks.entries.len() as u64) as usize]
+                    + rng.below(32) as usize
+            }
+        };
+        let bit = rng.below(8);
+        img[at] ^= 1 << bit;
+        t.case(format!("seed on FAT16 flip {at}/{bit}"), move || {
+            outcome_ok(&harness::run_diagnose_bytes(img))
+        });
     }
     t.finish();
 }

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use verskew::analysis::Knowledge;
 use verskew::fs::fuzzing::{apply_fixup, decode_compressed, parse_index, parse_mft_record, Run};
-use verskew::fs::{NtfsVolume, Volume};
+use verskew::fs::{FatVolume, NtfsVolume, Volume};
 use verskew::image::{self, Disk};
 use verskew::registry::{self, resolve_control_set, Hive, HiveState, Walk};
 use verskew::{pe, volume};
@@ -100,6 +100,18 @@ pub fn run_ntfs(data: &[u8], slice: bool) -> bool {
     let Ok(vol) = NtfsVolume::open(&disk, 0, disk.size()) else {
         return false;
     };
+    exercise_volume(&vol);
+    true
+}
+
+/// A FAT12/16/32 volume at offset 0 of `data`: open, walk, look up, read.
+pub fn run_fat(data: &[u8], slice: bool) -> bool {
+    let disk = MemDisk::new(data.to_vec(), slice);
+    let Ok(vol) = FatVolume::open(&disk, 0, disk.size()) else {
+        return false;
+    };
+    let _ = vol.fat_type();
+    let _ = vol.lookup(r"\PROGRA~1\x");
     exercise_volume(&vol);
     true
 }

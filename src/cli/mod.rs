@@ -95,8 +95,9 @@ enum Command {
         pattern: Option<String>,
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
-        /// Every PE file on every NTFS volume, found by scanning the MFT
-        /// (a census; a progress bar shows on a terminal).
+        /// Every PE file on every volume, found by scanning the MFT (NTFS)
+        /// or walking folders (FAT) (a census; a progress bar shows on a
+        /// terminal).
         #[arg(long, conflicts_with = "pattern")]
         all: bool,
         #[command(flatten)]
@@ -139,7 +140,7 @@ enum Command {
     },
 }
 
-/// Which volume to read, as in The Sleuth Kit (default: every NTFS volume).
+/// Which volume to read, as in The Sleuth Kit (default: every NTFS and FAT volume).
 #[derive(clap::Args, Debug, Clone, Copy)]
 struct VolumeArgs {
     /// Read only the volume starting at this sector (512-byte sectors, as `fls -o`).

@@ -1,6 +1,7 @@
-//! `verskew versions IMAGE --all`: the version of every PE file on every NTFS
-//! volume, found by scanning the MFT ([`crate::fs::ntfs::mft_scan`]) rather
-//! than walking directories.
+//! `verskew versions IMAGE --all`: the version of every PE file on every
+//! volume, found on NTFS by scanning the MFT ([`crate::fs::ntfs::mft_scan`])
+//! rather than walking directories; FAT has no MFT, so its directories are
+//! walked.
 
 use std::path::Path;
 use std::time::Instant;
@@ -46,7 +47,7 @@ pub struct Census {
     pub stats: Stats,
 }
 
-/// Every PE file of every NTFS volume, sorted by volume and path (no
+/// Every PE file of every volume, sorted by volume and path (no
 /// progress reports).
 pub fn census(path: &Path) -> Result<(Vec<VersionRow>, Vec<Unreadable>), CommandError> {
     let c = census_with(path, Options::default())?;
@@ -65,11 +66,15 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
     let disk = img.disk.as_ref();
     let progress = opts.progress.unwrap_or(&|_, _| {});
     let mut out = Census::default();
-    let ntfs = partitions
-        .iter()
-        .filter(|p| p.filesystem == Some(Filesystem::Ntfs));
-    for (index, part) in ntfs.enumerate() {
+    for (index, part) in partitions.iter().enumerate() {
         out.stats.volumes += 1;
+        if part.filesystem != Some(Filesystem::Ntfs) {
+            // No MFT to scan: walk the directories instead.
+            let scan = Instant::now();
+            walk_volume(disk, part, index, &name, opts.versions, &mut out);
+            out.stats.scan_time += scan.elapsed();
+            continue;
+        }
         let inspect = opts
             .versions
             .then_some(&version_of as &mft_scan::Inspect<'_, _>);
@@ -102,6 +107,89 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
     out.lost.dedup();
     out.stats.total_time = t0.elapsed();
     Ok(out)
+}
+
+/// The census of a volume with no MFT (FAT): every directory walked from
+/// the root (a visited set of ids keeps a damaged volume from looping), every
+/// file read and given to the same inspector as the MFT scan's.
+fn walk_volume(
+    disk: &dyn crate::image::Disk,
+    part: &crate::volume::Partition,
+    index: usize,
+    name: &str,
+    versions: bool,
+    out: &mut Census,
+) {
+    let vol = match crate::fs::open(disk, part) {
+        Ok(v) => v,
+        Err(e) => {
+            let at = format!("volume #{index} at offset {}", part.offset);
+            out.lost.push(Unreadable::new(&at, e));
+            return;
+        }
+    };
+    let mut stack = match vol.root() {
+        Ok(r) => vec![r],
+        Err(e) => {
+            out.lost.push(Unreadable::new("\\", e.reason()));
+            return;
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    while let Some(dir) = stack.pop() {
+        if !seen.insert(dir.id) {
+            continue;
+        }
+        let list = match vol.list(&dir) {
+            Ok(l) => l,
+            Err(e) => {
+                out.lost.push(Unreadable::new(&dir.path, e.reason()));
+                continue;
+            }
+        };
+        for e in list {
+            if let Some(why) = &e.error {
+                out.lost.push(Unreadable::new(&e.path, why));
+                continue;
+            }
+            if e.is_dir {
+                stack.push(e);
+                continue;
+            }
+            out.stats.files += 1;
+            if !versions {
+                continue;
+            }
+            let data = match vol.read(&e) {
+                Ok(d) => d,
+                Err(err) => {
+                    out.lost.push(Unreadable::new(&e.path, err.reason()));
+                    continue;
+                }
+            };
+            match version_of(&&data[..]) {
+                Ok(Some(seen)) => {
+                    out.stats.pe_files += 1;
+                    out.stats.data_bytes += seen.touched;
+                    out.rows.push(VersionRow {
+                        image: name.to_string(),
+                        volume: index,
+                        file: pe_file(Found {
+                            path: e.path.clone(),
+                            id: e.id,
+                            size: e.size,
+                            created: e.created,
+                            modified: e.modified,
+                            compressed: e.compressed,
+                            value: seen.value,
+                        }),
+                    });
+                }
+                Ok(None) => {}
+                Err(why) => out.lost.push(Unreadable::new(&e.path, why)),
+            }
+        }
+    }
 }
 
 /// What the census keeps of a PE file: its version and its machine.

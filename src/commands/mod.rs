@@ -28,17 +28,17 @@ use crate::volume::{self, Filesystem, Partition};
 /// | `missing-segment` | a segment, extent, parent or backing file the image needs is not there |
 /// | `corrupt` | a container structure or a stored checksum is wrong |
 /// | `unsupported-container` | a valid container using a feature we do not read (L01, encryption, …) |
-/// | `no-volume` | no NTFS volume found (or not where `-o`/`--partition` says) |
-/// | `no-windows` | NTFS volumes, but no Windows installation on them |
+/// | `no-volume` | no NTFS or FAT volume found (or not where `-o`/`--partition` says) |
+/// | `no-windows` | NTFS or FAT volumes, but no Windows installation on them |
 /// | `bad-argument` | a command-line value that cannot be used (pattern, `-o`, `--partition`) |
 /// | `internal` | a bug: a contained panic in our code or a parser |
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
     Image(#[from] ImageError),
-    #[error("{image}: no NTFS volume found ({detail})")]
+    #[error("{image}: no NTFS or FAT volume found ({detail})")]
     NoVolume { image: String, detail: String },
-    #[error("{image}: no Windows installation found on {volumes} NTFS volume(s) (looked for <folder>\\system32\\config\\SYSTEM or SOFTWARE){detail}")]
+    #[error("{image}: no Windows installation found on {volumes} NTFS or FAT volume(s) (looked for <folder>\\system32\\config\\SYSTEM or SOFTWARE){detail}")]
     NoInstall {
         image: String,
         volumes: usize,
@@ -113,7 +113,7 @@ pub(crate) fn thousands(n: u64) -> String {
 /// Which volumes a command reads, as in The Sleuth Kit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Select {
-    /// Every NTFS volume found (partition tables, then a boot-sector scan).
+    /// Every NTFS and FAT volume found (partition tables, then a boot-sector scan).
     #[default]
     All,
     /// The volume starting at this many 512-byte sectors (`-o`).
@@ -188,9 +188,9 @@ pub(crate) fn select_volumes(
                 ),
             });
         };
-        if p.filesystem != Some(Filesystem::Ntfs) {
+        if !readable_fs(p.filesystem) {
             return Err(no_volume(format!(
-                "partition {n} holds {}, not NTFS",
+                "partition {n} holds {}, not NTFS or FAT",
                 fs_name(p.filesystem)
             )));
         }
@@ -200,17 +200,25 @@ pub(crate) fn select_volumes(
     let kinds: Vec<&str> = all.iter().map(|p| fs_name(p.filesystem)).collect();
     let readable: Vec<Partition> = all
         .into_iter()
-        .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
+        .filter(|p| readable_fs(p.filesystem))
         .collect();
     if readable.is_empty() {
         let detail = match (count, image::identify(disk)) {
             (0, Some(what)) => format!("the disk holds {what}"),
             (0, None) => "no partition table entry and no boot sector found".to_string(),
-            _ => format!("{count} partition(s), none NTFS: {}", kinds.join(", ")),
+            _ => format!(
+                "{count} partition(s), none NTFS or FAT: {}",
+                kinds.join(", ")
+            ),
         };
         return Err(no_volume(detail));
     }
     Ok(readable)
+}
+
+/// The filesystems `fs::open` reads.
+fn readable_fs(fs: Option<Filesystem>) -> bool {
+    matches!(fs, Some(Filesystem::Ntfs | Filesystem::Fat))
 }
 
 /// "NTFS", "FAT", "no filesystem we know", "nothing (past the end of the disk)".
@@ -239,11 +247,11 @@ fn at_offset(disk: &dyn Disk, image: &str, sectors: u64) -> Result<Vec<Partition
         Ok(()) => volume::sniff_filesystem(&boot),
         Err(_) => Filesystem::Unknown,
     };
-    if fs != Filesystem::Ntfs {
+    if !readable_fs(Some(fs)) {
         return Err(CommandError::NoVolume {
             image: image.to_string(),
             detail: format!(
-                "-o {sectors}: sector {sectors} (byte {}) holds {}, not an NTFS boot sector; `verskew info` lists where the volumes start",
+                "-o {sectors}: sector {sectors} (byte {}) holds {}, not an NTFS or FAT boot sector; `verskew info` lists where the volumes start",
                 thousands(offset),
                 fs_name(Some(fs))
             ),
@@ -251,7 +259,9 @@ fn at_offset(disk: &dyn Disk, image: &str, sectors: u64) -> Result<Vec<Partition
     }
     // The volume's own size when the image holds it all (the truncation
     // check compares the two).
-    let own = volume::ntfs_volume_size(&boot).unwrap_or(u64::MAX);
+    let own = volume::ntfs_volume_size(&boot)
+        .or_else(|| volume::fat_volume_size(&boot))
+        .unwrap_or(u64::MAX);
     Ok(vec![Partition {
         index: 1,
         scheme: volume::Scheme::None,

@@ -1,16 +1,18 @@
 //! Filesystem layer: Windows paths → files → bytes, behind one
 //! filesystem-neutral [`Volume`] trait. Everything above `fs/` sees only the
 //! trait, [`Entry`] and the opaque [`FileId`]; each filesystem lives in its
-//! own folder (`ntfs/`) and [`open`] picks one by the partition's
+//! own folder (`ntfs/`, `fat/`) and [`open`] picks one by the partition's
 //! filesystem.
 //!
 //! Decompression (LZNT1, later WOF) lives inside each filesystem's folder and
 //! nowhere else: callers always get a file's real bytes.
 
+pub(crate) mod fat;
 pub(crate) mod ntfs;
 
 use std::borrow::Cow;
 
+pub use self::fat::{FatType, FatVolume};
 pub use self::ntfs::NtfsVolume;
 use crate::image::Disk;
 pub(crate) use crate::panic::contain;
@@ -56,7 +58,8 @@ pub mod fuzzing {
 /// hives) are megabytes; larger claims are refused rather than allocated.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
-/// A file on one volume, opaque above `fs/`: an MFT record number on NTFS.
+/// A file on one volume, opaque above `fs/`: an MFT record number on NTFS,
+/// the volume offset of its 8.3 directory entry on FAT.
 /// Two entries with the same id are the same file (hard links included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub(crate) u64);
@@ -132,6 +135,7 @@ impl RangeRead for &[u8] {
 pub fn open<'d>(disk: &'d dyn Disk, part: &Partition) -> Result<Box<dyn Volume + 'd>, FsError> {
     match part.filesystem {
         Some(Filesystem::Ntfs) => Ok(Box::new(NtfsVolume::open(disk, part.offset, part.size)?)),
+        Some(Filesystem::Fat) => Ok(Box::new(FatVolume::open(disk, part.offset, part.size)?)),
         other => Err(FsError::Volume {
             offset: part.offset,
             what: format!(
@@ -156,6 +160,15 @@ pub enum FsError {
     },
     #[error("{path}: not found")]
     NotFound { path: String },
+    #[error("FAT volume at offset {offset}: {what}")]
+    FatVolume { offset: u64, what: String },
+    /// `id` is the volume offset of the file's 8.3 directory entry.
+    #[error("{path} (FAT directory entry at byte {id}): {what}")]
+    FatFile {
+        path: String,
+        id: FileId,
+        what: String,
+    },
 }
 
 impl FsError {
@@ -164,6 +177,9 @@ impl FsError {
     pub fn reason(&self) -> String {
         match self {
             FsError::File { id, .. } => format!("MFT record {id}: {}", self.what()),
+            FsError::FatFile { id, .. } => {
+                format!("FAT directory entry at byte {id}: {}", self.what())
+            }
             _ => self.what().to_string(),
         }
     }
@@ -171,7 +187,10 @@ impl FsError {
     /// The bare cause, without path or record.
     pub fn what(&self) -> &str {
         match self {
-            FsError::Volume { what, .. } | FsError::File { what, .. } => what,
+            FsError::Volume { what, .. }
+            | FsError::File { what, .. }
+            | FsError::FatVolume { what, .. }
+            | FsError::FatFile { what, .. } => what,
             FsError::NotFound { .. } => "not found",
         }
     }

@@ -116,3 +116,68 @@ pub fn image_file(
         None
     }
 }
+
+/// The seed's `\WINNT` tree (nt4-iis4-kb291589.img, read through our NTFS
+/// layer, modification times kept) copied by mtools onto a FAT16 volume
+/// made by `mkfs.fat` (label FATTEST, 2 KiB clusters) in `tmp`. Needs
+/// dosfstools and mtools.
+pub fn seed_on_fat16(tmp: &Path) -> PathBuf {
+    use verskew::fs;
+    let seed = testdata().join("nt4-iis4-kb291589.img");
+    let opened = verskew::image::open(&seed).unwrap();
+    let disk = opened.disk.as_ref();
+    let part = verskew::commands::open_volumes(disk, "seed")
+        .unwrap()
+        .remove(0);
+    let vol = fs::open(disk, &part).unwrap();
+    let tree = tmp.join("tree");
+    let mut stack = vec![vol.lookup(r"\WINNT").unwrap()];
+    while let Some(dir) = stack.pop() {
+        let local = tree.join(dir.path.trim_start_matches('\\').replace('\\', "/"));
+        std::fs::create_dir_all(&local).unwrap();
+        for e in vol.list(&dir).unwrap() {
+            if e.metadata {
+                continue;
+            }
+            if e.is_dir {
+                stack.push(e);
+                continue;
+            }
+            let dest = local.join(e.name());
+            std::fs::write(&dest, &vol.read(&e).unwrap()[..]).unwrap();
+            if let Some(t) = e.modified {
+                let unix =
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.unix_seconds() as u64);
+                std::fs::File::options()
+                    .write(true)
+                    .open(&dest)
+                    .unwrap()
+                    .set_modified(unix)
+                    .unwrap();
+            }
+        }
+    }
+    let img = tmp.join("nt4-on-fat16.img");
+    let run = |cmd: &mut Command| {
+        let out = cmd
+            .env("MTOOLS_SKIP_CHECK", "1")
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(Command::new("mkfs.fat")
+        .args(["-F", "16", "-s", "4", "-n", "FATTEST", "-C"])
+        .arg(&img)
+        .arg("16384"));
+    run(Command::new("mcopy")
+        .args(["-s", "-m", "-i"])
+        .arg(&img)
+        .arg(tree.join("WINNT"))
+        .arg("::/"));
+    img
+}

@@ -20,6 +20,9 @@ fn main() {
             "ntfs" => {
                 harness::run_ntfs(&data, true);
             }
+            "fat" => {
+                harness::run_fat(&data, true);
+            }
             "index" => {
                 harness::run_index(&data);
             }
