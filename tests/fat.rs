@@ -26,17 +26,7 @@ fn have_fat_tools() -> bool {
 }
 
 fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    common::run_mtools(cmd)
 }
 
 /// Formats `img` as FAT`bits` of `kib` KiB with `spc` sectors a cluster.

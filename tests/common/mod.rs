@@ -159,16 +159,7 @@ pub fn seed_on_fat16(tmp: &Path) -> PathBuf {
     }
     let img = tmp.join("nt4-on-fat16.img");
     let run = |cmd: &mut Command| {
-        let out = cmd
-            .env("MTOOLS_SKIP_CHECK", "1")
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_mtools(cmd);
     };
     run(Command::new("mkfs.fat")
         .args(["-F", "16", "-s", "4", "-n", "FATTEST", "-C"])
@@ -180,4 +171,20 @@ pub fn seed_on_fat16(tmp: &Path) -> PathBuf {
         .arg(tree.join("WINNT"))
         .arg("::/"));
     img
+}
+
+/// Runs a dosfstools/mtools command (UTC, no mtools sanity check) and
+/// returns its stdout; a failure fails the test with the tool's stderr.
+pub fn run_mtools(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
