@@ -272,6 +272,15 @@ fn csv_quotes_as_rfc_4180_says_and_tsv_escapes_tabs() {
         r"0,\tab\there.dll,1.2.3.4,-,3584,-,42,x64,(no version resource)"
     );
     assert_eq!(lines.len(), 4, "{csv:?}");
+    // A description a spreadsheet would run as a formula is made text.
+    let evil = [row(r"\x.dll", "=HYPERLINK(\"http://x\")", None)];
+    let line = versions_csv(&evil)
+        .split("\r\n")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(line.ends_with(r#","'=HYPERLINK(""http://x"")""#), "{line}");
+    assert!(versions_tsv(&evil).contains("\t'=HYPERLINK("));
     let tsv = versions_tsv(&rows);
     assert!(tsv.lines().all(|l| l.split('\t').count() == 9), "{tsv:?}");
     assert!(tsv.contains("\\tab\\there.dll\t"), "{tsv:?}");

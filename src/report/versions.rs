@@ -127,10 +127,21 @@ fn record_header() -> Vec<String> {
 
 fn records(rows: &[VersionRow]) -> impl Iterator<Item = Vec<String>> + '_ {
     std::iter::once(record_header()).chain(rows.iter().map(|r| {
-        let mut c = cells(r);
+        let mut c: Vec<String> = cells(r).into_iter().map(inert_formula).collect();
         c.insert(0, r.volume.to_string());
         c
     }))
+}
+
+/// A spreadsheet opening the file would run a cell that starts with `=`,
+/// `+`, `-` or `@` as a formula; a hostile file description could be one.
+/// Such cells get a leading `'`, which spreadsheets show as text (the
+/// lone `-` placeholder is no formula and stays).
+fn inert_formula(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@') if cell.len() > 1 => format!("'{cell}"),
+        _ => cell,
+    }
 }
 
 /// RFC 4180 CSV with a header row and CRLF line ends. Cells are escaped
