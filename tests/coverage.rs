@@ -14,6 +14,7 @@ const SEED: &str = "nt4-iis4-kb291589.img";
 const HEALTHY: &str = "nt4-iis4-healthy.img";
 const HIVE_CELL: &str = "damaged/damaged-hive-cell.img";
 const MFT_FIXUP: &str = "damaged/damaged-mft-fixup.img";
+const DAMAGED_SYSTEM: &str = "damaged/damaged-system-hive.img";
 
 /// The IIS 4 families moved to an OS no image has: no rule applies to NT 4.0.
 const NO_NT4_KNOWLEDGE: &str = r#"
@@ -220,4 +221,93 @@ fn info_says_a_truncated_volume_and_exits_3() {
     let (code, out, _) = run(&["info", "--format", "json", SEED]);
     assert_eq!(code, 0);
     assert_eq!(json(&out)["truncated"], serde_json::json!([]));
+}
+
+/// The damaged SYSTEM image with a good `SYSTEM.ALT` beside the zeroed
+/// SYSTEM (the seed's SYSTEM, read with verskew's own NTFS reader), written
+/// through an ntfs-3g mount of a copy. `None`, said SKIPPED, without ntfs-3g.
+fn damaged_system_with_alt(dir: &std::path::Path) -> Option<PathBuf> {
+    let root = std::process::Command::new("id").arg("-u").output().ok();
+    if !common::have_tool("ntfs-3g")
+        || root.map(|o| o.stdout.trim_ascii() != b"0").unwrap_or(true)
+        || !std::path::Path::new("/dev/fuse").exists()
+    {
+        eprintln!("SKIPPED: writing SYSTEM.ALT needs ntfs-3g, root and /dev/fuse");
+        return None;
+    }
+    let seed = verskew::image::open(&common::testdata().join(SEED)).unwrap();
+    let vol = verskew::fs::NtfsVolume::open(seed.disk.as_ref(), 0, seed.disk.size()).unwrap();
+    let system = vol
+        .read(&vol.lookup(r"\WINNT\system32\config\SYSTEM").unwrap())
+        .unwrap()
+        .into_owned();
+    let img = dir.join("system-alt.img");
+    std::fs::copy(common::testdata().join(DAMAGED_SYSTEM), &img).unwrap();
+    let mnt = dir.join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    common::ntfs3g::with_mount(&img, &mnt, |m| {
+        std::fs::write(m.join("WINNT/system32/config/SYSTEM.ALT"), &system).unwrap();
+    });
+    Some(img)
+}
+
+#[test]
+fn an_unreadable_system_hive_is_read_from_system_alt_and_said_partial() {
+    // Without SYSTEM.ALT (the committed image): as before, SYSTEM unreadable.
+    let (_, out, _) = run(&["diagnose", "--format", "json", DAMAGED_SYSTEM]);
+    let j = json(&out);
+    let install = &j["installs"][0];
+    assert_eq!(install["hives"][1]["state"], "unreadable");
+    assert_eq!(install["control_set"], Value::Null);
+    assert_eq!(
+        install["coverage"]["reasons"],
+        serde_json::json!(["the SYSTEM hive could not be read"])
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let Some(img) = damaged_system_with_alt(dir.path()) else {
+        return;
+    };
+    let (code, out, _) = run(&["diagnose", "--format", "json", img.to_str().unwrap()]);
+    assert_eq!(code, 1, "the finding stays: {out}");
+    let j = json(&out);
+    let rules: Vec<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"lockstep-mismatch"), "{rules:?}");
+    let install = &j["installs"][0];
+    assert_eq!(install["control_set"]["name"], "ControlSet001");
+    assert!(
+        install["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "W3SVC"),
+        "{}",
+        install["services"]
+    );
+    let system = &install["hives"][1];
+    assert_eq!(system["name"], "SYSTEM");
+    assert_eq!(system["state"], "alternate");
+    assert_eq!(system["path"], r"\WINNT\system32\config\SYSTEM.ALT");
+    assert_eq!(system["error"], Value::Null);
+    let why = system["state_reason"].as_str().unwrap();
+    assert!(
+        why.starts_with(r"\WINNT\system32\config\SYSTEM: ") && why.contains("regf"),
+        "{why}"
+    );
+    assert_eq!(install["status"], "partial");
+    let coverage = &install["coverage"];
+    assert_eq!(coverage["hives"][1]["state"], "alternate");
+    let reasons = coverage["reasons"].as_array().unwrap();
+    assert!(
+        reasons[0]
+            .as_str()
+            .unwrap()
+            .starts_with(r"SYSTEM read from \WINNT\system32\config\SYSTEM.ALT"),
+        "{reasons:?}"
+    );
 }

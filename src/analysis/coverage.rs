@@ -36,7 +36,8 @@ impl Status {
 pub struct HiveState {
     pub name: String,
     /// `clean`, `replayed` (dirty, its old-format log replayed in memory),
-    /// `dirty` (read as stored, no log replayed) or `unreadable`.
+    /// `dirty` (read as stored, no log replayed), `alternate` (read from an
+    /// older copy, the primary being unusable) or `unreadable`.
     pub state: &'static str,
 }
 
@@ -67,6 +68,8 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
             name: h.name.clone(),
             state: match (&h.error, h.dirty) {
                 (Some(_), _) => "unreadable",
+                // Never `clean`: the copy may be older than the primary was.
+                (None, _) if h.fallback.is_some() => "alternate",
                 (None, true) => "dirty",
                 (None, false) if h.replayed_log().is_some() => "replayed",
                 (None, false) => "clean",
@@ -77,6 +80,20 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
         .iter()
         .filter(|h| h.state == "unreadable")
         .map(|h| h.name.as_str())
+        .collect();
+    // A hive read from an alternate copy says what may be missing from it.
+    let alternates: Vec<String> = install
+        .hives
+        .iter()
+        .filter(|h| h.error.is_none())
+        .filter_map(|h| {
+            let f = h.fallback.as_ref()?;
+            Some(format!(
+                "{} read from {}, a copy older than the primary may have been: \
+                 the primary is damaged or missing ({})",
+                h.name, h.path, f.reason
+            ))
+        })
         .collect();
     let files_unreadable = install
         .files
@@ -117,7 +134,8 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
             families.join(", ")
         ));
         Status::NotEvaluated
-    } else if !install.unreadable.is_empty() {
+    } else if !install.unreadable.is_empty() || !alternates.is_empty() {
+        reasons.extend(alternates);
         if !unreadable_hives.is_empty() {
             reasons.push(format!(
                 "{} could not be read",
@@ -132,7 +150,9 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
             .iter()
             .filter(|u| {
                 !install.files.iter().any(|f| f.path == u.path)
-                    && !install.hives.iter().any(|h| h.path == u.path)
+                    && !install.hives.iter().any(|h| {
+                        h.path == u.path || h.fallback.as_ref().is_some_and(|f| f.primary == u.path)
+                    })
             })
             .map(|u| u.path.as_str())
             .collect();

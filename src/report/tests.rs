@@ -119,6 +119,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             dirty: false,
             error: None,
             state: Some(crate::windows::HiveState::Primary),
+            fallback: None,
         }],
         services: vec![Service {
             name: s("W3SVC"),

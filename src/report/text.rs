@@ -182,6 +182,9 @@ fn install(o: &mut String, i: &Install, c: &Coverage) {
         .iter()
         .map(|h| match (&h.error, h.dirty) {
             (Some(_), _) => format!("{} unreadable", escape(&h.name)),
+            (None, _) if h.fallback.is_some() => {
+                format!("{} read from the copy {}", escape(&h.name), escape(&h.path))
+            }
             (None, true) => format!("{} dirty (read as stored)", escape(&h.name)),
             (None, false) => match h.replayed_log() {
                 Some(log) => format!("{} replayed from {}", escape(&h.name), escape(log)),

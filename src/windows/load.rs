@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::{
-    volume_path, AddOn, Binary, HiveInfo, HiveState, HotfixRecord, Install, Marker, OsInfo, PeFile,
-    Scope, Service,
+    volume_path, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install, Marker,
+    OsInfo, PeFile, Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -108,26 +108,31 @@ fn load_install(
     let mut hives = Vec::new();
     let mut open = |name: &str| -> Option<Hive> {
         let path = format!(r"{}\{name}", config.path);
-        let opened = vol
-            .lookup(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|e| {
-                let path = e.path.clone();
-                vol.read(&e)
-                    .map(|d| (path, d.into_owned()))
-                    .map_err(|e| e.to_string())
-            })
-            .and_then(|(path, bytes)| {
-                // Logs are only looked for when the primary file is dirty.
-                let (logs, notes) = if registry::needs_replay(&bytes) {
-                    read_logs(vol, config, name)
-                } else {
-                    (Vec::new(), Vec::new())
+        let (opened, fallback) = match open_primary(vol, config, name, &path) {
+            Ok(o) => (Ok(o), None),
+            Err(reason) => {
+                // The primary file could not be used: an older copy read and
+                // said to be one is better than no hive at all.
+                let (alternate, skipped) = open_alternate(vol, root, config, name);
+                let why = match skipped.is_empty() {
+                    true => reason.clone(),
+                    false => format!("{reason}; not used: {}", skipped.join("; ")),
                 };
-                registry::open_with_logs(&path, bytes, &logs)
-                    .map(|(h, state)| (path, h, with_notes(state, &notes)))
-                    .map_err(|e| e.to_string())
-            });
+                match alternate {
+                    Some(o) => {
+                        // The primary file itself stays listed as unreadable:
+                        // what only it held is not covered.
+                        unreadable.push(Unreadable::new(&path, &reason));
+                        let fallback = Fallback {
+                            primary: path.clone(),
+                            reason: why,
+                        };
+                        (Ok(o), Some(fallback))
+                    }
+                    None => (Err(why), None),
+                }
+            }
+        };
         match opened {
             Ok((path, hive, state)) => {
                 hives.push(HiveInfo {
@@ -136,6 +141,7 @@ fn load_install(
                     dirty: matches!(state, HiveState::Dirty { .. }),
                     error: None,
                     state: Some(state),
+                    fallback,
                 });
                 Some(hive)
             }
@@ -147,6 +153,7 @@ fn load_install(
                     dirty: false,
                     error: Some(reason),
                     state: None,
+                    fallback: None,
                 });
                 None
             }
@@ -230,6 +237,91 @@ fn load_install(
     install.files = read_pe_files(vol, &wanted, unreadable);
     install.files_count = install.files.len();
     install
+}
+
+/// Opens the primary file of hive `name` at `path`, replaying a log beside it
+/// when it is dirty: `(path as stored, hive, state)` or why it cannot be used.
+fn open_primary(
+    vol: &dyn Volume,
+    config: &Entry,
+    name: &str,
+    path: &str,
+) -> Result<(String, Hive, HiveState), String> {
+    let entry = vol.lookup(path).map_err(|e| e.to_string())?;
+    let bytes = vol.read(&entry).map_err(|e| e.to_string())?.into_owned();
+    // Logs are only looked for when the primary file is dirty.
+    let (logs, notes) = if registry::needs_replay(&bytes) {
+        read_logs(vol, config, name)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    registry::open_with_logs(&entry.path, bytes, &logs)
+        .map(|(h, state)| (entry.path.clone(), h, with_notes(state, &notes)))
+        .map_err(|e| e.to_string())
+}
+
+/// Magic numbers of MS-DOS `COMPRESS` output (SZDD, its QBasic variant, and
+/// KWAJ): NT 4.0's rdisk writes `repair\system._` so. Such a file is no hive,
+/// and expanding it is not this tool's business: it is skipped, with why.
+const COMPRESSED: &[(&[u8], &str)] = &[
+    (b"SZDD\x88\xF0\x27\x33", "SZDD"),
+    (b"SZ \x88\xF0\x27\x33\xD1", "SZ"),
+    (b"KWAJ\x88\xF0\x27\xD1", "KWAJ"),
+];
+
+/// The copies of hive `name` tried, in order, when its primary file cannot be
+/// used: `SYSTEM.ALT`, the mirror NT 4.0 and 2000 write after SYSTEM (there
+/// is no SOFTWARE.ALT), then the copy setup or rdisk saved under `repair\`
+/// (plain, or compressed as `name._`, which is skipped with its reason).
+fn alternate_paths(root: &Entry, config: &Entry, name: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    if name.eq_ignore_ascii_case("SYSTEM") {
+        paths.push(format!(r"{}\{name}.ALT", config.path));
+    }
+    paths.push(format!(r"{}\repair\{name}", root.path));
+    paths.push(format!(r"{}\repair\{name}._", root.path));
+    paths
+}
+
+/// The first alternate copy of hive `name` that opens, and why each one
+/// present before it could not be used. A copy is read as stored: it has no
+/// transaction log of its own.
+fn open_alternate(
+    vol: &dyn Volume,
+    root: &Entry,
+    config: &Entry,
+    name: &str,
+) -> (Option<(String, Hive, HiveState)>, Vec<String>) {
+    let mut skipped = Vec::new();
+    for path in alternate_paths(root, config, name) {
+        let entry = match vol.lookup(&path) {
+            Ok(e) if !e.is_dir => e,
+            Ok(_) | Err(FsError::NotFound { .. }) => continue,
+            Err(e) => {
+                skipped.push(format!("{path}: {}", e.reason()));
+                continue;
+            }
+        };
+        let bytes = match vol.read(&entry) {
+            Ok(b) => b.into_owned(),
+            Err(e) => {
+                skipped.push(format!("{}: {}", entry.path, e.reason()));
+                continue;
+            }
+        };
+        if let Some((_, kind)) = COMPRESSED.iter().find(|(m, _)| bytes.starts_with(m)) {
+            skipped.push(format!(
+                "{}: compressed with MS-DOS COMPRESS ({kind}), not a plain hive (not expanded)",
+                entry.path
+            ));
+            continue;
+        }
+        match registry::open_with_logs(&entry.path, bytes, &[]) {
+            Ok((hive, state)) => return (Some((entry.path.clone(), hive, state)), skipped),
+            Err(e) => skipped.push(format!("{}: {e}", entry.path)),
+        }
+    }
+    (None, skipped)
 }
 
 /// Extensions of the transaction logs tried beside a dirty hive, in order:

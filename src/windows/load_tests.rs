@@ -157,3 +157,109 @@ fn a_dirty_hive_is_replayed_from_its_log_and_one_without_is_read_dirty() {
         "{why}"
     );
 }
+
+/// SYSTEM and SOFTWARE of the seed image, read with our own NTFS reader.
+fn seed_hives() -> (Vec<u8>, Vec<u8>) {
+    let img = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/nt4-iis4-kb291589.img");
+    let img = crate::image::open(&img).unwrap();
+    let vol = crate::fs::NtfsVolume::open(img.disk.as_ref(), 0, img.disk.size()).unwrap();
+    let read = |p: &str| vol.read(&vol.lookup(p).unwrap()).unwrap().into_owned();
+    (
+        read(r"\WINNT\system32\config\SYSTEM"),
+        read(r"\WINNT\system32\config\SOFTWARE"),
+    )
+}
+
+fn load(files: Vec<(&str, Vec<u8>)>) -> super::Install {
+    let vol = MemVolume(files.into_iter().map(|(p, b)| (p.to_string(), b)).collect());
+    let mut unreadable = Vec::new();
+    let mut installs = find_installs(&vol, 0, &Scope::default(), &mut unreadable);
+    assert_eq!(installs.len(), 1);
+    installs.remove(0)
+}
+
+#[test]
+fn an_unusable_hive_falls_back_to_its_alternate_copies_in_order() {
+    let (system, software) = seed_hives();
+    // The damaged image's way: the base block zeroed, the bins intact.
+    let mut zeroed = system.clone();
+    zeroed[..4096].fill(0);
+    let szdd = b"SZDD\x88\xF0\x27\x33A\x00\x10\x00\x00\xff".to_vec();
+    let cfg = r"\WINNT\system32\config";
+    let hive = |i: &super::Install, n: &str| i.hives.iter().find(|h| h.name == n).unwrap().clone();
+
+    // SYSTEM.ALT first, before repair\.
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", zeroed.clone()),
+        (r"\WINNT\system32\config\SYSTEM.ALT", system.clone()),
+        (r"\WINNT\system32\config\SOFTWARE", software.clone()),
+        (r"\WINNT\repair\SYSTEM", system.clone()),
+    ]);
+    let s = hive(&i, "SYSTEM");
+    assert_eq!(
+        (s.state_id(), s.path.as_str()),
+        ("alternate", r"\WINNT\system32\config\SYSTEM.ALT")
+    );
+    assert!(!s.dirty && s.error.is_none());
+    let why = s.state_reason().unwrap();
+    assert!(why.starts_with(&format!(r"{cfg}\SYSTEM: ")), "{why}");
+    assert!(
+        i.control_set.is_some(),
+        "the control set is read from the copy"
+    );
+    assert!(i
+        .unreadable
+        .iter()
+        .any(|u| u.path == format!(r"{cfg}\SYSTEM")));
+    assert_eq!(hive(&i, "SOFTWARE").state_id(), "primary");
+
+    // A damaged SYSTEM.ALT and a compressed repair copy are skipped, with why;
+    // a plain repair\SYSTEM is used.
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", zeroed.clone()),
+        (r"\WINNT\system32\config\SYSTEM.ALT", zeroed.clone()),
+        (r"\WINNT\repair\SYSTEM", system.clone()),
+    ]);
+    let s = hive(&i, "SYSTEM");
+    assert_eq!(
+        (s.state_id(), s.path.as_str()),
+        ("alternate", r"\WINNT\repair\SYSTEM")
+    );
+    assert!(s.state_reason().unwrap().contains("SYSTEM.ALT"));
+
+    // Only a compressed rdisk copy: unreadable, and the error says why the
+    // copy was not used.
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", zeroed.clone()),
+        (r"\WINNT\repair\system._", szdd),
+    ]);
+    let s = hive(&i, "SYSTEM");
+    assert_eq!(
+        (s.state_id(), s.path.as_str()),
+        ("unreadable", r"\WINNT\system32\config\SYSTEM")
+    );
+    let why = s.error.unwrap();
+    assert!(
+        why.contains(r"\WINNT\repair\system._") && why.contains("SZDD"),
+        "{why}"
+    );
+    assert!(i.control_set.is_none());
+
+    // SOFTWARE has no .ALT: repair\SOFTWARE; a good primary is never replaced.
+    let mut bad_sw = software.clone();
+    bad_sw[..4096].fill(0);
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", system.clone()),
+        (r"\WINNT\system32\config\SYSTEM.ALT", zeroed),
+        (r"\WINNT\system32\config\SOFTWARE", bad_sw),
+        (r"\WINNT\repair\SOFTWARE", software),
+    ]);
+    let sw = hive(&i, "SOFTWARE");
+    assert_eq!(
+        (sw.state_id(), sw.path.as_str()),
+        ("alternate", r"\WINNT\repair\SOFTWARE")
+    );
+    assert_eq!(i.os.version.as_deref(), Some("4.0"));
+    let s = hive(&i, "SYSTEM");
+    assert_eq!((s.state_id(), s.fallback), ("primary", None));
+}

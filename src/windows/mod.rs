@@ -106,13 +106,26 @@ pub struct HiveInfo {
     /// of its old-format log, or the primary read dirty with why no log was
     /// replayed. `None` when the hive could not be opened.
     pub state: Option<HiveState>,
+    /// Set when `path` is not the primary file but an alternate copy
+    /// (`SYSTEM.ALT`, `repair\SYSTEM`): older than the primary may have been.
+    pub fallback: Option<Fallback>,
+}
+
+/// Why a hive was read from an alternate copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback {
+    /// The primary file that could not be used.
+    pub primary: String,
+    /// Why not, and why any alternate tried before the one used was skipped.
+    pub reason: String,
 }
 
 impl HiveInfo {
-    /// `primary`, `replayed`, `dirty` or `unreadable`.
+    /// `primary`, `replayed`, `dirty`, `alternate` or `unreadable`.
     pub fn state_id(&self) -> &'static str {
         match (&self.error, &self.state) {
             (Some(_), _) | (None, None) => "unreadable",
+            (None, Some(_)) if self.fallback.is_some() => "alternate",
             (None, Some(HiveState::Primary)) => "primary",
             (None, Some(HiveState::Replayed { .. })) => "replayed",
             (None, Some(HiveState::Dirty { .. })) => "dirty",
@@ -124,6 +137,20 @@ impl HiveInfo {
         match &self.state {
             Some(HiveState::Replayed { log }) => Some(log),
             _ => None,
+        }
+    }
+
+    /// Why the state is what it is: why the primary was not used (and, when
+    /// the copy used is itself dirty, why no log was replayed), or why no log
+    /// was replayed for a hive read dirty.
+    pub fn state_reason(&self) -> Option<String> {
+        match (&self.fallback, self.dirty_reason()) {
+            (Some(f), None) => Some(format!("{}: {}", f.primary, f.reason)),
+            (Some(f), Some(d)) => Some(format!(
+                "{}: {}; the copy used is itself dirty: {d}",
+                f.primary, f.reason
+            )),
+            (None, d) => d.map(String::from),
         }
     }
 

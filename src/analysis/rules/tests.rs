@@ -198,6 +198,7 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
         state: Some(crate::windows::HiveState::Dirty {
             reason: "no transaction log beside it".into(),
         }),
+        fallback: None,
     });
     nt4.pending_renames
         .push(r"\??\C:\WINNT\system32\inetsrv\w3svc.dll".into());
@@ -273,6 +274,7 @@ fn a_replayed_hive_raises_no_dirty_hive_finding() {
         dirty,
         error: None,
         state: Some(state),
+        fallback: None,
     };
     let k = Knowledge::builtin();
     let mut replayed = install(Some("4.0"), Vec::new(), &[]);

@@ -155,12 +155,13 @@ struct Hive<'a> {
     path: &'a str,
     dirty: bool,
     error: Option<&'a str>,
-    /// `primary`, `replayed`, `dirty` or `unreadable`.
+    /// `primary`, `replayed`, `dirty`, `alternate` or `unreadable`.
     state: &'static str,
     /// The transaction log replayed, when `state` is `replayed`.
     log: Option<&'a str>,
-    /// Why no log was replayed, when `state` is `dirty`.
-    state_reason: Option<&'a str>,
+    /// Why no log was replayed, when `state` is `dirty`; why the primary file
+    /// was not used, when `state` is `alternate` (`path` is the copy used).
+    state_reason: Option<String>,
 }
 
 impl<'a> From<&'a model::HiveInfo> for Hive<'a> {
@@ -172,7 +173,7 @@ impl<'a> From<&'a model::HiveInfo> for Hive<'a> {
             error: h.error.as_deref(),
             state: h.state_id(),
             log: h.replayed_log(),
-            state_reason: h.dirty_reason(),
+            state_reason: h.state_reason(),
         }
     }
 }
