@@ -275,9 +275,11 @@ fn fat32_reads_as_mtools_does() {
     }
 }
 
-fn findings(img: &Path) -> BTreeSet<(String, String, String)> {
+/// `diagnose --format json` on `img` with `extra` arguments; it must succeed.
+fn diagnose_json(img: &Path, extra: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_verskew"))
         .args(["diagnose", "--format", "json", "--fail-on", "never"])
+        .args(extra)
         .arg(img)
         .output()
         .unwrap();
@@ -286,7 +288,11 @@ fn findings(img: &Path) -> BTreeSet<(String, String, String)> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn findings(img: &Path) -> BTreeSet<(String, String, String)> {
+    let v = diagnose_json(img, &[]);
     assert_eq!(v["status"], "evaluated", "{}", img.display());
     v["findings"]
         .as_array()
@@ -380,25 +386,7 @@ fn fat16_behind_an_mbr_at_sector_63() {
 
     let want = findings(&common::testdata().join("nt4-iis4-kb291589.img"));
     assert_eq!(findings(&img), want);
-    let out = Command::new(env!("CARGO_BIN_EXE_verskew"))
-        .args([
-            "diagnose",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "-o",
-            "63",
-        ])
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = diagnose_json(&img, &["-o", "63"]);
     assert_eq!(v["volumes"][0]["partition"]["filesystem"], "fat");
     assert_eq!(v["volumes"][0]["partition"]["offset"], 63 * 512);
     assert_eq!(v["findings"][0]["rule"], "lockstep-mismatch");

@@ -412,16 +412,11 @@ fn ntfs_layer_survives_mutations() {
                 let end = (off + size).min(img.len());
                 let vol = img.get(off..end).unwrap_or_default().to_vec();
                 let disk = harness::MemDisk::new(vol, slice);
-                match verskew::fs::NtfsVolume::open(&disk, 0, disk.bytes.len() as u64) {
-                    Ok(v) => {
-                        harness::exercise_volume(&v);
-                        true
-                    }
-                    Err(e) => {
-                        assert!(!e.to_string().is_empty(), "empty error");
-                        false
-                    }
-                }
+                walked(verskew::fs::NtfsVolume::open(
+                    &disk,
+                    0,
+                    disk.bytes.len() as u64,
+                ))
             });
         }
     }
@@ -1201,7 +1196,17 @@ fn fat_marks(img: &[u8]) -> FatMarks {
 /// Opens and walks a (damaged) FAT volume; true when it opened.
 fn fat_case(img: Vec<u8>, slice: bool) -> bool {
     let disk = harness::MemDisk::new(img, slice);
-    match verskew::fs::FatVolume::open(&disk, 0, disk.bytes.len() as u64) {
+    walked(verskew::fs::FatVolume::open(
+        &disk,
+        0,
+        disk.bytes.len() as u64,
+    ))
+}
+
+/// Walks a volume that opened; an error that did not must say something.
+/// True when it opened.
+fn walked<V: verskew::fs::Volume>(opened: Result<V, verskew::fs::FsError>) -> bool {
+    match opened {
         Ok(v) => {
             harness::exercise_volume(&v);
             true
