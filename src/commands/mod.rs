@@ -127,12 +127,7 @@ pub fn open_image(path: &Path) -> Result<Image, CommandError> {
     Ok(image::open(path)?)
 }
 
-/// Opens an image and finds the partitions we read.
-pub fn open_partitions(path: &Path) -> Result<(Image, Vec<Partition>), CommandError> {
-    open_partitions_in(path, Select::All)
-}
-
-/// [`open_partitions`] for the volumes `select` picks.
+/// Opens an image and finds the partitions we read that `select` picks.
 pub fn open_partitions_in(
     path: &Path,
     select: Select,
