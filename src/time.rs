@@ -21,6 +21,13 @@ impl FileTime {
         FileTime(self.0 - self.0 % 10_000_000)
     }
 
+    /// The instant `minutes` later (earlier when negative); `None` when
+    /// that leaves the FILETIME range or is the zero time.
+    pub fn plus_minutes(self, minutes: i32) -> Option<FileTime> {
+        let ticks = i128::from(self.0) + i128::from(minutes) * 600_000_000;
+        FileTime::new(u64::try_from(ticks).ok()?)
+    }
+
     /// Whole seconds since the Unix epoch (negative before 1970).
     pub fn unix_seconds(self) -> i64 {
         (self.0 as i128 - UNIX_EPOCH_TICKS as i128).div_euclid(10_000_000) as i64

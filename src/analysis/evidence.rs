@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::pe::Version;
 use crate::time::FileTime;
-use crate::windows::{HiveInfo, Install, PeFile};
+use crate::windows::{HiveInfo, Install, LocalTimes, PeFile};
 
 /// The evidence of one finding.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -29,6 +29,10 @@ pub struct Evidence {
     pub explained_by: Option<ExplainedBy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<FileEvidence>,
+    /// How the file times were read on a volume that stores local time
+    /// (FAT): converted with the install's time zone, or local, zone unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_times: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hive: Option<HiveEvidence>,
     /// The hotfix keys recorded for the install (every finding carries them).
@@ -51,7 +55,7 @@ pub struct Evidence {
 }
 
 /// The keys of [`Evidence::base`]: every finding carries them.
-pub const BASE_KEYS: &[&str] = &["os", "control_set", "hotfixes"];
+pub const BASE_KEYS: &[&str] = &["os", "control_set", "hotfixes", "file_times"];
 
 impl Evidence {
     /// Facts every finding of an install carries: OS level and where the
@@ -68,6 +72,7 @@ impl Evidence {
                 .as_ref()
                 .map(|cs| format!(r"{} (from Select\{})", cs.name, cs.source)),
             hotfixes: install.hotfixes.iter().map(|h| h.id.clone()).collect(),
+            file_times: install.local_times.as_ref().map(LocalTimes::note),
             ..Evidence::default()
         }
     }

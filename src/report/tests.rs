@@ -150,6 +150,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
         files: Vec::new(),
         files_count: 0,
         unreadable: Vec::new(),
+        local_times: None,
     };
     let volume = |index| VolumeReport {
         index,

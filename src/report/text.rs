@@ -193,6 +193,9 @@ fn install(o: &mut String, i: &Install, c: &Coverage) {
         })
         .collect();
     let _ = writeln!(o, "    hives: {}", hives.join(", "));
+    if let Some(t) = &i.local_times {
+        let _ = writeln!(o, "    {}", escape(&t.note()));
+    }
     let families = match c.families.is_empty() {
         true => String::new(),
         false => format!(" by {}", escape(&c.families.join(", "))),

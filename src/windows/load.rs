@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::{
-    volume_path, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install, Marker,
-    OsInfo, PeFile, Scope, Service,
+    volume_path, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install, LocalTimes,
+    Marker, OsInfo, PeFile, Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
-use crate::registry::{self, Hive, Key, ValueData};
+use crate::registry::{self, ControlSet, Hive, Key, ValueData};
+use crate::time::FileTime;
+use crate::volume::Filesystem;
 use crate::Unreadable;
 
 const CURRENT_VERSION: &str = r"Microsoft\Windows NT\CurrentVersion";
@@ -177,6 +179,7 @@ fn load_install(
         files: Vec::new(),
         files_count: 0,
         unreadable: Vec::new(),
+        local_times: None,
     };
 
     if let Some(sw) = &software {
@@ -236,7 +239,67 @@ fn load_install(
     wanted.dedup_by_key(|e| e.id);
     install.files = read_pe_files(vol, &wanted, unreadable);
     install.files_count = install.files.len();
+    if vol.kind() == Filesystem::Fat {
+        let zone = time_zone(system.as_ref(), install.control_set.as_ref());
+        if let LocalTimes::Converted { bias, .. } = zone {
+            to_utc(&mut install, bias);
+        }
+        install.local_times = Some(zone);
+    }
     install
+}
+
+/// No time zone is further than 14 hours from UTC (Line Islands, UTC+14).
+const MAX_BIAS_MINUTES: u32 = 14 * 60;
+
+/// The install's time zone from SYSTEM's
+/// `<control set>\Control\TimeZoneInformation`, for a volume that stores
+/// local time. The standard `Bias` is used, not `ActiveTimeBias`: that one
+/// is the bias when the hive was last written, not when each file was.
+fn time_zone(system: Option<&Hive>, cs: Option<&ControlSet>) -> LocalTimes {
+    let unknown = |reason: String| LocalTimes::Unknown { reason };
+    let Some(sys) = system else {
+        return unknown("the SYSTEM hive could not be read".into());
+    };
+    let Some(cs) = cs else {
+        return unknown("no control set could be resolved in SYSTEM".into());
+    };
+    let path = format!(r"{}\Control\TimeZoneInformation", cs.name);
+    let key = format!(r"SYSTEM\{path}");
+    let k = match sys.key(&path) {
+        Ok(Some(k)) => k,
+        Ok(None) => return unknown(format!("{key} is absent")),
+        Err(e) => return unknown(format!("{key}: {e}")),
+    };
+    // REG_DWORD minutes, stored as a two's-complement signed number.
+    let minutes = |name: &str| {
+        k.data(name)
+            .and_then(ValueData::as_u32_lenient)
+            .map(|v| v as i32)
+    };
+    match minutes("Bias") {
+        Some(bias) if bias.unsigned_abs() <= MAX_BIAS_MINUTES => LocalTimes::Converted {
+            bias,
+            daylight_bias: minutes("DaylightBias").filter(|d| d.unsigned_abs() <= MAX_BIAS_MINUTES),
+            key,
+        },
+        Some(bias) => unknown(format!(r"{key}\Bias is {bias} minutes, no time zone")),
+        None => unknown(format!("{key} has no Bias")),
+    }
+}
+
+/// Moves the file and marker times of `install` from local time to UTC
+/// (UTC = local + `bias` minutes).
+fn to_utc(install: &mut Install, bias: i32) {
+    let shift = |t: &mut Option<FileTime>| *t = t.and_then(|t| t.plus_minutes(bias));
+    for f in &mut install.files {
+        shift(&mut f.created);
+        shift(&mut f.modified);
+    }
+    for m in &mut install.markers {
+        shift(&mut m.created);
+        shift(&mut m.modified);
+    }
 }
 
 /// Opens the primary file of hive `name` at `path`, replaying a log beside it

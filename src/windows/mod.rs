@@ -76,6 +76,54 @@ pub struct Install {
     /// What could not be read while loading this install (hives, keys,
     /// folders, files): what its findings do not cover.
     pub unreadable: Vec<Unreadable>,
+    /// How the file times were made UTC on a volume that stores local time
+    /// (FAT); `None` where the filesystem stores UTC (NTFS).
+    pub local_times: Option<LocalTimes>,
+}
+
+/// The file times of a volume that stores local time (FAT, 2-second
+/// resolution), as the install's time zone lets them be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalTimes {
+    /// Converted to UTC with the zone's standard `Bias` (UTC = local +
+    /// `bias` minutes) read from `key`. Windows wrote each time with the
+    /// bias in effect when it wrote it, daylight saving included, which the
+    /// hive does not record per file: a time written under daylight saving
+    /// time may be `daylight_bias` minutes off.
+    Converted {
+        bias: i32,
+        daylight_bias: Option<i32>,
+        key: String,
+    },
+    /// Kept as stored: local time of a zone not known, and why.
+    Unknown { reason: String },
+}
+
+impl LocalTimes {
+    /// One sentence for the evidence and the report.
+    pub fn note(&self) -> String {
+        match self {
+            LocalTimes::Converted {
+                bias,
+                daylight_bias,
+                key,
+            } => {
+                let mut s = format!(
+                    "file times on this FAT volume are local time, converted to UTC with Bias {bias} minutes from {key}"
+                );
+                if let Some(d) = daylight_bias.filter(|d| *d != 0) {
+                    s.push_str(&format!(
+                        "; one written during daylight saving time may be {} minutes off",
+                        d.unsigned_abs()
+                    ));
+                }
+                s
+            }
+            LocalTimes::Unknown { reason } => {
+                format!("file times on this FAT volume are local time, zone unknown ({reason})")
+            }
+        }
+    }
 }
 
 /// What the SOFTWARE hive says of the OS.

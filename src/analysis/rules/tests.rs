@@ -49,6 +49,7 @@ fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
         pending_renames: vec![],
         files_count: files.len(),
         unreadable: vec![],
+        local_times: None,
         files,
     }
 }
@@ -246,7 +247,7 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
                 "{}: {keys:?}",
                 f.rule
             );
-            let optional = ["control_set", "explained_by"];
+            let optional = ["control_set", "explained_by", "file_times"];
             assert!(
                 allowed
                     .iter()

@@ -24,6 +24,10 @@ pub(super) struct Install<'a> {
     addons: Vec<AddOn<'a>>,
     markers: Vec<Marker<'a>>,
     pending_renames: &'a [String],
+    /// On a volume that stores local time (FAT): how the file and marker
+    /// times were made UTC, or that they are local, zone unknown; null on
+    /// NTFS, which stores UTC.
+    file_times: Option<String>,
     files_examined: usize,
     /// `evaluated`, `partial` or `not-evaluated`.
     status: &'static str,
@@ -64,6 +68,7 @@ impl<'a> Install<'a> {
             addons: list(&i.addons),
             markers: list(&i.markers),
             pending_renames: &i.pending_renames,
+            file_times: i.local_times.as_ref().map(model::LocalTimes::note),
             files_examined: i.files_count,
             status: c.status.id(),
             coverage: Coverage {
