@@ -18,6 +18,7 @@ const ADDON_MISSING: &str = "nt4-proxy-addon-missing.img";
 const SP1_ON_SP2: &str = "w2k3-iis6-sp1-on-sp2.img";
 const BAD_VERSION: &str = "damaged/damaged-version-resource.img";
 const MBR63: &str = "nt4-iis4-kb291589-mbr63.img";
+const FAT16: &str = "nt4-iis4-kb291589-fat16.img";
 const E01: &str = "containers/nt4-iis4-kb291589-mbr63.E01";
 
 use common::NO_W3SVC_RULES;
@@ -202,6 +203,7 @@ fn check_diagnose_report(r: &Value) {
                 ("addons", T::Arr),
                 ("markers", T::Arr),
                 ("pending_renames", T::Arr),
+                ("file_times", T::OptStr),
                 ("files_examined", T::Int),
                 ("status", T::Str),
                 ("coverage", T::Obj),
@@ -353,6 +355,20 @@ fn check_diagnose_report(r: &Value) {
             .iter()
             .all(Value::is_string));
         assert!(volume_ids.contains(&f["volume"].as_u64().unwrap()));
+        // A FAT install's note on its local times travels with every finding.
+        let install = r["installs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["system_root"] == f["install"] && i["volume"] == f["volume"]);
+        if let Some(i) = install {
+            assert_eq!(
+                f["evidence"].get("file_times").unwrap_or(&Value::Null),
+                &i["file_times"],
+                "{}",
+                w("evidence.file_times is the install's")
+            );
+        }
         check_evidence(&img, f);
     }
     for u in r["unreadable"].as_array().unwrap() {
@@ -460,7 +476,15 @@ fn check_evidence(img: &str, f: &Value) {
 fn diagnose_json_has_every_documented_field_with_its_type() {
     // The images together raise lockstep-mismatch, missing-addon-dll,
     // behind-service-pack and no-version-resource.
-    let images = [SEED, ADDON_MISSING, SP1_ON_SP2, BAD_VERSION, MBR63, E01];
+    let images = [
+        SEED,
+        ADDON_MISSING,
+        SP1_ON_SP2,
+        BAD_VERSION,
+        MBR63,
+        E01,
+        FAT16,
+    ];
     let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
     args.extend(images.iter().map(|f| need(f)));
     let (code, reports, stderr) = run_json(&args);

@@ -1,6 +1,6 @@
 //! Proves the committed test images say what `testdata/images.toml` claims,
-//! using independent tools only: The Sleuth Kit (`fls`, `icat`) reads the
-//! NTFS volumes, a tiny version-resource scan below reads the DLL bytes, and
+//! using independent tools only: The Sleuth Kit (`fls`, `icat`, `istat`,
+//! `fsstat`) reads the NTFS and FAT volumes, a tiny version-resource scan below reads the DLL bytes, and
 //! `reglookup` reads the hives. Nothing here uses verskew's own code, so the
 //! fixtures can be trusted as ground truth for verskew's tests.
 //!
@@ -47,6 +47,13 @@ struct Image {
     segments: Vec<String>,
     #[serde(default)]
     expect_unreadable: Vec<String>,
+    /// `ntfs-3.1` (when absent), `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
+    #[serde(default)]
+    filesystem: Option<String>,
+    /// Hive name -> the state a correct tool reads it in (`primary`,
+    /// `replayed`, `alternate`, ...), for images where that is the point.
+    #[serde(default)]
+    hive_state: BTreeMap<String, String>,
     #[serde(default)]
     files: Vec<FileEntry>,
     #[serde(default)]
@@ -73,6 +80,20 @@ struct Finding {
     rule: String,
     severity: String,
     paths: Vec<String>,
+}
+
+impl Image {
+    fn fs(&self) -> &str {
+        self.filesystem.as_deref().unwrap_or("ntfs-3.1")
+    }
+
+    fn is_fat(&self) -> bool {
+        self.fs().starts_with("fat")
+    }
+
+    fn hive_state(&self, hive: &str) -> &str {
+        self.hive_state.get(hive).map_or("primary", String::as_str)
+    }
 }
 
 fn testdata() -> PathBuf {
@@ -213,6 +234,20 @@ fn manifest_parses_and_every_file_exists() {
             assert!(
                 !img.reason.is_empty() || !img.damaged.is_empty(),
                 "{}: not evaluated without a reason",
+                img.name
+            );
+        }
+        assert!(
+            ["ntfs-3.1", "ntfs-1.2", "fat12", "fat16", "fat32"].contains(&img.fs()),
+            "{}: filesystem {}",
+            img.name,
+            img.fs()
+        );
+        for (hive, state) in &img.hive_state {
+            assert!(
+                ["primary", "replayed", "dirty", "alternate", "unreadable"]
+                    .contains(&state.as_str()),
+                "{}: hive_state {hive} = {state}",
                 img.name
             );
         }
@@ -393,6 +428,37 @@ impl Volume<'_> {
         map
     }
 
+    /// `fsstat`'s "File System Type" (`NTFS`, `FAT16`, `FAT32`).
+    fn fs_type(&self) -> String {
+        let out = Command::new("fsstat")
+            .args(self.args())
+            .arg(self.img)
+            .output()
+            .expect("run fsstat");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("File System Type:"))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
+
+    /// A FAT entry's "Written" time as stored (local time, no zone: `-z
+    /// UTC` makes istat print it unchanged).
+    fn fat_written(&self, inode: u64) -> Option<chrono::NaiveDateTime> {
+        let out = Command::new("istat")
+            .args(["-z", "UTC"])
+            .args(self.args())
+            .arg(self.img)
+            .arg(inode.to_string())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let line = text.lines().find_map(|l| l.strip_prefix("Written:"))?;
+        let stamp = line.trim().trim_end_matches("(UTC)").trim();
+        chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S").ok()
+    }
+
     fn icat(&self, inode: u64) -> Option<Vec<u8>> {
         let out = Command::new("icat")
             .args(self.args())
@@ -523,6 +589,43 @@ fn check_software_hive(img: &Image, software: &Path) {
     assert_eq!(hot, want, "{}: Hotfix keys", img.name);
 }
 
+/// `<control set>\Control\TimeZoneInformation\Bias` in minutes (UTC =
+/// local + Bias), as reglookup reads it.
+fn time_zone_bias(system: &Path, control_set: &str) -> Option<i64> {
+    let v = reglookup(
+        system,
+        &format!("/{control_set}/Control/TimeZoneInformation/Bias"),
+    );
+    let raw = u32::from_str_radix(v.first()?.2.trim_start_matches("0x"), 16).ok()?;
+    Some(i64::from(raw as i32))
+}
+
+/// An old-format transaction log replayed over its primary file, from the
+/// format's public description (msuhanov's regf specification): the log's
+/// base block, "DIRT" and one bit per 512-byte page of the hive bins data at
+/// its second sector, then the dirty pages in bit order from the next
+/// sector boundary. Written here, independent of verskew and of the factory.
+fn replay_old_log(primary: &[u8], log: &[u8]) -> Vec<u8> {
+    assert_eq!(&log[512..516], b"DIRT", "no dirty vector");
+    let bins = u32_at(log, 0x28).unwrap() as usize;
+    let pages = bins / 512;
+    let bitmap = &log[516..516 + pages / 8];
+    let mut at = (516 + bitmap.len()).div_ceil(512) * 512;
+    let mut out = primary.to_vec();
+    out.resize(out.len().max(4096 + bins), 0);
+    for i in (0..pages).filter(|i| bitmap[i / 8] >> (i % 8) & 1 == 1) {
+        out[4096 + i * 512..][..512].copy_from_slice(&log[at..at + 512]);
+        at += 512;
+    }
+    out[..508].copy_from_slice(&log[..508]);
+    out[28..32].copy_from_slice(&0u32.to_le_bytes());
+    let sum = (0..508)
+        .step_by(4)
+        .fold(0u32, |x, o| x ^ u32_at(&out, o).unwrap());
+    out[508..512].copy_from_slice(&sum.to_le_bytes());
+    out
+}
+
 fn tsk_path(win: &str) -> String {
     win.trim_start_matches('\\').replace('\\', "/")
 }
@@ -537,6 +640,7 @@ fn images_hold_what_the_manifest_says() {
     let mut checked_images = 0;
     let mut checked_files = 0;
     let mut checked_hives = 0;
+    let mut checked_fat = 0;
     for img in m.image.iter().filter(|i| i.format == "raw") {
         let path = testdata().join(&img.file);
         let vol = Volume {
@@ -545,6 +649,32 @@ fn images_hold_what_the_manifest_says() {
         };
         let listing = vol.listing();
         let unreadable: BTreeSet<&str> = img.expect_unreadable.iter().map(String::as_str).collect();
+        // FAT stores local time: the manifest's UTC times are the stored
+        // ones plus the Bias the install's SYSTEM hive records.
+        let mut bias = None;
+        if img.is_fat() {
+            assert_eq!(
+                vol.fs_type(),
+                img.fs().to_ascii_uppercase(),
+                "{}: fsstat's filesystem",
+                img.name
+            );
+            let key = listing
+                .keys()
+                .find(|k| {
+                    k.eq_ignore_ascii_case(&format!(
+                        "{}/system32/config/SYSTEM",
+                        tsk_path(&img.system_root)
+                    ))
+                })
+                .unwrap_or_else(|| panic!("{}: SYSTEM hive not listed", img.name));
+            let p = tmp.path().join(format!("{}-tz-SYSTEM", img.name));
+            std::fs::write(&p, vol.icat(listing[key]).expect("icat SYSTEM")).unwrap();
+            bias = Some(
+                time_zone_bias(&p, &img.control_set)
+                    .unwrap_or_else(|| panic!("{}: no TimeZoneInformation Bias", img.name)),
+            );
+        }
         for f in &img.files {
             let lost = unreadable.iter().any(|u| {
                 f.path == *u
@@ -595,6 +725,19 @@ fn images_hold_what_the_manifest_says() {
                     img.name, f.path
                 ),
             }
+            if let Some(bias) = bias {
+                let local = vol
+                    .fat_written(inode)
+                    .unwrap_or_else(|| panic!("{}: istat time of {}", img.name, f.path));
+                let utc = local + chrono::Duration::minutes(bias);
+                assert_eq!(
+                    utc.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    f.modified,
+                    "{}: {} written {local} local time, Bias {bias}",
+                    img.name,
+                    f.path
+                );
+            }
             checked_files += 1;
         }
         // Hives: read back with reglookup. A hive the manifest lists as
@@ -630,12 +773,34 @@ fn images_hold_what_the_manifest_says() {
         };
         match hive("SYSTEM") {
             Some((system, false)) => check_system_hive(img, &system),
+            // The primary is damaged; the copy beside it holds what a
+            // correct tool reads.
+            Some((_, true)) if img.hive_state("SYSTEM") == "alternate" => {
+                let (alt, _) = hive("SYSTEM.ALT")
+                    .unwrap_or_else(|| panic!("{}: SYSTEM.ALT not listed", img.name));
+                check_system_hive(img, &alt);
+            }
             _ => {
                 assert_eq!(img.control_set, "", "{}: control set unknowable", img.name);
                 assert!(img.services.is_empty(), "{}: services unknowable", img.name);
             }
         }
         match hive("SOFTWARE") {
+            Some((software, false)) if img.hive_state("SOFTWARE") == "replayed" => {
+                let (log, _) = hive("SOFTWARE.LOG")
+                    .unwrap_or_else(|| panic!("{}: SOFTWARE.LOG not listed", img.name));
+                let replayed = tmp.path().join(format!("{}-SOFTWARE-replayed", img.name));
+                let bytes = replay_old_log(
+                    &std::fs::read(&software).unwrap(),
+                    &std::fs::read(&log).unwrap(),
+                );
+                std::fs::write(&replayed, bytes).unwrap();
+                // The primary file alone lacks what the log holds.
+                let hot = reg_subkeys(&software, "/Microsoft/Windows NT/CurrentVersion/Hotfix");
+                let want: BTreeSet<String> = img.hotfixes.iter().cloned().collect();
+                assert_ne!(hot, want, "{}: the log changes nothing", img.name);
+                check_software_hive(img, &replayed);
+            }
             Some((software, false)) => check_software_hive(img, &software),
             _ => {
                 for (what, v) in [
@@ -650,10 +815,14 @@ fn images_hold_what_the_manifest_says() {
             }
         }
         checked_images += 1;
+        checked_fat += usize::from(img.is_fat());
         eprintln!("checked {:<40} {} files", img.name, img.files.len());
     }
-    eprintln!("checked {checked_images} raw images, {checked_files} files, {checked_hives} hives");
+    eprintln!(
+        "checked {checked_images} raw images ({checked_fat} FAT), {checked_files} files, {checked_hives} hives"
+    );
     assert!(checked_images >= 10);
+    assert!(checked_fat >= 3, "the FAT images were checked");
 }
 
 /// The fragmented and compressed variants really are fragmented / compressed.
