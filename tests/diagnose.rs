@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use assert_cmd::Command;
 use serde::Deserialize;
@@ -50,6 +50,14 @@ struct Image {
     /// For containers: the name of the image they were made from.
     #[serde(default)]
     source: Option<String>,
+    #[serde(default)]
+    hotfixes: Vec<String>,
+    /// `ntfs-3.1` when absent, `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
+    #[serde(default)]
+    filesystem: Option<String>,
+    /// Hive name -> the state it must be read in (`replayed`, `alternate`).
+    #[serde(default)]
+    hive_state: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -249,10 +257,81 @@ fn every_factory_image_gives_the_manifest_findings() {
                 img.name
             );
         }
+        let hotfixes: Vec<&str> = install["hotfixes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(hotfixes, img.hotfixes, "{}: hotfixes", img.name);
+        for (hive, state) in &img.hive_state {
+            let h = install["hives"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["name"] == hive.as_str());
+            let h = h.unwrap_or_else(|| panic!("{}: no {hive} hive", img.name));
+            assert_eq!(h["state"], state.as_str(), "{}: {hive}: {h}", img.name);
+        }
+        // FAT stores local time: the report says how it made it UTC.
+        let fs = img.filesystem.as_deref().unwrap_or("ntfs-3.1");
+        let volume = &json["volumes"][install["volume"].as_u64().unwrap() as usize];
+        let (kind, times) = match fs.starts_with("fat") {
+            true => ("fat", "converted to UTC with Bias"),
+            false => ("ntfs", ""),
+        };
+        assert_eq!(volume["partition"]["filesystem"], kind, "{}", img.name);
+        match times.is_empty() {
+            true => assert!(install["file_times"].is_null(), "{}", img.name),
+            false => assert!(
+                install["file_times"].as_str().unwrap_or("").contains(times),
+                "{}: file_times {}",
+                img.name,
+                install["file_times"]
+            ),
+        }
         checked += 1;
     }
     assert!(checked >= 5, "only {checked} images checked");
     eprintln!("{checked} images match their manifest");
+}
+
+/// The seed's findings on FAT: same rule, severity and path, and, once the
+/// FAT volume's local times are converted with the hive's Bias, the same
+/// message and timeline (the seed's UTC times). Fails if the conversion is
+/// dropped: FAT16's Pacific times would read 8 hours early, FAT32's W.
+/// Europe times an hour late, and the timeline's order would change.
+#[test]
+fn fat_images_give_the_seeds_findings_in_utc() {
+    let (_, seed) = diagnose_json(need("nt4-iis4-kb291589.img"));
+    for (file, bias) in [
+        ("nt4-iis4-kb291589-fat16.img", "Bias 480 minutes"),
+        ("nt4-iis4-kb291589-fat32.img", "Bias -60 minutes"),
+    ] {
+        let (code, fat) = diagnose_json(need(file));
+        assert_eq!(code, 1, "{file}");
+        let note = fat["installs"][0]["file_times"].as_str().unwrap();
+        assert!(note.contains(bias), "{file}: {note}");
+        assert!(
+            note.contains(r"SYSTEM\ControlSet001\Control\TimeZoneInformation"),
+            "{note}"
+        );
+        let (a, b) = (&seed["findings"], &fat["findings"]);
+        assert_eq!(a.as_array().unwrap().len(), b.as_array().unwrap().len());
+        for (s, f) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
+            assert_eq!(f["evidence"]["file_times"], note, "{file}");
+            for k in ["rule", "severity", "paths", "message"] {
+                assert_eq!(s[k], f[k], "{file}: {k}");
+            }
+            for k in ["timeline", "file", "sets"] {
+                assert_eq!(s["evidence"][k], f["evidence"][k], "{file}: evidence {k}");
+            }
+        }
+        assert_eq!(
+            seed["installs"][0]["markers"], fat["installs"][0]["markers"],
+            "{file}: marker times"
+        );
+    }
 }
 
 #[test]
