@@ -66,4 +66,24 @@ mod tests {
         // The largest FILETIME must not panic.
         let _ = FileTime(u64::MAX).to_string();
     }
+
+    #[test]
+    fn plus_minutes_shifts_both_ways_and_stays_in_range() {
+        let t = FileTime(UNIX_EPOCH_TICKS + 997_869_600 * 10_000_000);
+        assert_eq!(
+            t.plus_minutes(480).unwrap().to_string(),
+            "2001-08-15T18:00:00Z"
+        );
+        assert_eq!(
+            t.plus_minutes(-60).unwrap().to_string(),
+            "2001-08-15T09:00:00Z"
+        );
+        assert_eq!(FileTime(1).plus_minutes(-1), None);
+        assert_eq!(FileTime(u64::MAX).plus_minutes(1), None);
+        assert_eq!(
+            FileTime(600_000_000).plus_minutes(-1),
+            None,
+            "zero is no time"
+        );
+    }
 }

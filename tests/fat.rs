@@ -360,6 +360,17 @@ fn seed_tree_on_fat16_gives_the_seed_findings() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["volumes"][0]["partition"]["filesystem"], "fat");
     assert_eq!(v["volumes"][0]["label"], "FATTEST");
+    // The seed's SYSTEM hive records no time zone: the times are said to be
+    // local, zone unknown, in the install and in every finding.
+    let note = v["installs"][0]["file_times"].as_str().unwrap();
+    assert!(
+        note.contains("local time, zone unknown")
+            && note.contains(r"ControlSet001\Control\TimeZoneInformation is absent"),
+        "{note}"
+    );
+    for f in v["findings"].as_array().unwrap() {
+        assert_eq!(f["evidence"]["file_times"], note);
+    }
 }
 
 /// As NT 4 left it: the FAT16 volume in an MBR partition of type 0x06 at
