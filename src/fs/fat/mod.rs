@@ -18,8 +18,9 @@
 //!   when hostile entries share clusters, and stable under repeated listing,
 //!   so a walker's seen-set catches a directory that contains itself.
 //! - Times: FAT stores local time, zone unknown at this layer. `Entry`
-//!   carries them as if they were UTC; whoever knows the install's time zone
-//!   (the hive's TimeZoneInformation) converts them.
+//!   carries them as if they were UTC; the Windows loader converts an
+//!   install's times with its hive's TimeZoneInformation Bias
+//!   (`windows::LocalTimes`).
 //! - Hostile input: chains end at the cluster count (a visited set catches
 //!   cycles), directories stop at 65,536 entries (the specification's
 //!   limit), files at [`MAX_FILE_BYTES`] and at what their chain holds; a
