@@ -384,13 +384,13 @@ fn whole_corpus_census() {
 // ---------------------------------------------------------------------------
 // Hives built here, byte by byte (layout: msuhanov's regf specification)
 
-struct Node {
+pub(crate) struct Node {
     name: &'static str,
     values: Vec<(&'static str, u32, Vec<u8>)>,
     children: Vec<Node>,
 }
 
-fn node(
+pub(crate) fn node(
     name: &'static str,
     values: Vec<(&'static str, u32, Vec<u8>)>,
     children: Vec<Node>,
@@ -512,7 +512,7 @@ impl Bins {
 
 /// A complete hive with `root` as its root key in the first cell (where
 /// Windows puts it and where notatin insists on finding it).
-fn build_hive(minor: u32, root: &Node) -> Vec<u8> {
+pub(crate) fn build_hive(minor: u32, root: &Node) -> Vec<u8> {
     let mut bins = Bins {
         data: vec![0; 32],
         minor,

@@ -256,7 +256,7 @@ const MAX_BIAS_MINUTES: u32 = 14 * 60;
 /// `<control set>\Control\TimeZoneInformation`, for a volume that stores
 /// local time. The standard `Bias` is used, not `ActiveTimeBias`: that one
 /// is the bias when the hive was last written, not when each file was.
-fn time_zone(system: Option<&Hive>, cs: Option<&ControlSet>) -> LocalTimes {
+pub(super) fn time_zone(system: Option<&Hive>, cs: Option<&ControlSet>) -> LocalTimes {
     let unknown = |reason: String| LocalTimes::Unknown { reason };
     let Some(sys) = system else {
         return unknown("the SYSTEM hive could not be read".into());

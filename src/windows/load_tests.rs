@@ -263,3 +263,72 @@ fn an_unusable_hive_falls_back_to_its_alternate_copies_in_order() {
     let s = hive(&i, "SYSTEM");
     assert_eq!((s.state_id(), s.fallback), ("primary", None));
 }
+
+/// A SYSTEM hive whose ControlSet001 has TimeZoneInformation with these
+/// REG_DWORD values.
+fn zone_hive(values: &[(&'static str, u32)]) -> crate::registry::Hive {
+    use crate::registry::tests::{build_hive, node};
+    let dwords = values
+        .iter()
+        .map(|(n, v)| (*n, 4u32, v.to_le_bytes().to_vec()))
+        .collect();
+    let tz = node("TimeZoneInformation", dwords, vec![]);
+    let cs = node(
+        "ControlSet001",
+        vec![],
+        vec![node("Control", vec![], vec![tz])],
+    );
+    let root = node("$$$PROTO.HIV", vec![], vec![cs]);
+    crate::registry::Hive::from_bytes("SYSTEM", build_hive(3, &root)).unwrap()
+}
+
+fn control_set_001() -> crate::registry::ControlSet {
+    crate::registry::ControlSet {
+        name: "ControlSet001".into(),
+        number: 1,
+        source: "Current".into(),
+        select: Default::default(),
+        warnings: Vec::new(),
+    }
+}
+
+#[test]
+fn time_zone_bias_is_read_signed_and_checked() {
+    use super::load::time_zone;
+    use super::LocalTimes;
+    let cs = control_set_001();
+    let pacific = zone_hive(&[("Bias", 480), ("DaylightBias", (-60i32) as u32)]);
+    assert_eq!(
+        time_zone(Some(&pacific), Some(&cs)),
+        LocalTimes::Converted {
+            bias: 480,
+            daylight_bias: Some(-60),
+            key: r"SYSTEM\ControlSet001\Control\TimeZoneInformation".into(),
+        }
+    );
+    let east = zone_hive(&[("Bias", (-60i32) as u32)]);
+    assert!(matches!(
+        time_zone(Some(&east), Some(&cs)),
+        LocalTimes::Converted {
+            bias: -60,
+            daylight_bias: None,
+            ..
+        }
+    ));
+    // What is no time zone, or no zone at all, is said to be local time.
+    let absurd = zone_hive(&[("Bias", 100_000)]);
+    let none = zone_hive(&[("StandardBias", 0)]);
+    for (hive, cs, why) in [
+        (Some(&absurd), Some(&cs), "100000 minutes, no time zone"),
+        (Some(&none), Some(&cs), "has no Bias"),
+        (None, Some(&cs), "SYSTEM hive could not be read"),
+        (Some(&pacific), None, "no control set"),
+    ] {
+        let got = time_zone(hive, cs);
+        assert!(
+            matches!(&got, LocalTimes::Unknown { reason } if reason.contains(why)),
+            "{got:?}"
+        );
+        assert!(got.note().contains("local time, zone unknown"));
+    }
+}
