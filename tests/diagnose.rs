@@ -66,6 +66,8 @@ struct File {
     path: String,
     #[serde(default)]
     file_version: String,
+    #[serde(default)]
+    size: u64,
 }
 
 #[derive(Deserialize)]
@@ -363,6 +365,7 @@ fn versions_reports_every_manifest_file_version() {
                 img.name,
                 f.path
             );
+            assert_eq!(row["size"], f.size, "{}: size of {}", img.name, f.path);
         }
     }
 }
