@@ -327,7 +327,7 @@ fn open_alternate(
 /// Extensions of the transaction logs tried beside a dirty hive, in order:
 /// `.LOG` (NT 4.0 to XP, and Vista to 8 beside the others), then `.LOG1` and
 /// `.LOG2` (old format on Vista and 7, new format from 8.1: those are
-/// ignored with their reason).
+/// replayed together, see `registry::open_with_logs`).
 const LOG_EXTENSIONS: &[&str] = &["LOG", "LOG1", "LOG2"];
 
 /// The transaction logs beside hive `name` in `config` that could be read,
