@@ -356,6 +356,39 @@ fn one_new_log_alone_applies_what_it_holds() {
     }
 }
 
+/// A hive whose base block is invalid (checksum broken here): only the
+/// latest log is used, from its own first entry, and its base block becomes
+/// the hive's (as Windows does). LOG2's entry 4 rewrites all the hive bins,
+/// so the result is still Windows' own.
+#[test]
+fn new_logs_over_an_invalid_base_block_use_the_latest_log() {
+    let Some(dir) = common::corpus() else { return };
+    let (Some(mut primary), Some(log1), Some(log2), Some(recovered)) = (
+        read(&dir, "yarp__NewDirtyHive1_NewDirtyHive"),
+        read(&dir, "yarp__NewDirtyHive1_NewDirtyHive.LOG1"),
+        read(&dir, "yarp__NewDirtyHive1_NewDirtyHive.LOG2"),
+        read(&dir, "yarp__NewDirtyHive1_RecoveredHive_Windows10"),
+    ) else {
+        return;
+    };
+    primary[508] ^= 0xFF;
+    let r =
+        registry::replay_new_logs(&primary, &[("LOG1", &log1[..]), ("LOG2", &log2[..])]).unwrap();
+    assert_eq!(r.describe(), "LOG2 (new format, log entries 3 to 5)");
+    assert!(r.ignored[0].starts_with("LOG1: the hive's base block is invalid"));
+    assert!(r.bytes[4096..] == recovered[4096..], "hive bins differ");
+    let (h, state) = open_with_logs(
+        "n",
+        primary,
+        &[("LOG1".into(), log1), ("LOG2".into(), log2)],
+    )
+    .unwrap();
+    assert!(matches!(state, HiveState::Replayed { .. }), "{state:?}");
+    assert!(h.header().checksum_ok);
+    let windows = Hive::from_bytes("windows10", recovered).unwrap();
+    assert_same_keys(&h, &windows, "Windows 10");
+}
+
 /// BadLogHive3: both new-format logs have a broken base block checksum, so
 /// the hive is read as stored and each log says why (yarp refuses it too).
 #[test]

@@ -355,18 +355,18 @@ fn apply_log(p: &mut Progress, log: &LogHead) -> Result<usize, String> {
 /// with their reason) over a private copy of the primary file `hive`.
 /// Neither input is changed. `Err` says, log by log, why none applied.
 pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay, LogRejected> {
+    let refuse = |why: &str| {
+        let names: Vec<&str> = logs.iter().map(|l| l.0).collect();
+        Err(LogRejected(format!("{}: {why}", names.join(", "))))
+    };
     if hive.len() < BASE_BLOCK_LEN || &hive[..4] != b"regf" {
-        return Err(LogRejected("the hive has no regf base block".into()));
+        return refuse("the hive has no regf base block");
     }
     if hive.len() > MAX_HIVE_SIZE {
-        return Err(LogRejected(
-            "the hive is larger than a hive may be here".into(),
-        ));
+        return refuse("the hive is larger than a hive may be here");
     }
     if !needs_replay(hive) {
-        return Err(LogRejected(
-            "the hive is not dirty: nothing to replay".into(),
-        ));
+        return refuse("the hive is not dirty: nothing to replay");
     }
     let hive_valid = base_block_checksum(hive) == u32_at(hive, 0x1FC);
     let hive_time = match hive_valid {
@@ -470,10 +470,14 @@ pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay,
             base_log = Some(head.bytes);
         }
         match result {
-            Ok(0) => ignored.push(format!(
-                "{}: holds no log entry {} (the first it should hold)",
-                head.name, head.seq
-            )),
+            Ok(0) => {
+                ignored.push(format!(
+                    "{}: holds no log entry {} (the first it should hold)",
+                    head.name, head.seq
+                ));
+                // A later log would miss what this one should have held.
+                stopped = Some(String::new());
+            }
             Ok(_) => {}
             Err(why) if p.entries > before => stopped = Some(format!("{}: {why}", head.name)),
             Err(why) => {
@@ -652,6 +656,16 @@ mod tests {
         // Entry 2 is bad: entry 3 would miss its changes.
         let why = replay_new_logs(&h, &[("a", &l1), ("b", &l2)]).unwrap_err();
         assert!(why.0.contains("a: log entry 2"), "{why}");
+        assert!(why.0.contains("b: not applied"), "{why}");
+    }
+
+    #[test]
+    fn an_empty_earlier_log_blocks_the_later_ones() {
+        let h = hive();
+        let empty = log(2, &[]);
+        let l2 = log(3, &[entry(3, 4096, &[(0, 0x11, 512)])]);
+        let why = replay_new_logs(&h, &[("a", &empty), ("b", &l2)]).unwrap_err();
+        assert!(why.0.contains("a: holds no log entry 2"), "{why}");
         assert!(why.0.contains("b: not applied"), "{why}");
     }
 
