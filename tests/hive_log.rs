@@ -329,11 +329,24 @@ fn one_new_log_alone_applies_what_it_holds() {
             log: "n.LOG1 (new format, log entry 2)".into()
         }
     );
-    let (_, state) = open_with_logs("n", primary.clone(), &[("n.LOG2".into(), log2)]).unwrap();
+    let (_, state) =
+        open_with_logs("n", primary.clone(), &[("n.LOG2".into(), log2.clone())]).unwrap();
     assert_eq!(
         state,
         HiveState::Replayed {
             log: "n.LOG2 (new format, log entries 3 to 5)".into()
+        }
+    );
+    // LOG1 damaged: LOG2 is applied from its own first entry, and the state
+    // says which log was left out and why (its entries may be missing).
+    let mut broken = log1.clone();
+    broken[508] ^= 1;
+    let logs = [("n.LOG1".into(), broken), ("n.LOG2".into(), log2.clone())];
+    let (_, state) = open_with_logs("n", primary.clone(), &logs).unwrap();
+    assert_eq!(
+        state,
+        HiveState::Replayed {
+            log: "n.LOG2 (new format, log entries 3 to 5; not used: n.LOG1: log base block checksum is wrong)".into()
         }
     );
     // A new-format log of another hive (same hive, other write time).
@@ -374,7 +387,10 @@ fn new_logs_over_an_invalid_base_block_use_the_latest_log() {
     primary[508] ^= 0xFF;
     let r =
         registry::replay_new_logs(&primary, &[("LOG1", &log1[..]), ("LOG2", &log2[..])]).unwrap();
-    assert_eq!(r.describe(), "LOG2 (new format, log entries 3 to 5)");
+    assert_eq!(
+        r.describe(),
+        "LOG2 (new format, log entries 3 to 5; not used: LOG1: the hive's base block is invalid, so only the latest log is used)"
+    );
     assert!(r.ignored[0].starts_with("LOG1: the hive's base block is invalid"));
     assert!(r.bytes[4096..] == recovered[4096..], "hive bins differ");
     let (h, state) = open_with_logs(

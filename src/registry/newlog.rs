@@ -123,13 +123,20 @@ pub struct NewReplay {
     /// Why the replay stopped before the end of the last log's entries, when
     /// an entry with the expected sequence number was unsound.
     pub stopped: Option<String>,
-    /// Logs given but not applied, each with why (`path: why`).
+    /// Logs given but not applied, each with why (`path: why`), in the
+    /// order given.
     pub ignored: Vec<String>,
+    /// Those of `ignored` left out because all they hold is older than the
+    /// hive (its secondary sequence number): nothing is missing for want of
+    /// them.
+    pub stale: Vec<String>,
 }
 
 impl NewReplay {
     /// How the replayed state is named in reports: the logs, then what was
-    /// applied (`X.LOG1, X.LOG2 (new format, log entries 2 to 5)`).
+    /// applied (`X.LOG1, X.LOG2 (new format, log entries 2 to 5)`), why the
+    /// replay stopped early and why a log was not used, if so (stale logs
+    /// are not named: nothing is missing for want of them).
     pub fn describe(&self) -> String {
         let entries = match self.first == self.last {
             true => format!("log entry {}", self.first),
@@ -139,7 +146,21 @@ impl NewReplay {
             Some(why) => format!("; then stopped: {why}"),
             None => String::new(),
         };
-        format!("{} (new format, {entries}{stopped})", self.logs.join(", "))
+        // A log left out may have held entries the hive lacks: say why.
+        let left: Vec<&str> = self
+            .ignored
+            .iter()
+            .filter(|i| !self.stale.contains(i))
+            .map(String::as_str)
+            .collect();
+        let ignored = match left.is_empty() {
+            true => String::new(),
+            false => format!("; not used: {}", left.join("; ")),
+        };
+        format!(
+            "{} (new format, {entries}{stopped}{ignored})",
+            self.logs.join(", ")
+        )
     }
 }
 
@@ -377,6 +398,7 @@ pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay,
     };
     let secondary = field(hive, 8);
     let mut ignored = Vec::new();
+    let mut stale = Vec::new();
     let mut heads = Vec::new();
     for &(name, bytes) in logs {
         let head = match read_head(name, bytes) {
@@ -403,10 +425,12 @@ pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay,
             }
         }
         if hive_valid && !not_before(head.seq, secondary) {
-            ignored.push(format!(
+            let why = format!(
                 "{name}: its entries start at sequence number {}, before the hive's secondary sequence number {secondary}: already in the primary file",
                 head.seq
-            ));
+            );
+            ignored.push(why.clone());
+            stale.push(why);
             continue;
         }
         heads.push(head);
@@ -519,6 +543,7 @@ pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay,
         pages: p.pages,
         stopped: stopped.filter(|s| !s.is_empty()),
         ignored,
+        stale,
     })
 }
 
