@@ -366,11 +366,16 @@ fn read_logs(
     (logs, notes)
 }
 
-/// Adds why some logs could not even be read to a dirty hive's reason.
+/// Adds why some logs could not even be read to a dirty hive's reason, or to
+/// a replayed hive's log (a log that could not be read may have held newer
+/// entries than those replayed).
 fn with_notes(state: HiveState, notes: &[String]) -> HiveState {
     match state {
         HiveState::Dirty { reason } if !notes.is_empty() => HiveState::Dirty {
             reason: format!("{reason}; unreadable: {}", notes.join("; ")),
+        },
+        HiveState::Replayed { log } if !notes.is_empty() => HiveState::Replayed {
+            log: format!("{log}; unreadable: {}", notes.join("; ")),
         },
         other => other,
     }
