@@ -211,8 +211,7 @@ enum End {
     Bad(String),
 }
 
-/// A sound entry at `at`: its size, flags, hive bins data size and the
-/// offset of its first page's bytes.
+/// A sound entry: its size, flags, hive bins data size and page count.
 struct Entry {
     size: usize,
     flags: u32,
@@ -270,7 +269,8 @@ fn read_entry(log: &[u8], at: usize, expected: u32) -> Result<Entry, End> {
             field(entry, ENTRY_HEADER + 8 * i) as usize,
             field(entry, ENTRY_HEADER + 8 * i + 4) as usize,
         );
-        if len == 0 || off % SECTOR != 0 || len % SECTOR != 0 || off + len > bins {
+        let inside = off.checked_add(len).is_some_and(|end| end <= bins);
+        if len == 0 || off % SECTOR != 0 || len % SECTOR != 0 || !inside {
             return bad(format!(
                 "has a dirty page of {len} bytes at 0x{off:x}, not 512-aligned inside the hive bins data (0x{bins:x} bytes)"
             ));
