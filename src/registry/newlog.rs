@@ -378,7 +378,10 @@ fn apply_log(p: &mut Progress, log: &LogHead) -> Result<usize, String> {
 pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay, LogRejected> {
     let refuse = |why: &str| {
         let names: Vec<&str> = logs.iter().map(|l| l.0).collect();
-        Err(LogRejected(format!("{}: {why}", names.join(", "))))
+        Err(LogRejected(match names.is_empty() {
+            true => why.to_string(),
+            false => format!("{}: {why}", names.join(", ")),
+        }))
     };
     if hive.len() < BASE_BLOCK_LEN || &hive[..4] != b"regf" {
         return refuse("the hive has no regf base block");
@@ -459,6 +462,12 @@ pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay,
         }
         let keep = heads.swap_remove(latest);
         heads = vec![keep];
+    }
+    if heads.is_empty() {
+        return Err(LogRejected(match ignored.is_empty() {
+            true => "no new-format log given".into(),
+            false => ignored.join("; "),
+        }));
     }
     let mut p = Progress {
         copy: hive.to_vec(),
@@ -682,6 +691,12 @@ mod tests {
         let why = replay_new_logs(&h, &[("a", &l1), ("b", &l2)]).unwrap_err();
         assert!(why.0.contains("a: log entry 2"), "{why}");
         assert!(why.0.contains("b: not applied"), "{why}");
+    }
+
+    #[test]
+    fn no_log_is_refused_with_a_reason() {
+        let why = replay_new_logs(&hive(), &[]).unwrap_err();
+        assert!(!why.0.is_empty());
     }
 
     #[test]
