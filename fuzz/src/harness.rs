@@ -277,16 +277,92 @@ fn read_hive(h: &Hive) {
     });
 }
 
-/// A primary hive and an old-format transaction log in one input: the first
-/// 4 bytes (little-endian, modulo the rest's length + 1) say where the hive
-/// ends and the log begins. True when the log was replayed.
+/// A primary hive and its transaction logs in one input. The first 4 bytes
+/// (little-endian) choose: with the top bit clear, the rest is `[hive][log]`,
+/// split where the low 31 bits (modulo the rest's length + 1) say (one log:
+/// old format, or new format on its own); with it set, the rest is
+/// `[u32 split][hive][log 1][log 2]`, the hive split off as before and the
+/// two new-format logs at the second split (modulo what is left + 1). True
+/// when a log was replayed.
 pub fn run_hive_log(data: &[u8]) -> bool {
     let Some((head, rest)) = data.split_first_chunk::<4>() else {
         return false;
     };
-    let split = u32::from_le_bytes(*head) as usize % (rest.len() + 1);
-    let (hive, log) = rest.split_at(split);
-    run_hive_log_pair(hive, log)
+    let head = u32::from_le_bytes(*head);
+    if head & 0x8000_0000 == 0 {
+        let split = head as usize % (rest.len() + 1);
+        let (hive, log) = rest.split_at(split);
+        return run_hive_log_pair(hive, log);
+    }
+    let Some((second, rest)) = rest.split_first_chunk::<4>() else {
+        return false;
+    };
+    let split = (head & 0x7FFF_FFFF) as usize % (rest.len() + 1);
+    let (hive, logs) = rest.split_at(split);
+    let split = u32::from_le_bytes(*second) as usize % (logs.len() + 1);
+    let (log1, log2) = logs.split_at(split);
+    run_hive_new_logs(hive, &[log1, log2])
+}
+
+/// Input for [`run_hive_log`] in its two-log mode: a hive and two logs.
+pub fn encode_hive_new_logs(hive: &[u8], log1: &[u8], log2: &[u8]) -> Vec<u8> {
+    let mut s = (hive.len() as u32 | 0x8000_0000).to_le_bytes().to_vec();
+    s.extend((log1.len() as u32).to_le_bytes());
+    s.extend(hive);
+    s.extend(log1);
+    s.extend(log2);
+    s
+}
+
+/// Replays new-format `logs` over `hive` in memory, then opens the hive with
+/// them as `.LOG1`, `.LOG2`... and reads it as `run_hive` does. A replay
+/// applies at least one entry, in sequence, and is never dirty nor larger
+/// than the hive and the logs; a log not replayed always comes with a reason.
+pub fn run_hive_new_logs(hive: &[u8], logs: &[&[u8]]) -> bool {
+    let names: Vec<String> = (1..=logs.len()).map(|i| format!("fuzz.LOG{i}")).collect();
+    let given: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(String::as_str)
+        .zip(logs.iter().copied())
+        .collect();
+    match registry::replay_new_logs(hive, &given) {
+        Ok(r) => {
+            let most = hive.len() + logs.iter().map(|l| l.len()).sum::<usize>();
+            assert!(r.bytes.len() <= most, "replay grew past the hive and logs");
+            assert!(
+                r.bytes.len() <= registry::MAX_HIVE_SIZE,
+                "replay grew past the cap"
+            );
+            assert!(
+                !registry::needs_replay(&r.bytes),
+                "a replayed hive is still dirty"
+            );
+            assert!(r.entries >= 1 && !r.logs.is_empty(), "a replay of nothing");
+            assert_eq!(
+                r.last.wrapping_sub(r.first) as usize + 1,
+                r.entries,
+                "entries out of sequence"
+            );
+        }
+        Err(why) => assert!(!why.0.is_empty(), "a refusal without a reason"),
+    }
+    let logs: Vec<(String, Vec<u8>)> = names
+        .into_iter()
+        .zip(logs.iter().map(|l| l.to_vec()))
+        .collect();
+    match registry::open_with_logs("fuzz", hive.to_vec(), &logs) {
+        Ok((h, state)) => {
+            if let HiveState::Dirty { reason } = &state {
+                assert!(!reason.is_empty(), "a dirty hive without a reason");
+            }
+            read_hive(&h);
+            matches!(state, HiveState::Replayed { .. })
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty(), "empty error");
+            false
+        }
+    }
 }
 
 /// Replays `log` over `hive` in memory, opens the result and reads it as

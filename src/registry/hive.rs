@@ -10,9 +10,9 @@
 //!
 //! **No transaction-log replay here.** notatin replays new-format (HvLE) logs
 //! only when given them; we never do, so the bytes given are read as they are.
-//! Old-format logs are replayed into a copy before this point by
-//! `log.rs` ([`super::open_with_logs`]); [`Hive::is_dirty`] tells the caller
-//! when a hive was read dirty.
+//! Logs are replayed into a copy before this point ([`super::open_with_logs`]:
+//! old format in `log.rs`, new format in `newlog.rs`); [`Hive::is_dirty`]
+//! tells the caller when a hive was read dirty.
 //!
 //! **Limits.** Hives larger than [`MAX_HIVE_SIZE`] are refused; paths and
 //! walks stop at [`MAX_DEPTH`] levels; walks never visit a key cell twice.

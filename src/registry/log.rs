@@ -40,6 +40,7 @@
 
 use super::cells::{u32_at, u64_at, BASE_BLOCK_LEN};
 use super::hive::{Hive, MAX_HIVE_SIZE};
+use super::newlog::replay_new_logs;
 use super::RegistryError;
 
 /// Largest transaction log read, in bytes (256 MiB). A log holds at most a
@@ -91,7 +92,7 @@ fn reject<T>(what: impl Into<String>) -> Result<T, LogRejected> {
 }
 
 /// The file type of a log's base block: 1 or 2 for the old format, 6 for the
-/// new one (HvLE entries, not handled here). `None` if it is no regf block.
+/// new one (HvLE entries, replayed by `newlog.rs`). `None` if it is no regf block.
 pub fn log_file_type(log: &[u8]) -> Option<u32> {
     if log.len() < SECTOR || &log[..4] != b"regf" {
         return None;
@@ -128,7 +129,7 @@ pub fn replay_old_log(hive: &[u8], log: &[u8]) -> Result<Vec<u8>, LogRejected> {
     let field = |b: &[u8], at| u32_at(b, at).unwrap_or(0);
     match field(log, 28) {
         1 | 2 => {}
-        6 => return reject("a new-format log (file type 6): not replayed here"),
+        6 => return reject("a new-format log (file type 6): see replay_new_logs"),
         t => return reject(format!("log file type is {t}, expected 1 or 2")),
     }
     if !checksum_ok(log) {
@@ -292,8 +293,11 @@ fn check_dirty_bins(copy: &[u8], bins_size: usize, dirty: &[usize]) -> Result<()
 pub enum HiveState {
     /// The primary file was clean and read as it is.
     Primary,
-    /// The primary file was dirty; the old-format log `log` was replayed into
-    /// a private copy, which was read.
+    /// The primary file was dirty; its log was replayed into a private copy,
+    /// which was read. `log` is the old-format log's path, or for new-format
+    /// logs their paths in the order applied followed by what was applied:
+    /// `X.LOG1, X.LOG2 (new format, log entries 2 to 5)` (and, when an
+    /// unsound entry stopped the replay early, `; then stopped: why`).
     Replayed { log: String },
     /// The primary file was dirty and read as stored: `reason` says why no log
     /// was replayed (none found, or each one ignored and why).
@@ -301,8 +305,9 @@ pub enum HiveState {
 }
 
 /// Opens a hive from its primary file and, when that is dirty, the candidate
-/// transaction logs beside it (`(path, bytes)`, tried in order; the first old-format
-/// log that applies is replayed, in memory). A log that does not apply is
+/// transaction logs beside it (`(path, bytes)`), in memory: the new-format
+/// ones (file type 6) together first (`newlog.rs`), else the old-format ones
+/// in the order given (the first that applies). A log that does not apply is
 /// ignored and its reason kept in [`HiveState::Dirty`]. Errors are those of
 /// [`Hive::from_bytes`] on the primary file.
 pub fn open_with_logs(
@@ -314,7 +319,28 @@ pub fn open_with_logs(
         return Ok((Hive::from_bytes(name, primary)?, HiveState::Primary));
     }
     let mut reasons = Vec::new();
-    for (path, log) in logs {
+    let (new, old): (Vec<_>, Vec<_>) = logs
+        .iter()
+        .partition(|(_, log)| log_file_type(log) == Some(6));
+    if !new.is_empty() {
+        let given: Vec<(&str, &[u8])> = new.iter().map(|(p, l)| (p.as_str(), &l[..])).collect();
+        let replayed = crate::panic::contain_payload(|| replay_new_logs(&primary, &given))
+            .unwrap_or_else(|m| Err(LogRejected(format!("replay panicked: {m}"))));
+        match replayed {
+            Ok(r) => {
+                let log = r.describe();
+                match Hive::from_bytes(name, r.bytes) {
+                    Ok(hive) => return Ok((hive, HiveState::Replayed { log })),
+                    Err(e) => reasons.push(format!(
+                        "{}: the replayed hive could not be opened: {e}",
+                        r.logs.join(", ")
+                    )),
+                }
+            }
+            Err(why) => reasons.push(why.0),
+        }
+    }
+    for (path, log) in old {
         let replayed = crate::panic::contain_payload(|| replay_old_log(&primary, log))
             .unwrap_or_else(|m| Err(LogRejected(format!("replay panicked: {m}"))));
         match replayed.map_err(|r| r.0).and_then(|bytes| {

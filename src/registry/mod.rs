@@ -2,11 +2,13 @@
 //!
 //! * [`Hive::from_bytes`] opens a regf hive held in memory (the primary file
 //!   as it is; [`Hive::is_dirty`] says when the logs held newer data).
-//! * [`open_with_logs`] opens a dirty primary file with its old-format
-//!   transaction log (`.LOG`; `.LOG1`/`.LOG2` on Vista and 7) replayed into a
-//!   private copy, in memory (`log.rs`); [`HiveState`] says which state was
-//!   read and, for a hive read dirty, why no log was replayed. New-format
-//!   (HvLE) logs are not replayed. Parsing is notatin 1.0.1's, behind our own checks:
+//! * [`open_with_logs`] opens a dirty primary file with its transaction logs
+//!   replayed into a private copy, in memory: new-format ones (HvLE entries,
+//!   `.LOG1`/`.LOG2` from Windows 8.1, `newlog.rs`) first, else the
+//!   old-format one (`.LOG`; `.LOG1`/`.LOG2` on Vista and 7, `log.rs`);
+//!   [`HiveState`] says which state was read (and, when replayed, which logs
+//!   in which format) and, for a hive read dirty, why no log was replayed.
+//!   Parsing is notatin 1.0.1's, behind our own checks:
 //!   see `hive.rs` for the limits ([`MAX_HIVE_SIZE`], [`MAX_DEPTH`]) and
 //!   `cells.rs` for why every key is vetted before notatin reads it.
 //! * [`Hive::key`] looks a path up case-insensitively and returns a [`Key`]
@@ -18,6 +20,7 @@ mod cells;
 mod control_set;
 mod hive;
 mod log;
+mod newlog;
 mod value;
 
 #[cfg(test)]
@@ -29,6 +32,7 @@ pub use log::{
     log_file_type, needs_replay, open_with_logs, replay_old_log, HiveState, LogRejected,
     MAX_LOG_SIZE,
 };
+pub use newlog::{marvin32, replay_new_logs, NewReplay};
 pub use value::{
     Value, ValueData, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_LINK,
     REG_MULTI_SZ, REG_NONE, REG_QWORD, REG_SZ,

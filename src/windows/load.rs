@@ -390,7 +390,7 @@ fn open_alternate(
 /// Extensions of the transaction logs tried beside a dirty hive, in order:
 /// `.LOG` (NT 4.0 to XP, and Vista to 8 beside the others), then `.LOG1` and
 /// `.LOG2` (old format on Vista and 7, new format from 8.1: those are
-/// ignored with their reason).
+/// replayed together, see `registry::open_with_logs`).
 const LOG_EXTENSIONS: &[&str] = &["LOG", "LOG1", "LOG2"];
 
 /// The transaction logs beside hive `name` in `config` that could be read,
@@ -429,11 +429,16 @@ fn read_logs(
     (logs, notes)
 }
 
-/// Adds why some logs could not even be read to a dirty hive's reason.
+/// Adds why some logs could not even be read to a dirty hive's reason, or to
+/// a replayed hive's log (a log that could not be read may have held newer
+/// entries than those replayed).
 fn with_notes(state: HiveState, notes: &[String]) -> HiveState {
     match state {
         HiveState::Dirty { reason } if !notes.is_empty() => HiveState::Dirty {
             reason: format!("{reason}; unreadable: {}", notes.join("; ")),
+        },
+        HiveState::Replayed { log } if !notes.is_empty() => HiveState::Replayed {
+            log: format!("{log}; unreadable: {}", notes.join("; ")),
         },
         other => other,
     }

@@ -331,4 +331,48 @@ fn time_zone_bias_is_read_signed_and_checked() {
         );
         assert!(got.note().contains("local time, zone unknown"));
     }
+/// New-format logs beside a dirty hive (Windows 8.1 and later) are found as
+/// `.LOG1` and `.LOG2` and replayed together; damaged ones are named with
+/// why in the dirty reason.
+#[test]
+fn new_format_logs_beside_a_dirty_hive_are_replayed_together() {
+    let (Some(dirty), Some(log1), Some(log2), Some(bad), Some(bad1), Some(bad2)) = (
+        yarp("yarp__NewDirtyHive1_NewDirtyHive"),
+        yarp("yarp__NewDirtyHive1_NewDirtyHive.LOG1"),
+        yarp("yarp__NewDirtyHive1_NewDirtyHive.LOG2"),
+        yarp("yarp__BadLogHive3_BadLogHive"),
+        yarp("yarp__BadLogHive3_BadLogHive.LOG1"),
+        yarp("yarp__BadLogHive3_BadLogHive.LOG2"),
+    ) else {
+        return;
+    };
+    let config = r"\WINNT\system32\config";
+    let vol = MemVolume(vec![
+        (format!(r"{config}\SYSTEM"), dirty),
+        (format!(r"{config}\SYSTEM.LOG2"), log2),
+        (format!(r"{config}\SYSTEM.LOG1"), log1),
+        (format!(r"{config}\SOFTWARE"), bad),
+        (format!(r"{config}\SOFTWARE.LOG1"), bad1),
+        (format!(r"{config}\SOFTWARE.LOG2"), bad2),
+    ]);
+    let mut unreadable = Vec::new();
+    let installs = find_installs(&vol, 0, &Scope::default(), &mut unreadable);
+    let hive = |n: &str| installs[0].hives.iter().find(|h| h.name == n).unwrap();
+    let system = hive("SYSTEM");
+    assert_eq!(system.state_id(), "replayed");
+    assert_eq!(
+        system.replayed_log(),
+        Some(
+            format!(r"{config}\SYSTEM.LOG1, {config}\SYSTEM.LOG2 (new format, log entries 2 to 5)")
+                .as_str()
+        )
+    );
+    let software = hive("SOFTWARE");
+    assert_eq!(software.state_id(), "dirty");
+    let why = software.dirty_reason().unwrap();
+    assert!(
+        why.contains(r"SOFTWARE.LOG1: log base block checksum is wrong")
+            && why.contains(r"SOFTWARE.LOG2: log base block checksum is wrong"),
+        "{why}"
+    );
 }

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use verskew::fs::NtfsVolume;
 use verskew::volume::{self, Filesystem};
-use verskew_fuzz::harness::{Landmarks, MemDisk};
+use verskew_fuzz::harness::{self, Landmarks, MemDisk};
 
 fn corpus_dir(target: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -231,6 +231,15 @@ fn main() {
             s.extend(hive);
             s.extend(log);
             put("hive_log", hive_name, &s);
+            // Two new-format logs: the same with `X.LOG2`, in two-log mode.
+            if let (Some(hive), Some(log1), Some(log2)) = (
+                load(&f.with_file_name(hive_name)),
+                load(&f),
+                load(&f.with_file_name(format!("{hive_name}.LOG2"))),
+            ) {
+                let s = harness::encode_hive_new_logs(&hive, &log1, &log2);
+                put("hive_log", &format!("{hive_name}.both"), &s);
+            }
         }
     }
     for f in files(&corpus.join("pe")) {
