@@ -331,6 +331,8 @@ fn time_zone_bias_is_read_signed_and_checked() {
         );
         assert!(got.note().contains("local time, zone unknown"));
     }
+}
+
 /// New-format logs beside a dirty hive (Windows 8.1 and later) are found as
 /// `.LOG1` and `.LOG2` and replayed together; damaged ones are named with
 /// why in the dirty reason.
