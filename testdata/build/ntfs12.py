@@ -328,6 +328,68 @@ def convert(path, offset=0):
         return len(new)
 
 
+# --------------------------------------------------------------------------
+# Proof with The Sleuth Kit
+# --------------------------------------------------------------------------
+
+def _tsk(cmd, offset):
+    import subprocess
+    if offset:
+        cmd = cmd[:1] + ["-o", str(offset // SECTOR)] + cmd[1:]
+    return subprocess.run(cmd, check=True, capture_output=True).stdout
+
+
+def tsk_listing(img, offset=0):
+    """fls -r -p of the volume: {path: inode} of every regular file, system
+    files included, and the set of listed lines."""
+    out = {}
+    text = _tsk(["fls", "-r", "-p", img], offset).decode("utf-8", "replace")
+    for ln in text.splitlines():
+        meta, _, path = ln.partition("\t")
+        # "-/r": TSK could not type the name (it does so for the entries of
+        # index blocks past the first when clusters exceed the index block).
+        kind = meta.split(" ")[0]
+        if kind.endswith("/r") and "*" not in meta:
+            out[path] = meta.split()[-1].rstrip(":")
+    return out, text
+
+
+def tsk_extract(img, inode, offset=0):
+    return _tsk(["icat", img, inode], offset)
+
+
+def prove(img, before, written, offset=0):
+    """Fail unless The Sleuth Kit reads `img` as NTFS 1.2 holding what it
+    held before the conversion: fsstat says version 1.2 ("Windows NT"), fls -r
+    lists the same tree, icat gives every regular file byte for byte as
+    before (`before`: tsk_listing and contents taken from the 3.1 volume),
+    and every file the factory wrote (`written`: path -> bytes) as written."""
+    fsstat = _tsk(["fsstat", img], offset).decode()
+    if "Version: Windows NT" not in fsstat:
+        raise Refused("%s: fsstat does not report NTFS 1.2 (Windows NT)" % img)
+    files, listing = tsk_listing(img, offset)
+    old_files, old_listing, old_data = before
+    if listing != old_listing:
+        raise Refused("%s: fls -r lists a different tree after the conversion" % img)
+    for path, inode in files.items():
+        if path in ("$AttrDef", "$MFT", "$MFTMirr"):
+            continue  # what the conversion rewrites
+        if tsk_extract(img, inode, offset) != old_data[path]:
+            raise Refused("%s: icat %s (%s) differs from the 3.1 volume" % (img, inode, path))
+    for path, data in written.items():
+        if path not in files:
+            raise Refused("%s: fls -r does not list %s" % (img, path))
+        if tsk_extract(img, files[path], offset) != data:
+            raise Refused("%s: icat %s differs from what was written" % (img, path))
+    return len(files)
+
+
+def snapshot(img, offset=0):
+    """What prove() compares against, taken before the conversion."""
+    files, listing = tsk_listing(img, offset)
+    return files, listing, {p: tsk_extract(img, i, offset) for p, i in files.items()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("image")
