@@ -50,6 +50,23 @@ struct Image {
     /// For containers: the name of the image they were made from.
     #[serde(default)]
     source: Option<String>,
+    /// `ntfs-3.1` (default), `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
+    #[serde(default = "ntfs31")]
+    filesystem: String,
+    #[serde(default)]
+    partition_offset: u64,
+}
+
+fn ntfs31() -> String {
+    "ntfs-3.1".into()
+}
+
+/// The `filesystem_version` a report gives for a manifest `filesystem`.
+fn fs_version(filesystem: &str) -> String {
+    match filesystem.strip_prefix("ntfs-") {
+        Some(v) => v.to_string(),
+        None => filesystem.to_ascii_uppercase(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -231,6 +248,21 @@ fn every_factory_image_gives_the_manifest_findings() {
         let got = triples(&json["findings"]);
         assert_eq!(got, want, "{}: findings differ from the manifest", img.name);
         check_coverage(img, path.to_str().unwrap(), code, &json);
+
+        // The report says the filesystem version of the install's volume.
+        let vol = json["volumes"]
+            .as_array()
+            .and_then(|v| {
+                v.iter()
+                    .find(|v| v["partition"]["offset"] == img.partition_offset)
+            })
+            .unwrap_or_else(|| panic!("{}: no volume at the partition offset", img.name));
+        assert_eq!(
+            vol["filesystem_version"],
+            fs_version(&img.filesystem),
+            "{}: filesystem version",
+            img.name
+        );
 
         let install = &json["installs"][0];
         let facts = [

@@ -165,6 +165,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             declared: None,
         },
         filesystem: Some("NTFS"),
+        version: Some(s("3.1")),
         label: Some(s("LABEL")),
         cluster_size: Some(4096),
         error: Some(s("error")),

@@ -109,7 +109,11 @@ fn volumes(o: &mut String, d: &Diagnosis) {
             size(p.size)
         );
         if let (Some(fs), Some(c)) = (v.filesystem, v.cluster_size) {
-            let _ = write!(o, ", {fs}, {c}-byte clusters");
+            let _ = write!(o, ", {fs}");
+            if let Some(ver) = &v.version {
+                let _ = write!(o, " {}", escape(ver));
+            }
+            let _ = write!(o, ", {c}-byte clusters");
         }
         if let Some(l) = v.label.as_deref().filter(|l| !l.is_empty()) {
             let _ = write!(o, ", label \"{}\"", escape(l));
