@@ -99,3 +99,45 @@ fn index_blocks_smaller_than_a_cluster_are_read_whole() {
         .collect();
     assert!(vcns.contains(&8) && vcns.contains(&16), "{vcns:?}");
 }
+
+/// Why `fs/ntfs/index.rs` reads `$INDEX_ALLOCATION` flat instead of through
+/// the ntfs crate's B-tree walk: the crate (0.4.0) turns a subnode VCN into
+/// a byte offset by multiplying it by the cluster size, where NTFS counts
+/// 512-byte units whenever a cluster is larger than an index block. On the
+/// 8 KiB-cluster image the crate's walk of `\WINNT\Help` fails, while ours
+/// (above) lists all 48 pages. Pinned so that a crate upgrade that changes
+/// this is noticed.
+#[test]
+fn the_ntfs_crate_walk_misreads_sector_unit_index_vcns() {
+    use ntfs::indexes::NtfsFileNameIndex;
+    let path = common::testdata().join("nt4-iis4-kb291589-ntfs12-8k.img");
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut fs = ntfs::Ntfs::new(&mut f).unwrap();
+    fs.read_upcase_table(&mut f).unwrap();
+    let mut dir = fs.root_directory(&mut f).unwrap();
+    for name in ["WINNT", "Help"] {
+        let index = dir.directory_index(&mut f).unwrap();
+        let mut finder = index.finder();
+        let entry = NtfsFileNameIndex::find(&mut finder, &fs, &mut f, name)
+            .unwrap_or_else(|| panic!("{name} not found"))
+            .unwrap();
+        dir = entry.to_file(&fs, &mut f).unwrap();
+    }
+    let index = dir.directory_index(&mut f).unwrap();
+    let mut entries = index.entries();
+    let (mut seen, mut error) = (0, None);
+    while let Some(e) = entries.next(&mut f) {
+        match e {
+            Ok(_) => seen += 1,
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    eprintln!("ntfs crate: {seen} entries of \\WINNT\\Help, then {error:?}");
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains("VCN")),
+        "the crate walked {seen} entries without the VCN error: {error:?}"
+    );
+}

@@ -12,9 +12,11 @@ Changed in place (the volume starts at --offset in IMAGE):
     the fixups re-applied with the record's own update sequence number;
   * $STANDARD_INFORMATION is cut to its 48-byte 1.2 form (no owner id,
     security id, quota charge or USN);
-  * every base record without a $SECURITY_DESCRIPTOR gets one, resident,
-    holding the descriptor its security id named in $Secure:$SDS (NT4 kept
-    a descriptor in each record; the shared store came with 3.0);
+  * every in-use base record without a $SECURITY_DESCRIPTOR whose
+    $STANDARD_INFORMATION named a security id gets one, resident, holding
+    the descriptor that id named in $Secure:$SDS (NT4 kept a descriptor in
+    each record; the shared store came with 3.0). ntfs-3g already writes one
+    per file it creates;
   * $Volume's $VOLUME_INFORMATION says 1.2;
   * $AttrDef holds the 1.2 table (0x40 $VOLUME_VERSION, 0xC0
     $SYMBOLIC_LINK, 0xF0 $PROPERTY_SET; $STANDARD_INFORMATION 48..48).
@@ -114,6 +116,8 @@ class Vol:
         pos = n * self.rec
         for lcn, count in self.mft:
             if pos < count * self.cluster:
+                if lcn is None:
+                    raise Refused("MFT record %d lies in a sparse run of $MFT" % n)
                 return lcn * self.cluster + pos
             pos -= count * self.cluster
         raise Refused("MFT record %d lies past $MFT's runs" % n)
