@@ -16,7 +16,8 @@ Changed in place (the volume starts at --offset in IMAGE):
     $STANDARD_INFORMATION named a security id gets one, resident, holding
     the descriptor that id named in $Secure:$SDS (NT4 kept a descriptor in
     each record; the shared store came with 3.0). ntfs-3g already writes one
-    per file it creates;
+    per file it creates; $MFT, which mkntfs gave security id 0, gets the
+    system files' descriptor ($MFTMirr's);
   * $Volume's $VOLUME_INFORMATION says 1.2;
   * $AttrDef holds the 1.2 table (0x40 $VOLUME_VERSION, 0xC0
     $SYMBOLIC_LINK, 0xF0 $PROPERTY_SET; $STANDARD_INFORMATION 48..48).
@@ -251,7 +252,14 @@ def security_store(vol):
     return out
 
 
-def convert_record(rec, n, sds):
+def security_id_of(rec, n):
+    for a in attributes(rec, n):
+        if a.ty == SI and len(a.value()) >= 0x38:
+            return struct.unpack_from("<I", a.value(), 0x34)[0]
+    return None
+
+
+def convert_record(rec, n, sds, system_sd=None):
     if rec[:4] != b"FILE":
         return None
     hdr_off = struct.unpack_from("<H", rec, 4)[0]
@@ -276,6 +284,10 @@ def convert_record(rec, n, sds):
             v = bytearray(a.value())
             v[8], v[9] = 1, 2
             a.set_value(bytes(v))
+    if security_id == 0 and n < 16:
+        # mkntfs gives $MFT no security id; NT4 gave the system files one
+        # descriptor, which $MFTMirr's id names here.
+        security_id, sds = -1, {-1: system_sd}
     if base and in_use and not any(a.ty == SEC_DESC for a in attrs) and security_id:
         sd = sds.get(security_id)
         if sd is None:
@@ -303,13 +315,14 @@ def convert(path, offset=0):
         vol = Vol(f, offset)
         sds = security_store(vol)
         mirror = vol.data_extents(vol.load(1), 1)
+        system_sd = sds.get(security_id_of(vol.load(1), 1))
         attrdef_rec = vol.load(4)
         attrdef = vol.read_stream(attrdef_rec, 4)
         attrdef_ext = vol.data_extents(attrdef_rec, 4)
         new = {}
         for n in range(vol.nrec):
             rec = vol.load(n)
-            out = convert_record(rec, n, sds)
+            out = convert_record(rec, n, sds, system_sd)
             if out is not None:
                 new[n] = out
         for n, out in new.items():
