@@ -728,7 +728,7 @@ fn layout_variants_are_what_they_claim() {
 /// Kit (`fsstat` names 1.2 "Windows NT" and 3.1 "Windows XP") and by the
 /// bytes of every `$MFT` record (`istat 0` gives its clusters): NTFS 1.2
 /// records keep the update sequence array at 0x2A and their first attribute
-/// at 0x30, 3.1 records at 0x30 and 0x38.
+/// at 0x30, 3.1 records at 0x30 and 0x38. Only 3.x volumes have `$Extend`.
 #[test]
 fn ntfs_versions_are_what_the_manifest_says() {
     if !skip_unless(&["fsstat", "istat"]) {
@@ -796,6 +796,14 @@ fn ntfs_versions_are_what_the_manifest_says() {
             }
         }
         assert!(records >= 16, "{}: only {records} MFT records", img.name);
+        // $Extend came with 3.0.
+        let extend = vol.listing().keys().any(|k| k.starts_with("$Extend"));
+        assert_eq!(
+            extend,
+            img.filesystem != "ntfs-1.2",
+            "{}: $Extend present: {extend}",
+            img.name
+        );
         *checked.entry(img.filesystem.clone()).or_insert(0) += 1;
     }
     eprintln!("NTFS images by version: {checked:?}");

@@ -20,15 +20,20 @@ Changed in place (the volume starts at --offset in IMAGE):
     system files' descriptor ($MFTMirr's);
   * $Volume's $VOLUME_INFORMATION says 1.2;
   * $AttrDef holds the 1.2 table (0x40 $VOLUME_VERSION, 0xC0
-    $SYMBOLIC_LINK, 0xF0 $PROPERTY_SET; $STANDARD_INFORMATION 48..48).
+    $SYMBOLIC_LINK, 0xF0 $PROPERTY_SET; $STANDARD_INFORMATION 48..48);
+  * $Extend (new in 3.0) is gone: its entry leaves the root directory's
+    index block, its record and those of the files it held ($Quota, $ObjId,
+    $Reparse) become empty free records, their $MFT bitmap bits cleared
+    (all were resident: no cluster is freed).
 
 Everything else stays as mkntfs/ntfs-3g wrote it (testdata/README.md lists
-it): the boot sectors, $LogFile, $Bitmap, $UpCase, index blocks, the $Secure
-and $Extend records (their names and indexes) and, above all, every byte of
-file data: no run list, size or data cluster is touched.  The converter
-refuses (exit 1) anything it does not expect rather than guess: an attribute
-type that means something else in 1.2 (0x40, 0xC0, 0x100), a record that
-would not fit, a bad fixup.
+it): the boot sectors, $LogFile, $Bitmap, $UpCase, the other index entries,
+the $Secure record (NT4's record 9 was an unused $Quota) and, above all,
+every byte of file data: no run list, size or data cluster is touched.  The
+converter refuses (exit 1) anything it does not expect rather than guess:
+an attribute type that means something else in 1.2 (0x40, 0xC0, 0x100), a
+record that would not fit, a bad fixup, a root index it would have to
+rebalance.
 """
 
 import argparse
@@ -310,9 +315,146 @@ def convert_record(rec, n, sds, system_sd=None):
     return out
 
 
+EXTEND = 11  # $Extend, new in 3.0
+ROOT = 5
+INDEX_ALLOC, BITMAP = 0xA0, 0xB0
+
+
+def undo_fixup(buf, what):
+    b = bytearray(buf)
+    off, cnt = struct.unpack_from("<HH", b, 4)
+    if cnt != len(b) // SECTOR + 1 or off + 2 * cnt > len(b):
+        raise Refused("%s: update sequence array at 0x%x, %d entries" % (what, off, cnt))
+    usn = bytes(b[off:off + 2])
+    for k in range(1, cnt):
+        end = k * SECTOR - 2
+        if b[end:end + 2] != usn:
+            raise Refused("%s: fixup mismatch in sector %d" % (what, k - 1))
+        b[end:end + 2] = b[off + 2 * k:off + 2 * k + 2]
+    return b, off, usn
+
+
+def extend_records(vol):
+    """$Extend and the records whose $FILE_NAME names it as parent."""
+    out = {EXTEND}
+    for n in range(16, vol.nrec):
+        rec = vol.load(n)
+        if rec[:4] != b"FILE" or not struct.unpack_from("<H", rec, 0x16)[0] & 1:
+            continue
+        for a in attributes(rec, n):
+            if a.ty == FILE_NAME and struct.unpack_from("<Q", a.value(), 0)[0] & 0xFFFFFFFFFFFF == EXTEND:
+                out.add(n)
+    return out
+
+
+class Stream:
+    """Byte access to a non-resident attribute through its runs."""
+
+    def __init__(self, vol, attr, n):
+        self.vol, self.lcns = vol, []
+        for lcn, count in runs(attr.raw[struct.unpack_from("<H", attr.raw, 0x20)[0]:], n):
+            if lcn is None:
+                raise Refused("record %d: sparse run where none is expected" % n)
+            self.lcns += range(lcn, lcn + count)
+        self.size = struct.unpack_from("<Q", attr.raw, 0x30)[0]
+
+    def _pieces(self, at, n):
+        cs = self.vol.cluster
+        while n:
+            k = min(n, cs - at % cs)
+            yield self.lcns[at // cs] * cs + at % cs, k
+            at, n = at + k, n - k
+
+    def read(self, at, n):
+        return b"".join(self.vol.read(d, k) for d, k in self._pieces(at, n))
+
+    def write(self, at, b):
+        for d, k in self._pieces(at, len(b)):
+            self.vol.write(d, b[:k])
+            b = b[k:]
+
+
+def drop_from_root_index(vol, gone):
+    """Removes the root directory's index entries naming a record in `gone`
+    from the leaf blocks of its $INDEX_ALLOCATION; refuses any other layout
+    (an entry in $INDEX_ROOT or with a subnode)."""
+    attrs = attributes(vol.load(ROOT), ROOT)
+    root = [a for a in attrs if a.ty == 0x90 and a.name == "$I30"][0].value()
+    block = struct.unpack_from("<I", root, 8)[0]
+    first, used = struct.unpack_from("<II", root, 0x10)
+    e = 0x10 + first
+    while e + 0x10 <= min(0x10 + used, len(root)):
+        ref, ln, _klen, flags = struct.unpack_from("<QHHH", root, e)
+        if not flags & 2 and ref & 0xFFFFFFFFFFFF in gone:
+            raise Refused("the root's $INDEX_ROOT names record %d" % (ref & 0xFFFFFFFFFFFF))
+        if flags & 2 or ln < 0x10:
+            break
+        e += ln
+    alloc = [a for a in attrs if a.ty == INDEX_ALLOC and a.name == "$I30"]
+    if not alloc:
+        raise Refused("the root directory's index has no $INDEX_ALLOCATION")
+    stream = Stream(vol, alloc[0], ROOT)
+    removed = 0
+    for at in range(0, stream.size, block):
+        raw = stream.read(at, block)
+        if raw[:4] != b"INDX":
+            continue
+        b, usa, usn = undo_fixup(raw, "root index block at stream offset %d" % at)
+        hdr = 0x18
+        first, used = struct.unpack_from("<II", b, hdr)
+        e, changed = hdr + first, False
+        while e + 0x10 <= hdr + used:
+            ref, ln, _klen, flags = struct.unpack_from("<QHHH", b, e)
+            if flags & 2 or ln < 0x10:
+                break
+            if ref & 0xFFFFFFFFFFFF in gone:
+                if flags & 1:
+                    raise Refused("root index entry for record %d has a subnode" % (ref & 0xFFFFFFFFFFFF))
+                end = hdr + used
+                b[e:end - ln] = b[e + ln:end]
+                used -= ln
+                # Zero the slack: no stale entry (this one or older ones
+                # ntfs-3g left) for a slack-scanning reader to resurrect.
+                b[hdr + used:] = bytes(len(b) - hdr - used)
+                struct.pack_into("<I", b, hdr + 4, used)
+                removed, changed = removed + 1, True
+                continue
+            e += ln
+        if changed:
+            apply_fixup(b, usa, usn)
+            stream.write(at, bytes(b))
+    if removed == 0:
+        raise Refused("no root index entry names $Extend")
+    return removed
+
+
+def blank_record(rec):
+    first = struct.unpack_from("<H", rec, 0x14)[0]
+    out = bytearray(len(rec))
+    out[:first] = rec[:first]
+    struct.pack_into("<HHH", out, 0x12, 0, first, 0)  # no links, first attribute, not in use
+    struct.pack_into("<I", out, 0x18, first + 8)
+    struct.pack_into("<QH", out, 0x20, 0, 0)  # no base record, no attribute ids
+    struct.pack_into("<II", out, first, END, 0)
+    return out
+
+
+def clear_mft_bitmap(vol, gone):
+    a = [a for a in attributes(vol.load(0), 0) if a.ty == BITMAP][0]
+    if not a.non_resident:
+        raise Refused("resident $MFT:$BITMAP")
+    bitmap = Stream(vol, a, 0)
+    for n in gone:
+        if n // 8 >= bitmap.size:
+            raise Refused("$MFT:$BITMAP does not cover record %d" % n)
+        byte = bitmap.read(n // 8, 1)[0]
+        bitmap.write(n // 8, bytes([byte & ~(1 << (n % 8))]))
+
+
 def convert(path, offset=0):
     with open(path, "r+b") as f:
         vol = Vol(f, offset)
+        gone = extend_records(vol)
         sds = security_store(vol)
         mirror = vol.data_extents(vol.load(1), 1)
         system_sd = sds.get(security_id_of(vol.load(1), 1))
@@ -322,9 +464,15 @@ def convert(path, offset=0):
         new = {}
         for n in range(vol.nrec):
             rec = vol.load(n)
+            if n in gone:
+                # $Extend and its files did not exist before 3.0: their
+                # records become free and empty, as mkntfs leaves 16 to 23.
+                rec = blank_record(rec)
             out = convert_record(rec, n, sds, system_sd)
             if out is not None:
                 new[n] = out
+        drop_from_root_index(vol, gone)
+        clear_mft_bitmap(vol, gone)
         for n, out in new.items():
             vol.write(vol.record_at(n), out)
         # $MFTMirr: the first records again, as many as its runs hold.
@@ -378,7 +526,7 @@ def tsk_extract(img, inode, offset=0):
 def prove(img, before, written, offset=0):
     """Fail unless The Sleuth Kit reads `img` as NTFS 1.2 holding what it
     held before the conversion: fsstat says version 1.2 ("Windows NT"), fls -r
-    lists the same tree, icat gives every regular file byte for byte as
+    lists the same tree less $Extend, icat gives every regular file byte for byte as
     before (`before`: tsk_listing and contents taken from the 3.1 volume),
     and every file the factory wrote (`written`: path -> bytes) as written."""
     fsstat = _tsk(["fsstat", img], offset).decode()
@@ -386,7 +534,10 @@ def prove(img, before, written, offset=0):
         raise Refused("%s: fsstat does not report NTFS 1.2 (Windows NT)" % img)
     files, listing = tsk_listing(img, offset)
     old_files, old_listing, old_data = before
-    if listing != old_listing:
+    # The same tree, less $Extend and what it held.
+    kept = "".join(ln + "\n" for ln in old_listing.splitlines()
+                   if not ln.partition("\t")[2].startswith("$Extend"))
+    if listing != kept:
         raise Refused("%s: fls -r lists a different tree after the conversion" % img)
     for path, inode in files.items():
         if path in ("$AttrDef", "$MFT", "$MFTMirr"):
