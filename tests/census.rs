@@ -72,6 +72,11 @@ fn all_lists_every_manifest_pe_file_with_its_version() {
         "nt4-iis4-kb291589-upper",
         "nt4-iis4-kb291589-frag",
         "nt4-iis4-kb291589-compressed",
+        // NTFS 1.2 (42-byte record headers, 48-byte standard information).
+        "nt4-iis4-kb291589-ntfs12",
+        "nt4-iis4-healthy-ntfs12",
+        "nt4-iis4-kb291589-ntfs12-frag",
+        "nt4-iis4-kb291589-ntfs12-8k",
     ];
     for name in names {
         let img = m

@@ -160,6 +160,7 @@ fn check_diagnose_report(r: &Value) {
             &[
                 ("index", T::Int),
                 ("partition", T::Obj),
+                ("filesystem_version", T::OptStr),
                 ("label", T::OptStr),
                 ("cluster_size", T::OptInt),
                 ("error", T::OptStr),
@@ -670,6 +671,7 @@ fn check_info(j: &Value) {
             ("volume_error", T::OptStr),
             ("truncated", T::Arr),
             ("ntfs", T::Arr),
+            ("filesystems", T::Arr),
             ("hashes", T::OptArr),
         ],
     );
@@ -713,8 +715,27 @@ fn check_info(j: &Value) {
         fields(
             "ntfs[]",
             n,
-            &[("label", T::OptStr), ("cluster_size", T::OptInt)],
+            &[
+                ("label", T::OptStr),
+                ("cluster_size", T::OptInt),
+                ("version", T::OptStr),
+            ],
         );
+    }
+    for f in nonempty("filesystems", &j["filesystems"]) {
+        fields(
+            "filesystems[]",
+            f,
+            &[
+                ("partition", T::Int),
+                ("filesystem", T::Str),
+                ("version", T::OptStr),
+                ("label", T::OptStr),
+                ("cluster_size", T::OptInt),
+                ("error", T::OptStr),
+            ],
+        );
+        assert!(["ntfs", "fat"].contains(&f["filesystem"].as_str().unwrap()));
     }
 }
 

@@ -52,12 +52,26 @@ struct Image {
     source: Option<String>,
     #[serde(default)]
     hotfixes: Vec<String>,
-    /// `ntfs-3.1` when absent, `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
+    /// `ntfs-3.1` (default), `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
+    #[serde(default = "ntfs31")]
+    filesystem: String,
     #[serde(default)]
-    filesystem: Option<String>,
+    partition_offset: u64,
     /// Hive name -> the state it must be read in (`replayed`, `alternate`).
     #[serde(default)]
     hive_state: BTreeMap<String, String>,
+}
+
+fn ntfs31() -> String {
+    "ntfs-3.1".into()
+}
+
+/// The `filesystem_version` a report gives for a manifest `filesystem`.
+fn fs_version(filesystem: &str) -> String {
+    match filesystem.strip_prefix("ntfs-") {
+        Some(v) => v.to_string(),
+        None => filesystem.to_ascii_uppercase(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -242,6 +256,21 @@ fn every_factory_image_gives_the_manifest_findings() {
         assert_eq!(got, want, "{}: findings differ from the manifest", img.name);
         check_coverage(img, path.to_str().unwrap(), code, &json);
 
+        // The report says the filesystem version of the install's volume.
+        let vol = json["volumes"]
+            .as_array()
+            .and_then(|v| {
+                v.iter()
+                    .find(|v| v["partition"]["offset"] == img.partition_offset)
+            })
+            .unwrap_or_else(|| panic!("{}: no volume at the partition offset", img.name));
+        assert_eq!(
+            vol["filesystem_version"],
+            fs_version(&img.filesystem),
+            "{}: filesystem version",
+            img.name
+        );
+
         let install = &json["installs"][0];
         let facts = [
             (&install["system_root"], &img.system_root),
@@ -276,7 +305,7 @@ fn every_factory_image_gives_the_manifest_findings() {
             assert_eq!(h["state"], state.as_str(), "{}: {hive}: {h}", img.name);
         }
         // FAT stores local time: the report says how it made it UTC.
-        let fs = img.filesystem.as_deref().unwrap_or("ntfs-3.1");
+        let fs = img.filesystem.as_str();
         let volume = &json["volumes"][install["volume"].as_u64().unwrap() as usize];
         let (kind, times) = match fs.starts_with("fat") {
             true => ("fat", "converted to UTC with Bias"),

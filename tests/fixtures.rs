@@ -47,9 +47,6 @@ struct Image {
     segments: Vec<String>,
     #[serde(default)]
     expect_unreadable: Vec<String>,
-    /// `ntfs-3.1` (when absent), `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
-    #[serde(default)]
-    filesystem: Option<String>,
     /// Hive name -> the state a correct tool reads it in (`primary`,
     /// `replayed`, `alternate`, ...), for images where that is the point.
     #[serde(default)]
@@ -58,6 +55,13 @@ struct Image {
     files: Vec<FileEntry>,
     #[serde(default)]
     findings: Vec<Finding>,
+    /// `ntfs-3.1` (default), `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
+    #[serde(default = "ntfs31")]
+    filesystem: String,
+}
+
+fn ntfs31() -> String {
+    "ntfs-3.1".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,7 +88,7 @@ struct Finding {
 
 impl Image {
     fn fs(&self) -> &str {
-        self.filesystem.as_deref().unwrap_or("ntfs-3.1")
+        &self.filesystem
     }
 
     fn is_fat(&self) -> bool {
@@ -166,6 +170,12 @@ fn manifest_parses_and_every_file_exists() {
             img.format
         );
         assert!(
+            ["ntfs-3.1", "ntfs-1.2", "fat12", "fat16", "fat32"].contains(&img.filesystem.as_str()),
+            "{}: filesystem {}",
+            img.name,
+            img.filesystem
+        );
+        assert!(
             ["bare", "mbr", "gpt"].contains(&img.layout.as_str()),
             "{}: layout",
             img.name
@@ -237,12 +247,6 @@ fn manifest_parses_and_every_file_exists() {
                 img.name
             );
         }
-        assert!(
-            ["ntfs-3.1", "ntfs-1.2", "fat12", "fat16", "fat32"].contains(&img.fs()),
-            "{}: filesystem {}",
-            img.name,
-            img.fs()
-        );
         for (hive, state) in &img.hive_state {
             assert!(
                 ["primary", "replayed", "dirty", "alternate", "unreadable"]
@@ -878,6 +882,95 @@ fn layout_variants_are_what_they_claim() {
             }
         }
     }
+}
+
+/// The NTFS version of each raw NTFS image is the manifest's, by The Sleuth
+/// Kit (`fsstat` names 1.2 "Windows NT" and 3.1 "Windows XP") and by the
+/// bytes of every `$MFT` record (`istat 0` gives its clusters): NTFS 1.2
+/// records keep the update sequence array at 0x2A and their first attribute
+/// at 0x30, 3.1 records at 0x30 and 0x38. Only 3.x volumes have `$Extend`.
+#[test]
+fn ntfs_versions_are_what_the_manifest_says() {
+    if !skip_unless(&["fsstat", "istat"]) {
+        return;
+    }
+    let m = manifest();
+    let mut checked = BTreeMap::new();
+    for img in m
+        .image
+        .iter()
+        .filter(|i| i.format == "raw" && i.filesystem.starts_with("ntfs-") && i.damaged.is_empty())
+    {
+        let path = testdata().join(&img.file);
+        let vol = Volume {
+            img: &path,
+            sector_offset: img.partition_offset / 512,
+        };
+        let fsstat = Command::new("fsstat")
+            .args(vol.args())
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&fsstat.stdout).to_string();
+        let (name, usa, first) = match img.filesystem.as_str() {
+            "ntfs-1.2" => ("Windows NT", 0x2A, 0x30),
+            _ => ("Windows XP", 0x30, 0x38),
+        };
+        assert!(
+            text.contains(&format!("Version: {name}")),
+            "{}: fsstat does not say {name}:\n{text}",
+            img.name
+        );
+        let istat = Command::new("istat")
+            .args(vol.args())
+            .arg(&path)
+            .arg("0")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&istat.stdout).to_string();
+        let mut grab = false;
+        let mut clusters = vec![];
+        for line in text.lines() {
+            if line.starts_with("Type: ") {
+                grab = line.contains("$DATA (128-") && line.contains("Non-Resident");
+            } else if grab {
+                clusters.extend(
+                    line.split_whitespace()
+                        .filter_map(|c| c.parse::<u64>().ok()),
+                );
+            }
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let cluster = u64::from(img.cluster_size);
+        let mut records = 0;
+        for c in clusters {
+            let at = (img.partition_offset + c * cluster) as usize;
+            for rec in bytes[at..at + cluster as usize].chunks(1024.min(cluster as usize)) {
+                if rec.get(..4) != Some(b"FILE".as_slice()) {
+                    continue;
+                }
+                let u16_at = |o: usize| u16::from_le_bytes([rec[o], rec[o + 1]]);
+                assert_eq!(u16_at(4), usa, "{}: update sequence array offset", img.name);
+                assert_eq!(u16_at(0x14), first, "{}: first attribute offset", img.name);
+                records += 1;
+            }
+        }
+        assert!(records >= 16, "{}: only {records} MFT records", img.name);
+        // $Extend came with 3.0.
+        let extend = vol.listing().keys().any(|k| k.starts_with("$Extend"));
+        assert_eq!(
+            extend,
+            img.filesystem != "ntfs-1.2",
+            "{}: $Extend present: {extend}",
+            img.name
+        );
+        *checked.entry(img.filesystem.clone()).or_insert(0) += 1;
+    }
+    eprintln!("NTFS images by version: {checked:?}");
+    assert!(
+        checked.get("ntfs-1.2").copied().unwrap_or(0) >= 2,
+        "{checked:?}"
+    );
 }
 
 /// Every container decodes, with its format's own reference tool, to exactly

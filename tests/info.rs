@@ -39,6 +39,32 @@ fn describes_partition_tables_and_filesystems() {
     assert!(text.contains("offset 32256"), "{text}");
 }
 
+/// `info` names each volume's filesystem version: 1.2 on the NT4-format
+/// images, 3.1 on mkntfs's, in text and in both JSON lists.
+#[test]
+fn says_the_ntfs_version_of_each_volume() {
+    for (img, version) in [
+        ("nt4-iis4-kb291589-ntfs12.img", "1.2"),
+        ("nt4-iis4-kb291589-ntfs12-8k.img", "1.2"),
+        ("nt4-iis4-kb291589.img", "3.1"),
+    ] {
+        assert!(common::testdata().join(img).is_file(), "{img} is committed");
+        let (code, out) = info(&["--format", "json", img]);
+        assert_eq!(code, 0, "{img}");
+        let j: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["ntfs"][0]["version"], version, "{img}");
+        assert_eq!(j["filesystems"][0]["filesystem"], "ntfs", "{img}");
+        assert_eq!(j["filesystems"][0]["version"], version, "{img}");
+        assert_eq!(j["filesystems"][0]["label"], "WINNT", "{img}");
+        let (code, text) = info(&[img]);
+        assert_eq!(code, 0);
+        assert!(
+            text.contains(&format!(" ntfs version {version} label \"WINNT\"")),
+            "{img}: {text}"
+        );
+    }
+}
+
 #[test]
 fn verifies_stored_ewf_hashes() {
     for e01 in [

@@ -423,6 +423,125 @@ fn ntfs_layer_survives_mutations() {
     t.finish();
 }
 
+/// NTFS 1.2 records (42-byte header, 48-byte `$STANDARD_INFORMATION`,
+/// `$Volume` 1.2): the fields that differ from 3.1 set to absurd or
+/// other-version values (a 3.1 array offset on a 1.2 record, a first
+/// attribute inside the header, bytes-in-use past the record, a standard
+/// information shorter than 48 bytes or claiming 72, any version number),
+/// then walked, read by the census and by our record reader.
+#[test]
+fn ntfs12_records_survive_mutations() {
+    let mut t = Tally::new("fs/ntfs 1.2");
+    let mut rng = seeded(12);
+    let images: Vec<_> = factory_images()
+        .into_iter()
+        .filter(|(n, _)| n.contains("-ntfs12"))
+        .collect();
+    assert!(images.len() >= 2, "NTFS 1.2 images missing from testdata/");
+    for (name, bytes) in images {
+        let lm = Landmarks::find(&bytes);
+        // Every in-use record: where it is and where its $STANDARD_INFORMATION is.
+        let records: Vec<(usize, usize)> = lm
+            .mft
+            .iter()
+            .filter(|&&r| bytes[r + 4] == 0x2A && bytes[r + 0x16] & 1 == 1)
+            .map(|&r| {
+                (
+                    r,
+                    r + usize::from(u16::from_le_bytes([bytes[r + 0x14], bytes[r + 0x15]])),
+                )
+            })
+            .collect();
+        assert!(records.len() > 16, "{name}: {} 1.2 records", records.len());
+        for i in 0..150 * scale() {
+            let mut img = bytes.clone();
+            let (rec, first) = records[rng.below(records.len() as u64) as usize];
+            let pick = |rng: &mut Lcg, v: &[u32]| v[rng.below(v.len() as u64) as usize];
+            let field = rng.below(7);
+            let (at, width, value) = match field {
+                // update sequence array offset and count
+                0 => (
+                    rec + 4,
+                    2,
+                    pick(&mut rng, &[0, 0x28, 0x2A, 0x2C, 0x30, 0x3FE, 0xFFFF]),
+                ),
+                1 => (rec + 6, 2, pick(&mut rng, &[0, 1, 2, 4, 0x200, 0xFFFF])),
+                // first attribute offset, bytes in use, bytes allocated
+                2 => (
+                    rec + 0x14,
+                    2,
+                    pick(&mut rng, &[0, 0x18, 0x2A, 0x2C, 0x38, 0x3F8, 0xFFFF]),
+                ),
+                3 => (
+                    rec + 0x18,
+                    4,
+                    pick(&mut rng, &[0, 0x30, 0x38, 0x401, 0xFFFF_FFFF]),
+                ),
+                4 => (
+                    rec + 0x1C,
+                    4,
+                    pick(&mut rng, &[0, 0x200, 0x400, 0x800, 0xFFFF_FFFF]),
+                ),
+                // $STANDARD_INFORMATION value length and offset
+                5 => (
+                    first + 0x10,
+                    4,
+                    pick(&mut rng, &[0, 8, 0x20, 0x2F, 0x30, 0x48, 0xFFFF_FFFF]),
+                ),
+                _ => (
+                    first + 0x14,
+                    2,
+                    pick(&mut rng, &[0, 0x10, 0x18, 0x3F0, 0xFFFF]),
+                ),
+            };
+            if at + width > img.len() || (at % 512) + width > 510 {
+                continue; // leave the fixup bytes to the fixup mutations
+            }
+            img[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
+            // Any $VOLUME_INFORMATION version, now and then.
+            if i % 5 == 0 {
+                if let Some(v) = find_volume_information(&img, &lm) {
+                    img[v] = rng.below(256) as u8;
+                    img[v + 1] = rng.below(256) as u8;
+                }
+            }
+            let rec_bytes = img[rec..rec + 1024].to_vec();
+            let label = format!("{name} record at {rec:#x} field {field} = {value:#x}");
+            t.case(label, move || {
+                let mut r = vec![3u8];
+                r.extend(&rec_bytes);
+                let _ = harness::run_mft_record(&r);
+                let len = img.len() as u64;
+                let disk = harness::MemDisk::new(img.clone(), true);
+                let _ = verskew::fs::NtfsVolume::census_read_all(&disk, 0, len);
+                let disk = harness::MemDisk::new(img, i % 2 == 0);
+                walked(verskew::fs::NtfsVolume::open(&disk, 0, len))
+            });
+        }
+    }
+    t.finish();
+}
+
+/// The version bytes of `$Volume`'s `$VOLUME_INFORMATION` (record 3), if
+/// the record is where the walk of records finds it.
+fn find_volume_information(img: &[u8], lm: &Landmarks) -> Option<usize> {
+    let rec = *lm.mft.get(3)?;
+    let mut at = rec + usize::from(u16::from_le_bytes([img[rec + 0x14], img[rec + 0x15]]));
+    while at + 0x18 < rec + 1024 {
+        let ty = u32::from_le_bytes(img[at..at + 4].try_into().ok()?);
+        let len = u32::from_le_bytes(img[at + 4..at + 8].try_into().ok()?) as usize;
+        if ty == 0x70 {
+            let voff = usize::from(u16::from_le_bytes([img[at + 0x14], img[at + 0x15]]));
+            return Some(at + voff + 8);
+        }
+        if ty == 0xFFFF_FFFF || len < 0x18 {
+            return None;
+        }
+        at += len;
+    }
+    None
+}
+
 /// Compressed data split by an attribute list, and a resident compressed-
 /// flagged file (built by ntfs-3g at test time): their base and extension
 /// records mutated, then read through the walk and the census.

@@ -120,6 +120,7 @@ pub fn run_fat(data: &[u8], slice: bool) -> bool {
 /// per directory, 24 files read (and parsed as PE).
 pub fn exercise_volume(vol: &dyn Volume) {
     let _ = vol.label();
+    let _ = vol.version();
     let _ = vol.names_equal("W3SVC.DLL", "w3svc.dll");
     for p in LOOKUPS {
         if let Ok(e) = vol.lookup(p) {

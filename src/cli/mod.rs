@@ -538,7 +538,7 @@ fn run_info(
     // report and in the status.
     let unread = info.volume_error.is_some()
         || !info.truncated.is_empty()
-        || info.ntfs.iter().any(|n| n.error.is_some());
+        || info.filesystems.iter().any(|n| n.error.is_some());
     match (mismatch, unread) {
         (true, _) => Exit::Findings as i32,
         (false, true) => Exit::Uncovered as i32,

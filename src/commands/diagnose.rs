@@ -24,6 +24,8 @@ pub struct VolumeReport {
     pub partition: Partition,
     /// The filesystem's name ("NTFS") when the volume opened.
     pub filesystem: Option<&'static str>,
+    /// Its version ("3.1", "1.2"; "FAT16"), when the volume says.
+    pub version: Option<String>,
     pub label: Option<String>,
     pub cluster_size: Option<u32>,
     pub error: Option<String>,
@@ -120,6 +122,7 @@ pub fn diagnose_disk_in(
                 index,
                 partition: part.clone(),
                 filesystem: None,
+                version: None,
                 label: None,
                 cluster_size: None,
                 error: None,
@@ -127,6 +130,7 @@ pub fn diagnose_disk_in(
             let installs = match fs::open(disk, part) {
                 Ok(vol) => {
                     report.filesystem = Some(vol.kind().name());
+                    report.version = vol.version();
                     report.label = vol.label();
                     report.cluster_size = Some(vol.cluster_size());
                     for (what, why) in vol.degraded() {

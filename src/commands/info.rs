@@ -19,15 +19,19 @@ pub struct Info {
     pub volume_error: Option<String>,
     /// Partitions (by index) that run past the end of the image.
     pub truncated: Vec<u32>,
-    /// Label and cluster size of each NTFS partition, by partition index.
-    pub ntfs: Vec<NtfsFacts>,
+    /// Filesystem, version, label and cluster size of each partition whose
+    /// filesystem verskew reads (NTFS, FAT), by partition index.
+    pub filesystems: Vec<FsFacts>,
     /// Present with `--verify`.
     pub hashes: Option<Vec<HashCheck>>,
 }
 
 #[derive(Debug)]
-pub struct NtfsFacts {
+pub struct FsFacts {
     pub partition: u32,
+    pub filesystem: Filesystem,
+    /// "1.2", "3.0", "3.1" for NTFS; the FAT type ("FAT16") for FAT.
+    pub version: Option<String>,
     pub label: Option<String>,
     pub cluster_size: Option<u32>,
     pub error: Option<String>,
@@ -102,19 +106,26 @@ fn describe(
             }
         }
     }
-    let ntfs = volumes
+    let filesystems = volumes
         .iter()
         .flat_map(|v| v.partitions.iter())
-        .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
-        .map(|p| match fs::open(disk, p) {
-            Ok(v) => NtfsFacts {
+        .filter_map(|p| match p.filesystem {
+            Some(f @ (Filesystem::Ntfs | Filesystem::Fat)) => Some((p, f)),
+            _ => None,
+        })
+        .map(|(p, filesystem)| match fs::open(disk, p) {
+            Ok(v) => FsFacts {
                 partition: p.index,
+                filesystem,
+                version: v.version(),
                 label: v.label(),
                 cluster_size: Some(v.cluster_size()),
                 error: None,
             },
-            Err(e) => NtfsFacts {
+            Err(e) => FsFacts {
                 partition: p.index,
+                filesystem,
+                version: None,
                 label: None,
                 cluster_size: None,
                 error: Some(e.to_string()),
@@ -129,7 +140,7 @@ fn describe(
         volumes,
         volume_error,
         truncated,
-        ntfs,
+        filesystems,
         hashes,
     }
 }

@@ -77,6 +77,12 @@ pub trait Volume: Send + Sync {
     fn kind(&self) -> Filesystem;
     /// The volume label, if it has one.
     fn label(&self) -> Option<String>;
+    /// The on-disk format as people name it, beside [`Volume::kind`]: the
+    /// NTFS version (`"1.2"`, `"3.0"`, `"3.1"`) or the FAT type (`"FAT16"`);
+    /// `None` when the volume does not say.
+    fn version(&self) -> Option<String> {
+        None
+    }
     /// The allocation unit in bytes.
     fn cluster_size(&self) -> u32;
     /// What the volume could not read but worked around, as (part, reason):

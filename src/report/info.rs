@@ -39,9 +39,9 @@ pub fn info_text(i: &Info) -> String {
                 v.sector_size
             ));
             for p in &v.partitions {
-                let fs = i.ntfs.iter().find(|n| n.partition == p.index);
+                let fs = i.filesystems.iter().find(|n| n.partition == p.index);
                 o.push_str(&format!(
-                    "  #{} offset {} size {} type {} {}{}{}\n",
+                    "  #{} offset {} size {} type {} {}{}{}{}\n",
                     p.index,
                     p.offset,
                     size(p.size),
@@ -51,6 +51,8 @@ pub fn info_text(i: &Info) -> String {
                         escape(&p.type_id)
                     },
                     p.filesystem.map_or("unknown", |f| f.id()),
+                    fs.and_then(|f| f.version.as_ref())
+                        .map_or(String::new(), |v| format!(" version {}", escape(v))),
                     fs.and_then(|f| f.label.as_ref())
                         .map_or(String::new(), |l| format!(" label \"{}\"", escape(l))),
                     fs.and_then(|f| f.cluster_size)

@@ -166,6 +166,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             declared: None,
         },
         filesystem: Some("NTFS"),
+        version: Some(s("3.1")),
         label: Some(s("LABEL")),
         cluster_size: Some(4096),
         error: Some(s("error")),
@@ -320,4 +321,20 @@ fn a_replayed_hive_is_reported_as_such() {
         json["installs"][0]["coverage"]["hives"][0]["state"],
         "replayed"
     );
+}
+
+#[test]
+fn volume_lines_name_the_filesystem_version() {
+    let mut d = diagnosis(false, 1);
+    let has = |d: &Diagnosis, want: &str| {
+        let t = text_report(d);
+        assert!(t.contains(want), "{want:?} not in:\n{t}");
+    };
+    has(&d, ", NTFS 3.1, 4096-byte clusters");
+    // A FAT type names itself.
+    d.volumes[0].filesystem = Some("FAT");
+    d.volumes[0].version = Some("FAT16".into());
+    has(&d, ", FAT16, 4096-byte clusters");
+    d.volumes[0].version = None;
+    has(&d, ", FAT, 4096-byte clusters");
 }

@@ -109,7 +109,13 @@ fn volumes(o: &mut String, d: &Diagnosis) {
             size(p.size)
         );
         if let (Some(fs), Some(c)) = (v.filesystem, v.cluster_size) {
-            let _ = write!(o, ", {fs}, {c}-byte clusters");
+            // "NTFS 1.2"; a FAT type names itself ("FAT16", not "FAT FAT16").
+            let _ = match &v.version {
+                Some(ver) if ver.starts_with(fs) => write!(o, ", {}", escape(ver)),
+                Some(ver) => write!(o, ", {fs} {}", escape(ver)),
+                None => write!(o, ", {fs}"),
+            };
+            let _ = write!(o, ", {c}-byte clusters");
         }
         if let Some(l) = v.label.as_deref().filter(|l| !l.is_empty()) {
             let _ = write!(o, ", label \"{}\"", escape(l));

@@ -112,6 +112,15 @@ fn main() {
                 }
             }
         }
+        // MFT record seeds (the first byte picks the cluster size): the NTFS
+        // 1.2 images' 42-byte headers beside the seed's 3.1 ones.
+        if name == "nt4-iis4-kb291589.img" || name.contains("-ntfs12") {
+            for (i, &r) in lm.mft.iter().enumerate().take(40) {
+                let mut s = vec![3u8];
+                s.extend(&bytes[r..(r + 1024).min(bytes.len())]);
+                put("mft_record", &format!("{name}-{i}"), &s);
+            }
+        }
         // Index seeds: each INDX block behind the first $INDEX_ROOT value.
         if let Some(root) = first_index_root(&bytes, &lm) {
             for (i, &b) in lm.indx.iter().enumerate().take(8) {

@@ -436,6 +436,10 @@ impl Volume for FatVolume<'_> {
             .or_else(|| self.layout.bpb_label.clone())
     }
 
+    fn version(&self) -> Option<String> {
+        Some(self.fat_type().name().to_string())
+    }
+
     fn cluster_size(&self) -> u32 {
         self.layout.cluster_bytes
     }

@@ -146,6 +146,19 @@ impl<'d> NtfsVolume<'d> {
         .flatten()
     }
 
+    /// The NTFS version `$Volume`'s `$VOLUME_INFORMATION` declares: "1.2"
+    /// (NT 3.51/4.0), "3.0" (2000), "3.1" (XP and later); `None` when it
+    /// cannot be read. Any two numbers are shown as found.
+    pub fn version(&self) -> Option<String> {
+        let mut w = self.window.clone();
+        contain(|| {
+            let info = self.ntfs.volume_info(&mut w).ok()?;
+            Some(format!("{}.{}", info.major_version(), info.minor_version()))
+        })
+        .ok()
+        .flatten()
+    }
+
     /// Every file the census (`versions --all`) finds on the NTFS volume of
     /// `len` bytes at `offset` of `disk`, read whole through the census's
     /// own paths: (path, record, bytes), and what it could not read. For
@@ -671,6 +684,10 @@ impl Volume for NtfsVolume<'_> {
 
     fn label(&self) -> Option<String> {
         NtfsVolume::label(self)
+    }
+
+    fn version(&self) -> Option<String> {
+        NtfsVolume::version(self)
     }
 
     fn cluster_size(&self) -> u32 {

@@ -74,6 +74,9 @@ impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
 struct Volume<'a> {
     index: usize,
     partition: Partition<'a>,
+    /// The filesystem's version: "1.2", "3.0", "3.1" for NTFS, the FAT type
+    /// ("FAT12", "FAT16", "FAT32") for FAT; null when unknown.
+    filesystem_version: Option<&'a str>,
     label: Option<&'a str>,
     cluster_size: Option<u32>,
     error: Option<&'a str>,
@@ -84,6 +87,7 @@ impl<'a> From<&'a VolumeReport> for Volume<'a> {
         Volume {
             index: v.index,
             partition: super::disk::partition!(&v.partition),
+            filesystem_version: v.version.as_deref(),
             label: v.label.as_deref(),
             cluster_size: v.cluster_size,
             error: v.error.as_deref(),

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use super::disk::{partition, VolumeMap};
 use super::{list, Shown};
-use crate::commands::info::{self as model, NtfsFacts};
+use crate::commands::info::{self as model, FsFacts};
 use crate::report::{INFO_SCHEMA, TOOL_VERSION};
+use crate::volume::Filesystem;
 
 #[derive(Serialize)]
 pub(in crate::report) struct Info<'a> {
@@ -21,7 +22,10 @@ pub(in crate::report) struct Info<'a> {
     volume_error: Option<&'a str>,
     /// Partitions that run past the end of the image.
     truncated: &'a [u32],
+    /// The NTFS partitions only (the field predates FAT support).
     ntfs: Vec<Ntfs<'a>>,
+    /// Every partition whose filesystem verskew reads (NTFS, FAT).
+    filesystems: Vec<Fs<'a>>,
     /// Null unless `--verify` was given.
     hashes: Option<Vec<HashCheck<'a>>>,
 }
@@ -46,7 +50,13 @@ impl<'a> From<&'a model::Info> for Info<'a> {
             }),
             volume_error: i.volume_error.as_deref(),
             truncated: &i.truncated,
-            ntfs: list(&i.ntfs),
+            ntfs: i
+                .filesystems
+                .iter()
+                .filter(|f| f.filesystem == Filesystem::Ntfs)
+                .map(Ntfs::from)
+                .collect(),
+            filesystems: list(&i.filesystems),
             hashes: i.hashes.as_ref().map(|h| {
                 h.iter()
                     .map(|c| HashCheck {
@@ -74,12 +84,41 @@ struct Ntfs<'a> {
     label: Option<&'a str>,
     cluster_size: Option<u32>,
     error: Option<&'a str>,
+    /// "1.2", "3.0" or "3.1", from `$Volume`; null when unreadable.
+    version: Option<&'a str>,
 }
 
-impl<'a> From<&'a NtfsFacts> for Ntfs<'a> {
-    fn from(n: &'a NtfsFacts) -> Self {
+impl<'a> From<&'a FsFacts> for Ntfs<'a> {
+    fn from(n: &'a FsFacts) -> Self {
         Ntfs {
             partition: n.partition,
+            label: n.label.as_deref(),
+            cluster_size: n.cluster_size,
+            error: n.error.as_deref(),
+            version: n.version.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Fs<'a> {
+    partition: u32,
+    /// `ntfs` or `fat`, as in `volumes.partitions[].filesystem`.
+    filesystem: &'static str,
+    /// NTFS: "1.2", "3.0", "3.1"; FAT: "FAT12", "FAT16", "FAT32"; null when
+    /// the volume does not say or could not be opened.
+    version: Option<&'a str>,
+    label: Option<&'a str>,
+    cluster_size: Option<u32>,
+    error: Option<&'a str>,
+}
+
+impl<'a> From<&'a FsFacts> for Fs<'a> {
+    fn from(n: &'a FsFacts) -> Self {
+        Fs {
+            partition: n.partition,
+            filesystem: n.filesystem.id(),
+            version: n.version.as_deref(),
             label: n.label.as_deref(),
             cluster_size: n.cluster_size,
             error: n.error.as_deref(),
