@@ -10,8 +10,9 @@ use crate::analysis::knowledge::RulesFile;
 use crate::analysis::{self, Coverage, Finding, Knowledge, Severity, Status};
 use crate::fs;
 use crate::image::{Disk, Format};
-use crate::volume::Partition;
-use crate::windows::{self, Install};
+use crate::volume::{self, Partition, Scheme};
+use crate::windows::drives::DiskPartition;
+use crate::windows::{self, BootEntry, DiskVolumes, Install};
 use crate::Unreadable;
 
 /// One analysed volume.
@@ -43,6 +44,18 @@ pub struct Diagnosis {
     pub unreadable: Vec<Unreadable>,
     /// The `--rules` files the knowledge was merged from.
     pub rules_files: Vec<RulesFile>,
+    /// The `[operating systems]` lines of the boot partition's boot.ini and
+    /// the install each starts.
+    pub boot_entries: Vec<BootEntry>,
+}
+
+impl Diagnosis {
+    /// More than one volume of the image was read: reports then say which
+    /// letter is which volume and what boot.ini starts (a single-volume
+    /// image keeps the report it always had).
+    pub fn multi_volume(&self) -> bool {
+        self.volumes.iter().filter(|v| v.error.is_none()).count() > 1
+    }
 }
 
 impl Diagnosis {
@@ -110,8 +123,8 @@ pub fn diagnose_disk_in(
 ) -> Result<Diagnosis, CommandError> {
     let partitions = open_volumes_in(disk, name, select)?;
     let scope = knowledge.scope();
-    // Volumes are independent: analyse them in parallel.
-    let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = partitions
+    // Open every volume first: an install may name files on any of them.
+    let opened: Vec<(VolumeReport, Option<Box<dyn fs::Volume + '_>>, Vec<Unreadable>)> = partitions
         .par_iter()
         .enumerate()
         .map(|(index, part)| {
@@ -124,7 +137,7 @@ pub fn diagnose_disk_in(
                 cluster_size: None,
                 error: None,
             };
-            let installs = match fs::open(disk, part) {
+            let vol = match fs::open(disk, part) {
                 Ok(vol) => {
                     report.filesystem = Some(vol.kind().name());
                     report.label = vol.label();
@@ -132,7 +145,7 @@ pub fn diagnose_disk_in(
                     for (what, why) in vol.degraded() {
                         lost.push(Unreadable::new(&format!("volume #{index} {what}"), why));
                     }
-                    windows::find_installs(vol.as_ref(), index, &scope, &mut lost)
+                    Some(vol)
                 }
                 Err(e) => {
                     report.error = Some(e.to_string());
@@ -140,10 +153,26 @@ pub fn diagnose_disk_in(
                         &format!("volume #{index} at offset {}", part.offset),
                         &e,
                     ));
-                    Vec::new()
+                    None
                 }
             };
-            (report, installs, lost)
+            (report, vol, lost)
+        })
+        .collect();
+    let (layout, active) = disk_layout(disk, &partitions);
+    let dv = DiskVolumes {
+        volumes: opened.iter().map(|o| o.1.as_deref()).collect(),
+        partitions: layout.0,
+        arc_numbers: layout.1,
+        signature: layout.2,
+    };
+    // Volumes are independent: look for installs on them in parallel.
+    let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = opened
+        .par_iter()
+        .map(|(report, _, lost)| {
+            let mut lost = lost.clone();
+            let installs = windows::find_installs_on(&dv, report.index, &scope, &mut lost);
+            (report.clone(), installs, lost)
         })
         .collect();
     let mut volumes = Vec::new();
@@ -154,6 +183,10 @@ pub fn diagnose_disk_in(
         installs.extend(i);
         unreadable.extend(u);
     }
+    let boot_entries = match windows::disk::find_boot_ini(&dv, active, &mut unreadable) {
+        Some((v, path, bytes)) => windows::disk::boot_entries(&dv, v, &path, &bytes, &installs),
+        None => Vec::new(),
+    };
     if installs.is_empty() {
         let detail: String = unreadable
             .iter()
@@ -190,5 +223,50 @@ pub fn diagnose_disk_in(
         findings,
         unreadable,
         rules_files: knowledge.user_files.clone(),
+        boot_entries,
     })
+}
+
+/// The disk as letters and ARC paths count it: every partition (readable or
+/// not) with the report index of the volume it holds, NT's `partition(N)`
+/// numbers, the MBR disk signature; and the report index of the active
+/// primary partition's volume.
+#[allow(clippy::type_complexity)]
+fn disk_layout(
+    disk: &dyn Disk,
+    read: &[Partition],
+) -> ((Vec<DiskPartition>, Vec<(u64, u32)>, Option<u32>), Option<usize>) {
+    let all = volume::find_partitions(disk).unwrap_or_else(|_| read.to_vec());
+    let mut sector0 = [0u8; 512];
+    let mbr = all.iter().any(|p| p.scheme == Scheme::Mbr)
+        && disk.read_exact_at(0, &mut sector0).is_ok();
+    let signature = mbr.then(|| u32::from_le_bytes([sector0[440], sector0[441], sector0[442], sector0[443]]));
+    let active_slot = |slot: u32| {
+        mbr && (1..=4).contains(&slot) && sector0[446 + (slot as usize - 1) * 16] == 0x80
+    };
+    // Partitions found by a boot-sector scan are in no table: NT numbers none.
+    let tabled: Vec<&Partition> = all.iter().filter(|p| p.note.as_deref().is_none_or(|n| !n.contains("scan"))).collect();
+    let numbers: Vec<(u64, u32)> = {
+        let mut by_index: Vec<&&Partition> = tabled.iter().collect();
+        by_index.sort_by_key(|p| p.index);
+        by_index.iter().zip(1u32..).map(|(p, n)| (p.offset, n)).collect()
+    };
+    let parts: Vec<DiskPartition> = all
+        .iter()
+        .map(|p| {
+            let volume = read.iter().position(|q| q.offset == p.offset);
+            let nt_type = u8::from_str_radix(p.type_id.trim_start_matches("0x"), 16)
+                .is_ok_and(|t| matches!(t & 0x7F, 0x01 | 0x04 | 0x06 | 0x07 | 0x0B | 0x0C | 0x0E));
+            DiskPartition {
+                volume,
+                offset: p.offset,
+                slot: p.index,
+                active: active_slot(p.index),
+                lettered: nt_type || volume.is_some(),
+                guid: None,
+            }
+        })
+        .collect();
+    let active = parts.iter().find(|p| p.active).and_then(|p| p.volume);
+    ((parts, numbers, signature), active)
 }

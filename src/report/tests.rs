@@ -43,6 +43,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
     let binary = Binary {
         source: s("ImagePath"),
         path: s(r"\WINNT\inetinfo.exe"),
+        drive: None,
         found: None,
         unreadable: None,
     };
@@ -150,6 +151,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
         files: Vec::new(),
         files_count: 0,
         unreadable: Vec::new(),
+        drives: Vec::new(),
     };
     let volume = |index| VolumeReport {
         index,
@@ -182,6 +184,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             reason: s("reason"),
         }],
         rules_files: Vec::new(),
+        boot_entries: Vec::new(),
     }
 }
 

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use super::disk::{self, DiskVolumes, Place};
+use super::paths::on_drive;
 use super::{
-    volume_path, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install, Marker,
-    OsInfo, PeFile, Scope, Service,
+    drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install,
+    Marker, OsInfo, PeFile, Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -25,20 +27,36 @@ pub struct SystemRoot {
     pub config: Entry,
 }
 
-/// Every Windows installation on `vol`, read as far as `scope` asks.
+/// Every Windows installation on `vol`, read as far as `scope` asks, as if
+/// it were the only volume of its disk.
 pub fn find_installs(
     vol: &dyn Volume,
     volume: usize,
     scope: &Scope,
     unreadable: &mut Vec<Unreadable>,
 ) -> Vec<Install> {
+    find_installs_on(&DiskVolumes::single(vol, volume), volume, scope, unreadable)
+}
+
+/// Every Windows installation on volume `volume` of `disk`; the paths its
+/// registry names on other drive letters are read on those volumes.
+pub fn find_installs_on(
+    disk: &DiskVolumes,
+    volume: usize,
+    scope: &Scope,
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<Install> {
+    let Some(vol) = disk.volumes.get(volume).copied().flatten() else {
+        return Vec::new();
+    };
     system_roots(vol, unreadable)
         .into_iter()
         .map(|r| {
             // What this install could not read is kept with it (its
             // coverage) and reported with the image's.
             let mut lost = Vec::new();
-            let mut install = load_install(vol, volume, &r.root, &r.config, scope, &mut lost);
+            let mut install =
+                load_install(disk, vol, volume, &r.root, &r.config, scope, &mut lost);
             lost.sort();
             lost.dedup();
             unreadable.extend(lost.iter().cloned());
@@ -97,6 +115,7 @@ pub fn system_roots(vol: &dyn Volume, unreadable: &mut Vec<Unreadable>) -> Vec<S
 }
 
 fn load_install(
+    disk: &DiskVolumes,
     vol: &dyn Volume,
     volume: usize,
     root: &Entry,
@@ -177,6 +196,7 @@ fn load_install(
         files: Vec::new(),
         files_count: 0,
         unreadable: Vec::new(),
+        drives: Vec::new(),
     };
 
     if let Some(sw) = &software {
@@ -187,31 +207,64 @@ fn load_install(
     }
     install.markers = markers(vol, root);
 
+    let sources = disk::letter_sources(system.as_ref(), software.as_ref(), volume, unreadable);
+    install.drives = drives::assign(&disk.partitions, disk.signature, &sources);
+
     // Resolve every binary the registry names, then read the PE files: all of
-    // inetsrv plus those binaries, each once.
+    // inetsrv plus those binaries, each once, on the volume its letter names.
     let search: Vec<String> = scope
         .addons
         .as_ref()
         .map(|a| a.search.iter().map(|d| format!(r"{sysroot}\{d}")).collect())
         .unwrap_or_default();
     let mut wanted: Vec<Entry> = Vec::new();
+    // Files on other volumes, by volume: (index, letter, entries).
+    let mut elsewhere: Vec<(usize, char, Vec<Entry>)> = Vec::new();
     for binary in install
         .services
         .iter_mut()
         .flat_map(|s| s.binaries.iter_mut())
         .chain(install.addons.iter_mut().flat_map(|a| a.dlls.iter_mut()))
     {
-        match resolve(vol, &binary.path, &search) {
+        let (on, letter) = match disk::place(binary.drive, volume, &install.drives) {
+            Place::Own => (vol, None),
+            Place::Other(v, l) => match disk.volumes.get(v).copied().flatten() {
+                Some(other) => (other, Some((v, l))),
+                None => {
+                    let why = format!("drive {l}: is volume #{v}, which could not be opened");
+                    binary.path = on_drive(l, &binary.path);
+                    unreadable.push(Unreadable::new(&binary.path, &why));
+                    binary.unreadable = Some(why);
+                    continue;
+                }
+            },
+            Place::Elsewhere(l, why) => {
+                // Never "missing": the file may well be on that drive.
+                binary.path = on_drive(l, &binary.path);
+                unreadable.push(Unreadable::new(&binary.path, &why));
+                binary.unreadable = Some(why);
+                continue;
+            }
+        };
+        let shown = |p: &str| letter.map_or(p.to_string(), |(_, l)| on_drive(l, p));
+        match resolve(on, &binary.path, &search) {
             Ok(Some(entry)) => {
-                binary.found = Some(entry.path.clone());
-                wanted.push(entry);
+                binary.found = Some(shown(&entry.path));
+                match letter {
+                    None => wanted.push(entry),
+                    Some((v, l)) => match elsewhere.iter_mut().find(|e| e.0 == v) {
+                        Some(e) => e.2.push(entry),
+                        None => elsewhere.push((v, l, vec![entry])),
+                    },
+                }
             }
             Ok(None) => {}
             Err(why) => {
-                unreadable.push(Unreadable::new(&binary.path, &why));
+                unreadable.push(Unreadable::new(&shown(&binary.path), &why));
                 binary.unreadable = Some(why);
             }
         }
+        binary.path = shown(&binary.path);
     }
     for folder in &scope.folders {
         let Ok(dir) = vol.lookup(&format!(r"{sysroot}\{folder}")) else {
@@ -235,6 +288,24 @@ fn load_install(
     wanted.sort_by_key(|e| e.id);
     wanted.dedup_by_key(|e| e.id);
     install.files = read_pe_files(vol, &wanted, unreadable);
+    for (v, l, mut entries) in elsewhere {
+        let Some(other) = disk.volumes.get(v).copied().flatten() else {
+            continue;
+        };
+        entries.sort_by_key(|e| e.id);
+        entries.dedup_by_key(|e| e.id);
+        let mut lost = Vec::new();
+        let files = read_pe_files(other, &entries, &mut lost);
+        unreadable.extend(lost.into_iter().map(|u| Unreadable {
+            path: on_drive(l, &u.path),
+            ..u
+        }));
+        install.files.extend(files.into_iter().map(|f| PeFile {
+            path: on_drive(l, &f.path),
+            ..f
+        }));
+    }
+    install.files.sort_by(|a, b| a.path.cmp(&b.path));
     install.files_count = install.files.len();
     install
 }
@@ -513,13 +584,15 @@ fn read_software(
                     .split(addons.separator.as_str())
                     .enumerate()
                     .filter_map(|(i, part)| {
+                        let (drive, path) = drive_and_path(part, &install.system_root)?;
                         Some(Binary {
                             source: if i == 0 {
                                 v.name.clone()
                             } else {
                                 format!("{} (supplementary)", v.name)
                             },
-                            path: volume_path(part, &install.system_root)?,
+                            path,
+                            drive,
                             found: None,
                             unreadable: None,
                         })
@@ -556,9 +629,11 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
         let binaries = [("ImagePath", &image_path), ("ServiceDll", &service_dll)]
             .into_iter()
             .filter_map(|(source, raw)| {
+                let (drive, path) = drive_and_path(raw.as_deref()?, &install.system_root)?;
                 Some(Binary {
                     source: source.into(),
-                    path: volume_path(raw.as_deref()?, &install.system_root)?,
+                    path,
+                    drive,
                     found: None,
                     unreadable: None,
                 })

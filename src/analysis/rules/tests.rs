@@ -49,6 +49,7 @@ fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
         pending_renames: vec![],
         files_count: files.len(),
         unreadable: vec![],
+        drives: vec![],
         files,
     }
 }
@@ -155,6 +156,7 @@ fn a_binary_that_could_not_be_checked_is_not_called_missing() {
     let bin = |unreadable: Option<&str>| Binary {
         source: "ImagePath".into(),
         path: r"\WINNT\System32\inetsrv\inetinfo.exe".into(),
+        drive: None,
         found: None,
         unreadable: unreadable.map(String::from),
     };
@@ -178,6 +180,7 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
     let bin = |source: &str, path: &str| Binary {
         source: source.into(),
         path: path.into(),
+        drive: None,
         found: None,
         unreadable: None,
     };
