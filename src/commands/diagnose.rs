@@ -124,7 +124,7 @@ pub fn diagnose_disk_in(
     let partitions = open_volumes_in(disk, name, select)?;
     let scope = knowledge.scope();
     // Open every volume first: an install may name files on any of them.
-    let opened: Vec<(VolumeReport, Option<Box<dyn fs::Volume + '_>>, Vec<Unreadable>)> = partitions
+    let opened: Vec<Opened<'_>> = partitions
         .par_iter()
         .enumerate()
         .map(|(index, part)| {
@@ -159,12 +159,13 @@ pub fn diagnose_disk_in(
             (report, vol, lost)
         })
         .collect();
-    let (layout, active) = disk_layout(disk, &partitions);
+    let layout = disk_layout(disk, &partitions);
+    let active = layout.active;
     let dv = DiskVolumes {
         volumes: opened.iter().map(|o| o.1.as_deref()).collect(),
-        partitions: layout.0,
-        arc_numbers: layout.1,
-        signature: layout.2,
+        partitions: layout.partitions,
+        arc_numbers: layout.arc_numbers,
+        signature: layout.signature,
     };
     // Volumes are independent: look for installs on them in parallel.
     let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = opened
@@ -227,29 +228,49 @@ pub fn diagnose_disk_in(
     })
 }
 
-/// The disk as letters and ARC paths count it: every partition (readable or
-/// not) with the report index of the volume it holds, NT's `partition(N)`
-/// numbers, the MBR disk signature; and the report index of the active
-/// primary partition's volume.
-#[allow(clippy::type_complexity)]
-fn disk_layout(
-    disk: &dyn Disk,
-    read: &[Partition],
-) -> ((Vec<DiskPartition>, Vec<(u64, u32)>, Option<u32>), Option<usize>) {
+/// A volume opened (or why not), with what it could not read.
+type Opened<'d> = (
+    VolumeReport,
+    Option<Box<dyn fs::Volume + 'd>>,
+    Vec<Unreadable>,
+);
+
+/// The disk as letters and ARC paths count it.
+struct Layout {
+    /// Every partition (readable or not) with the report index of the
+    /// volume it holds.
+    partitions: Vec<DiskPartition>,
+    /// NT's `partition(N)` number of each partition, as `(offset, N)`.
+    arc_numbers: Vec<(u64, u32)>,
+    /// The MBR disk signature.
+    signature: Option<u32>,
+    /// The report index of the active primary partition's volume.
+    active: Option<usize>,
+}
+
+fn disk_layout(disk: &dyn Disk, read: &[Partition]) -> Layout {
     let all = volume::find_partitions(disk).unwrap_or_else(|_| read.to_vec());
     let mut sector0 = [0u8; 512];
-    let mbr = all.iter().any(|p| p.scheme == Scheme::Mbr)
-        && disk.read_exact_at(0, &mut sector0).is_ok();
-    let signature = mbr.then(|| u32::from_le_bytes([sector0[440], sector0[441], sector0[442], sector0[443]]));
+    let mbr =
+        all.iter().any(|p| p.scheme == Scheme::Mbr) && disk.read_exact_at(0, &mut sector0).is_ok();
+    let signature =
+        mbr.then(|| u32::from_le_bytes([sector0[440], sector0[441], sector0[442], sector0[443]]));
     let active_slot = |slot: u32| {
         mbr && (1..=4).contains(&slot) && sector0[446 + (slot as usize - 1) * 16] == 0x80
     };
     // Partitions found by a boot-sector scan are in no table: NT numbers none.
-    let tabled: Vec<&Partition> = all.iter().filter(|p| p.note.as_deref().is_none_or(|n| !n.contains("scan"))).collect();
+    let tabled: Vec<&Partition> = all
+        .iter()
+        .filter(|p| p.note.as_deref().is_none_or(|n| !n.contains("scan")))
+        .collect();
     let numbers: Vec<(u64, u32)> = {
         let mut by_index: Vec<&&Partition> = tabled.iter().collect();
         by_index.sort_by_key(|p| p.index);
-        by_index.iter().zip(1u32..).map(|(p, n)| (p.offset, n)).collect()
+        by_index
+            .iter()
+            .zip(1u32..)
+            .map(|(p, n)| (p.offset, n))
+            .collect()
     };
     let parts: Vec<DiskPartition> = all
         .iter()
@@ -267,6 +288,10 @@ fn disk_layout(
             }
         })
         .collect();
-    let active = parts.iter().find(|p| p.active).and_then(|p| p.volume);
-    ((parts, numbers, signature), active)
+    Layout {
+        active: parts.iter().find(|p| p.active).and_then(|p| p.volume),
+        partitions: parts,
+        arc_numbers: numbers,
+        signature,
+    }
 }

@@ -69,7 +69,11 @@ pub fn parse_arc(text: &str) -> Result<ArcPath, String> {
             u32::from_str_radix(v.trim().trim_start_matches("0x"), 16)
                 .map_err(|_| format!("signature({}) is not a hex number", v.trim()))?,
         ),
-        Some((n, _)) => return Err(format!("{n}() is not a disk controller (multi, scsi, signature)")),
+        Some((n, _)) => {
+            return Err(format!(
+                "{n}() is not a disk controller (multi, scsi, signature)"
+            ))
+        }
         None => return Err("not an ARC path".into()),
     };
     let mut want = |name: &str| -> Result<u32, String> {
@@ -89,7 +93,11 @@ pub fn parse_arc(text: &str) -> Result<ArcPath, String> {
     let path = match path {
         "" => "\\".to_string(),
         p if p.starts_with('\\') => p.to_string(),
-        p => return Err(format!("the path after partition() does not start with '\\': {p}")),
+        p => {
+            return Err(format!(
+                "the path after partition() does not start with '\\': {p}"
+            ))
+        }
     };
     Ok(ArcPath {
         controller,
@@ -197,10 +205,7 @@ pub fn nt_partition_numbers(indices: &[u32]) -> Vec<(u32, u32)> {
     let mut sorted: Vec<u32> = indices.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    sorted
-        .into_iter()
-        .zip(1u32..)
-        .collect()
+    sorted.into_iter().zip(1u32..).collect()
 }
 
 #[cfg(test)]
@@ -220,7 +225,12 @@ mod tests {
         assert_eq!(a.disk, 3);
         let a = parse_arc("signature(8b467c12)disk(1)rdisk(0)partition(2)\\winnt").unwrap();
         assert_eq!(a.controller, Controller::Signature(0x8b46_7c12));
-        assert_eq!(parse_arc("multi(0)disk(0)rdisk(0)partition(1)").unwrap().path, "\\");
+        assert_eq!(
+            parse_arc("multi(0)disk(0)rdisk(0)partition(1)")
+                .unwrap()
+                .path,
+            "\\"
+        );
         for bad in [
             "",
             "C:\\",
@@ -264,7 +274,8 @@ C:\\=\"MS-DOS\"\r\n";
         // Garbage: no panic, bounded output.
         let junk: Vec<u8> = (0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect();
         assert!(parse_boot_ini(&junk).len() <= MAX_ENTRIES);
-        let many = "[operating systems]\n".to_string() + &"multi(0)disk(0)rdisk(0)partition(1)\\W=\"x\"\n".repeat(500);
+        let many = "[operating systems]\n".to_string()
+            + &"multi(0)disk(0)rdisk(0)partition(1)\\W=\"x\"\n".repeat(500);
         assert_eq!(parse_boot_ini(many.as_bytes()).len(), MAX_ENTRIES);
     }
 

@@ -169,7 +169,7 @@ pub fn find_boot_ini(
         if entry.size > bootini::MAX_BOOT_INI as u64 {
             unreadable.push(Unreadable::new(
                 &format!("volume #{i} {}", entry.path),
-                &format!(
+                format!(
                     "{} bytes, more than the {} a boot.ini may have here",
                     entry.size,
                     bootini::MAX_BOOT_INI

@@ -6,7 +6,8 @@
 //!    `\DosDevices\X:` value holds the MBR disk signature and the partition's
 //!    byte offset, or `DMIO:ID:` and a GPT partition GUID) or, on NT 4.0,
 //!    the `DISK\Information` binary (the "sticky" letters Disk Administrator
-//!    wrote: `DISK_CONFIG_HEADER`, then `DISK_REGISTRY` with one
+//!    wrote: `DISK_CONFIG_HEADER` (44 bytes; the disk information's offset
+//!    and size at 12 and 16), then `DISK_REGISTRY` with one
 //!    `DISK_DESCRIPTION` per disk signature and one 52-byte `DISK_PARTITION`
 //!    per partition, packed to 4 bytes, as laid out in the DDK's ntdskreg.h
 //!    and ntddft.h);
@@ -30,7 +31,7 @@ use crate::le::{le16, le32, le64};
 const MAX_DISKS: usize = 64;
 const MAX_PARTITIONS: usize = 256;
 /// `sizeof(DISK_CONFIG_HEADER)`, `sizeof(DISK_PARTITION)` (pshpack4).
-const HEADER_LEN: usize = 48;
+const HEADER_LEN: usize = 44;
 const PARTITION_LEN: usize = 52;
 /// `FT_TYPE::NotAnFtMember`: a plain partition. Members of mirrors, stripes
 /// and volume sets get their letter as a set, which one partition is not.
@@ -61,8 +62,8 @@ pub fn decode_disk_information(data: &[u8]) -> (Vec<DiskInfoPartition>, Vec<Stri
         ));
         return (out, notes);
     }
-    let start = le32(data, 8) as usize;
-    let size = le32(data, 12) as usize;
+    let start = le32(data, 12) as usize;
+    let size = le32(data, 16) as usize;
     let end = start.saturating_add(size).min(data.len());
     let Some(reg) = data.get(start..end).filter(|r| r.len() >= 4) else {
         notes.push(format!(
@@ -281,14 +282,20 @@ pub fn assign(
             out.push(DriveLetter {
                 letter,
                 volume: None,
-                source: format!("{what}: a fault-tolerant set member (type {}), not read as a volume", p.ft_type),
+                source: format!(
+                    "{what}: a fault-tolerant set member (type {}), not read as a volume",
+                    p.ft_type
+                ),
             });
             continue;
         }
         let volume = if Some(p.signature) != signature {
             None
         } else {
-            parts.iter().find(|q| q.offset == p.offset).and_then(|q| q.volume)
+            parts
+                .iter()
+                .find(|q| q.offset == p.offset)
+                .and_then(|q| q.volume)
         };
         let why = match (volume, Some(p.signature) == signature) {
             (Some(_), _) => String::new(),
@@ -327,10 +334,8 @@ pub fn assign(
         }
     }
     if !src.has_mounted_devices {
-        let primaries: Vec<&DiskPartition> = parts
-            .iter()
-            .filter(|p| p.lettered && p.slot <= 4)
-            .collect();
+        let primaries: Vec<&DiskPartition> =
+            parts.iter().filter(|p| p.lettered && p.slot <= 4).collect();
         let first = primaries
             .iter()
             .find(|p| p.active)
@@ -378,7 +383,10 @@ fn guid_text(g: &[u8; 16]) -> String {
         le16(g, 6),
         g[8],
         g[9],
-        g[10..].iter().map(|b| format!("{b:02X}")).collect::<String>()
+        g[10..]
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
     )
 }
 
@@ -406,16 +414,23 @@ mod tests {
         }
         let mut v = vec![0u8; HEADER_LEN];
         v[0..4].copy_from_slice(&3u32.to_le_bytes());
-        v[8..12].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
-        v[12..16].copy_from_slice(&(reg.len() as u32).to_le_bytes());
-        v[16..20].copy_from_slice(&((HEADER_LEN + reg.len()) as u32).to_le_bytes());
+        v[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+        v[16..20].copy_from_slice(&(reg.len() as u32).to_le_bytes());
+        v[20..24].copy_from_slice(&((HEADER_LEN + reg.len()) as u32).to_le_bytes());
         v.extend_from_slice(&reg);
         v
     }
 
     #[test]
     fn decodes_disk_information() {
-        let v = disk_info(0x1A2B3C4D, &[(32256, 1000, b'C'), (2_000_000, 5000, b'D'), (9_000_000, 1, 0)]);
+        let v = disk_info(
+            0x1A2B3C4D,
+            &[
+                (32256, 1000, b'C'),
+                (2_000_000, 5000, b'D'),
+                (9_000_000, 1, 0),
+            ],
+        );
         let (parts, notes) = decode_disk_information(&v);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(parts.len(), 3);
@@ -437,17 +452,20 @@ mod tests {
         }
         // Absurd counts and offsets.
         let mut w = v.clone();
-        w[48..50].copy_from_slice(&u16::MAX.to_le_bytes());
+        w[44..46].copy_from_slice(&u16::MAX.to_le_bytes());
         let (_, notes) = decode_disk_information(&w);
         assert!(notes[0].contains("more than"), "{notes:?}");
         let mut w = v.clone();
-        w[52..54].copy_from_slice(&u16::MAX.to_le_bytes());
+        w[48..50].copy_from_slice(&u16::MAX.to_le_bytes());
         assert!(!decode_disk_information(&w).1.is_empty());
         let mut w = v.clone();
-        w[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
         w[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        w[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         let (parts, notes) = decode_disk_information(&w);
-        assert!(parts.is_empty() && notes[0].contains("outside"), "{notes:?}");
+        assert!(
+            parts.is_empty() && notes[0].contains("outside"),
+            "{notes:?}"
+        );
         // Every single-byte mutation is survived.
         for i in 0..v.len() {
             for b in [0x00, 0x7F, 0xFF] {
@@ -471,7 +489,10 @@ mod tests {
         );
         let mut gpt = b"DMIO:ID:".to_vec();
         gpt.extend_from_slice(&[0xAB; 16]);
-        assert_eq!(decode_mounted_device(&gpt), MountedTarget::Gpt { guid: [0xAB; 16] });
+        assert_eq!(
+            decode_mounted_device(&gpt),
+            MountedTarget::Gpt { guid: [0xAB; 16] }
+        );
         let dev: Vec<u8> = "\\??\\IDE#CdRom"
             .encode_utf16()
             .flat_map(u16::to_le_bytes)
@@ -483,7 +504,10 @@ mod tests {
         for n in 0..40 {
             let _ = decode_mounted_device(&vec![0xFF; n]);
         }
-        assert!(matches!(decode_mounted_device(&[0xD8, 0x00, 0x41]), MountedTarget::Other(_)));
+        assert!(matches!(
+            decode_mounted_device(&[0xD8, 0x00, 0x41]),
+            MountedTarget::Other(_)
+        ));
         assert_eq!(mounted_letter("\\DosDevices\\e:"), Some('E'));
         assert_eq!(mounted_letter("\\dosdevices\\C:"), Some('C'));
         assert_eq!(mounted_letter("\\??\\Volume{1234}"), None);
@@ -505,17 +529,28 @@ mod tests {
 
     #[test]
     fn assigns_from_the_hive_then_nt_order() {
-        let parts = [part(Some(0), 32256, 1, true), part(Some(1), 2_000_000, 2, false), part(Some(2), 9_000_000, 5, false)];
+        let parts = [
+            part(Some(0), 32256, 1, true),
+            part(Some(1), 2_000_000, 2, false),
+            part(Some(2), 9_000_000, 5, false),
+        ];
         // Nothing in the hive: NT's order, logical drives before the second primary.
         let d = assign(&parts, Some(7), &LetterSources::default());
         let got: Vec<(char, Option<usize>)> = d.iter().map(|d| (d.letter, d.volume)).collect();
         assert_eq!(got, [('C', Some(0)), ('D', Some(2)), ('E', Some(1))]);
         // Sticky letters from DISK\Information win; one for another disk maps nowhere.
         let src = LetterSources {
-            disk_info: decode_disk_information(&disk_info(7, &[(32256, 1, b'C'), (2_000_000, 1, b'D'), (9_000_000, 1, b'E')])).0,
+            disk_info: decode_disk_information(&disk_info(
+                7,
+                &[(32256, 1, b'C'), (2_000_000, 1, b'D'), (9_000_000, 1, b'E')],
+            ))
+            .0,
             ..Default::default()
         };
-        let got: Vec<(char, Option<usize>)> = assign(&parts, Some(7), &src).iter().map(|d| (d.letter, d.volume)).collect();
+        let got: Vec<(char, Option<usize>)> = assign(&parts, Some(7), &src)
+            .iter()
+            .map(|d| (d.letter, d.volume))
+            .collect();
         assert_eq!(got, [('C', Some(0)), ('D', Some(1)), ('E', Some(2))]);
         let src = LetterSources {
             disk_info: decode_disk_information(&disk_info(8, &[(32256, 1, b'E')])).0,
@@ -533,11 +568,26 @@ mod tests {
 
     #[test]
     fn mounted_devices_match_signature_and_offset() {
-        let parts = [part(Some(0), 32256, 1, true), part(Some(1), 2_000_000, 2, false)];
+        let parts = [
+            part(Some(0), 32256, 1, true),
+            part(Some(1), 2_000_000, 2, false),
+        ];
         let src = LetterSources {
             mounted: vec![
-                ('C', MountedTarget::Mbr { signature: 7, offset: 2_000_000 }),
-                ('E', MountedTarget::Mbr { signature: 7, offset: 5 }),
+                (
+                    'C',
+                    MountedTarget::Mbr {
+                        signature: 7,
+                        offset: 2_000_000,
+                    },
+                ),
+                (
+                    'E',
+                    MountedTarget::Mbr {
+                        signature: 7,
+                        offset: 5,
+                    },
+                ),
                 ('F', MountedTarget::Other("\\??\\IDE#CdRom".into())),
             ],
             has_mounted_devices: true,

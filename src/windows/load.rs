@@ -55,8 +55,7 @@ pub fn find_installs_on(
             // What this install could not read is kept with it (its
             // coverage) and reported with the image's.
             let mut lost = Vec::new();
-            let mut install =
-                load_install(disk, vol, volume, &r.root, &r.config, scope, &mut lost);
+            let mut install = load_install(disk, vol, volume, &r.root, &r.config, scope, &mut lost);
             lost.sort();
             lost.dedup();
             unreadable.extend(lost.iter().cloned());

@@ -75,7 +75,10 @@ pub fn volume_path(raw: &str, system_root: &str) -> Option<String> {
 /// `\??\C:\x` and `\DosDevices\C:\x` (PendingFileRenameOperations) as `C:\x`.
 fn strip_device_prefix(path: &str) -> &str {
     for p in ["\\??\\", "\\DosDevices\\"] {
-        if path.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)) {
+        if path
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        {
             return &path[p.len()..];
         }
     }
