@@ -15,9 +15,11 @@
 //!    for the install's own volume;
 //! 3. where neither gives a volume a letter and the hive has no
 //!    `MountedDevices` (NT 4.0 without sticky letters), the order NT itself
-//!    used at boot (KB Q234048): the active (else first) primary partition
-//!    gets the first free letter from C:, then the logical drives in chain
-//!    order, then the other primary partitions in table order.
+//!    used at boot (KB Q93373, "Default Drive Letters and Partitions in
+//!    Windows NT"): only recognized types (FAT 0x01/0x04/0x06, NTFS/HPFS
+//!    0x07, and FAT32 0x0B/0x0C/0x0E) get one; the active (else first)
+//!    primary partition gets the first free letter from C:, then the logical
+//!    drives in chain order, then the other primary partitions in table order.
 //!
 //! A letter the hive gives to a partition that is not on this image (another
 //! disk signature, an offset no partition starts at) maps to no volume: paths
@@ -348,12 +350,7 @@ pub fn assign(
             .filter(|p| first.is_none_or(|f| f.offset != p.offset));
         let mut next = b'C';
         for p in first.into_iter().chain(logicals).chain(rest) {
-            let Some(v) = p.volume else {
-                // NT gives unformatted and foreign partitions a letter too.
-                next = next.saturating_add(1);
-                continue;
-            };
-            if has_letter(&out, v) {
+            if p.volume.is_some_and(|v| has_letter(&out, v)) {
                 continue;
             }
             while next <= b'Z' && taken(&out, next as char) {
@@ -362,11 +359,15 @@ pub fn assign(
             if next > b'Z' {
                 break;
             }
-            out.push(DriveLetter {
-                letter: next as char,
-                volume: Some(v),
-                source: "NT's default order (no letter in the hive for this partition)".into(),
-            });
+            // A recognized partition we do not read (unformatted, damaged)
+            // takes its letter all the same, as NT gave it one.
+            if let Some(v) = p.volume {
+                out.push(DriveLetter {
+                    letter: next as char,
+                    volume: Some(v),
+                    source: "NT's default order (no letter in the hive for this partition)".into(),
+                });
+            }
             next += 1;
         }
     }
@@ -538,6 +539,19 @@ mod tests {
         let d = assign(&parts, Some(7), &LetterSources::default());
         let got: Vec<(char, Option<usize>)> = d.iter().map(|d| (d.letter, d.volume)).collect();
         assert_eq!(got, [('C', Some(0)), ('D', Some(2)), ('E', Some(1))]);
+        // An unformatted logical drive still takes D:; a foreign type none.
+        let mut more = parts.to_vec();
+        more.insert(2, part(None, 8_000_000, 5, false));
+        more[3].slot = 6;
+        more.push(DiskPartition {
+            lettered: false,
+            ..part(None, 10_000_000, 7, false)
+        });
+        let got: Vec<(char, Option<usize>)> = assign(&more, Some(7), &LetterSources::default())
+            .iter()
+            .map(|d| (d.letter, d.volume))
+            .collect();
+        assert_eq!(got, [('C', Some(0)), ('E', Some(2)), ('F', Some(1))]);
         // Sticky letters from DISK\Information win; one for another disk maps nowhere.
         let src = LetterSources {
             disk_info: decode_disk_information(&disk_info(

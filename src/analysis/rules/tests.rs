@@ -307,3 +307,34 @@ fn a_replayed_hive_raises_no_dirty_hive_finding() {
     let c = crate::analysis::coverage::assess(&dirty, &k);
     assert_eq!(c.hives[0].state, "dirty");
 }
+
+/// A queued rename on another drive is named with its letter; one on the
+/// install's own drive as before.
+#[test]
+fn pending_renames_name_the_drive_they_are_on() {
+    use crate::windows::DriveLetter;
+    let mut i = install(Some("4.0"), vec![], &[]);
+    i.volume = 1;
+    let letter = |l, v| DriveLetter {
+        letter: l,
+        volume: v,
+        source: String::new(),
+    };
+    i.drives = vec![
+        letter('C', Some(0)),
+        letter('D', Some(1)),
+        letter('E', None),
+    ];
+    i.pending_renames = vec![
+        r"\??\D:\WINNT\system32\inetsrv\w3svc.dll.new".into(),
+        r"\??\D:\WINNT\system32\inetsrv\w3svc.dll".into(),
+        r"\??\E:\Proxy\w3svc.dll".into(),
+        r"\??\C:\w3svc.dll".into(),
+    ];
+    let got = rules(&i);
+    let pending = got.iter().find(|r| r.0 == "pending-rename").unwrap();
+    assert_eq!(
+        pending.2,
+        r"\WINNT\system32\inetsrv\w3svc.dll,E:\Proxy\w3svc.dll,C:\w3svc.dll"
+    );
+}
