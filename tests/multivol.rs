@@ -122,3 +122,45 @@ fn single_volume_images_keep_their_report() {
     assert!(d.get("boot_entries").is_none());
     assert!(d["installs"][0].get("drives").is_none());
 }
+
+#[test]
+fn windows_2000_letters_come_from_mounted_devices() {
+    let d = diagnose_json("w2k-iis5-bootc-mounted.img");
+    assert_eq!(d["status"], "evaluated");
+    assert!(d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["severity"] == "info"));
+    let install = &d["installs"][0];
+    assert_eq!(install["volume"], 1);
+    assert_eq!(
+        letters(install),
+        [
+            ("C:".to_string(), Value::from(0)),
+            ("D:".to_string(), Value::from(1)),
+            ("F:".to_string(), Value::Null),
+        ]
+    );
+    for dr in install["drives"].as_array().unwrap() {
+        assert!(
+            dr["source"].as_str().unwrap().starts_with("MountedDevices"),
+            "{dr}"
+        );
+    }
+    let boot = d["boot_entries"].as_array().unwrap();
+    assert_eq!(boot.len(), 2, "{boot:?}");
+    // signature(4e543430) is this disk's signature.
+    assert_eq!(boot[0]["install"], 0);
+    assert!(boot[0]["default"].as_bool().unwrap());
+    // rdisk(1) is another disk: said, not guessed.
+    assert_eq!(boot[1]["install"], Value::Null);
+    assert!(
+        boot[1]["note"]
+            .as_str()
+            .unwrap()
+            .contains("another BIOS disk"),
+        "{}",
+        boot[1]
+    );
+}

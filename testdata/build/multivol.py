@@ -24,6 +24,17 @@ REG_BINARY = 3
 
 T_NT_SETUP = "1999-11-19T09:00:00Z"
 
+# Windows 2000 setup writes signature() when the BIOS cannot reach the disk;
+# here it names this disk, so the entry still leads to D:.
+W2K_BOOT_INI = (
+    b"[boot loader]\r\n"
+    b"timeout=30\r\n"
+    b"default=signature(4e543430)disk(0)rdisk(0)partition(2)\\WINNT\r\n"
+    b"[operating systems]\r\n"
+    b"signature(4e543430)disk(0)rdisk(0)partition(2)\\WINNT=\"Microsoft Windows 2000 Server\" /fastdetect\r\n"
+    b"multi(0)disk(0)rdisk(1)partition(1)\\WINNT=\"Windows 2000 on the second disk\" /fastdetect\r\n"
+)
+
 BOOT_INI = (
     b"[boot loader]\r\n"
     b"timeout=30\r\n"
@@ -69,17 +80,32 @@ def _rewrite(h, old, new):
                     vals[i] = (n, (t, s.replace(old, new).encode("utf-16-le")))
 
 
-def fat16_boot_volume(fx, path, hidden, work):
+def mounted_devices(signature, parts):
+    """Windows 2000 SYSTEM\\MountedDevices values: `\\DosDevices\\X:` = disk
+    signature (4 bytes) + partition byte offset (8 bytes) for each (letter,
+    offset); a CD-ROM letter and a volume GUID name as Windows writes them."""
+    vals = []
+    for letter, offset in parts:
+        vals.append(("\\DosDevices\\%s:" % letter, (REG_BINARY, struct.pack("<IQ", signature, offset))))
+        vals.append(("\\??\\Volume{6f0e3a52-7c1b-11d6-9a2b-806d6172696f}" if letter == "C" else
+                     "\\??\\Volume{6f0e3a53-7c1b-11d6-9a2b-806d6172696f}",
+                     (REG_BINARY, struct.pack("<IQ", signature, offset))))
+    cd = "\\??\\IDE#CdRomATAPI_CD-ROM_DRIVE-32X\\5&1b1b1b1b&0&1.0.0#{53f5630d-b6bf-11d0-94f2-00a0c91efb8b}"
+    vals.append(("\\DosDevices\\F:", (REG_BINARY, cd.encode("utf-16-le"))))
+    return vals
+
+
+def fat16_boot_volume(fx, path, hidden, work, boot_ini=BOOT_INI, volid="4E543431"):
     """mkfs.fat FAT16 C: with the NT boot files, written by mcopy -m (mtimes
     set with touch under TZ=UTC first). Returns the manifest file entries."""
     with open(path, "wb") as f:
         f.truncate(BOOT_SECTORS * SECTOR)
-    fx.run(fx.frozen(T_NT_SETUP) + ["mkfs.fat", "-F", "16", "-s", "1", "-n", "BOOT", "-i", "4E543431",
+    fx.run(fx.frozen(T_NT_SETUP) + ["mkfs.fat", "-F", "16", "-s", "1", "-n", "BOOT", "-i", volid,
                                     "-h", str(hidden), "--invariant", path],
            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    src = os.path.join(work, "bootfiles")
+    src = os.path.join(work, "bootfiles-" + volid)
     os.makedirs(src, exist_ok=True)
-    files = [("BOOT.INI", BOOT_INI, fx.T_OP_INSTALL),
+    files = [("BOOT.INI", boot_ini, fx.T_OP_INSTALL),
              ("NTLDR", b"NTLDR stub (not a loader)\r\n" + b"\0" * 230, T_NT_SETUP),
              ("NTDETECT.COM", b"NTDETECT stub\r\n" + b"\0" * 100, T_NT_SETUP)]
     env = dict(os.environ, TZ="UTC", MTOOLS_SKIP_CHECK="1")
@@ -184,6 +210,31 @@ def build(F, fx):
                   expect_unreadable=expect_unreadable)
         e["volumes"] = volumes
         return e
+
+    # Windows 2000: letters from MountedDevices (signature + offset), no DISK\\Information.
+    w2k_boot = os.path.join(work, "mv-boot-w2k.vol")
+    w2k_boot_files = fat16_boot_volume(fx, w2k_boot, c_start, work, W2K_BOOT_INI, "57324B31")
+
+    def w2k_on_d():
+        files, sysh, sw, meta = fx.w2k_image()
+        _rewrite(sysh, "C:\\", "D:\\")
+        _rewrite(sw, "C:\\", "D:\\")
+        sysh.key("MountedDevices", mounted_devices(DISK_SIGNATURE, [("C", c_start * SECTOR),
+                                                                    ("D", d_start * SECTOR)]))
+        return files, sysh, sw, meta
+
+    name = "w2k-iis5-bootc-mounted"
+    d, files, hives, meta = F.volume(name, w2k_on_d, fx.NT4_SIZE, part_start=d_start)
+    disk = os.path.join(work, name + ".img")
+    make_disk(fx, disk, [(c_start, w2k_boot, "6"), (d_start, d, "7")])
+    F.place(disk, name + ".img")
+    e = F.add(name, name + ".img", "raw", "mbr", d_start * SECTOR, 4096, files, hives, meta,
+              "w2k-iis5-healthy on the C:/D: layout: FAT16 boot partition C: whose boot.ini names the disk by "
+              "signature(4e543430) (and has a second entry on another disk, rdisk(1)), \\WINNT on NTFS D:; "
+              "SYSTEM\\MountedDevices maps \\DosDevices\\C: and D: by disk signature and partition offset "
+              "(and F: to a CD-ROM device); every registry path names D:.",
+              [], extra_files=w2k_boot_files + fx.spec_entries(files, hives, meta))
+    e["volumes"] = [c_vol, d_vol]
 
     image("nt4-iis4-kb291589-bootc", "kb291589",
           "Image 1 as NT 4.0 was often installed: a FAT16 boot partition C: (active, type 0x06) holding boot.ini "
