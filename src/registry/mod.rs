@@ -21,7 +21,7 @@ mod log;
 mod value;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use control_set::{resolve_control_set, ControlSet, SelectValues};
 pub use hive::{filetime_to_rfc3339, Hive, HiveHeader, Key, Walk, MAX_DEPTH, MAX_HIVE_SIZE};

@@ -384,13 +384,13 @@ fn whole_corpus_census() {
 // ---------------------------------------------------------------------------
 // Hives built here, byte by byte (layout: msuhanov's regf specification)
 
-struct Node {
+pub(crate) struct Node {
     name: &'static str,
     values: Vec<(&'static str, u32, Vec<u8>)>,
     children: Vec<Node>,
 }
 
-fn node(
+pub(crate) fn node(
     name: &'static str,
     values: Vec<(&'static str, u32, Vec<u8>)>,
     children: Vec<Node>,
@@ -402,11 +402,11 @@ fn node(
     }
 }
 
-fn dword(name: &'static str, v: u32) -> (&'static str, u32, Vec<u8>) {
+pub(crate) fn dword(name: &'static str, v: u32) -> (&'static str, u32, Vec<u8>) {
     (name, REG_DWORD, v.to_le_bytes().to_vec())
 }
 
-fn sz(name: &'static str, s: &str) -> (&'static str, u32, Vec<u8>) {
+pub(crate) fn sz(name: &'static str, s: &str) -> (&'static str, u32, Vec<u8>) {
     let mut b: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
     b.extend([0, 0]);
     (name, REG_SZ, b)
@@ -512,7 +512,7 @@ impl Bins {
 
 /// A complete hive with `root` as its root key in the first cell (where
 /// Windows puts it and where notatin insists on finding it).
-fn build_hive(minor: u32, root: &Node) -> Vec<u8> {
+pub(crate) fn build_hive(minor: u32, root: &Node) -> Vec<u8> {
     let mut bins = Bins {
         data: vec![0; 32],
         minor,

@@ -265,23 +265,83 @@ fn load_install(
         }
         binary.path = shown(&binary.path);
     }
-    for folder in &scope.folders {
-        let Ok(dir) = vol.lookup(&format!(r"{sysroot}\{folder}")) else {
+    // The folders whose PE files are all read: the scope's below the system
+    // root, and the one an InstallPath value (InetStp, a service's
+    // Parameters) names when it is another, on the volume its letter names.
+    let mut folders: Vec<(Option<char>, String)> = scope
+        .folders
+        .iter()
+        .map(|f| (None, format!(r"{sysroot}\{f}")))
+        .collect();
+    let install_paths = install
+        .services
+        .iter()
+        .filter_map(|s| s.install_path.as_deref())
+        .chain(
+            install
+                .iis_setup
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("InstallPath"))
+                .map(|(_, v)| v.as_str()),
+        );
+    for raw in install_paths {
+        let Some((letter, path)) = drive_and_path(raw, &sysroot) else {
             continue;
         };
-        match vol.list(&dir) {
+        let path = path.trim_end_matches('\\').to_string();
+        if path.is_empty() || !path.starts_with('\\') {
+            continue;
+        }
+        let letter = match disk::place(letter, volume, &install.drives) {
+            Place::Own => None,
+            _ => letter,
+        };
+        if !folders
+            .iter()
+            .any(|(l, p)| *l == letter && p.eq_ignore_ascii_case(&path))
+        {
+            folders.push((letter, path));
+        }
+    }
+    for (letter, path) in folders {
+        let (on, at) = match disk::place(letter, volume, &install.drives) {
+            Place::Own => (vol, None),
+            Place::Other(v, l) => match disk.volumes.get(v).copied().flatten() {
+                Some(other) => (other, Some((v, l))),
+                None => {
+                    let why = format!("drive {l}: is volume #{v}, which could not be opened");
+                    unreadable.push(Unreadable::new(&on_drive(l, &path), why));
+                    continue;
+                }
+            },
+            Place::Elsewhere(l, why) => {
+                unreadable.push(Unreadable::new(&on_drive(l, &path), why));
+                continue;
+            }
+        };
+        let shown = |p: &str| at.map_or(p.to_string(), |(_, l)| on_drive(l, p));
+        let Ok(dir) = on.lookup(&path) else {
+            continue;
+        };
+        match on.list(&dir) {
             Ok(list) => {
                 for e in list.iter().filter(|e| !is_pe_name(e.name())) {
                     if let Some(why) = &e.error {
-                        unreadable.push(Unreadable::new(&e.path, why));
+                        unreadable.push(Unreadable::new(&shown(&e.path), why));
                     }
                 }
-                wanted.extend(
-                    list.into_iter()
-                        .filter(|e| !e.is_dir && is_pe_name(e.name())),
-                );
+                let pe = list
+                    .into_iter()
+                    .filter(|e| !e.is_dir && is_pe_name(e.name()));
+                match at {
+                    None => wanted.extend(pe),
+                    Some((v, l)) => match elsewhere.iter_mut().find(|e| e.0 == v) {
+                        Some(e) => e.2.extend(pe),
+                        None => elsewhere.push((v, l, pe.collect())),
+                    },
+                }
             }
-            Err(e) => unreadable.push(Unreadable::new(&dir.path, e.reason())),
+            Err(e) => unreadable.push(Unreadable::new(&shown(&dir.path), e.reason())),
         }
     }
     wanted.sort_by_key(|e| e.id);
