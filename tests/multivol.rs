@@ -164,3 +164,15 @@ fn windows_2000_letters_come_from_mounted_devices() {
         boot[1]
     );
 }
+
+#[test]
+fn text_report_of_the_boot_partition_image_is_pinned() {
+    let out = Command::cargo_bin("verskew")
+        .unwrap()
+        .current_dir(common::testdata())
+        .args(["diagnose", "nt4-iis4-addon-e.img"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("bootc_text_report", String::from_utf8(out.stdout).unwrap());
+}
