@@ -263,15 +263,11 @@ fn disk_layout(disk: &dyn Disk, read: &[Partition]) -> Layout {
         .iter()
         .filter(|p| p.note.as_deref().is_none_or(|n| !n.contains("scan")))
         .collect();
-    let numbers: Vec<(u64, u32)> = {
-        let mut by_index: Vec<&&Partition> = tabled.iter().collect();
-        by_index.sort_by_key(|p| p.index);
-        by_index
-            .iter()
-            .zip(1u32..)
-            .map(|(p, n)| (p.offset, n))
-            .collect()
-    };
+    let indices: Vec<u32> = tabled.iter().map(|p| p.index).collect();
+    let numbers: Vec<(u64, u32)> = windows::bootini::nt_partition_numbers(&indices)
+        .into_iter()
+        .filter_map(|(index, n)| Some((tabled.iter().find(|p| p.index == index)?.offset, n)))
+        .collect();
     let parts: Vec<DiskPartition> = all
         .iter()
         .map(|p| {

@@ -197,10 +197,11 @@ pub fn parse_boot_ini(bytes: &[u8]) -> Vec<BootLine> {
     out
 }
 
-/// NT's partition number (as in `partition(N)`) of each MBR partition,
-/// given `(index, type)` as `volume::Partition` numbers them (primaries
-/// 1–4 by slot, logical drives from 5 in chain order; extended entries are
-/// not listed). Returns `(index, nt_number)`.
+/// NT's partition number (as in `partition(N)`) of each partition, given
+/// the indices `volume::Partition` gives them (MBR primaries 1–4 by slot,
+/// logical drives from 5 in chain order, extended entries not listed; GPT by
+/// entry). Returns `(index, nt_number)`: the used entries counted from 1 in
+/// that order.
 pub fn nt_partition_numbers(indices: &[u32]) -> Vec<(u32, u32)> {
     let mut sorted: Vec<u32> = indices.to_vec();
     sorted.sort_unstable();
