@@ -159,9 +159,15 @@ fn boot_ini(o: &mut String, d: &Diagnosis) {
     );
     for e in &d.boot_entries {
         let target = match (e.install, &e.note) {
-            (Some(n), _) => {
+            (Some(n), note) => {
                 let i = &d.installs[n];
-                format!("{} on volume #{}", escape(&i.system_root), i.volume)
+                let note = note.as_deref().map(|n| format!(" ({})", escape(n)));
+                format!(
+                    "{} on volume #{}{}",
+                    escape(&i.system_root),
+                    i.volume,
+                    note.unwrap_or_default()
+                )
             }
             (None, Some(why)) => format!("nothing here: {}", escape(why)),
             (None, None) => "nothing here".to_string(),

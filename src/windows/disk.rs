@@ -251,6 +251,11 @@ fn follow(
         e.note = Some(format!("{why}: not in this image"));
         return e;
     }
+    // Said, not guessed silently: which disk scsi() means is not on it.
+    let assumed = matches!(arc.controller, Controller::Scsi(_)).then(|| {
+        "scsi() names the disk through ntbootdd.sys: taken to be the disk holding boot.ini"
+            .to_string()
+    });
     let Some(&(offset, _)) = disk.arc_numbers.iter().find(|(_, n)| *n == arc.partition) else {
         e.note = Some(format!(
             "this disk has no partition({}) (NT numbers {} partition(s))",
@@ -275,11 +280,99 @@ fn follow(
     e.install = installs
         .iter()
         .position(|i| i.volume == target && i.system_root.eq_ignore_ascii_case(&arc.path));
-    if e.install.is_none() {
-        e.note = Some(format!(
+    e.note = match (e.install, assumed) {
+        (None, _) => Some(format!(
             "no Windows installation at {} on volume #{target}",
             arc.path
-        ));
-    }
+        )),
+        (Some(_), assumed) => assumed,
+    };
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::windows::OsInfo;
+
+    fn install(volume: usize) -> Install {
+        Install {
+            volume,
+            system_root: r"\WINNT".into(),
+            os: OsInfo::default(),
+            control_set: None,
+            hives: vec![],
+            services: vec![],
+            hotfixes: vec![],
+            iis_setup: Default::default(),
+            addons: vec![],
+            markers: vec![],
+            pending_renames: vec![],
+            files: vec![],
+            files_count: 0,
+            unreadable: vec![],
+            drives: vec![],
+        }
+    }
+
+    #[test]
+    fn boot_ini_lines_lead_to_installs_or_say_why_not() {
+        let part = |volume, offset, slot| DiskPartition {
+            volume,
+            offset,
+            slot,
+            active: slot == 1,
+            lettered: true,
+            guid: None,
+        };
+        // partition(1) is volume #0, partition(2) an unformatted one,
+        // partition(3) volume #1 holding \WINNT.
+        let disk = DiskVolumes {
+            volumes: vec![None, None],
+            partitions: vec![
+                part(Some(0), 100, 1),
+                part(None, 200, 2),
+                part(Some(1), 300, 5),
+            ],
+            arc_numbers: vec![(100, 1), (200, 2), (300, 3)],
+            signature: Some(0xABCD_0123),
+        };
+        let ini = b"[operating systems]\r\n\
+multi(0)disk(0)rdisk(0)partition(3)\\WINNT=\"a\"\r\n\
+multi(0)disk(0)rdisk(1)partition(3)\\WINNT=\"b\"\r\n\
+signature(abcd0123)disk(0)rdisk(0)partition(3)\\winnt=\"c\"\r\n\
+signature(12345678)disk(0)rdisk(0)partition(3)\\WINNT=\"d\"\r\n\
+multi(0)disk(0)rdisk(0)partition(9)\\WINNT=\"e\"\r\n\
+multi(0)disk(0)rdisk(0)partition(2)\\WINNT=\"f\"\r\n\
+multi(0)disk(0)rdisk(0)partition(1)\\WINNT=\"g\"\r\n\
+scsi(0)disk(1)rdisk(0)partition(3)\\WINNT=\"h\"\r\n\
+multi(0)disk(0)rdisk(0)partition(x)\\WINNT=\"i\"\r\n";
+        let e = boot_entries(&disk, 0, r"\boot.ini", ini, &[install(1)]);
+        let got: Vec<(Option<usize>, Option<usize>, String)> = e
+            .iter()
+            .map(|e| {
+                (
+                    e.target_volume,
+                    e.install,
+                    e.note.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(got[0], (Some(1), Some(0), String::new()));
+        assert!(got[1].2.contains("another BIOS disk"), "{:?}", got[1]);
+        assert_eq!(got[2], (Some(1), Some(0), String::new()));
+        assert!(
+            got[3].2.contains("not this disk's (abcd0123)"),
+            "{:?}",
+            got[3]
+        );
+        assert!(got[4].2.contains("no partition(9)"), "{:?}", got[4]);
+        assert!(got[5].2.contains("holds no volume"), "{:?}", got[5]);
+        assert_eq!(got[6].0, Some(0));
+        assert!(got[6].2.contains("no Windows installation"), "{:?}", got[6]);
+        assert_eq!((got[7].0, got[7].1), (Some(1), Some(0)));
+        assert!(got[7].2.contains("taken to be"), "{:?}", got[7]);
+        assert!(got[8].2.contains("not an ARC path"), "{:?}", got[8]);
+        assert_eq!(e[0].line, 2);
+    }
 }
