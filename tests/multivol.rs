@@ -176,3 +176,24 @@ fn text_report_of_the_boot_partition_image_is_pinned() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("bootc_text_report", String::from_utf8(out.stdout).unwrap());
 }
+
+/// What `MountedDevices` names a GPT partition by: its unique GUID, read
+/// from the primary GPT (the factory's sfdisk script sets it).
+#[test]
+fn gpt_unique_guids_are_read() {
+    let img = verskew::image::open(&common::testdata().join("nt4-iis4-kb291589-gpt.img")).unwrap();
+    let guids = verskew::volume::gpt_unique_guids(img.disk.as_ref());
+    assert_eq!(guids.len(), 1);
+    assert_eq!(guids[0].0, 2048 * 512);
+    // 1F2E3D4C-5B6A-4978-8695-A4B3C2D1E0F9, first three fields little-endian.
+    assert_eq!(
+        guids[0].1,
+        [
+            0x4C, 0x3D, 0x2E, 0x1F, 0x6A, 0x5B, 0x78, 0x49, 0x86, 0x95, 0xA4, 0xB3, 0xC2, 0xD1,
+            0xE0, 0xF9
+        ]
+    );
+    // An MBR disk has none.
+    let mbr = verskew::image::open(&common::testdata().join("nt4-iis4-addon-e.img")).unwrap();
+    assert!(verskew::volume::gpt_unique_guids(mbr.disk.as_ref()).is_empty());
+}

@@ -70,6 +70,8 @@ pub fn run_volume(data: &[u8]) -> bool {
     let mut found = false;
     for slice in [true, false] {
         let disk = MemDisk::new(data.to_vec(), slice);
+        // The unique GUIDs `MountedDevices` is matched against (GPT).
+        assert!(volume::gpt_unique_guids(&disk).len() <= 1 << 20);
         if let Ok(map) = volume::find_volumes(&disk) {
             found |= !map.partitions.is_empty();
             for p in &map.partitions {

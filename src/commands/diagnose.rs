@@ -268,6 +268,11 @@ fn disk_layout(disk: &dyn Disk, read: &[Partition]) -> Layout {
         .into_iter()
         .filter_map(|(index, n)| Some((tabled.iter().find(|p| p.index == index)?.offset, n)))
         .collect();
+    let guids = if all.iter().any(|p| p.scheme == Scheme::Gpt) {
+        volume::gpt_unique_guids(disk)
+    } else {
+        Vec::new()
+    };
     let parts: Vec<DiskPartition> = all
         .iter()
         .map(|p| {
@@ -280,7 +285,7 @@ fn disk_layout(disk: &dyn Disk, read: &[Partition]) -> Layout {
                 slot: p.index,
                 active: active_slot(p.index),
                 lettered: nt_type || volume.is_some(),
-                guid: None,
+                guid: guids.iter().find(|g| g.0 == p.offset).map(|g| g.1),
             }
         })
         .collect();

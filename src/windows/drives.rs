@@ -611,5 +611,24 @@ mod tests {
         let got: Vec<(char, Option<usize>)> = d.iter().map(|d| (d.letter, d.volume)).collect();
         assert_eq!(got, [('C', Some(1)), ('E', None), ('F', None)]);
         assert!(d[1].source.contains("no partition starts there"));
+        // GPT: by the partition's unique GUID.
+        let mut gpt = parts.to_vec();
+        gpt[1].guid = Some([7; 16]);
+        let src = LetterSources {
+            mounted: vec![
+                ('D', MountedTarget::Gpt { guid: [7; 16] }),
+                ('G', MountedTarget::Gpt { guid: [8; 16] }),
+            ],
+            has_mounted_devices: true,
+            ..Default::default()
+        };
+        let d = assign(&gpt, None, &src);
+        let got: Vec<(char, Option<usize>)> = d.iter().map(|d| (d.letter, d.volume)).collect();
+        assert_eq!(got, [('D', Some(1)), ('G', None)]);
+        assert!(
+            d[0].source.contains("07070707-0707-0707-0707-070707070707"),
+            "{}",
+            d[0].source
+        );
     }
 }
