@@ -1505,14 +1505,46 @@ fn factory_images_put_ntfs_where_the_manifest_says() {
             "gpt" => Scheme::Gpt,
             _ => Scheme::None,
         };
+        // An image with several volumes lists each (`[[image.volumes]]`);
+        // its NTFS ones are where the manifest says, and so are its others.
+        let volumes = i.get("volumes").and_then(|v| v.as_array());
+        let mut want: Vec<(u64, Scheme)> = match volumes {
+            Some(vols) => vols
+                .iter()
+                .filter(|v| {
+                    v.get("filesystem")
+                        .and_then(|f| f.as_str())
+                        .is_some_and(|f| f.starts_with("ntfs"))
+                })
+                .filter_map(|v| Some((v.get("offset")?.as_integer()? as u64, want_scheme)))
+                .collect(),
+            None => vec![(offset as u64, want_scheme)],
+        };
+        want.sort_by_key(|w| w.0);
         assert_eq!(
             ntfs,
-            vec![(offset as u64, want_scheme)],
+            want,
             "{}: {:?} {:?}",
             get("name"),
             map.partitions,
             map.notes
         );
+        for v in volumes.into_iter().flatten() {
+            let at = v.get("offset").and_then(|o| o.as_integer()).unwrap_or(-1) as u64;
+            let fs = v.get("filesystem").and_then(|f| f.as_str()).unwrap_or("");
+            let found = map.partitions.iter().find(|p| p.offset == at);
+            let kind = if fs.starts_with("fat") {
+                Filesystem::Fat
+            } else {
+                Filesystem::Ntfs
+            };
+            assert_eq!(
+                found.and_then(|p| p.filesystem),
+                Some(kind),
+                "{}: volume {fs} at {at}",
+                get("name")
+            );
+        }
         checked += 1;
     }
     eprintln!("{checked} factory images checked");

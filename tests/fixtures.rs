@@ -55,6 +55,9 @@ struct Image {
     files: Vec<FileEntry>,
     #[serde(default)]
     findings: Vec<Finding>,
+    /// The volumes of an image with more than one (`[[image.volumes]]`).
+    #[serde(default)]
+    volumes: Vec<VolumeEntry>,
     /// `ntfs-3.1` (default), `ntfs-1.2`, `fat12`, `fat16`, `fat32`.
     #[serde(default = "ntfs31")]
     filesystem: String,
@@ -62,6 +65,30 @@ struct Image {
 
 fn ntfs31() -> String {
     "ntfs-3.1".into()
+}
+
+#[derive(Debug, Deserialize)]
+struct VolumeEntry {
+    offset: u64,
+    filesystem: String,
+    letter: String,
+}
+
+impl Image {
+    /// The byte offset of the volume holding `f`: its `volume` letter's, or
+    /// the system volume's.
+    fn offset_of(&self, f: &FileEntry) -> u64 {
+        match &f.volume {
+            Some(l) => {
+                self.volumes
+                    .iter()
+                    .find(|v| v.letter.eq_ignore_ascii_case(l))
+                    .unwrap_or_else(|| panic!("{}: no volume {l} for {}", self.name, f.path))
+                    .offset
+            }
+            None => self.partition_offset,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +104,9 @@ struct FileEntry {
     ntfs_runs: Option<u32>,
     #[serde(default)]
     compressed: bool,
+    /// The drive letter of the volume holding it (default: the system volume).
+    #[serde(default)]
+    volume: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -254,6 +284,33 @@ fn manifest_parses_and_every_file_exists() {
                 "{}: hive_state {hive} = {state}",
                 img.name
             );
+        }
+        let mut letters = BTreeSet::new();
+        for v in &img.volumes {
+            assert!(v.offset % 512 == 0, "{}: volume offset", img.name);
+            assert!(
+                ["ntfs-3.1", "ntfs-1.2", "fat12", "fat16", "fat32"]
+                    .contains(&v.filesystem.as_str()),
+                "{}: filesystem {}",
+                img.name,
+                v.filesystem
+            );
+            assert!(
+                v.letter.len() == 2 && v.letter.ends_with(':') && letters.insert(v.letter.clone()),
+                "{}: letter {}",
+                img.name,
+                v.letter
+            );
+        }
+        if !img.volumes.is_empty() {
+            assert!(
+                img.volumes.iter().any(|v| v.offset == img.partition_offset),
+                "{}: the system volume is not among the volumes",
+                img.name
+            );
+        }
+        for f in &img.files {
+            let _ = img.offset_of(f);
         }
         if !img.source.is_empty() {
             let src = m.image.iter().find(|i| i.name == img.source);
@@ -652,6 +709,20 @@ fn images_hold_what_the_manifest_says() {
             sector_offset: img.partition_offset / 512,
         };
         let listing = vol.listing();
+        // The other volumes of a multi-volume image, listed once each.
+        let others: BTreeMap<u64, (Volume, BTreeMap<String, u64>)> = img
+            .volumes
+            .iter()
+            .filter(|v| v.offset != img.partition_offset)
+            .map(|v| {
+                let o = Volume {
+                    img: &path,
+                    sector_offset: v.offset / 512,
+                };
+                let l = o.listing();
+                (v.offset, (o, l))
+            })
+            .collect();
         let unreadable: BTreeSet<&str> = img.expect_unreadable.iter().map(String::as_str).collect();
         // FAT stores local time: the manifest's UTC times are the stored
         // ones plus the Bias the install's SYSTEM hive records.
@@ -691,6 +762,10 @@ fn images_hold_what_the_manifest_says() {
                 continue;
             }
             let key = tsk_path(&f.path);
+            let (vol, listing) = match others.get(&img.offset_of(f)) {
+                Some((v, l)) => (v, l),
+                None => (&vol, &listing),
+            };
             let inode = *listing.get(&key).unwrap_or_else(|| {
                 panic!("{}: fls does not list {} (as stored)", img.name, f.path)
             });

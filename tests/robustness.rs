@@ -1051,6 +1051,75 @@ fn volume_path_survives_multibyte_prefixes() {
     );
 }
 
+/// Drive letters and boot.ini (`windows::drives`, `windows::bootini`): a
+/// sound `DISK\Information` value, `MountedDevices` data and a boot.ini with
+/// bytes flipped, absurd counts and offsets written over their fields, and
+/// cut short. Every decode ends, bounded, without a panic.
+#[test]
+fn letter_decoders_survive_mutations() {
+    let mut t = Tally::new("windows/letters");
+    let mut rng = seeded(13);
+    // One disk, three partitions (C:, D:, E:), as NT 4.0 writes it.
+    let mut disk = Vec::new();
+    disk.extend_from_slice(&3u32.to_le_bytes());
+    disk.extend_from_slice(&[0; 4]);
+    disk.extend_from_slice(&[0; 4]);
+    disk.extend_from_slice(&44u32.to_le_bytes());
+    disk.extend_from_slice(&(12u32 + 3 * 52).to_le_bytes());
+    disk.extend_from_slice(&[0; 24]);
+    disk.extend_from_slice(&1u16.to_le_bytes());
+    disk.extend_from_slice(&[0; 2]);
+    disk.extend_from_slice(&3u16.to_le_bytes());
+    disk.extend_from_slice(&[0; 2]);
+    disk.extend_from_slice(&0x4E54_3430u32.to_le_bytes());
+    for (i, letter) in [b'C', b'D', b'E'].into_iter().enumerate() {
+        let mut p = [0u8; 52];
+        p[0] = 4;
+        p[8..16].copy_from_slice(&(32256u64 + i as u64 * 1_048_576).to_le_bytes());
+        p[16..24].copy_from_slice(&1_048_576u64.to_le_bytes());
+        p[40] = letter;
+        p[41] = 1;
+        disk.extend_from_slice(&p);
+    }
+    let mut mounted = 0x4E54_3430u32.to_le_bytes().to_vec();
+    mounted.extend_from_slice(&32256u64.to_le_bytes());
+    let boot = b"[boot loader]\r\ndefault=multi(0)disk(0)rdisk(0)partition(2)\\WINNT\r\n\
+[operating systems]\r\nmulti(0)disk(0)rdisk(0)partition(2)\\WINNT=\"NT\" /sos\r\n\
+signature(4e543430)disk(0)rdisk(0)partition(1)\\WINNT=\"x\"\r\n"
+        .to_vec();
+    let (sound, _) = verskew::windows::drives::decode_disk_information(&disk);
+    assert_eq!(sound.len(), 3);
+    for n in 0..900 * scale() {
+        let (pick, base) = match n % 3 {
+            0 => (0u8, &disk),
+            1 => (1, &mounted),
+            _ => (2, &boot),
+        };
+        let mut b = base.clone();
+        for _ in 0..1 + rng.below(3) {
+            if b.is_empty() {
+                break;
+            }
+            let at = rng.below(b.len() as u64) as usize;
+            match rng.below(4) {
+                0 => b[at] ^= 1 << rng.below(8),
+                1 => {
+                    let end = (at + 4).min(b.len());
+                    b[at..end].fill(0xFF);
+                }
+                2 => b[at] = rng.next() as u8,
+                _ => b.truncate(at),
+            }
+        }
+        let mut data = vec![pick];
+        data.extend_from_slice(&b);
+        t.case(format!("decoder {pick} {} bytes", b.len()), move || {
+            harness::run_letters(&data)
+        });
+    }
+    t.finish();
+}
+
 /// Recognising what is not a disk image (`src/image/sniff.rs`): heads that
 /// start like an archive, a hive, a PE file, ext4 or text, mutated and cut,
 /// through `image::open` and on to the volume layer. Every answer is a

@@ -70,6 +70,8 @@ pub fn run_volume(data: &[u8]) -> bool {
     let mut found = false;
     for slice in [true, false] {
         let disk = MemDisk::new(data.to_vec(), slice);
+        // The unique GUIDs `MountedDevices` is matched against (GPT).
+        assert!(volume::gpt_unique_guids(&disk).len() <= 1 << 20);
         if let Ok(map) = volume::find_volumes(&disk) {
             found |= !map.partitions.is_empty();
             for p in &map.partitions {
@@ -236,6 +238,37 @@ pub fn run_lznt1(data: &[u8]) -> bool {
 
 /// A registry hive: open, base block, lookups, control set, bounded walk.
 /// True when the hive opened.
+/// The drive-letter and boot.ini decoders (`windows::drives`,
+/// `windows::bootini`) on hostile bytes: the first byte picks one. A decoder
+/// may refuse; it never panics and its output stays bounded.
+pub fn run_letters(data: &[u8]) -> bool {
+    use verskew::windows::{bootini, drives};
+    let Some((&pick, rest)) = data.split_first() else {
+        return false;
+    };
+    match pick % 3 {
+        0 => {
+            let (parts, notes) = drives::decode_disk_information(rest);
+            assert!(parts.len() <= 64 * 256, "{} partitions", parts.len());
+            assert!(notes.iter().all(|n| !n.is_empty()));
+            !parts.is_empty()
+        }
+        1 => {
+            let name = String::from_utf8_lossy(&rest[..rest.len().min(16)]);
+            let _ = drives::mounted_letter(&name);
+            !matches!(
+                drives::decode_mounted_device(rest),
+                drives::MountedTarget::Other(_)
+            )
+        }
+        _ => {
+            let lines = bootini::parse_boot_ini(rest);
+            assert!(lines.len() <= 64);
+            lines.iter().any(|l| l.arc.is_ok())
+        }
+    }
+}
+
 pub fn run_hive(data: &[u8]) -> bool {
     let h = match Hive::from_bytes("fuzz", data.to_vec()) {
         Ok(h) => h,

@@ -10,8 +10,9 @@ use crate::analysis::knowledge::RulesFile;
 use crate::analysis::{self, Coverage, Finding, Knowledge, Severity, Status};
 use crate::fs;
 use crate::image::{Disk, Format};
-use crate::volume::Partition;
-use crate::windows::{self, Install};
+use crate::volume::{self, Partition, Scheme};
+use crate::windows::drives::DiskPartition;
+use crate::windows::{self, BootEntry, DiskVolumes, Install};
 use crate::Unreadable;
 
 /// One analysed volume.
@@ -45,6 +46,18 @@ pub struct Diagnosis {
     pub unreadable: Vec<Unreadable>,
     /// The `--rules` files the knowledge was merged from.
     pub rules_files: Vec<RulesFile>,
+    /// The `[operating systems]` lines of the boot partition's boot.ini and
+    /// the install each starts.
+    pub boot_entries: Vec<BootEntry>,
+}
+
+impl Diagnosis {
+    /// More than one volume of the image was read: reports then say which
+    /// letter is which volume and what boot.ini starts (a single-volume
+    /// image keeps the report it always had).
+    pub fn multi_volume(&self) -> bool {
+        self.volumes.iter().filter(|v| v.error.is_none()).count() > 1
+    }
 }
 
 impl Diagnosis {
@@ -112,8 +125,8 @@ pub fn diagnose_disk_in(
 ) -> Result<Diagnosis, CommandError> {
     let partitions = open_volumes_in(disk, name, select)?;
     let scope = knowledge.scope();
-    // Volumes are independent: analyse them in parallel.
-    let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = partitions
+    // Open every volume first: an install may name files on any of them.
+    let opened: Vec<Opened<'_>> = partitions
         .par_iter()
         .enumerate()
         .map(|(index, part)| {
@@ -127,7 +140,7 @@ pub fn diagnose_disk_in(
                 cluster_size: None,
                 error: None,
             };
-            let installs = match fs::open(disk, part) {
+            let vol = match fs::open(disk, part) {
                 Ok(vol) => {
                     report.filesystem = Some(vol.kind().name());
                     report.version = vol.version();
@@ -136,7 +149,7 @@ pub fn diagnose_disk_in(
                     for (what, why) in vol.degraded() {
                         lost.push(Unreadable::new(&format!("volume #{index} {what}"), why));
                     }
-                    windows::find_installs(vol.as_ref(), index, &scope, &mut lost)
+                    Some(vol)
                 }
                 Err(e) => {
                     report.error = Some(e.to_string());
@@ -144,10 +157,27 @@ pub fn diagnose_disk_in(
                         &format!("volume #{index} at offset {}", part.offset),
                         &e,
                     ));
-                    Vec::new()
+                    None
                 }
             };
-            (report, installs, lost)
+            (report, vol, lost)
+        })
+        .collect();
+    let layout = disk_layout(disk, &partitions);
+    let active = layout.active;
+    let dv = DiskVolumes {
+        volumes: opened.iter().map(|o| o.1.as_deref()).collect(),
+        partitions: layout.partitions,
+        arc_numbers: layout.arc_numbers,
+        signature: layout.signature,
+    };
+    // Volumes are independent: look for installs on them in parallel.
+    let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = opened
+        .par_iter()
+        .map(|(report, _, lost)| {
+            let mut lost = lost.clone();
+            let installs = windows::find_installs_on(&dv, report.index, &scope, &mut lost);
+            (report.clone(), installs, lost)
         })
         .collect();
     let mut volumes = Vec::new();
@@ -158,6 +188,10 @@ pub fn diagnose_disk_in(
         installs.extend(i);
         unreadable.extend(u);
     }
+    let boot_entries = match windows::disk::find_boot_ini(&dv, active, &mut unreadable) {
+        Some((v, path, bytes)) => windows::disk::boot_entries(&dv, v, &path, &bytes, &installs),
+        None => Vec::new(),
+    };
     if installs.is_empty() {
         let detail: String = unreadable
             .iter()
@@ -194,5 +228,75 @@ pub fn diagnose_disk_in(
         findings,
         unreadable,
         rules_files: knowledge.user_files.clone(),
+        boot_entries,
     })
+}
+
+/// A volume opened (or why not), with what it could not read.
+type Opened<'d> = (
+    VolumeReport,
+    Option<Box<dyn fs::Volume + 'd>>,
+    Vec<Unreadable>,
+);
+
+/// The disk as letters and ARC paths count it.
+struct Layout {
+    /// Every partition (readable or not) with the report index of the
+    /// volume it holds.
+    partitions: Vec<DiskPartition>,
+    /// NT's `partition(N)` number of each partition, as `(offset, N)`.
+    arc_numbers: Vec<(u64, u32)>,
+    /// The MBR disk signature.
+    signature: Option<u32>,
+    /// The report index of the active primary partition's volume.
+    active: Option<usize>,
+}
+
+fn disk_layout(disk: &dyn Disk, read: &[Partition]) -> Layout {
+    let all = volume::find_partitions(disk).unwrap_or_else(|_| read.to_vec());
+    let mut sector0 = [0u8; 512];
+    let mbr =
+        all.iter().any(|p| p.scheme == Scheme::Mbr) && disk.read_exact_at(0, &mut sector0).is_ok();
+    let signature =
+        mbr.then(|| u32::from_le_bytes([sector0[440], sector0[441], sector0[442], sector0[443]]));
+    let active_slot = |slot: u32| {
+        mbr && (1..=4).contains(&slot) && sector0[446 + (slot as usize - 1) * 16] == 0x80
+    };
+    // Partitions found by a boot-sector scan are in no table: NT numbers none.
+    let tabled: Vec<&Partition> = all
+        .iter()
+        .filter(|p| p.note.as_deref().is_none_or(|n| !n.contains("scan")))
+        .collect();
+    let indices: Vec<u32> = tabled.iter().map(|p| p.index).collect();
+    let numbers: Vec<(u64, u32)> = windows::bootini::nt_partition_numbers(&indices)
+        .into_iter()
+        .filter_map(|(index, n)| Some((tabled.iter().find(|p| p.index == index)?.offset, n)))
+        .collect();
+    let guids = if all.iter().any(|p| p.scheme == Scheme::Gpt) {
+        volume::gpt_unique_guids(disk)
+    } else {
+        Vec::new()
+    };
+    let parts: Vec<DiskPartition> = all
+        .iter()
+        .map(|p| {
+            let volume = read.iter().position(|q| q.offset == p.offset);
+            let nt_type = u8::from_str_radix(p.type_id.trim_start_matches("0x"), 16)
+                .is_ok_and(|t| matches!(t & 0x7F, 0x01 | 0x04 | 0x06 | 0x07 | 0x0B | 0x0C | 0x0E));
+            DiskPartition {
+                volume,
+                offset: p.offset,
+                slot: p.index,
+                active: active_slot(p.index),
+                lettered: nt_type || volume.is_some(),
+                guid: guids.iter().find(|g| g.0 == p.offset).map(|g| g.1),
+            }
+        })
+        .collect();
+    Layout {
+        active: parts.iter().find(|p| p.active).and_then(|p| p.volume),
+        partitions: parts,
+        arc_numbers: numbers,
+        signature,
+    }
 }

@@ -402,11 +402,11 @@ pub(crate) fn node(
     }
 }
 
-fn dword(name: &'static str, v: u32) -> (&'static str, u32, Vec<u8>) {
+pub(crate) fn dword(name: &'static str, v: u32) -> (&'static str, u32, Vec<u8>) {
     (name, REG_DWORD, v.to_le_bytes().to_vec())
 }
 
-fn sz(name: &'static str, s: &str) -> (&'static str, u32, Vec<u8>) {
+pub(crate) fn sz(name: &'static str, s: &str) -> (&'static str, u32, Vec<u8>) {
     let mut b: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
     b.extend([0, 0]);
     (name, REG_SZ, b)

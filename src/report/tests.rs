@@ -43,6 +43,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
     let binary = Binary {
         source: s("ImagePath"),
         path: s(r"\WINNT\inetinfo.exe"),
+        drive: None,
         found: None,
         unreadable: None,
     };
@@ -151,6 +152,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
         files_count: 0,
         unreadable: Vec::new(),
         local_times: None,
+        drives: Vec::new(),
     };
     let volume = |index| VolumeReport {
         index,
@@ -184,6 +186,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             reason: s("reason"),
         }],
         rules_files: Vec::new(),
+        boot_entries: Vec::new(),
     }
 }
 

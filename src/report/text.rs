@@ -41,9 +41,12 @@ pub fn text_report_with(d: &Diagnosis, opts: TextOptions) -> String {
     }
     if !opts.quiet {
         volumes(&mut o, d);
+        if d.multi_volume() {
+            boot_ini(&mut o, d);
+        }
         let _ = writeln!(o, "\nWindows installations");
         for (i, c) in d.installs.iter().zip(&d.coverage) {
-            install(&mut o, i, c);
+            install(&mut o, i, c, d.multi_volume());
         }
     }
     let count = |s| d.findings.iter().filter(|f| f.severity == s).count();
@@ -149,7 +152,44 @@ fn not_evaluated(d: &Diagnosis) -> String {
     reasons.join("; ")
 }
 
-fn install(o: &mut String, i: &Install, c: &Coverage) {
+/// What each boot.ini line starts (images with more than one volume).
+fn boot_ini(o: &mut String, d: &Diagnosis) {
+    let Some(first) = d.boot_entries.first() else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "\nboot.ini (volume #{} {})",
+        first.volume,
+        escape(&first.path)
+    );
+    for e in &d.boot_entries {
+        let target = match (e.install, &e.note) {
+            (Some(n), note) => {
+                let i = &d.installs[n];
+                let note = note.as_deref().map(|n| format!(" ({})", escape(n)));
+                format!(
+                    "{} on volume #{}{}",
+                    escape(&i.system_root),
+                    i.volume,
+                    note.unwrap_or_default()
+                )
+            }
+            (None, Some(why)) => format!("nothing here: {}", escape(why)),
+            (None, None) => "nothing here".to_string(),
+        };
+        let _ = writeln!(
+            o,
+            "  line {}: {} \"{}\"{} -> {target}",
+            e.line,
+            escape(&e.arc),
+            escape(&e.description),
+            if e.default { " (default)" } else { "" }
+        );
+    }
+}
+
+fn install(o: &mut String, i: &Install, c: &Coverage, multi: bool) {
     let os = &i.os;
     let _ = writeln!(
         o,
@@ -201,6 +241,17 @@ fn install(o: &mut String, i: &Install, c: &Coverage) {
     let _ = writeln!(o, "    hives: {}", hives.join(", "));
     if let Some(t) = &i.local_times {
         let _ = writeln!(o, "    {}", escape(&t.note()));
+    }
+    if multi && !i.drives.is_empty() {
+        let drives: Vec<String> = i
+            .drives
+            .iter()
+            .map(|d| match d.volume {
+                Some(v) => format!("{}: volume #{v} ({})", d.letter, escape(&d.source)),
+                None => format!("{}: not on this image ({})", d.letter, escape(&d.source)),
+            })
+            .collect();
+        let _ = writeln!(o, "    drives: {}", drives.join("; "));
     }
     let families = match c.families.is_empty() {
         true => String::new(),

@@ -227,6 +227,39 @@ pub(crate) fn read(
     Ok(None)
 }
 
+/// The unique partition GUID of each used entry of the primary GPT (bytes
+/// as stored), by the partition's byte offset: what Windows'
+/// `MountedDevices` names a GPT partition by (`DMIO:ID:` + this GUID).
+/// Empty when the primary header or its entry array is unusable.
+pub fn unique_guids(disk: &dyn Disk) -> Vec<(u64, [u8; 16])> {
+    for ss in [512u64, 4096] {
+        if disk.size() < ss * 2 {
+            continue;
+        }
+        let Ok(Ok(h)) = header(disk, 1, ss) else {
+            continue;
+        };
+        let len = u64::from(h.count) * u64::from(h.entry_size); // capped in header()
+        let Some(at) = h.entries_lba.checked_mul(ss) else {
+            continue;
+        };
+        let mut b = vec![0u8; len as usize];
+        if !matches!(read_opt(disk, at, &mut b), Ok(Some(()))) || crc32(&b) != h.entries_crc {
+            continue;
+        }
+        return b
+            .chunks_exact(h.entry_size as usize)
+            .filter(|e| e[..16].iter().any(|&x| x != 0))
+            .filter_map(|e| {
+                let mut g = [0u8; 16];
+                g.copy_from_slice(&e[16..32]);
+                Some((le64(e, 32).checked_mul(ss)?, g))
+            })
+            .collect();
+    }
+    Vec::new()
+}
+
 fn map(partitions: Vec<Partition>, ss: u64) -> VolumeMap {
     VolumeMap {
         scheme: Scheme::Gpt,

@@ -16,6 +16,8 @@ mod gpt;
 mod mbr;
 mod scan;
 
+pub use gpt::unique_guids as gpt_unique_guids;
+
 use crate::image::Disk;
 use crate::le::{le16, le32, le64};
 

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use super::disk::{self, DiskVolumes, Place};
+use super::paths::on_drive;
 use super::{
-    volume_path, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install, LocalTimes,
-    Marker, OsInfo, PeFile, Scope, Service,
+    drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install,
+    LocalTimes, Marker, OsInfo, PeFile, Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -27,20 +29,35 @@ pub struct SystemRoot {
     pub config: Entry,
 }
 
-/// Every Windows installation on `vol`, read as far as `scope` asks.
+/// Every Windows installation on `vol`, read as far as `scope` asks, as if
+/// it were the only volume of its disk.
 pub fn find_installs(
     vol: &dyn Volume,
     volume: usize,
     scope: &Scope,
     unreadable: &mut Vec<Unreadable>,
 ) -> Vec<Install> {
+    find_installs_on(&DiskVolumes::single(vol, volume), volume, scope, unreadable)
+}
+
+/// Every Windows installation on volume `volume` of `disk`; the paths its
+/// registry names on other drive letters are read on those volumes.
+pub fn find_installs_on(
+    disk: &DiskVolumes,
+    volume: usize,
+    scope: &Scope,
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<Install> {
+    let Some(vol) = disk.volumes.get(volume).copied().flatten() else {
+        return Vec::new();
+    };
     system_roots(vol, unreadable)
         .into_iter()
         .map(|r| {
             // What this install could not read is kept with it (its
             // coverage) and reported with the image's.
             let mut lost = Vec::new();
-            let mut install = load_install(vol, volume, &r.root, &r.config, scope, &mut lost);
+            let mut install = load_install(disk, vol, volume, &r.root, &r.config, scope, &mut lost);
             lost.sort();
             lost.dedup();
             unreadable.extend(lost.iter().cloned());
@@ -99,6 +116,7 @@ pub fn system_roots(vol: &dyn Volume, unreadable: &mut Vec<Unreadable>) -> Vec<S
 }
 
 fn load_install(
+    disk: &DiskVolumes,
     vol: &dyn Volume,
     volume: usize,
     root: &Entry,
@@ -180,6 +198,7 @@ fn load_install(
         files_count: 0,
         unreadable: Vec::new(),
         local_times: None,
+        drives: Vec::new(),
     };
 
     if let Some(sw) = &software {
@@ -190,62 +209,189 @@ fn load_install(
     }
     install.markers = markers(vol, root);
 
+    let sources = disk::letter_sources(system.as_ref(), software.as_ref(), volume, unreadable);
+    install.drives = drives::assign(&disk.partitions, disk.signature, &sources);
+
     // Resolve every binary the registry names, then read the PE files: all of
-    // inetsrv plus those binaries, each once.
+    // inetsrv plus those binaries, each once, on the volume its letter names.
     let search: Vec<String> = scope
         .addons
         .as_ref()
         .map(|a| a.search.iter().map(|d| format!(r"{sysroot}\{d}")).collect())
         .unwrap_or_default();
     let mut wanted: Vec<Entry> = Vec::new();
+    // Files on other volumes, by volume: (index, letter, entries).
+    let mut elsewhere: Vec<(usize, char, Vec<Entry>)> = Vec::new();
     for binary in install
         .services
         .iter_mut()
         .flat_map(|s| s.binaries.iter_mut())
         .chain(install.addons.iter_mut().flat_map(|a| a.dlls.iter_mut()))
     {
-        match resolve(vol, &binary.path, &search) {
+        let (on, letter) = match disk::place(binary.drive, volume, &install.drives) {
+            Place::Own => (vol, None),
+            Place::Other(v, l) => match disk.volumes.get(v).copied().flatten() {
+                Some(other) => (other, Some((v, l))),
+                None => {
+                    let why = format!("drive {l}: is volume #{v}, which could not be opened");
+                    binary.path = on_drive(l, &binary.path);
+                    unreadable.push(Unreadable::new(&binary.path, &why));
+                    binary.unreadable = Some(why);
+                    continue;
+                }
+            },
+            Place::Elsewhere(l, why) => {
+                // Never "missing": the file may well be on that drive.
+                binary.path = on_drive(l, &binary.path);
+                unreadable.push(Unreadable::new(&binary.path, &why));
+                binary.unreadable = Some(why);
+                continue;
+            }
+        };
+        let shown = |p: &str| letter.map_or(p.to_string(), |(_, l)| on_drive(l, p));
+        match resolve(on, &binary.path, &search) {
             Ok(Some(entry)) => {
-                binary.found = Some(entry.path.clone());
-                wanted.push(entry);
+                binary.found = Some(shown(&entry.path));
+                match letter {
+                    None => wanted.push(entry),
+                    Some((v, l)) => match elsewhere.iter_mut().find(|e| e.0 == v) {
+                        Some(e) => e.2.push(entry),
+                        None => elsewhere.push((v, l, vec![entry])),
+                    },
+                }
             }
             Ok(None) => {}
             Err(why) => {
-                unreadable.push(Unreadable::new(&binary.path, &why));
+                unreadable.push(Unreadable::new(&shown(&binary.path), &why));
                 binary.unreadable = Some(why);
             }
         }
+        binary.path = shown(&binary.path);
     }
-    for folder in &scope.folders {
-        let Ok(dir) = vol.lookup(&format!(r"{sysroot}\{folder}")) else {
+    // The folders whose PE files are all read: the scope's below the system
+    // root, and the one an InstallPath value (InetStp, a service's
+    // Parameters) names when it is another, on the volume its letter names.
+    let mut folders: Vec<(Option<char>, String)> = scope
+        .folders
+        .iter()
+        .map(|f| (None, format!(r"{sysroot}\{f}")))
+        .collect();
+    let install_paths = install
+        .services
+        .iter()
+        .filter_map(|s| s.install_path.as_deref())
+        .chain(
+            install
+                .iis_setup
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("InstallPath"))
+                .map(|(_, v)| v.as_str()),
+        );
+    for raw in install_paths {
+        let Some((letter, path)) = drive_and_path(raw, &sysroot) else {
             continue;
         };
-        match vol.list(&dir) {
+        let path = path.trim_end_matches('\\').to_string();
+        if path.is_empty() || !path.starts_with('\\') {
+            continue;
+        }
+        let letter = match disk::place(letter, volume, &install.drives) {
+            Place::Own => None,
+            _ => letter,
+        };
+        if !folders
+            .iter()
+            .any(|(l, p)| *l == letter && p.eq_ignore_ascii_case(&path))
+        {
+            folders.push((letter, path));
+        }
+    }
+    for (letter, path) in folders {
+        let (on, at) = match disk::place(letter, volume, &install.drives) {
+            Place::Own => (vol, None),
+            Place::Other(v, l) => match disk.volumes.get(v).copied().flatten() {
+                Some(other) => (other, Some((v, l))),
+                None => {
+                    let why = format!("drive {l}: is volume #{v}, which could not be opened");
+                    unreadable.push(Unreadable::new(&on_drive(l, &path), why));
+                    continue;
+                }
+            },
+            Place::Elsewhere(l, why) => {
+                unreadable.push(Unreadable::new(&on_drive(l, &path), why));
+                continue;
+            }
+        };
+        let shown = |p: &str| at.map_or(p.to_string(), |(_, l)| on_drive(l, p));
+        let Ok(dir) = on.lookup(&path) else {
+            continue;
+        };
+        match on.list(&dir) {
             Ok(list) => {
                 for e in list.iter().filter(|e| !is_pe_name(e.name())) {
                     if let Some(why) = &e.error {
-                        unreadable.push(Unreadable::new(&e.path, why));
+                        unreadable.push(Unreadable::new(&shown(&e.path), why));
                     }
                 }
-                wanted.extend(
-                    list.into_iter()
-                        .filter(|e| !e.is_dir && is_pe_name(e.name())),
-                );
+                let pe = list
+                    .into_iter()
+                    .filter(|e| !e.is_dir && is_pe_name(e.name()));
+                match at {
+                    None => wanted.extend(pe),
+                    Some((v, l)) => match elsewhere.iter_mut().find(|e| e.0 == v) {
+                        Some(e) => e.2.extend(pe),
+                        None => elsewhere.push((v, l, pe.collect())),
+                    },
+                }
             }
-            Err(e) => unreadable.push(Unreadable::new(&dir.path, e.reason())),
+            Err(e) => unreadable.push(Unreadable::new(&shown(&dir.path), e.reason())),
         }
     }
     wanted.sort_by_key(|e| e.id);
     wanted.dedup_by_key(|e| e.id);
     install.files = read_pe_files(vol, &wanted, unreadable);
-    install.files_count = install.files.len();
-    if vol.kind() == Filesystem::Fat {
-        let zone = time_zone(system.as_ref(), install.control_set.as_ref());
-        if let LocalTimes::Converted { bias, .. } = zone {
-            to_utc(&mut install, bias);
-        }
-        install.local_times = Some(zone);
+    // FAT stores local time: its times are made UTC with the install's zone,
+    // volume by volume, since a letter may name a FAT volume beside NTFS.
+    let fat_read = vol.kind() == Filesystem::Fat
+        || elsewhere.iter().any(|(v, ..)| {
+            disk.volumes
+                .get(*v)
+                .copied()
+                .flatten()
+                .is_some_and(|o| o.kind() == Filesystem::Fat)
+        });
+    let zone = fat_read.then(|| time_zone(system.as_ref(), install.control_set.as_ref()));
+    let bias = match &zone {
+        Some(LocalTimes::Converted { bias, .. }) => Some(*bias),
+        _ => None,
+    };
+    if let (Some(bias), Filesystem::Fat) = (bias, vol.kind()) {
+        to_utc(&mut install.files, bias);
+        markers_to_utc(&mut install.markers, bias);
     }
+    for (v, l, mut entries) in elsewhere {
+        let Some(other) = disk.volumes.get(v).copied().flatten() else {
+            continue;
+        };
+        entries.sort_by_key(|e| e.id);
+        entries.dedup_by_key(|e| e.id);
+        let mut lost = Vec::new();
+        let mut files = read_pe_files(other, &entries, &mut lost);
+        if let (Some(bias), Filesystem::Fat) = (bias, other.kind()) {
+            to_utc(&mut files, bias);
+        }
+        unreadable.extend(lost.into_iter().map(|u| Unreadable {
+            path: on_drive(l, &u.path),
+            ..u
+        }));
+        install.files.extend(files.into_iter().map(|f| PeFile {
+            path: on_drive(l, &f.path),
+            ..f
+        }));
+    }
+    install.files.sort_by(|a, b| a.path.cmp(&b.path));
+    install.files_count = install.files.len();
+    install.local_times = zone;
     install
 }
 
@@ -288,17 +434,24 @@ pub(super) fn time_zone(system: Option<&Hive>, cs: Option<&ControlSet>) -> Local
     }
 }
 
-/// Moves the file and marker times of `install` from local time to UTC
-/// (UTC = local + `bias` minutes).
-fn to_utc(install: &mut Install, bias: i32) {
-    let shift = |t: &mut Option<FileTime>| *t = t.and_then(|t| t.plus_minutes(bias));
-    for f in &mut install.files {
-        shift(&mut f.created);
-        shift(&mut f.modified);
+/// A local time made UTC (UTC = local + `bias` minutes).
+fn shift(t: &mut Option<FileTime>, bias: i32) {
+    *t = t.and_then(|t| t.plus_minutes(bias));
+}
+
+/// Moves the times of files read from a FAT volume to UTC.
+fn to_utc(files: &mut [PeFile], bias: i32) {
+    for f in files {
+        shift(&mut f.created, bias);
+        shift(&mut f.modified, bias);
     }
-    for m in &mut install.markers {
-        shift(&mut m.created);
-        shift(&mut m.modified);
+}
+
+/// Moves the times of markers read from the install's FAT volume to UTC.
+fn markers_to_utc(markers: &mut [Marker], bias: i32) {
+    for m in markers {
+        shift(&mut m.created, bias);
+        shift(&mut m.modified, bias);
     }
 }
 
@@ -581,13 +734,15 @@ fn read_software(
                     .split(addons.separator.as_str())
                     .enumerate()
                     .filter_map(|(i, part)| {
+                        let (drive, path) = drive_and_path(part, &install.system_root)?;
                         Some(Binary {
                             source: if i == 0 {
                                 v.name.clone()
                             } else {
                                 format!("{} (supplementary)", v.name)
                             },
-                            path: volume_path(part, &install.system_root)?,
+                            path,
+                            drive,
                             found: None,
                             unreadable: None,
                         })
@@ -624,9 +779,11 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
         let binaries = [("ImagePath", &image_path), ("ServiceDll", &service_dll)]
             .into_iter()
             .filter_map(|(source, raw)| {
+                let (drive, path) = drive_and_path(raw.as_deref()?, &install.system_root)?;
                 Some(Binary {
                     source: source.into(),
-                    path: volume_path(raw.as_deref()?, &install.system_root)?,
+                    path,
+                    drive,
                     found: None,
                     unreadable: None,
                 })

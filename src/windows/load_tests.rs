@@ -378,3 +378,165 @@ fn new_format_logs_beside_a_dirty_hive_are_replayed_together() {
         "{why}"
     );
 }
+
+/// Across volumes: a SYSTEM hive whose `MountedDevices` maps C: and E: by
+/// disk signature and offset; services on E: (read there, shown as `E:\…`),
+/// on F: (no such volume: unreadable, never missing) and missing from E:; an
+/// InetStp InstallPath on E: whose folder is read too.
+#[test]
+fn registry_paths_are_read_on_the_volume_their_letter_names() {
+    use super::drives::DiskPartition;
+    use super::DiskVolumes;
+    use crate::registry::tests::{build_hive, dword, node, sz};
+
+    let mounted = |offset: u64| {
+        let mut b = 0x1234_5678u32.to_le_bytes().to_vec();
+        b.extend_from_slice(&offset.to_le_bytes());
+        b
+    };
+    let service = |name: &'static str, image: &str| {
+        node(
+            name,
+            vec![sz("ImagePath", image), dword("Start", 2)],
+            vec![],
+        )
+    };
+    let system = build_hive(
+        3,
+        &node(
+            "ROOT",
+            vec![],
+            vec![
+                node("Select", vec![dword("Current", 1)], vec![]),
+                node(
+                    "MountedDevices",
+                    vec![
+                        (r"\DosDevices\C:", 3, mounted(32256)),
+                        (r"\DosDevices\E:", 3, mounted(1_048_576)),
+                    ],
+                    vec![],
+                ),
+                node(
+                    "ControlSet001",
+                    vec![],
+                    vec![node(
+                        "Services",
+                        vec![],
+                        vec![
+                            service("W3SVC", r"E:\IIS\inetinfo.exe"),
+                            service("MSFTPSVC", r"F:\IIS\inetinfo.exe"),
+                            service("SMTPSVC", r"E:\IIS\smtpsvc.exe"),
+                            service("IISADMIN", r"%SystemRoot%\System32\inetsrv\inetinfo.exe"),
+                        ],
+                    )],
+                ),
+            ],
+        ),
+    );
+    let software = build_hive(
+        3,
+        &node(
+            "ROOT",
+            vec![],
+            vec![node(
+                "Microsoft",
+                vec![],
+                vec![
+                    node(
+                        "Windows NT",
+                        vec![],
+                        vec![node(
+                            "CurrentVersion",
+                            vec![sz("SystemRoot", r"C:\WINNT")],
+                            vec![],
+                        )],
+                    ),
+                    node("InetStp", vec![sz("InstallPath", r"E:\IIS")], vec![]),
+                ],
+            )],
+        ),
+    );
+    let c = MemVolume(vec![
+        (r"\WINNT\system32\config\SYSTEM".into(), system),
+        (r"\WINNT\system32\config\SOFTWARE".into(), software),
+        (
+            r"\WINNT\System32\inetsrv\inetinfo.exe".into(),
+            b"MZ".to_vec(),
+        ),
+    ]);
+    let e = MemVolume(vec![
+        (r"\IIS\inetinfo.exe".into(), b"MZ".to_vec()),
+        (r"\IIS\w3svc.dll".into(), b"MZ".to_vec()),
+    ]);
+    let part = |volume, offset, slot| DiskPartition {
+        volume: Some(volume),
+        offset,
+        slot,
+        active: slot == 1,
+        lettered: true,
+        guid: None,
+    };
+    let disk = DiskVolumes {
+        volumes: vec![Some(&c as &dyn Volume), Some(&e as &dyn Volume)],
+        partitions: vec![part(0, 32256, 1), part(1, 1_048_576, 2)],
+        arc_numbers: vec![(32256, 1), (1_048_576, 2)],
+        signature: Some(0x1234_5678),
+    };
+    let scope = Scope {
+        services: ["W3SVC", "MSFTPSVC", "SMTPSVC", "IISADMIN"]
+            .map(String::from)
+            .to_vec(),
+        setup_key: Some(r"Microsoft\InetStp".into()),
+        ..Scope::default()
+    };
+    let mut unreadable = Vec::new();
+    let installs = super::find_installs_on(&disk, 0, &scope, &mut unreadable);
+    assert_eq!(installs.len(), 1);
+    let i = &installs[0];
+    let letters: Vec<(char, Option<usize>)> =
+        i.drives.iter().map(|d| (d.letter, d.volume)).collect();
+    assert_eq!(letters, [('C', Some(0)), ('E', Some(1))]);
+    let bin = |name: &str| &i.services.iter().find(|s| s.name == name).unwrap().binaries[0];
+    assert_eq!(bin("W3SVC").path, r"E:\IIS\inetinfo.exe");
+    assert_eq!(bin("W3SVC").found.as_deref(), Some(r"E:\IIS\inetinfo.exe"));
+    assert_eq!(
+        bin("IISADMIN").found.as_deref(),
+        Some(r"\WINNT\System32\inetsrv\inetinfo.exe")
+    );
+    // Missing where the volume was read.
+    assert_eq!(bin("SMTPSVC").path, r"E:\IIS\smtpsvc.exe");
+    assert!(bin("SMTPSVC").found.is_none() && bin("SMTPSVC").unreadable.is_none());
+    // Not on this image: unreadable, with the letter and why.
+    let ftp = bin("MSFTPSVC");
+    assert_eq!(ftp.path, r"F:\IIS\inetinfo.exe");
+    assert!(ftp.found.is_none());
+    assert!(
+        ftp.unreadable
+            .as_deref()
+            .unwrap()
+            .contains("drive F: is not on this image"),
+        "{ftp:?}"
+    );
+    assert!(i
+        .unreadable
+        .iter()
+        .any(|u| u.path == r"F:\IIS\inetinfo.exe"));
+    // The InstallPath folder on E: is read: its PE files carry the letter.
+    let files: Vec<&str> = i.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        files,
+        [
+            r"E:\IIS\inetinfo.exe",
+            r"E:\IIS\w3svc.dll",
+            r"\WINNT\System32\inetsrv\inetinfo.exe"
+        ]
+    );
+    assert_eq!(
+        i.display_path(r"\??\E:\IIS\w3svc.dll").as_deref(),
+        Some(r"E:\IIS\w3svc.dll")
+    );
+    assert_eq!(
+        i.display_path(r"\??\C:\WINNT\x.dll").as_deref(),
+        Some(r"\WINNT\x.dll")
+    );
+}

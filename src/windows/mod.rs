@@ -2,6 +2,9 @@
 //! the facts the analysis needs (OS level, control set, services, hotfixes,
 //! IIS setup, ISM add-ons, and the version resources of the files involved).
 
+pub mod bootini;
+pub mod disk;
+pub mod drives;
 mod load;
 mod paths;
 
@@ -10,8 +13,10 @@ mod load_tests;
 
 use std::collections::BTreeMap;
 
-pub use load::{find_installs, read_pe_files, system_roots, SystemRoot};
-pub use paths::volume_path;
+pub use disk::{BootEntry, DiskVolumes};
+pub use drives::DriveLetter;
+pub use load::{find_installs, find_installs_on, read_pe_files, system_roots, SystemRoot};
+pub use paths::{drive_and_path, volume_path};
 
 use crate::fs::FileId;
 use crate::pe::VersionInfo;
@@ -70,7 +75,8 @@ pub struct Install {
     pub markers: Vec<Marker>,
     /// `Session Manager\PendingFileRenameOperations`: what the next boot replaces.
     pub pending_renames: Vec<String>,
-    /// Every PE file examined, sorted by path.
+    /// Every PE file examined, sorted by path. A file on another volume than
+    /// the install's has its drive letter in front (`E:\x\y.dll`).
     pub files: Vec<PeFile>,
     pub files_count: usize,
     /// What could not be read while loading this install (hives, keys,
@@ -79,6 +85,8 @@ pub struct Install {
     /// How the file times were made UTC on a volume that stores local time
     /// (FAT); `None` where the filesystem stores UTC (NTFS).
     pub local_times: Option<LocalTimes>,
+    /// The drive letters of this install and how each was assigned.
+    pub drives: Vec<DriveLetter>,
 }
 
 /// The file times of a volume that stores local time (FAT, 2-second
@@ -123,6 +131,18 @@ impl LocalTimes {
                 format!("file times on this FAT volume are local time, zone unknown ({reason})")
             }
         }
+    }
+}
+
+impl Install {
+    /// A path from the registry as reports show it: from the volume root on
+    /// the install's own volume, with its drive letter in front on any other.
+    pub fn display_path(&self, raw: &str) -> Option<String> {
+        let (letter, path) = drive_and_path(raw, &self.system_root)?;
+        Some(match disk::place(letter, self.volume, &self.drives) {
+            disk::Place::Own => path,
+            disk::Place::Other(_, l) | disk::Place::Elsewhere(l, _) => paths::on_drive(l, &path),
+        })
     }
 }
 
@@ -230,8 +250,11 @@ pub struct Service {
 pub struct Binary {
     /// Which value named it (`ImagePath`, `ServiceDll`, an add-on name).
     pub source: String,
-    /// The path as the registry gives it, resolved to the volume root.
+    /// The path as the registry gives it, resolved to the volume root
+    /// (with its drive letter in front when on another volume).
     pub path: String,
+    /// The drive letter the registry value names, if any.
+    pub drive: Option<char>,
     /// The path as stored on disk, when found.
     pub found: Option<String>,
     /// Why its presence could not be checked (a folder on the way is

@@ -32,6 +32,9 @@ fn main() {
             "hive" => {
                 harness::run_hive(&data);
             }
+            "letters" => {
+                harness::run_letters(&data);
+            }
             "hive_log" => {
                 harness::run_hive_log(&data);
             }

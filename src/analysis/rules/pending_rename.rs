@@ -40,7 +40,7 @@ impl Rule for PendingRename {
         let mut f = cx.finding(self);
         f.paths = hits
             .iter()
-            .filter_map(|p| crate::windows::volume_path(p, &install.system_root))
+            .filter_map(|p| install.display_path(p))
             .collect();
         f.message = "IIS files are queued in PendingFileRenameOperations: the files on disk are not what the next boot will load".into();
         f.evidence.pending_renames = Some(install.pending_renames.clone());

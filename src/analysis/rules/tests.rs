@@ -50,6 +50,7 @@ fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
         files_count: files.len(),
         unreadable: vec![],
         local_times: None,
+        drives: vec![],
         files,
     }
 }
@@ -156,6 +157,7 @@ fn a_binary_that_could_not_be_checked_is_not_called_missing() {
     let bin = |unreadable: Option<&str>| Binary {
         source: "ImagePath".into(),
         path: r"\WINNT\System32\inetsrv\inetinfo.exe".into(),
+        drive: None,
         found: None,
         unreadable: unreadable.map(String::from),
     };
@@ -179,6 +181,7 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
     let bin = |source: &str, path: &str| Binary {
         source: source.into(),
         path: path.into(),
+        drive: None,
         found: None,
         unreadable: None,
     };
@@ -304,4 +307,35 @@ fn a_replayed_hive_raises_no_dirty_hive_finding() {
     assert!(f.message.contains("checksum is wrong"), "{}", f.message);
     let c = crate::analysis::coverage::assess(&dirty, &k);
     assert_eq!(c.hives[0].state, "dirty");
+}
+
+/// A queued rename on another drive is named with its letter; one on the
+/// install's own drive as before.
+#[test]
+fn pending_renames_name_the_drive_they_are_on() {
+    use crate::windows::DriveLetter;
+    let mut i = install(Some("4.0"), vec![], &[]);
+    i.volume = 1;
+    let letter = |l, v| DriveLetter {
+        letter: l,
+        volume: v,
+        source: String::new(),
+    };
+    i.drives = vec![
+        letter('C', Some(0)),
+        letter('D', Some(1)),
+        letter('E', None),
+    ];
+    i.pending_renames = vec![
+        r"\??\D:\WINNT\system32\inetsrv\w3svc.dll.new".into(),
+        r"\??\D:\WINNT\system32\inetsrv\w3svc.dll".into(),
+        r"\??\E:\Proxy\w3svc.dll".into(),
+        r"\??\C:\w3svc.dll".into(),
+    ];
+    let got = rules(&i);
+    let pending = got.iter().find(|r| r.0 == "pending-rename").unwrap();
+    assert_eq!(
+        pending.2,
+        r"\WINNT\system32\inetsrv\w3svc.dll,E:\Proxy\w3svc.dll,C:\w3svc.dll"
+    );
 }

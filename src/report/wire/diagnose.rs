@@ -25,6 +25,28 @@ pub(in crate::report) struct Diagnosis<'a> {
     unreadable: Vec<Unreadable<'a>>,
     rules_files: Vec<RulesFile<'a>>,
     summary: Summary,
+    /// What each boot.ini line starts: only on images with more than one
+    /// volume read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boot_entries: Option<Vec<BootEntry<'a>>>,
+}
+
+/// `boot_entries[]`: one `[operating systems]` line of the boot partition's boot.ini.
+#[derive(Serialize)]
+struct BootEntry<'a> {
+    /// Index in `volumes` of the volume holding boot.ini.
+    volume: usize,
+    path: &'a str,
+    line: usize,
+    arc: &'a str,
+    description: &'a str,
+    default: bool,
+    partition: Option<u32>,
+    /// Index in `volumes` of the partition the ARC path names.
+    target_volume: Option<usize>,
+    /// Index in `installs` of the install it starts.
+    install: Option<usize>,
+    note: Option<&'a str>,
 }
 
 /// A `--rules` file and its digest.
@@ -49,7 +71,7 @@ impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
                 .installs
                 .iter()
                 .zip(&d.coverage)
-                .map(|(i, c)| Install::new(i, c))
+                .map(|(i, c)| Install::new(i, c, d.multi_volume()))
                 .collect(),
             findings: list(&d.findings),
             unreadable: list(&d.unreadable),
@@ -66,6 +88,23 @@ impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
                 warnings: count(Severity::Warning),
                 info: count(Severity::Info),
             },
+            boot_entries: d.multi_volume().then(|| {
+                d.boot_entries
+                    .iter()
+                    .map(|e| BootEntry {
+                        volume: e.volume,
+                        path: &e.path,
+                        line: e.line,
+                        arc: &e.arc,
+                        description: &e.description,
+                        default: e.default,
+                        partition: e.partition,
+                        target_volume: e.target_volume,
+                        install: e.install,
+                        note: e.note.as_deref(),
+                    })
+                    .collect()
+            }),
         }
     }
 }

@@ -32,6 +32,19 @@ pub(super) struct Install<'a> {
     /// `evaluated`, `partial` or `not-evaluated`.
     status: &'static str,
     coverage: Coverage<'a>,
+    /// Drive letters and how each was assigned: only on images with more
+    /// than one volume read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drives: Option<Vec<Drive<'a>>>,
+}
+
+/// `installs[].drives[]`.
+#[derive(Serialize)]
+struct Drive<'a> {
+    letter: String,
+    /// Index in `volumes`; null when the letter is not on this image.
+    volume: Option<usize>,
+    source: &'a str,
 }
 
 /// `installs[].coverage`: what the rules could judge on this install.
@@ -55,7 +68,7 @@ struct HiveState<'a> {
 }
 
 impl<'a> Install<'a> {
-    pub(super) fn new(i: &'a model::Install, c: &'a analysis::Coverage) -> Self {
+    pub(super) fn new(i: &'a model::Install, c: &'a analysis::Coverage, multi: bool) -> Self {
         Install {
             volume: i.volume,
             system_root: &i.system_root,
@@ -86,6 +99,16 @@ impl<'a> Install<'a> {
                 files_unreadable: c.files_unreadable,
                 unreadable: c.unreadable,
             },
+            drives: multi.then(|| {
+                i.drives
+                    .iter()
+                    .map(|d| Drive {
+                        letter: format!("{}:", d.letter),
+                        volume: d.volume,
+                        source: &d.source,
+                    })
+                    .collect()
+            }),
         }
     }
 }
