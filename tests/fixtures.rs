@@ -939,18 +939,7 @@ fn layout_variants_are_what_they_claim() {
                 );
             }
             if let Some(want) = f.ntfs_runs {
-                let mut grab = false;
-                let mut clusters = vec![];
-                for line in text.lines() {
-                    if line.starts_with("Type: ") {
-                        grab = line.contains("$DATA (128-") && line.contains("Non-Resident");
-                    } else if grab {
-                        clusters.extend(
-                            line.split_whitespace()
-                                .filter_map(|c| c.parse::<u64>().ok()),
-                        );
-                    }
-                }
+                let clusters = data_clusters(&text);
                 let runs = clusters.windows(2).filter(|w| w[1] != w[0] + 1).count() + 1;
                 assert_eq!(runs as u32, want, "{}: runs of {}", img.name, f.path);
                 assert!(runs >= 3);
@@ -1003,18 +992,7 @@ fn ntfs_versions_are_what_the_manifest_says() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&istat.stdout).to_string();
-        let mut grab = false;
-        let mut clusters = vec![];
-        for line in text.lines() {
-            if line.starts_with("Type: ") {
-                grab = line.contains("$DATA (128-") && line.contains("Non-Resident");
-            } else if grab {
-                clusters.extend(
-                    line.split_whitespace()
-                        .filter_map(|c| c.parse::<u64>().ok()),
-                );
-            }
-        }
+        let clusters = data_clusters(&text);
         let bytes = std::fs::read(&path).unwrap();
         let cluster = u64::from(img.cluster_size);
         let mut records = 0;
@@ -1224,4 +1202,21 @@ fn coverage_fixtures_are_what_they_claim() {
         assert_eq!(img.findings.len(), 1, "{}", img.name);
         assert_eq!(img.findings[0].rule, "lockstep-mismatch", "{}", img.name);
     }
+}
+
+/// The clusters `istat` lists for the unnamed non-resident `$DATA`.
+fn data_clusters(istat: &str) -> Vec<u64> {
+    let mut grab = false;
+    let mut clusters = vec![];
+    for line in istat.lines() {
+        if line.starts_with("Type: ") {
+            grab = line.contains("$DATA (128-") && line.contains("Non-Resident");
+        } else if grab {
+            clusters.extend(
+                line.split_whitespace()
+                    .filter_map(|c| c.parse::<u64>().ok()),
+            );
+        }
+    }
+    clusters
 }

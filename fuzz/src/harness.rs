@@ -236,8 +236,6 @@ pub fn run_lznt1(data: &[u8]) -> bool {
     }
 }
 
-/// A registry hive: open, base block, lookups, control set, bounded walk.
-/// True when the hive opened.
 /// The drive-letter and boot.ini decoders (`windows::drives`,
 /// `windows::bootini`) on hostile bytes: the first byte picks one. A decoder
 /// may refuse; it never panics and its output stays bounded.
@@ -269,6 +267,8 @@ pub fn run_letters(data: &[u8]) -> bool {
     }
 }
 
+/// A registry hive: open, base block, lookups, control set, bounded walk.
+/// True when the hive opened.
 pub fn run_hive(data: &[u8]) -> bool {
     let h = match Hive::from_bytes("fuzz", data.to_vec()) {
         Ok(h) => h,
@@ -384,19 +384,7 @@ pub fn run_hive_new_logs(hive: &[u8], logs: &[&[u8]]) -> bool {
         .into_iter()
         .zip(logs.iter().map(|l| l.to_vec()))
         .collect();
-    match registry::open_with_logs("fuzz", hive.to_vec(), &logs) {
-        Ok((h, state)) => {
-            if let HiveState::Dirty { reason } = &state {
-                assert!(!reason.is_empty(), "a dirty hive without a reason");
-            }
-            read_hive(&h);
-            matches!(state, HiveState::Replayed { .. })
-        }
-        Err(e) => {
-            assert!(!e.to_string().is_empty(), "empty error");
-            false
-        }
-    }
+    open_and_read(hive, &logs)
 }
 
 /// Replays `log` over `hive` in memory, opens the result and reads it as
@@ -415,19 +403,7 @@ pub fn run_hive_log_pair(hive: &[u8], log: &[u8]) -> bool {
         );
     }
     let logs = [("fuzz.LOG".to_string(), log.to_vec())];
-    match registry::open_with_logs("fuzz", hive.to_vec(), &logs) {
-        Ok((h, state)) => {
-            if let HiveState::Dirty { reason } = &state {
-                assert!(!reason.is_empty(), "a dirty hive without a reason");
-            }
-            read_hive(&h);
-            matches!(state, HiveState::Replayed { .. })
-        }
-        Err(e) => {
-            assert!(!e.to_string().is_empty(), "empty error");
-            false
-        }
-    }
+    open_and_read(hive, &logs)
 }
 
 /// A PE file: version resource and headers. True when a version resource
@@ -944,5 +920,23 @@ impl Lcg {
 
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
+    }
+}
+
+/// Opens `hive` with `logs` as the loader does and reads it as `run_hive`
+/// does: a hive read dirty says why; true when a log was replayed.
+fn open_and_read(hive: &[u8], logs: &[(String, Vec<u8>)]) -> bool {
+    match registry::open_with_logs("fuzz", hive.to_vec(), logs) {
+        Ok((h, state)) => {
+            if let HiveState::Dirty { reason } = &state {
+                assert!(!reason.is_empty(), "a dirty hive without a reason");
+            }
+            read_hive(&h);
+            matches!(state, HiveState::Replayed { .. })
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty(), "empty error");
+            false
+        }
     }
 }
