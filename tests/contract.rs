@@ -430,6 +430,25 @@ fn check_evidence(img: &str, f: &Value) {
                 assert!(ev.get("explained_by").is_some(), "{what}: explained_by");
             }
         }
+        "behind-update" => {
+            fields(
+                &what,
+                ev,
+                &[
+                    ("file", T::Obj),
+                    ("expected_version", T::Str),
+                    ("update", T::Obj),
+                    ("timeline", T::Arr),
+                ],
+            );
+            fields(
+                &what,
+                &ev["update"],
+                &[("kb", T::Str), ("title", T::Str), ("proven_by", T::Arr)],
+            );
+            assert!(ev["update"].get("bulletin").is_some(), "{what}: bulletin");
+            nonempty(&what, &ev["update"]["proven_by"]);
+        }
         "behind-service-pack" => fields(
             &what,
             ev,
