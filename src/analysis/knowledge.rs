@@ -529,4 +529,28 @@ mod tests {
         );
         assert!(Knowledge::parse("bad.toml", "[[lockstep]]\nid = 1").is_err());
     }
+
+    #[test]
+    fn user_updates_override_by_kb_and_family() {
+        let mut k = Knowledge::builtin();
+        let before = k.update.len();
+        let user = Knowledge::parse(
+            "user.toml",
+            r#"
+            [[update]]
+            kb = "Q319733"
+            title = "local"
+            family = "iis5"
+            references = ["Q319733"]
+            [update.files]
+            "W3SVC.DLL" = "5.0.2195.5300"
+            "#,
+        )
+        .unwrap();
+        k.merge(user);
+        assert_eq!(k.update.len(), before);
+        let u = k.update.iter().find(|u| u.kb == "Q319733").unwrap();
+        assert_eq!((u.title.as_str(), u.files.len()), ("local", 1));
+        assert_eq!(u.shipped("w3svc.dll"), Version::parse("5.0.2195.5300"));
+    }
 }
