@@ -75,22 +75,17 @@ impl Rule for BehindUpdate {
                     {
                         continue;
                     }
-                    let slot = behind.entry(file.path.clone()).or_insert_with(|| Behind {
+                    if behind.get(&file.path).is_some_and(|b| b.want >= want) {
+                        continue;
+                    }
+                    let b = Behind {
                         file,
                         family,
                         update: u,
                         want,
                         proof: proof.clone(),
-                    });
-                    if want > slot.want {
-                        *slot = Behind {
-                            file,
-                            family,
-                            update: u,
-                            want,
-                            proof: proof.clone(),
-                        };
-                    }
+                    };
+                    behind.insert(file.path.clone(), b);
                 }
             }
         }
