@@ -430,6 +430,25 @@ fn check_evidence(img: &str, f: &Value) {
                 assert!(ev.get("explained_by").is_some(), "{what}: explained_by");
             }
         }
+        "behind-update" => {
+            fields(
+                &what,
+                ev,
+                &[
+                    ("file", T::Obj),
+                    ("expected_version", T::Str),
+                    ("update", T::Obj),
+                    ("timeline", T::Arr),
+                ],
+            );
+            fields(
+                &what,
+                &ev["update"],
+                &[("kb", T::Str), ("title", T::Str), ("proven_by", T::Arr)],
+            );
+            assert!(ev["update"].get("bulletin").is_some(), "{what}: bulletin");
+            nonempty(&what, &ev["update"]["proven_by"]);
+        }
         "behind-service-pack" => fields(
             &what,
             ev,
@@ -837,6 +856,64 @@ fn a_user_rule_changes_the_finding() {
         .arg(seed)
         .assert()
         .code(1);
+}
+
+/// An update table given with `--rules` replaces the built-in entry of the
+/// same KB: a Q319733 that shipped a newer w3svc.dll than the healthy IIS 5
+/// image carries makes its w3svc.dll behind an update that iislog.dll and
+/// ism.dll (versions only Q319733 shipped) prove applied.
+#[test]
+fn an_update_table_in_rules_raises_behind_update() {
+    let healthy = need("w2k-iis5-healthy.img");
+    verskew().args(["diagnose", healthy]).assert().code(0);
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("q319733.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[update]]
+kb = "Q319733"
+bulletin = "MS02-018"
+title = "local copy"
+family = "iis5"
+references = ["Q319733", "MS02-018"]
+
+[update.files]
+"iislog.dll" = "5.0.2195.5283"
+"ism.dll" = "5.0.2195.5247"
+"w3svc.dll" = "5.0.2195.5300"
+"#,
+    )
+    .unwrap();
+    let out = verskew()
+        .args(["diagnose", "--format", "json", "--rules"])
+        .arg(&rules)
+        .arg(healthy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    check_diagnose_report(&j);
+    let findings = j["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{}", j["findings"]);
+    let f = &findings[0];
+    assert_eq!(f["rule"], "behind-update");
+    assert_eq!(f["evidence"]["expected_version"], "5.0.2195.5300");
+    assert_eq!(f["evidence"]["update"]["kb"], "Q319733");
+    assert_eq!(f["evidence"]["update"]["bulletin"], "MS02-018");
+    let proof: Vec<&str> = f["evidence"]["update"]["proven_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        proof,
+        [
+            r"\WINNT\system32\inetsrv\iislog.dll",
+            r"\WINNT\system32\inetsrv\ism.dll"
+        ]
+    );
 }
 
 #[test]

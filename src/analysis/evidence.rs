@@ -52,6 +52,9 @@ pub struct Evidence {
     /// Dated events around the file, oldest first, as "TIME what".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<String>>,
+    /// The update whose files show it was applied, for a file left behind it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateEvidence>,
 }
 
 /// The keys of [`Evidence::base`]: every finding carries them.
@@ -126,6 +129,16 @@ pub struct SetEvidence {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExplainedBy {
     pub kb: String,
+    pub title: String,
+}
+
+/// An update, and the files that carry versions only it shipped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpdateEvidence {
+    pub bulletin: Option<String>,
+    pub kb: String,
+    /// Files at exactly the version this update, and no other known one, shipped.
+    pub proven_by: Vec<FileEvidence>,
     pub title: String,
 }
 

@@ -3,6 +3,8 @@
 //! file given with `--rules` is merged over it: entries with the same id (or
 //! OS version, or KB and version) replace the built-in ones.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use crate::pe::Version;
@@ -16,6 +18,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "knowledge/iis4-hotfixes.toml",
         include_str!("../../knowledge/iis4-hotfixes.toml"),
+    ),
+    (
+        "knowledge/iis5-updates.toml",
+        include_str!("../../knowledge/iis5-updates.toml"),
     ),
 ];
 
@@ -32,6 +38,8 @@ pub struct Knowledge {
     pub lockstep: Vec<Lockstep>,
     #[serde(default)]
     pub hotfix: Vec<Hotfix>,
+    #[serde(default)]
+    pub update: Vec<Update>,
     pub services: Option<Services>,
     pub addons: Option<AddOns>,
     pub collect: Option<Collect>,
@@ -114,6 +122,55 @@ pub struct Hotfix {
     pub files: Vec<String>,
 }
 
+/// One update (hotfix or security patch) and the version it shipped of each
+/// file in its KB file table; files of one update may differ in revision.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Update {
+    pub kb: String,
+    /// The security bulletin the update belongs to ("MS02-018"), if any.
+    pub bulletin: Option<String>,
+    pub title: String,
+    /// The family whose files it updates.
+    pub family: String,
+    #[serde(default)]
+    pub numbering: Numbering,
+    /// File name (lower case) → the version the update shipped.
+    #[serde(deserialize_with = "version_map")]
+    pub files: BTreeMap<String, Version>,
+    pub references: Vec<String>,
+}
+
+/// Whether an update's versions can be ordered against other updates' by number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Numbering {
+    /// On the family's main line: a higher revision is a later build.
+    #[default]
+    Main,
+    /// Built on a private line whose revisions are lower than earlier
+    /// mainline updates': not comparable by number.
+    Separate,
+}
+
+impl Update {
+    /// The version this update shipped of `name` (case-insensitive).
+    pub fn shipped(&self, name: &str) -> Option<Version> {
+        self.files
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+
+    /// "Q319733 (MS02-018)" or "Q301623".
+    pub fn label(&self) -> String {
+        match &self.bulletin {
+            Some(b) => format!("{} ({b})", self.kb),
+            None => self.kb.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Services {
@@ -155,6 +212,35 @@ fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Version, D::Error> 
     Version::parse(&s).ok_or_else(|| {
         serde::de::Error::custom(format!("'{s}' is not a version of up to four numbers"))
     })
+}
+
+/// A version as knowledge writes it: dotted numbers only, one to four of
+/// them (stricter than reading a version string from an image).
+fn strict_version(s: &str) -> Option<Version> {
+    let parts: Vec<&str> = s.split('.').collect();
+    let ok = (1..=4).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Version::parse(s)
+    } else {
+        None
+    }
+}
+
+fn version_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Version>, D::Error> {
+    let raw = BTreeMap::<String, String>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(file, s)| match strict_version(&s) {
+            Some(v) => Ok((file.to_ascii_lowercase(), v)),
+            None => Err(serde::de::Error::custom(format!(
+                "{file}: '{s}' is not a version of up to four dotted numbers"
+            ))),
+        })
+        .collect()
 }
 
 impl Knowledge {
@@ -218,6 +304,9 @@ impl Knowledge {
         upsert(&mut self.lockstep, other.lockstep, |a, b| a.id == b.id);
         upsert(&mut self.hotfix, other.hotfix, |a, b| {
             (&a.kb, a.version) == (&b.kb, b.version)
+        });
+        upsert(&mut self.update, other.update, |a, b| {
+            (&a.kb, &a.family) == (&b.kb, &b.family)
         });
         if other.services.is_some() {
             self.services = other.services;
@@ -309,6 +398,111 @@ mod tests {
         assert!(k.family.iter().all(|f| !f.references.is_empty()));
     }
 
+    /// Every update entry parses (versions are checked as they load), is on
+    /// its family's version line, and names its KB (and bulletin) as sources.
+    #[test]
+    fn update_tables_are_well_formed_and_sourced() {
+        let k = Knowledge::builtin();
+        assert!(k.update.len() >= 70, "{} updates", k.update.len());
+        let is_id = |s: &str, prefix: &str, digits: std::ops::RangeInclusive<usize>| {
+            s.strip_prefix(prefix).is_some_and(|d| {
+                digits.contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+            })
+        };
+        for u in &k.update {
+            assert!(is_id(&u.kb, "Q", 6..=6), "{}: KB id", u.kb);
+            assert!(!u.title.trim().is_empty(), "{}: title", u.kb);
+            assert!(u.references.contains(&u.kb), "{}: cites its KB", u.kb);
+            if let Some(b) = &u.bulletin {
+                assert!(is_id(b, "MS", 6..=6), "{}: bulletin {b}", u.kb);
+                assert!(u.references.contains(b), "{}: cites {b}", u.kb);
+            }
+            let fam = k.family.iter().find(|f| f.id == u.family);
+            let fam = fam.unwrap_or_else(|| panic!("{}: family {}", u.kb, u.family));
+            assert!(!u.files.is_empty(), "{}: files", u.kb);
+            for (name, v) in &u.files {
+                assert_eq!(name, &name.to_ascii_lowercase(), "{}", u.kb);
+                assert!(
+                    crate::analysis::rules::files::on_version_line(v, &fam.version_line),
+                    "{}: {name} {v} is off the {} line",
+                    u.kb,
+                    fam.version_line
+                );
+            }
+            // A separate numbering is claimed only where it shows: some file
+            // is numbered below what a mainline update shipped of it.
+            if u.numbering == Numbering::Separate {
+                assert!(
+                    u.files.iter().any(|(f, v)| k.update.iter().any(|m| {
+                        m.numbering == Numbering::Main && m.shipped(f).is_some_and(|mv| mv > *v)
+                    })),
+                    "{}: separate numbering not shown",
+                    u.kb
+                );
+            }
+        }
+        let mut keys: Vec<_> = k.update.iter().map(|u| (&u.kb, &u.family)).collect();
+        keys.sort();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "one entry per KB and family");
+        assert!(
+            Knowledge::parse("bad.toml", "[[update]]\nkb = \"Q1\"\ntitle = \"t\"\nfamily = \"iis5\"\nreferences = [\"Q1\"]\n[update.files]\n\"a.dll\" = \"5.0.2195.x\"\n").is_err()
+        );
+    }
+
+    /// The update tables agree with the research rows they were made from
+    /// (`../shared/research/kb-file-versions.tsv`): every row of an update's
+    /// family line is in the table, and every table entry is a row.
+    #[test]
+    fn update_tables_agree_with_the_research_rows() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/research/kb-file-versions.tsv");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!("SKIPPED: research table not found at {}", path.display());
+            return;
+        };
+        let k = Knowledge::builtin();
+        let lines: Vec<String> = k
+            .update
+            .iter()
+            .filter_map(|u| k.family.iter().find(|f| f.id == u.family))
+            .map(|f| f.version_line.clone())
+            .collect();
+        let mut rows = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [file, version, kb, ..] = cols[..] else {
+                continue;
+            };
+            let Some(v) = strict_version(version) else {
+                continue;
+            };
+            if lines
+                .iter()
+                .any(|l| crate::analysis::rules::files::on_version_line(&v, l))
+            {
+                rows.insert((kb.to_string(), file.to_ascii_lowercase(), v));
+            }
+        }
+        assert!(rows.len() > 200, "{} rows", rows.len());
+        let table: std::collections::BTreeSet<_> = k
+            .update
+            .iter()
+            .flat_map(|u| u.files.iter().map(|(f, v)| (u.kb.clone(), f.clone(), *v)))
+            .collect();
+        let missing: Vec<_> = rows.difference(&table).collect();
+        let extra: Vec<_> = table.difference(&rows).collect();
+        assert!(
+            missing.is_empty(),
+            "research rows not in the tables: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "table entries with no research row: {extra:?}"
+        );
+    }
+
     #[test]
     fn user_rules_override_by_id() {
         let mut k = Knowledge::builtin();
@@ -334,5 +528,29 @@ mod tests {
             "narrowed"
         );
         assert!(Knowledge::parse("bad.toml", "[[lockstep]]\nid = 1").is_err());
+    }
+
+    #[test]
+    fn user_updates_override_by_kb_and_family() {
+        let mut k = Knowledge::builtin();
+        let before = k.update.len();
+        let user = Knowledge::parse(
+            "user.toml",
+            r#"
+            [[update]]
+            kb = "Q319733"
+            title = "local"
+            family = "iis5"
+            references = ["Q319733"]
+            [update.files]
+            "W3SVC.DLL" = "5.0.2195.5300"
+            "#,
+        )
+        .unwrap();
+        k.merge(user);
+        assert_eq!(k.update.len(), before);
+        let u = k.update.iter().find(|u| u.kb == "Q319733").unwrap();
+        assert_eq!((u.title.as_str(), u.files.len()), ("local", 1));
+        assert_eq!(u.shipped("w3svc.dll"), Version::parse("5.0.2195.5300"));
     }
 }

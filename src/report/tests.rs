@@ -7,6 +7,7 @@ use super::escape::needs_escape;
 use super::*;
 use crate::analysis::evidence::{
     Evidence, ExplainedBy, FileEvidence, HiveEvidence, OsEvidence, RegistryEvidence, SetEvidence,
+    UpdateEvidence,
 };
 use crate::analysis::{Finding, Knowledge, Severity};
 use crate::commands::diagnose::{Diagnosis, VolumeReport};
@@ -84,6 +85,12 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             why: s("why"),
         }]),
         timeline: Some(vec![s("2001 w3svc.dll last written")]),
+        update: Some(UpdateEvidence {
+            bulletin: Some(s("MS02-018")),
+            kb: s("Q319733"),
+            proven_by: vec![file(hostile)],
+            title: s("April 2002 Cumulative Patch for IIS"),
+        }),
         ..Default::default()
     };
     let finding = |severity| Finding {

@@ -432,4 +432,19 @@ fn evidence(o: &mut String, e: &Evidence) {
             }
         }
     }
+    if let Some(u) = &e.update {
+        let _ = writeln!(
+            o,
+            "      update {}{}: {}",
+            escape(&u.kb),
+            u.bulletin
+                .as_ref()
+                .map(|b| format!(" ({})", escape(b)))
+                .unwrap_or_default(),
+            escape(&u.title)
+        );
+        for p in &u.proven_by {
+            let _ = writeln!(o, "        applied, as shown by {}", file_line(p));
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! evidence types in [`super::evidence`].
 
 mod behind_service_pack;
+mod behind_update;
 mod dirty_hive;
 pub(crate) mod files;
 mod lockstep;
@@ -52,6 +53,7 @@ pub static ALL: &[&dyn Rule] = &[
     &lockstep::LockstepMismatch,
     &lockstep::LockstepNewer,
     &behind_service_pack::BehindServicePack,
+    &behind_update::BehindUpdate,
     &missing_service_binary::MissingServiceBinary,
     &missing_addon_dll::MissingAddonDll,
     &no_version_resource::NoVersionResource,

@@ -224,8 +224,15 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
     let mut w2k3 = install(Some("5.2"), vec![file("w3core.dll", "6.0.3790.1830")], &[]);
     w2k3.os.service_pack = Some("Service Pack 2".into());
 
+    // Windows 2000 after MS02-018 with w3svc.dll put back to an older build.
+    let w2k = install(
+        Some("5.0"),
+        with(iis5_after_q319733(), "w3svc.dll", "5.0.2195.3649"),
+        &[],
+    );
+
     let k = Knowledge::builtin();
-    let findings: Vec<_> = [nt4, explained, w2k3]
+    let findings: Vec<_> = [nt4, explained, w2k3, w2k]
         .iter()
         .flat_map(|i| analyse(i, &k))
         .collect();
@@ -338,4 +345,164 @@ fn pending_renames_name_the_drive_they_are_on() {
         pending.2,
         r"\WINNT\system32\inetsrv\w3svc.dll,E:\Proxy\w3svc.dll,C:\w3svc.dll"
     );
+}
+
+/// The IIS 5 files of Windows 2000 SP2 + MS02-018 (Q319733) with the real
+/// within-update spread, as `w2k-iis5-healthy` carries them.
+fn iis5_after_q319733() -> Vec<PeFile> {
+    let mut files: Vec<PeFile> = [
+        "adsiis.dll",
+        "asp.dll",
+        "ftpctrs2.dll",
+        "ftpmib.dll",
+        "ftpsvc2.dll",
+        "httpext.dll",
+        "httpmib.dll",
+        "httpodbc.dll",
+        "iisrtl.dll",
+        "infoadmn.dll",
+        "infocomm.dll",
+        "isatq.dll",
+        "mdsync.dll",
+        "ssinc.dll",
+        "w3ctrs.dll",
+    ]
+    .iter()
+    .map(|n| file(n, "5.0.2195.5255"))
+    .collect();
+    files.push(file("w3svc.dll", "5.0.2195.5269"));
+    files.push(file("iislog.dll", "5.0.2195.5283"));
+    files.push(file("ism.dll", "5.0.2195.5247"));
+    files.push(file("fscfg.dll", "5.0.2195.3649"));
+    for n in [
+        "inetinfo.exe",
+        "iisadmin.dll",
+        "metadata.dll",
+        "wam.dll",
+        "admwprox.dll",
+    ] {
+        files.push(file(n, "5.0.2195.2096"));
+    }
+    files.push(file("coadmin.dll", "5.0.2195.3649"));
+    files.push(file("w3scfg.dll", "5.0.2195.3649"));
+    files
+}
+
+fn with(mut files: Vec<PeFile>, name: &str, v: &str) -> Vec<PeFile> {
+    files.retain(|f| f.name() != name);
+    files.push(file(name, v));
+    files
+}
+
+/// The legitimate spread of one update raises nothing, with or without the
+/// registry recording it; so does a later update (Q323332) on top of it.
+#[test]
+fn an_update_spread_is_quiet() {
+    for hotfixes in [&["Q319733"][..], &[]] {
+        let i = install(Some("5.0"), iis5_after_q319733(), hotfixes);
+        assert!(rules(&i).is_empty(), "{:?}", rules(&i));
+    }
+    let later = with(iis5_after_q319733(), "asp.dll", "5.0.2195.5917");
+    let later = with(later, "isatq.dll", "5.0.2195.5810");
+    assert!(rules(&install(Some("5.0"), later, &[])).is_empty());
+}
+
+/// A file several updates behind its set on the same 5.0.2195 line is
+/// flagged, naming the update, the files that prove it and the file.
+#[test]
+fn a_file_behind_its_update_is_flagged() {
+    let files = with(iis5_after_q319733(), "w3svc.dll", "5.0.2195.3649");
+    let i = install(Some("5.0"), files, &[]);
+    let found = analyse(&i, &Knowledge::builtin());
+    assert_eq!(found.len(), 1, "{found:?}");
+    let f = &found[0];
+    assert_eq!(f.rule, "behind-update");
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.paths, [r"\WINNT\system32\inetsrv\w3svc.dll"]);
+    assert_eq!(
+        f.evidence.expected_version.as_deref(),
+        Some("5.0.2195.5269")
+    );
+    let u = f.evidence.update.as_ref().unwrap();
+    assert_eq!(
+        (u.kb.as_str(), u.bulletin.as_deref()),
+        ("Q319733", Some("MS02-018"))
+    );
+    let proof: Vec<&str> = u.proven_by.iter().map(|p| p.path.as_str()).collect();
+    assert!(proof.iter().any(|p| p.ends_with("iislog.dll")), "{proof:?}");
+    // Versions later updates carried over unchanged prove nothing.
+    assert!(
+        !proof.iter().any(|p| p.ends_with("infocomm.dll")),
+        "{proof:?}"
+    );
+    assert!(
+        f.message.contains("w3svc.dll is at 5.0.2195.3649"),
+        "{}",
+        f.message
+    );
+    assert!(f.references.iter().any(|r| r == "MS02-018"));
+    let file = f.evidence.file.as_ref().unwrap();
+    assert_eq!(file.file_version, Version::parse("5.0.2195.3649"));
+}
+
+/// Versions a later update carried over unchanged (Q323332 kept infocomm.dll
+/// and five more at Q319733's .5255) do not prove that later update, so its
+/// newer asp.dll is not expected.
+#[test]
+fn carried_over_versions_prove_nothing() {
+    let files: Vec<PeFile> = [
+        "ftpctrs2.dll",
+        "ftpmib.dll",
+        "httpmib.dll",
+        "infoadmn.dll",
+        "infocomm.dll",
+        "w3ctrs.dll",
+        "asp.dll",
+        "isatq.dll",
+    ]
+    .iter()
+    .map(|n| file(n, "5.0.2195.5255"))
+    .chain([file("fscfg.dll", "5.0.2195.3649")])
+    .collect();
+    assert!(rules(&install(Some("5.0"), files, &[])).is_empty());
+}
+
+/// One file at an update's own version is not enough to call it applied.
+#[test]
+fn one_proving_file_is_not_enough() {
+    let files = vec![
+        file("w3svc.dll", "5.0.2195.5269"),
+        file("infocomm.dll", "5.0.2195.2096"),
+    ];
+    assert!(rules(&install(Some("5.0"), files, &[])).is_empty());
+}
+
+/// An update built on a separate, lower-numbered line (Q307633: .43/.44)
+/// applied after a mainline one (Q301625: .4051) is not called older.
+#[test]
+fn separately_numbered_updates_are_not_ordered_by_number() {
+    let mut files: Vec<PeFile> = [
+        "adsiis.dll",
+        "httpext.dll",
+        "httpodbc.dll",
+        "ftpctrs2.dll",
+        "ftpmib.dll",
+        "httpmib.dll",
+        "w3ctrs.dll",
+        "asp.dll",
+        "infoadmn.dll",
+        "infocomm.dll",
+        "isatq.dll",
+    ]
+    .iter()
+    .map(|n| file(n, "5.0.2195.4051"))
+    .collect();
+    files.push(file("iisrtl.dll", "5.0.2195.4063"));
+    let quiet = with(files.clone(), "w3svc.dll", "5.0.2195.44");
+    assert!(rules(&install(Some("5.0"), quiet, &[])).is_empty());
+    // The same place with a mainline file from before Q301625 is flagged.
+    let behind = with(files, "w3svc.dll", "5.0.2195.2096");
+    let got = rules(&install(Some("5.0"), behind, &[]));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "behind-update");
 }
