@@ -770,6 +770,7 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
             return;
         }
     };
+    let mut bad_values = Vec::new();
     let mut key = |path: &str| registry_key(sys, &hive, path, unreadable);
     for name in &scope.services {
         let base = format!(r"{}\Services\{name}", cs.name);
@@ -783,6 +784,14 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
             .flatten()
             .find(|k| k.data("ServiceDll").is_some());
         let service_dll = dll_key.and_then(|k| string(k, "ServiceDll"));
+        if let (Some(k), None) = (dll_key, &service_dll) {
+            // svchost cannot load what is not a path: never silence it.
+            let kind = k.data("ServiceDll").map(ValueData::type_name);
+            bad_values.push(Unreadable::new(
+                &format!(r"{hive}\{}\ServiceDll", k.path),
+                format!("not a string ({})", kind.unwrap_or_default()),
+            ));
+        }
         let service_dll_key = dll_key.map(|k| k.path.clone());
         let service_dll_last_written = dll_key.and_then(|k| k.last_written);
         let binaries = [("ImagePath", &image_path), ("ServiceDll", &service_dll)]
@@ -821,6 +830,7 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
         }
         install.pending_renames = strings;
     }
+    unreadable.extend(bad_values);
     install.control_set = Some(cs);
 }
 

@@ -645,6 +645,12 @@ fn service_dll_is_read_where_svchost_finds_it() {
                                     )],
                                 ),
                                 node("MSFTPSVC", vec![sz("ImagePath", svchost)], vec![]),
+                                // Not a path: reported, never silently absent.
+                                node(
+                                    "SMTPSVC",
+                                    vec![sz("ImagePath", svchost)],
+                                    vec![node("Parameters", vec![dword("ServiceDll", 7)], vec![])],
+                                ),
                             ],
                         ),
                     ],
@@ -683,7 +689,9 @@ fn service_dll_is_read_where_svchost_finds_it() {
         ),
     ]);
     let scope = Scope {
-        services: ["W3SVC", "WAS", "MSFTPSVC"].map(String::from).to_vec(),
+        services: ["W3SVC", "WAS", "MSFTPSVC", "SMTPSVC"]
+            .map(String::from)
+            .to_vec(),
         ..Scope::default()
     };
     let mut unreadable = Vec::new();
@@ -736,6 +744,24 @@ fn service_dll_is_read_where_svchost_finds_it() {
     );
     assert!(ftp.service_dll_last_written.is_none());
     assert!(ftp.binaries.iter().all(|b| b.source != "ServiceDll"));
+
+    let smtp = svc("SMTPSVC");
+    assert_eq!(smtp.service_dll, None);
+    assert_eq!(
+        smtp.service_dll_key.as_deref(),
+        Some(r"ControlSet001\Services\SMTPSVC\Parameters")
+    );
+    let bad = i
+        .unreadable
+        .iter()
+        .chain(&unreadable)
+        .find(|u| u.path.ends_with(r"SMTPSVC\Parameters\ServiceDll"))
+        .unwrap_or_else(|| panic!("{:?} {unreadable:?}", i.unreadable));
+    assert_eq!(bad.reason, "not a string (REG_DWORD)");
+    assert_eq!(
+        bad.path,
+        r"\WINNT\system32\config\SYSTEM\ControlSet001\Services\SMTPSVC\Parameters\ServiceDll"
+    );
 
     // The final delete keeps its empty destination.
     assert_eq!(
