@@ -204,6 +204,7 @@ fn check_diagnose_report(r: &Value) {
                 ("addons", T::Arr),
                 ("markers", T::Arr),
                 ("pending_renames", T::Arr),
+                ("pending_operations", T::Arr),
                 ("file_times", T::OptStr),
                 ("files_examined", T::Int),
                 ("status", T::Str),
@@ -283,6 +284,8 @@ fn check_diagnose_report(r: &Value) {
                     ("name", T::Str),
                     ("image_path", T::OptStr),
                     ("service_dll", T::OptStr),
+                    ("service_dll_key", T::OptStr),
+                    ("service_dll_last_written", T::OptStr),
                     ("start", T::OptInt),
                     ("type", T::OptInt),
                     ("depend_on_service", T::Arr),
@@ -298,6 +301,22 @@ fn check_diagnose_report(r: &Value) {
                     &[("source", T::Str), ("path", T::Str), ("found", T::OptStr)],
                 );
             }
+        }
+        // Pairs: a final delete keeps its empty destination.
+        let renames = i["pending_renames"].as_array().unwrap();
+        assert_eq!(renames.len() % 2, 0, "{i}");
+        let ops = i["pending_operations"].as_array().unwrap();
+        assert_eq!(ops.len() * 2, renames.len(), "{i}");
+        for p in ops {
+            fields(
+                &w("pending_operations[]"),
+                p,
+                &[
+                    ("source", T::Str),
+                    ("destination", T::OptStr),
+                    ("replace_existing", T::Bool),
+                ],
+            );
         }
         for h in i["hotfixes"].as_array().unwrap() {
             fields(

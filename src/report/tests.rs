@@ -133,6 +133,8 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             name: s("W3SVC"),
             image_path: None,
             service_dll: None,
+            service_dll_key: None,
+            service_dll_last_written: None,
             start: Some(2),
             service_type: None,
             depend_on_service: Vec::new(),
@@ -155,6 +157,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
         }],
         markers: Vec::new(),
         pending_renames: Vec::new(),
+        pending_operations: Vec::new(),
         files: Vec::new(),
         files_count: 0,
         unreadable: Vec::new(),
@@ -347,4 +350,23 @@ fn volume_lines_name_the_filesystem_version() {
     has(&d, ", FAT16, 4096-byte clusters");
     d.volumes[0].version = None;
     has(&d, ", FAT, 4096-byte clusters");
+}
+
+/// Pending renames read as operations in the text: a final delete, whose
+/// empty destination the flat list keeps, is shown as a delete.
+#[test]
+fn pending_renames_are_shown_as_operations() {
+    let mut d = diagnosis(false, 1);
+    d.findings[0].evidence.pending_renames = Some(
+        [r"\??\C:\a.new", r"!\??\C:\a.dll", r"\??\C:\old.dll", ""]
+            .map(String::from)
+            .to_vec(),
+    );
+    let text = text_report(&d);
+    assert!(
+        text.contains(
+            r"pending_renames: \??\C:\a.new -> \??\C:\a.dll (replace existing), \??\C:\old.dll (delete)"
+        ),
+        "{text}"
+    );
 }

@@ -394,7 +394,16 @@ fn evidence(o: &mut String, e: &Evidence) {
     ];
     pairs(o, "os", &parts);
     if let Some(p) = &e.pending_renames {
-        list(o, "pending_renames", p);
+        // As operations, so a delete's empty destination is visible.
+        let ops: Vec<String> = crate::windows::PendingOperation::pairs(p)
+            .iter()
+            .map(|op| match (&op.destination, op.replace_existing) {
+                (None, _) => format!("{} (delete)", op.source),
+                (Some(to), false) => format!("{} -> {to}", op.source),
+                (Some(to), true) => format!("{} -> {to} (replace existing)", op.source),
+            })
+            .collect();
+        list(o, "pending_renames", &ops);
     }
     if let Some(r) = &e.registry {
         let parts = [

@@ -308,6 +308,7 @@ mod tests {
             addons: vec![],
             markers: vec![],
             pending_renames: vec![],
+            pending_operations: Vec::new(),
             files: vec![],
             files_count: 0,
             unreadable: vec![],

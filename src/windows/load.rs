@@ -9,7 +9,7 @@ use super::disk::{self, DiskVolumes, Place};
 use super::paths::on_drive;
 use super::{
     drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install,
-    LocalTimes, Marker, OsInfo, PeFile, Scope, Service,
+    LocalTimes, Marker, OsInfo, PeFile, PendingOperation, Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -194,6 +194,7 @@ fn load_install(
         addons: Vec::new(),
         markers: Vec::new(),
         pending_renames: Vec::new(),
+        pending_operations: Vec::new(),
         files: Vec::new(),
         files_count: 0,
         unreadable: Vec::new(),
@@ -769,13 +770,30 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
             return;
         }
     };
+    let mut bad_values = Vec::new();
     let mut key = |path: &str| registry_key(sys, &hive, path, unreadable);
     for name in &scope.services {
         let base = format!(r"{}\Services\{name}", cs.name);
         let Some(k) = key(&base) else { continue };
         let params = key(&format!(r"{base}\Parameters"));
         let image_path = string(&k, "ImagePath");
-        let service_dll = params.as_ref().and_then(|p| string(p, "ServiceDll"));
+        // svchost reads Parameters first, then the service key itself
+        // (where Windows 8.1 and later keep it for several services).
+        let dll_key = [params.as_ref(), Some(&k)]
+            .into_iter()
+            .flatten()
+            .find(|k| k.data("ServiceDll").is_some());
+        let service_dll = dll_key.and_then(|k| string(k, "ServiceDll"));
+        if let (Some(k), None) = (dll_key, &service_dll) {
+            // svchost cannot load what is not a path: never silence it.
+            let kind = k.data("ServiceDll").map(ValueData::type_name);
+            bad_values.push(Unreadable::new(
+                &format!(r"{hive}\{}\ServiceDll", k.path),
+                format!("not a string ({})", kind.unwrap_or_default()),
+            ));
+        }
+        let service_dll_key = dll_key.map(|k| k.path.clone());
+        let service_dll_last_written = dll_key.and_then(|k| k.last_written);
         let binaries = [("ImagePath", &image_path), ("ServiceDll", &service_dll)]
             .into_iter()
             .filter_map(|(source, raw)| {
@@ -793,6 +811,8 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
             name: k.path.rsplit('\\').next().unwrap_or(name).to_string(),
             image_path,
             service_dll,
+            service_dll_key,
+            service_dll_last_written,
             start: dword(&k, "Start"),
             service_type: dword(&k, "Type"),
             depend_on_service: multi(&k, "DependOnService"),
@@ -802,8 +822,15 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
         });
     }
     if let Some(sm) = key(&format!(r"{}\Control\Session Manager", cs.name)) {
-        install.pending_renames = multi(&sm, "PendingFileRenameOperations");
+        let mut strings = multi(&sm, "PendingFileRenameOperations");
+        install.pending_operations = PendingOperation::pairs(&strings);
+        // The empty destination of a final delete, which the decoder drops.
+        if strings.len() % 2 == 1 {
+            strings.push(String::new());
+        }
+        install.pending_renames = strings;
     }
+    unreadable.extend(bad_values);
     install.control_set = Some(cs);
 }
 

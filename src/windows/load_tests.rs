@@ -540,3 +540,311 @@ fn registry_paths_are_read_on_the_volume_their_letter_names() {
         Some(r"\WINNT\x.dll")
     );
 }
+
+/// UTF-16LE bytes of `s`, with no terminator added.
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+/// Gives every key called `name` in a built hive the last-written `ticks`
+/// (the builder stamps all keys alike; the name follows the 76-byte `nk`
+/// header, the time is at offset 4 of it).
+fn stamp_keys(hive: &mut [u8], name: &str, ticks: u64) {
+    let pat = name.as_bytes();
+    let mut at = 4096;
+    while let Some(i) = hive[at..].windows(pat.len()).position(|w| w == pat) {
+        let name_at = at + i;
+        let nk = name_at - 76;
+        if &hive[nk..nk + 2] == b"nk" {
+            hive[nk + 4..nk + 12].copy_from_slice(&ticks.to_le_bytes());
+        }
+        at = name_at + pat.len();
+    }
+}
+
+/// ServiceDll is read from Parameters first, then from the service key
+/// itself; the service names the key that holds it and that key's time.
+/// PendingFileRenameOperations keeps the empty destination of a final delete.
+#[test]
+fn service_dll_is_read_where_svchost_finds_it() {
+    use crate::registry::tests::{build_hive, dword, node, sz};
+    use crate::time::FileTime;
+    const MULTI: u32 = 7;
+
+    let expand = |name: &'static str, s: &str| {
+        let (n, _, b) = sz(name, s);
+        (n, 2u32, b)
+    };
+    let mut renames = Vec::new();
+    for s in [
+        r"\??\C:\WINNT\system32\inetsrv\w3svc.new",
+        r"!\??\C:\WINNT\system32\inetsrv\w3svc.dll",
+        r"\??\C:\WINNT\system32\inetsrv\old.dll",
+        "",
+    ] {
+        renames.extend(utf16(s));
+        renames.extend([0, 0]);
+    }
+    renames.extend([0, 0]);
+    let svchost = r"%SystemRoot%\System32\svchost.exe -k iissvcs";
+    let mut system = build_hive(
+        3,
+        &node(
+            "ROOT",
+            vec![],
+            vec![
+                node("Select", vec![dword("Current", 1)], vec![]),
+                node(
+                    "ControlSet001",
+                    vec![],
+                    vec![
+                        node(
+                            "Control",
+                            vec![],
+                            vec![node(
+                                "Session Manager",
+                                vec![("PendingFileRenameOperations", MULTI, renames)],
+                                vec![],
+                            )],
+                        ),
+                        node(
+                            "Services",
+                            vec![],
+                            vec![
+                                // Both: Parameters wins, as in svchost.
+                                node(
+                                    "W3SVC",
+                                    vec![
+                                        sz("ImagePath", svchost),
+                                        expand("ServiceDll", r"%SystemRoot%\System32\decoy.dll"),
+                                    ],
+                                    vec![node(
+                                        "Parameters",
+                                        vec![expand(
+                                            "ServiceDll",
+                                            r"%SystemRoot%\System32\inetsrv\iisw3adm.dll",
+                                        )],
+                                        vec![],
+                                    )],
+                                ),
+                                // On the service key only (Windows 8.1/10),
+                                // beside a Parameters key without it.
+                                node(
+                                    "WAS",
+                                    vec![
+                                        sz("ImagePath", svchost),
+                                        expand(
+                                            "ServiceDll",
+                                            r"%SystemRoot%\system32\inetsrv\iisw3adm.dll",
+                                        ),
+                                    ],
+                                    vec![node(
+                                        "Parameters",
+                                        vec![sz("InstallPath", r"C:\WINNT\system32\inetsrv")],
+                                        vec![],
+                                    )],
+                                ),
+                                node("MSFTPSVC", vec![sz("ImagePath", svchost)], vec![]),
+                                // Not a path: reported, never silently absent.
+                                node(
+                                    "SMTPSVC",
+                                    vec![sz("ImagePath", svchost)],
+                                    vec![node("Parameters", vec![dword("ServiceDll", 7)], vec![])],
+                                ),
+                            ],
+                        ),
+                    ],
+                ),
+            ],
+        ),
+    );
+    let parameters_time = 130_000_000_000_000_000u64;
+    stamp_keys(&mut system, "Parameters", parameters_time);
+    let software = build_hive(
+        3,
+        &node(
+            "ROOT",
+            vec![],
+            vec![node(
+                "Microsoft",
+                vec![],
+                vec![node(
+                    "Windows NT",
+                    vec![],
+                    vec![node(
+                        "CurrentVersion",
+                        vec![sz("SystemRoot", r"C:\WINNT")],
+                        vec![],
+                    )],
+                )],
+            )],
+        ),
+    );
+    let vol = MemVolume(vec![
+        (r"\WINNT\system32\config\SYSTEM".into(), system),
+        (r"\WINNT\system32\config\SOFTWARE".into(), software),
+        (
+            r"\WINNT\System32\inetsrv\iisw3adm.dll".into(),
+            b"MZ".to_vec(),
+        ),
+    ]);
+    let scope = Scope {
+        services: ["W3SVC", "WAS", "MSFTPSVC", "SMTPSVC"]
+            .map(String::from)
+            .to_vec(),
+        ..Scope::default()
+    };
+    let mut unreadable = Vec::new();
+    let installs = find_installs(&vol, 0, &scope, &mut unreadable);
+    assert_eq!(installs.len(), 1, "{unreadable:?}");
+    let i = &installs[0];
+    let svc = |name: &str| i.services.iter().find(|s| s.name == name).unwrap();
+
+    let w3 = svc("W3SVC");
+    assert_eq!(
+        w3.service_dll.as_deref(),
+        Some(r"%SystemRoot%\System32\inetsrv\iisw3adm.dll")
+    );
+    assert_eq!(
+        w3.service_dll_key.as_deref(),
+        Some(r"ControlSet001\Services\W3SVC\Parameters")
+    );
+    assert_eq!(w3.service_dll_last_written, FileTime::new(parameters_time));
+    assert_ne!(w3.service_dll_last_written, w3.last_written);
+    let dll = w3
+        .binaries
+        .iter()
+        .find(|b| b.source == "ServiceDll")
+        .unwrap();
+    assert_eq!(dll.path, r"\WINNT\System32\inetsrv\iisw3adm.dll");
+    assert!(dll.found.is_some(), "{dll:?}");
+
+    let was = svc("WAS");
+    assert_eq!(
+        was.service_dll.as_deref(),
+        Some(r"%SystemRoot%\system32\inetsrv\iisw3adm.dll")
+    );
+    assert_eq!(
+        was.service_dll_key.as_deref(),
+        Some(r"ControlSet001\Services\WAS")
+    );
+    assert_eq!(was.service_dll_last_written, was.last_written);
+    assert!(was.last_written.is_some());
+    // Parameters is still read for what it does hold.
+    assert_eq!(
+        was.install_path.as_deref(),
+        Some(r"C:\WINNT\system32\inetsrv")
+    );
+    assert!(was.binaries.iter().any(|b| b.source == "ServiceDll"));
+
+    let ftp = svc("MSFTPSVC");
+    assert_eq!(
+        (ftp.service_dll.as_deref(), ftp.service_dll_key.as_deref()),
+        (None, None)
+    );
+    assert!(ftp.service_dll_last_written.is_none());
+    assert!(ftp.binaries.iter().all(|b| b.source != "ServiceDll"));
+
+    let smtp = svc("SMTPSVC");
+    assert_eq!(smtp.service_dll, None);
+    assert_eq!(
+        smtp.service_dll_key.as_deref(),
+        Some(r"ControlSet001\Services\SMTPSVC\Parameters")
+    );
+    let bad = i
+        .unreadable
+        .iter()
+        .chain(&unreadable)
+        .find(|u| u.path.ends_with(r"SMTPSVC\Parameters\ServiceDll"))
+        .unwrap_or_else(|| panic!("{:?} {unreadable:?}", i.unreadable));
+    assert_eq!(bad.reason, "not a string (REG_DWORD)");
+    assert_eq!(
+        bad.path,
+        r"\WINNT\system32\config\SYSTEM\ControlSet001\Services\SMTPSVC\Parameters\ServiceDll"
+    );
+
+    // The final delete keeps its empty destination.
+    assert_eq!(
+        i.pending_renames,
+        [
+            r"\??\C:\WINNT\system32\inetsrv\w3svc.new",
+            r"!\??\C:\WINNT\system32\inetsrv\w3svc.dll",
+            r"\??\C:\WINNT\system32\inetsrv\old.dll",
+            "",
+        ]
+    );
+    let ops = &i.pending_operations;
+    assert_eq!(ops.len(), 2);
+    assert_eq!(
+        ops[0].destination.as_deref(),
+        Some(r"\??\C:\WINNT\system32\inetsrv\w3svc.dll")
+    );
+    assert!(ops[0].replace_existing);
+    assert_eq!(ops[1].source, r"\??\C:\WINNT\system32\inetsrv\old.dll");
+    assert_eq!(
+        (ops[1].destination.as_deref(), ops[1].replace_existing),
+        (None, false)
+    );
+    assert_eq!(
+        i.display_path(&ops[1].source).as_deref(),
+        Some(r"\WINNT\system32\inetsrv\old.dll")
+    );
+}
+
+/// PendingFileRenameOperations as hostile bytes: what the decoder gives is
+/// read as pairs without losing a delete and without panicking.
+#[test]
+fn pending_renames_survive_hostile_values() {
+    use super::PendingOperation;
+    use crate::registry::ValueData;
+
+    let ops = |bytes: &[u8]| {
+        let data = ValueData::decode(7, bytes);
+        PendingOperation::pairs(data.as_multi().unwrap())
+    };
+    let op = |source: &str, to: Option<&str>, replace_existing| PendingOperation {
+        source: source.into(),
+        destination: to.map(String::from),
+        replace_existing,
+    };
+    let z = |s: &str| {
+        let mut b = utf16(s);
+        b.extend([0, 0]);
+        b
+    };
+
+    // A delete in the middle and a delete at the end, terminated properly.
+    let b = [z("a"), z(""), z("b"), z("!c"), z("d"), z(""), z("")].concat();
+    assert_eq!(
+        ops(&b),
+        [
+            op("a", None, false),
+            op("b", Some("c"), true),
+            op("d", None, false)
+        ]
+    );
+    // Odd count, no terminators at all: the last source is a delete.
+    let b = [z("a"), z("b"), utf16(r"\??\C:\x.dll")].concat();
+    assert_eq!(
+        ops(&b),
+        [op("a", Some("b"), false), op(r"\??\C:\x.dll", None, false)]
+    );
+    // One string, no NUL.
+    assert_eq!(ops(&utf16("a")), [op("a", None, false)]);
+    // Only NULs, and nothing.
+    assert!(ops(&[0; 10]).is_empty());
+    assert!(ops(&[]).is_empty());
+    // A lone `!`: replace-existing, but nothing to replace with: a delete.
+    assert_eq!(ops(&[z("a"), z("!")].concat()), [op("a", None, true)]);
+    // UTF-16 garbage: an unpaired surrogate, an odd trailing byte.
+    let mut b = z("a");
+    b.extend([0x00, 0xD8, b'x', 0, 0, 0]);
+    b.push(0x41);
+    let got = ops(&b);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].source, "a");
+    assert_eq!(got[0].destination.as_deref(), Some("\u{FFFD}x"));
+    // Empty sources (garbage between NULs) still pair up in place.
+    let b = [z(""), z(""), z("a"), z("b")].concat();
+    assert_eq!(ops(&b), [op("", None, false), op("a", Some("b"), false)]);
+}

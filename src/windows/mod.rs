@@ -73,8 +73,12 @@ pub struct Install {
     /// `$NtServicePackUninstall$` and `$NtUninstallQ…$` folders: when service
     /// packs and hotfixes were applied.
     pub markers: Vec<Marker>,
-    /// `Session Manager\PendingFileRenameOperations`: what the next boot replaces.
+    /// `Session Manager\PendingFileRenameOperations`: what the next boot
+    /// replaces, as source/destination pairs flattened; a delete's empty
+    /// destination is kept, so the list always has an even length.
     pub pending_renames: Vec<String>,
+    /// The same value read as operations.
+    pub pending_operations: Vec<PendingOperation>,
     /// Every PE file examined, sorted by path. A file on another volume than
     /// the install's has its drive letter in front (`E:\x\y.dll`).
     pub files: Vec<PeFile>,
@@ -236,6 +240,12 @@ pub struct Service {
     pub name: String,
     pub image_path: Option<String>,
     pub service_dll: Option<String>,
+    /// The key that holds `ServiceDll`, as stored below the hive root: the
+    /// service's `Parameters` key, or the service key itself (Windows 8.1
+    /// and later keep it there for several services).
+    pub service_dll_key: Option<String>,
+    /// When the key that holds `ServiceDll` was last written.
+    pub service_dll_last_written: Option<crate::time::FileTime>,
     pub start: Option<u32>,
     pub service_type: Option<u32>,
     pub depend_on_service: Vec<String>,
@@ -243,6 +253,43 @@ pub struct Service {
     pub last_written: Option<crate::time::FileTime>,
     /// The binaries the registry names, resolved on the volume.
     pub binaries: Vec<Binary>,
+}
+
+/// One pair of `PendingFileRenameOperations`: at the next boot the session
+/// manager moves `source` to `destination`, or deletes it when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingOperation {
+    /// As stored (`\??\C:\…` usually).
+    pub source: String,
+    /// As stored, without the `!` that asks to replace an existing file;
+    /// `None` for a delete (an empty destination).
+    pub destination: Option<String>,
+    /// The destination began with `!` (`MOVEFILE_REPLACE_EXISTING`).
+    pub replace_existing: bool,
+}
+
+impl PendingOperation {
+    /// Reads the strings of the value as pairs. The registry decoder drops
+    /// empty strings at the end of a `REG_MULTI_SZ`, which loses the empty
+    /// destination of a final delete: an odd count is that delete, so the
+    /// pair is completed rather than dropped.
+    pub fn pairs(strings: &[String]) -> Vec<PendingOperation> {
+        strings
+            .chunks(2)
+            .map(|pair| {
+                let to = pair.get(1).map(String::as_str).unwrap_or("");
+                let (to, replace_existing) = match to.strip_prefix('!') {
+                    Some(rest) => (rest, true),
+                    None => (to, false),
+                };
+                PendingOperation {
+                    source: pair[0].clone(),
+                    destination: (!to.is_empty()).then(|| to.to_string()),
+                    replace_existing,
+                }
+            })
+            .collect()
+    }
 }
 
 /// A file the registry names, and whether it is on the volume.

@@ -45,14 +45,22 @@ impl Rule for MissingServiceBinary {
                     "service {} names {} in {}, and that file is not on the volume: the service cannot start",
                     svc.name, bin.path, bin.source
                 );
+                // The key that actually holds the value: ServiceDll may sit
+                // under Parameters or on the service key itself.
+                let service_key = format!(r"{control_set}\Services\{}", svc.name);
+                let (data, key, last_written) = if bin.source == "ServiceDll" {
+                    (
+                        svc.service_dll.clone(),
+                        svc.service_dll_key.clone().unwrap_or(service_key),
+                        svc.service_dll_last_written,
+                    )
+                } else {
+                    (svc.image_path.clone(), service_key, svc.last_written)
+                };
                 f.evidence.registry = Some(RegistryEvidence {
-                    data: if bin.source == "ServiceDll" {
-                        svc.service_dll.clone()
-                    } else {
-                        svc.image_path.clone()
-                    },
-                    key: format!(r"{control_set}\Services\{}", svc.name),
-                    last_written: svc.last_written,
+                    data,
+                    key,
+                    last_written,
                     value: bin.source.clone(),
                 });
                 f.remedy = format!(

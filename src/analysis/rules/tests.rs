@@ -47,6 +47,7 @@ fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
         addons: vec![],
         markers: vec![],
         pending_renames: vec![],
+        pending_operations: Vec::new(),
         files_count: files.len(),
         unreadable: vec![],
         local_times: None,
@@ -61,6 +62,8 @@ fn w3svc(binaries: Vec<Binary>) -> Service {
         name: "W3SVC".into(),
         image_path: Some(r"%SystemRoot%\System32\inetsrv\inetinfo.exe".into()),
         service_dll: None,
+        service_dll_key: None,
+        service_dll_last_written: None,
         start: Some(2),
         service_type: Some(0x20),
         depend_on_service: vec![],
@@ -166,6 +169,44 @@ fn a_binary_that_could_not_be_checked_is_not_called_missing() {
     assert!(rules(&i).is_empty());
     i.services[0].binaries = vec![bin(None)];
     assert_eq!(rules(&i)[0].0, "missing-service-binary");
+}
+
+/// A missing ServiceDll names the key that holds the value (Parameters or
+/// the service key) and that key's time, not always the service key's.
+#[test]
+fn a_missing_service_dll_names_the_key_that_holds_it() {
+    use crate::time::FileTime;
+    let mut i = install(Some("6.3"), vec![], &[]);
+    let mut svc = w3svc(vec![Binary {
+        source: "ServiceDll".into(),
+        path: r"\Windows\System32\inetsrv\iisw3adm.dll".into(),
+        drive: None,
+        found: None,
+        unreadable: None,
+    }]);
+    svc.service_dll = Some(r"%SystemRoot%\System32\inetsrv\iisw3adm.dll".into());
+    svc.last_written = FileTime::new(1);
+    svc.service_dll_key = Some(r"ControlSet001\Services\W3SVC\Parameters".into());
+    svc.service_dll_last_written = FileTime::new(2);
+    i.services.push(svc);
+    let registry = |i: &Install| {
+        let f = analyse(i, &Knowledge::builtin())
+            .into_iter()
+            .find(|f| f.rule == "missing-service-binary")
+            .unwrap();
+        f.evidence.registry.unwrap()
+    };
+    let r = registry(&i);
+    assert_eq!(r.key, r"ControlSet001\Services\W3SVC\Parameters");
+    assert_eq!(r.last_written, FileTime::new(2));
+    assert_eq!(r.value, "ServiceDll");
+    assert_eq!(r.data, i.services[0].service_dll);
+    // On the service key itself (Windows 8.1 and later).
+    i.services[0].service_dll_key = Some(r"ControlSet001\Services\W3SVC".into());
+    i.services[0].service_dll_last_written = FileTime::new(1);
+    let r = registry(&i);
+    assert_eq!(r.key, r"ControlSet001\Services\W3SVC");
+    assert_eq!(r.last_written, FileTime::new(1));
 }
 
 /// Every rule fires on one of these installs, and each finding's evidence

@@ -24,6 +24,8 @@ pub(super) struct Install<'a> {
     addons: Vec<AddOn<'a>>,
     markers: Vec<Marker<'a>>,
     pending_renames: &'a [String],
+    /// `pending_renames` as operations.
+    pending_operations: Vec<PendingOperation<'a>>,
     /// On a volume that stores local time (FAT): how the file and marker
     /// times were made UTC, or that they are local, zone unknown; null on
     /// NTFS, which stores UTC.
@@ -81,6 +83,7 @@ impl<'a> Install<'a> {
             addons: list(&i.addons),
             markers: list(&i.markers),
             pending_renames: &i.pending_renames,
+            pending_operations: list(&i.pending_operations),
             file_times: i.local_times.as_ref().map(model::LocalTimes::note),
             files_examined: i.files_count,
             status: c.status.id(),
@@ -211,6 +214,9 @@ struct Service<'a> {
     name: &'a str,
     image_path: Option<&'a str>,
     service_dll: Option<&'a str>,
+    /// The key that holds `ServiceDll` (`…\Parameters` or the service key).
+    service_dll_key: Option<&'a str>,
+    service_dll_last_written: Option<Shown<'a>>,
     start: Option<u32>,
     r#type: Option<u32>,
     depend_on_service: &'a [String],
@@ -225,6 +231,8 @@ impl<'a> From<&'a model::Service> for Service<'a> {
             name: &s.name,
             image_path: s.image_path.as_deref(),
             service_dll: s.service_dll.as_deref(),
+            service_dll_key: s.service_dll_key.as_deref(),
+            service_dll_last_written: Shown::of(&s.service_dll_last_written),
             start: s.start,
             r#type: s.service_type,
             depend_on_service: &s.depend_on_service,
@@ -309,6 +317,25 @@ impl<'a> From<&'a model::Marker> for Marker<'a> {
             path: &m.path,
             created: Shown::of(&m.created),
             modified: Shown::of(&m.modified),
+        }
+    }
+}
+
+/// One pair of `PendingFileRenameOperations`.
+#[derive(Serialize)]
+struct PendingOperation<'a> {
+    source: &'a str,
+    /// Null for a delete.
+    destination: Option<&'a str>,
+    replace_existing: bool,
+}
+
+impl<'a> From<&'a model::PendingOperation> for PendingOperation<'a> {
+    fn from(p: &'a model::PendingOperation) -> Self {
+        PendingOperation {
+            source: &p.source,
+            destination: p.destination.as_deref(),
+            replace_existing: p.replace_existing,
         }
     }
 }
