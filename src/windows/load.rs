@@ -208,7 +208,7 @@ fn load_install(
     if let Some(sys) = &system {
         read_system(sys, &mut install, scope, unreadable);
     }
-    install.markers = markers(vol, root);
+    install.markers = markers(vol, root, unreadable);
 
     let sources = disk::letter_sources(system.as_ref(), software.as_ref(), volume, unreadable);
     install.drives = drives::assign(&disk.partitions, disk.signature, &sources);
@@ -324,8 +324,15 @@ fn load_install(
             }
         };
         let shown = |p: &str| at.map_or(p.to_string(), |(_, l)| on_drive(l, p));
-        let Ok(dir) = on.lookup(&path) else {
-            continue;
+        // An absent folder holds nothing to judge; one that cannot be opened
+        // hides what it holds, so it is said.
+        let dir = match on.lookup(&path) {
+            Ok(dir) => dir,
+            Err(FsError::NotFound { .. }) => continue,
+            Err(e) => {
+                unreadable.push(Unreadable::new(&shown(&path), e.reason()));
+                continue;
+            }
         };
         match on.list(&dir) {
             Ok(list) => {
@@ -668,9 +675,17 @@ fn resolve(vol: &dyn Volume, path: &str, search: &[String]) -> Result<Option<Ent
     failure.map_or(Ok(None), Err)
 }
 
-fn markers(vol: &dyn Volume, root: &Entry) -> Vec<Marker> {
-    let Ok(list) = vol.list(root) else {
-        return Vec::new();
+/// The `$Nt…Uninstall…$` folders of the system root. A root that cannot be
+/// listed is said: without it the timeline has no service-pack marker.
+fn markers(vol: &dyn Volume, root: &Entry, unreadable: &mut Vec<Unreadable>) -> Vec<Marker> {
+    let list = match vol.list(root) {
+        Ok(list) => list,
+        Err(e) => {
+            if !unreadable.iter().any(|u| u.path == root.path) {
+                unreadable.push(Unreadable::new(&root.path, e.reason()));
+            }
+            return Vec::new();
+        }
     };
     list.into_iter()
         .filter(|e| {

@@ -848,3 +848,95 @@ fn pending_renames_survive_hostile_values() {
     let b = [z(""), z(""), z("a"), z("b")].concat();
     assert_eq!(ops(&b), [op("", None, false), op("a", Some("b"), false)]);
 }
+
+/// `MemVolume` whose lookup of one path and listing of another fail as a
+/// damaged record would (not "not found").
+struct Damaged<'a> {
+    inner: &'a MemVolume,
+    lookup_fails: &'a str,
+    list_fails: &'a str,
+}
+
+impl Volume for Damaged<'_> {
+    fn kind(&self) -> Filesystem {
+        self.inner.kind()
+    }
+    fn label(&self) -> Option<String> {
+        None
+    }
+    fn cluster_size(&self) -> u32 {
+        512
+    }
+    fn degraded(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    fn root(&self) -> Result<Entry, FsError> {
+        self.inner.root()
+    }
+    fn lookup(&self, path: &str) -> Result<Entry, FsError> {
+        if path.eq_ignore_ascii_case(self.lookup_fails) {
+            return Err(FsError::File {
+                path: path.into(),
+                id: FileId(7),
+                what: "bad update sequence".into(),
+            });
+        }
+        self.inner.lookup(path)
+    }
+    fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
+        if dir.path.eq_ignore_ascii_case(self.list_fails) {
+            return Err(FsError::File {
+                path: dir.path.clone(),
+                id: FileId(8),
+                what: "index block fixup mismatch".into(),
+            });
+        }
+        self.inner.list(dir)
+    }
+    fn read(&self, entry: &Entry) -> Result<FileData<'_>, FsError> {
+        self.inner.read(entry)
+    }
+    fn names_equal(&self, a: &str, b: &str) -> bool {
+        a.eq_ignore_ascii_case(b)
+    }
+}
+
+/// A scope folder that exists but cannot be opened, and a system root that
+/// cannot be listed (no service-pack markers), are said as unreadable: the
+/// files they hold were never judged.
+#[test]
+fn folders_that_cannot_be_opened_are_said() {
+    let (system, software) = seed_hives();
+    let mem = MemVolume(vec![
+        (r"\WINNT\system32\config\SYSTEM".into(), system),
+        (r"\WINNT\system32\config\SOFTWARE".into(), software),
+        (r"\WINNT\system32\inetsrv\w3svc.dll".into(), b"MZ".to_vec()),
+    ]);
+    let vol = Damaged {
+        inner: &mem,
+        lookup_fails: r"\WINNT\system32\inetsrv",
+        list_fails: r"\WINNT",
+    };
+    let scope = Scope {
+        folders: vec![r"system32\inetsrv".into(), r"system32\absent".into()],
+        ..Scope::default()
+    };
+    let mut unreadable = Vec::new();
+    let installs = find_installs(&vol, 0, &scope, &mut unreadable);
+    assert_eq!(installs.len(), 1);
+    let said = |p: &str| {
+        installs[0]
+            .unreadable
+            .iter()
+            .chain(&unreadable)
+            .find(|u| u.path.eq_ignore_ascii_case(p))
+            .map(|u| u.reason.clone())
+    };
+    let inetsrv = said(r"\WINNT\system32\inetsrv").expect("inetsrv said");
+    assert!(inetsrv.contains("bad update sequence"), "{inetsrv}");
+    let root = said(r"\WINNT").expect("the root said");
+    assert!(root.contains("index block fixup mismatch"), "{root}");
+    assert!(installs[0].markers.is_empty());
+    // A folder that is simply absent is nothing to report.
+    assert!(said(r"\WINNT\system32\absent").is_none());
+}
