@@ -148,21 +148,13 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             description: None,
             last_written: None,
         }],
-        iis_setup: BTreeMap::new(),
         addons: vec![AddOn {
             name: s("WWW"),
             last_written: None,
             value: s("w3scfg.dll"),
             dlls: vec![binary],
         }],
-        markers: Vec::new(),
-        pending_renames: Vec::new(),
-        pending_operations: Vec::new(),
-        files: Vec::new(),
-        files_count: 0,
-        unreadable: Vec::new(),
-        local_times: None,
-        drives: Vec::new(),
+        ..Install::default()
     };
     let volume = |index| VolumeReport {
         index,

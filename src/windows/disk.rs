@@ -293,27 +293,12 @@ fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::windows::OsInfo;
 
     fn install(volume: usize) -> Install {
         Install {
             volume,
             system_root: r"\WINNT".into(),
-            os: OsInfo::default(),
-            control_set: None,
-            hives: vec![],
-            services: vec![],
-            hotfixes: vec![],
-            iis_setup: Default::default(),
-            addons: vec![],
-            markers: vec![],
-            pending_renames: vec![],
-            pending_operations: Vec::new(),
-            files: vec![],
-            files_count: 0,
-            unreadable: vec![],
-            local_times: None,
-            drives: vec![],
+            ..Install::default()
         }
     }
 

@@ -1,8 +1,6 @@
 //! Reading an [`Install`] from a volume: system roots, hives, the registry
 //! values the analysis uses, and the PE files involved (in parallel).
 
-use std::collections::BTreeMap;
-
 use rayon::prelude::*;
 
 use super::disk::{self, DiskVolumes, Place};
@@ -185,21 +183,8 @@ fn load_install(
     let mut install = Install {
         volume,
         system_root: sysroot.clone(),
-        os: OsInfo::default(),
-        control_set: None,
         hives,
-        services: Vec::new(),
-        hotfixes: Vec::new(),
-        iis_setup: BTreeMap::new(),
-        addons: Vec::new(),
-        markers: Vec::new(),
-        pending_renames: Vec::new(),
-        pending_operations: Vec::new(),
-        files: Vec::new(),
-        files_count: 0,
-        unreadable: Vec::new(),
-        local_times: None,
-        drives: Vec::new(),
+        ..Install::default()
     };
 
     if let Some(sw) = &software {

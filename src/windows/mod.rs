@@ -55,7 +55,7 @@ pub struct AddOnScope {
 }
 
 /// A Windows installation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Install {
     /// Index of the volume in the report's `volumes`.
     pub volume: usize,

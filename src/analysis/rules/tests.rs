@@ -25,15 +25,11 @@ fn file(name: &str, v: &str) -> PeFile {
 
 fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
     Install {
-        volume: 0,
         system_root: r"\WINNT".into(),
         os: OsInfo {
             version: os.map(String::from),
             ..Default::default()
         },
-        control_set: None,
-        hives: vec![],
-        services: vec![],
         hotfixes: hotfixes
             .iter()
             .map(|id| HotfixRecord {
@@ -43,16 +39,9 @@ fn install(os: Option<&str>, files: Vec<PeFile>, hotfixes: &[&str]) -> Install {
                 last_written: None,
             })
             .collect(),
-        iis_setup: Default::default(),
-        addons: vec![],
-        markers: vec![],
-        pending_renames: vec![],
-        pending_operations: Vec::new(),
         files_count: files.len(),
-        unreadable: vec![],
-        local_times: None,
-        drives: vec![],
         files,
+        ..Install::default()
     }
 }
 
