@@ -166,6 +166,7 @@ fn partition(size: u64) -> Partition {
         filesystem: Some(Filesystem::Fat),
         note: None,
         declared: None,
+        active: false,
     }
 }
 

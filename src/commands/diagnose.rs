@@ -10,8 +10,7 @@ use crate::analysis::knowledge::RulesFile;
 use crate::analysis::{self, Coverage, Finding, Knowledge, Severity, Status};
 use crate::fs;
 use crate::image::{Disk, Format};
-use crate::volume::{self, Partition, Scheme};
-use crate::windows::drives::DiskPartition;
+use crate::volume::Partition;
 use crate::windows::{self, BootEntry, DiskVolumes, Install};
 use crate::Unreadable;
 
@@ -163,14 +162,8 @@ pub fn diagnose_disk_in(
             (report, vol, lost)
         })
         .collect();
-    let layout = disk_layout(disk, &partitions);
-    let active = layout.active;
-    let dv = DiskVolumes {
-        volumes: opened.iter().map(|o| o.1.as_deref()).collect(),
-        partitions: layout.partitions,
-        arc_numbers: layout.arc_numbers,
-        signature: layout.signature,
-    };
+    let volumes: Vec<Option<&dyn fs::Volume>> = opened.iter().map(|o| o.1.as_deref()).collect();
+    let (dv, active) = DiskVolumes::of_disk(disk, &partitions, volumes);
     // Volumes are independent: look for installs on them in parallel.
     let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = opened
         .par_iter()
@@ -238,65 +231,3 @@ type Opened<'d> = (
     Option<Box<dyn fs::Volume + 'd>>,
     Vec<Unreadable>,
 );
-
-/// The disk as letters and ARC paths count it.
-struct Layout {
-    /// Every partition (readable or not) with the report index of the
-    /// volume it holds.
-    partitions: Vec<DiskPartition>,
-    /// NT's `partition(N)` number of each partition, as `(offset, N)`.
-    arc_numbers: Vec<(u64, u32)>,
-    /// The MBR disk signature.
-    signature: Option<u32>,
-    /// The report index of the active primary partition's volume.
-    active: Option<usize>,
-}
-
-fn disk_layout(disk: &dyn Disk, read: &[Partition]) -> Layout {
-    let all = volume::find_partitions(disk).unwrap_or_else(|_| read.to_vec());
-    let mut sector0 = [0u8; 512];
-    let mbr =
-        all.iter().any(|p| p.scheme == Scheme::Mbr) && disk.read_exact_at(0, &mut sector0).is_ok();
-    let signature =
-        mbr.then(|| u32::from_le_bytes([sector0[440], sector0[441], sector0[442], sector0[443]]));
-    let active_slot = |slot: u32| {
-        mbr && (1..=4).contains(&slot) && sector0[446 + (slot as usize - 1) * 16] == 0x80
-    };
-    // Partitions found by a boot-sector scan are in no table: NT numbers none.
-    let tabled: Vec<&Partition> = all
-        .iter()
-        .filter(|p| p.note.as_deref().is_none_or(|n| !n.contains("scan")))
-        .collect();
-    let indices: Vec<u32> = tabled.iter().map(|p| p.index).collect();
-    let numbers: Vec<(u64, u32)> = windows::bootini::nt_partition_numbers(&indices)
-        .into_iter()
-        .filter_map(|(index, n)| Some((tabled.iter().find(|p| p.index == index)?.offset, n)))
-        .collect();
-    let guids = if all.iter().any(|p| p.scheme == Scheme::Gpt) {
-        volume::gpt_unique_guids(disk)
-    } else {
-        Vec::new()
-    };
-    let parts: Vec<DiskPartition> = all
-        .iter()
-        .map(|p| {
-            let volume = read.iter().position(|q| q.offset == p.offset);
-            let nt_type = u8::from_str_radix(p.type_id.trim_start_matches("0x"), 16)
-                .is_ok_and(|t| matches!(t & 0x7F, 0x01 | 0x04 | 0x06 | 0x07 | 0x0B | 0x0C | 0x0E));
-            DiskPartition {
-                volume,
-                offset: p.offset,
-                slot: p.index,
-                active: active_slot(p.index),
-                lettered: nt_type || volume.is_some(),
-                guid: guids.iter().find(|g| g.0 == p.offset).map(|g| g.1),
-            }
-        })
-        .collect();
-    Layout {
-        active: parts.iter().find(|p| p.active).and_then(|p| p.volume),
-        partitions: parts,
-        arc_numbers: numbers,
-        signature,
-    }
-}

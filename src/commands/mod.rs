@@ -267,6 +267,7 @@ fn at_offset(disk: &dyn Disk, image: &str, sectors: u64) -> Result<Vec<Partition
         filesystem: Some(fs),
         note: Some(format!("selected with -o {sectors}")),
         declared: None,
+        active: false,
     }])
 }
 

@@ -168,6 +168,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             filesystem: None,
             note: None,
             declared: None,
+            active: false,
         },
         filesystem: Some("NTFS"),
         version: Some(s("3.1")),

@@ -159,6 +159,7 @@ fn entries(
             filesystem: None,
             note,
             declared: None,
+            active: false,
         });
     }
     Ok(Ok(parts))

@@ -69,6 +69,15 @@ fn score(disk: &dyn Disk, used: &[Entry], sector_size: u64) -> Result<u32, Volum
     Ok(points)
 }
 
+/// The MBR's disk signature (bytes 440–443), which `MountedDevices` and
+/// `signature()` ARC paths name a disk by; `None` when sector 0 cannot be
+/// read.
+pub fn disk_signature(disk: &dyn Disk) -> Option<u32> {
+    let mut b = [0u8; 4];
+    disk.read_exact_at(440, &mut b).ok()?;
+    Some(u32::from_le_bytes(b))
+}
+
 /// Reads the MBR (and its EBR chain). `None` when sector 0 is not a
 /// plausible MBR (bad status bytes, overlapping garbage).
 pub(crate) fn read(
@@ -123,6 +132,7 @@ pub(crate) fn read(
             filesystem: None,
             note: None,
             declared: None,
+            active: e.status == 0x80,
         });
     }
     Ok(Some(VolumeMap {
@@ -209,6 +219,7 @@ fn logical_chain(
                 filesystem: None,
                 note: None,
                 declared: None,
+                active: false,
             });
             logical += 1;
         }

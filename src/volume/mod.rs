@@ -17,6 +17,7 @@ mod mbr;
 mod scan;
 
 pub use gpt::unique_guids as gpt_unique_guids;
+pub use mbr::disk_signature as mbr_disk_signature;
 
 use crate::image::Disk;
 use crate::le::{le16, le32, le64};
@@ -94,6 +95,9 @@ pub struct Partition {
     /// The size the partition table gives, when it runs past the end of the
     /// disk (then `size` is clamped to what the disk holds).
     pub declared: Option<u64>,
+    /// An MBR primary partition marked bootable (status 0x80): where NT
+    /// looks for boot.ini and which gets the first drive letter.
+    pub active: bool,
 }
 
 /// A volume that declares more bytes than the image holds.
@@ -202,6 +206,7 @@ pub fn find_volumes(disk: &dyn Disk) -> Result<VolumeMap, VolumeError> {
             filesystem: Some(fs),
             note: None,
             declared: None,
+            active: false,
         };
         return Ok(VolumeMap {
             scheme: Scheme::None,

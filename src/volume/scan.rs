@@ -119,6 +119,7 @@ fn search(
             filesystem: Some(fs),
             note: Some(note.into()),
             declared: None,
+            active: false,
         });
         offset.saturating_add(vol)
     };

@@ -72,7 +72,11 @@ fn nt4_sector_63_primary_and_logicals() {
     sign(&mut d[e1..e1 + 512]);
     let e2 = 4096 * 512;
     set_entry(&mut d[e2..e2 + 512], 0, 0x06, 63, 500);
+    // A status byte on a logical entry makes no active partition.
+    d[e2 + 446] = 0x80;
     sign(&mut d[e2..e2 + 512]);
+    d[446] = 0x80;
+    d[440..444].copy_from_slice(&0x4E54_3430u32.to_le_bytes());
     let l1 = (2048 + 63) * 512;
     d[l1..l1 + 512].copy_from_slice(&ntfs_boot(499));
 
@@ -90,6 +94,16 @@ fn nt4_sector_63_primary_and_logicals() {
     assert_eq!(map.partitions[0].filesystem, Some(Filesystem::Ntfs));
     assert_eq!(map.partitions[1].filesystem, Some(Filesystem::Ntfs));
     assert_eq!(map.partitions[2].filesystem, Some(Filesystem::Unknown));
+    let active: Vec<bool> = map.partitions.iter().map(|p| p.active).collect();
+    assert_eq!(active, [true, false, false]);
+}
+
+#[test]
+fn mbr_disk_signature_is_read() {
+    let mut d = vec![0u8; 4096];
+    d[440..444].copy_from_slice(&0x4E54_3430u32.to_le_bytes());
+    assert_eq!(super::mbr_disk_signature(&Mem(d)), Some(0x4E54_3430));
+    assert_eq!(super::mbr_disk_signature(&Mem(vec![0u8; 100])), None);
 }
 
 #[test]

@@ -6,7 +6,9 @@ use super::bootini::{self, BootLine, Controller};
 use super::drives::{self, DiskPartition, DriveLetter, LetterSources};
 use super::Install;
 use crate::fs::{FsError, Volume};
+use crate::image::Disk;
 use crate::registry::{Hive, ValueData};
+use crate::volume::{self, Partition, Scheme};
 use crate::Unreadable;
 
 /// The volumes of one disk as the loader sees them.
@@ -22,6 +24,61 @@ pub struct DiskVolumes<'v> {
 }
 
 impl<'v> DiskVolumes<'v> {
+    /// The whole disk as letters and ARC paths count it: every partition
+    /// (readable or not) with the report index of the volume it holds,
+    /// given `read` (the partitions the report opened, in report order) and
+    /// their opened `volumes`; and the report index of the active primary
+    /// partition's volume.
+    pub fn of_disk(
+        disk: &dyn Disk,
+        read: &[Partition],
+        volumes: Vec<Option<&'v dyn Volume>>,
+    ) -> (Self, Option<usize>) {
+        let all = volume::find_partitions(disk).unwrap_or_else(|_| read.to_vec());
+        let mbr = all.iter().any(|p| p.scheme == Scheme::Mbr);
+        // Partitions found by a boot-sector scan are in no table: NT numbers none.
+        let tabled: Vec<&Partition> = all
+            .iter()
+            .filter(|p| p.note.as_deref().is_none_or(|n| !n.contains("scan")))
+            .collect();
+        let indices: Vec<u32> = tabled.iter().map(|p| p.index).collect();
+        let arc_numbers: Vec<(u64, u32)> = bootini::nt_partition_numbers(&indices)
+            .into_iter()
+            .filter_map(|(index, n)| Some((tabled.iter().find(|p| p.index == index)?.offset, n)))
+            .collect();
+        let guids = if all.iter().any(|p| p.scheme == Scheme::Gpt) {
+            volume::gpt_unique_guids(disk)
+        } else {
+            Vec::new()
+        };
+        let partitions: Vec<DiskPartition> = all
+            .iter()
+            .map(|p| {
+                let volume = read.iter().position(|q| q.offset == p.offset);
+                DiskPartition {
+                    volume,
+                    offset: p.offset,
+                    slot: p.index,
+                    active: p.active,
+                    lettered: drives::nt_letters(&p.type_id) || volume.is_some(),
+                    guid: guids.iter().find(|g| g.0 == p.offset).map(|g| g.1),
+                }
+            })
+            .collect();
+        let active = partitions.iter().find(|p| p.active).and_then(|p| p.volume);
+        let dv = DiskVolumes {
+            volumes,
+            partitions,
+            arc_numbers,
+            signature: if mbr {
+                volume::mbr_disk_signature(disk)
+            } else {
+                None
+            },
+        };
+        (dv, active)
+    }
+
     /// One volume alone (the library's single-volume entry point).
     pub fn single(vol: &'v dyn Volume, volume: usize) -> Self {
         let mut volumes = vec![None; volume + 1];

@@ -179,6 +179,13 @@ pub fn decode_mounted_device(data: &[u8]) -> MountedTarget {
     })
 }
 
+/// Whether NT gives a partition of this MBR type a drive letter (FAT12,
+/// FAT16, FAT32, NTFS/HPFS, with or without the fault-tolerance bit 0x80).
+pub fn nt_letters(type_id: &str) -> bool {
+    u8::from_str_radix(type_id.trim_start_matches("0x"), 16)
+        .is_ok_and(|t| matches!(t & 0x7F, 0x01 | 0x04 | 0x06 | 0x07 | 0x0B | 0x0C | 0x0E))
+}
+
 /// A partition of the disk as letter assignment needs it.
 #[derive(Debug, Clone)]
 pub struct DiskPartition {
@@ -630,5 +637,24 @@ mod tests {
             "{}",
             d[0].source
         );
+    }
+
+    #[test]
+    fn nt_letters_fat_and_ntfs_types_only() {
+        for t in [
+            "0x01", "0x04", "0x06", "0x07", "0x0B", "0x0C", "0x0E", "0x87",
+        ] {
+            assert!(nt_letters(t), "{t}");
+        }
+        for t in [
+            "0x05",
+            "0x0F",
+            "0x82",
+            "0x83",
+            "",
+            "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7",
+        ] {
+            assert!(!nt_letters(t), "{t}");
+        }
     }
 }
