@@ -100,71 +100,98 @@ pub fn log_file_type(log: &[u8]) -> Option<u32> {
     u32_at(log, 28)
 }
 
-/// Replays the old-format transaction log `log` over a private copy of the
-/// primary file `hive` and returns the recovered bytes. Neither input is
-/// changed. `Err` says why the log does not apply or is damaged.
-pub fn replay_old_log(hive: &[u8], log: &[u8]) -> Result<Vec<u8>, LogRejected> {
+/// Checks a log's own base block, shared by both formats: size cap, `regf`,
+/// a file type in `types` (`expected` says which, for the reason), checksum
+/// and equal sequence numbers. Returns the log's sequence number.
+pub(crate) fn log_head(log: &[u8], types: &[u32], expected: &str) -> Result<u32, String> {
     if log.len() > MAX_LOG_SIZE {
-        return reject(format!(
+        return Err(format!(
             "log is {} bytes, more than the {MAX_LOG_SIZE} a log may have here",
             log.len()
         ));
     }
+    if log.len() < SECTOR {
+        return Err(format!(
+            "log is {} bytes, less than its base block",
+            log.len()
+        ));
+    }
+    if &log[..4] != b"regf" {
+        return Err("log has no regf signature".into());
+    }
+    let field = |at| u32_at(log, at).unwrap_or(0);
+    match field(28) {
+        t if types.contains(&t) => {}
+        6 => return Err("a new-format log (file type 6): see replay_new_logs".into()),
+        t => return Err(format!("log file type is {t}, expected {expected}")),
+    }
+    if !checksum_ok(log) {
+        return Err("log base block checksum is wrong".into());
+    }
+    let (seq, seq2) = (field(4), field(8));
+    if seq != seq2 {
+        return Err(format!(
+            "log is incomplete: its sequence numbers differ ({seq}, {seq2})"
+        ));
+    }
+    Ok(seq)
+}
+
+/// The write a log must belong to: the hive's last-written time, or, when
+/// its base block is invalid, the copy in the first hive bin (which may be
+/// older than the last write).
+pub(crate) struct HiveStamp {
+    /// The base block's checksum holds.
+    pub valid: bool,
+    pub time: Option<u64>,
+}
+
+impl HiveStamp {
+    pub(crate) fn of(hive: &[u8]) -> Self {
+        let valid = checksum_ok(hive);
+        let time = if valid {
+            u64_at(hive, 12)
+        } else {
+            (hive.get(BASE_BLOCK_LEN..BASE_BLOCK_LEN + 4) == Some(b"hbin"))
+                .then(|| u64_at(hive, BASE_BLOCK_LEN + 20))
+                .flatten()
+        };
+        HiveStamp { valid, time }
+    }
+
+    /// Whether `log` was written with this hive (yarp only refuses a log
+    /// older than the first bin's copy), or why not.
+    pub(crate) fn matches(&self, log: &[u8]) -> Result<(), String> {
+        let log_time = u64_at(log, 12).unwrap_or(0);
+        match self.time {
+            Some(t) if t == log_time || (!self.valid && log_time > t) => Ok(()),
+            Some(t) => Err(format!(
+                "log was written at another time than the hive (FILETIME {log_time} vs {t}): it belongs to another hive or write"
+            )),
+            None => Err(
+                "the hive's base block and first hive bin are unreadable: cannot match the log"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// Replays the old-format transaction log `log` over a private copy of the
+/// primary file `hive` and returns the recovered bytes. Neither input is
+/// changed. `Err` says why the log does not apply or is damaged.
+pub fn replay_old_log(hive: &[u8], log: &[u8]) -> Result<Vec<u8>, LogRejected> {
     if hive.len() < BASE_BLOCK_LEN || &hive[..4] != b"regf" {
         return reject("the hive has no regf base block");
     }
     if !needs_replay(hive) {
         return reject("the hive is not dirty: nothing to replay");
     }
-    // The log's base block.
-    if log.len() < SECTOR {
-        return reject(format!(
-            "log is {} bytes, less than its base block",
-            log.len()
-        ));
-    }
-    if &log[..4] != b"regf" {
-        return reject("log has no regf signature");
-    }
-    let field = |b: &[u8], at| u32_at(b, at).unwrap_or(0);
-    match field(log, 28) {
-        1 | 2 => {}
-        6 => return reject("a new-format log (file type 6): see replay_new_logs"),
-        t => return reject(format!("log file type is {t}, expected 1 or 2")),
-    }
-    if !checksum_ok(log) {
-        return reject("log base block checksum is wrong");
-    }
-    let (log_seq, log_seq2) = (field(log, 4), field(log, 8));
-    if log_seq != log_seq2 {
-        return reject(format!(
-            "log is incomplete: its sequence numbers differ ({log_seq}, {log_seq2})"
-        ));
-    }
+    let log_seq = log_head(log, &[1, 2], "1 or 2").map_err(LogRejected)?;
     // Does it belong to this hive, to this write?
-    let log_time = u64_at(log, 12).unwrap_or(0);
-    let hive_valid = checksum_ok(hive);
-    let hive_time = if hive_valid {
-        u64_at(hive, 12)
-    } else {
-        // The first hive bin keeps a copy of the timestamp.
-        (hive.get(BASE_BLOCK_LEN..BASE_BLOCK_LEN + 4) == Some(b"hbin"))
-            .then(|| u64_at(hive, BASE_BLOCK_LEN + 20))
-            .flatten()
-    };
-    match hive_time {
-        // The first bin's copy may be older than the last write (yarp only
-        // refuses a log older than it).
-        Some(t) if t == log_time || (!hive_valid && log_time > t) => {}
-        Some(t) => {
-            return reject(format!(
-                "log was written at another time than the hive (FILETIME {log_time} vs {t}): it belongs to another write"
-            ))
-        }
-        None => {
-            return reject("the hive's base block and first hive bin are unreadable: cannot match the log")
-        }
-    }
+    let stamp = HiveStamp::of(hive);
+    stamp.matches(log).map_err(LogRejected)?;
+    let hive_valid = stamp.valid;
+    let field = |b: &[u8], at| u32_at(b, at).unwrap_or(0);
     if hive_valid && log_seq != field(hive, 4) {
         return reject(format!(
             "log sequence number {log_seq} is not the hive's primary sequence number {}",

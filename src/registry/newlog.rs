@@ -51,13 +51,13 @@
 //! never checks that a log belongs to the hive, and applies a log whose first
 //! entry lies past the hive's sequence numbers with entries missing between.
 //!
-//! **Limits.** Each log at most [`MAX_LOG_SIZE`]; every entry is read once
+//! **Limits.** Each log at most [`MAX_LOG_SIZE`](super::log::MAX_LOG_SIZE); every entry is read once
 //! and hashed once (work linear in the log's size); the copy never exceeds
 //! [`MAX_HIVE_SIZE`] nor the primary file plus the logs.
 
 use super::cells::{u32_at, u64_at, BASE_BLOCK_LEN};
 use super::hive::MAX_HIVE_SIZE;
-use super::log::{base_block_checksum, needs_replay, LogRejected, MAX_LOG_SIZE};
+use super::log::{base_block_checksum, log_head, needs_replay, HiveStamp, LogRejected};
 
 /// Length of a log's base block and the alignment of its entries.
 const SECTOR: usize = 512;
@@ -173,28 +173,7 @@ struct LogHead<'a> {
 
 /// Checks a new-format log's own base block.
 fn read_head<'a>(name: &'a str, log: &'a [u8]) -> Result<LogHead<'a>, String> {
-    if log.len() > MAX_LOG_SIZE {
-        return Err(format!(
-            "log is {} bytes, more than the {MAX_LOG_SIZE} a log may have here",
-            log.len()
-        ));
-    }
-    if log.len() < SECTOR || &log[..4] != b"regf" {
-        return Err("log has no regf base block".into());
-    }
-    let t = field(log, 28);
-    if t != 6 {
-        return Err(format!("log file type is {t}, expected 6 (new format)"));
-    }
-    if base_block_checksum(log) != u32_at(log, 0x1FC) {
-        return Err("log base block checksum is wrong".into());
-    }
-    let (seq, seq2) = (field(log, 4), field(log, 8));
-    if seq != seq2 {
-        return Err(format!(
-            "log base block is incomplete: its sequence numbers differ ({seq}, {seq2})"
-        ));
-    }
+    let seq = log_head(log, &[6], "6 (new format)")?;
     Ok(LogHead {
         name,
         bytes: log,
@@ -392,13 +371,8 @@ pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay,
     if !needs_replay(hive) {
         return refuse("the hive is not dirty: nothing to replay");
     }
-    let hive_valid = base_block_checksum(hive) == u32_at(hive, 0x1FC);
-    let hive_time = match hive_valid {
-        true => u64_at(hive, 12),
-        false => (hive.get(BASE_BLOCK_LEN..BASE_BLOCK_LEN + 4) == Some(b"hbin"))
-            .then(|| u64_at(hive, BASE_BLOCK_LEN + 20))
-            .flatten(),
-    };
+    let stamp = HiveStamp::of(hive);
+    let hive_valid = stamp.valid;
     let secondary = field(hive, 8);
     let mut ignored = Vec::new();
     let mut stale = Vec::new();
@@ -411,21 +385,9 @@ pub fn replay_new_logs(hive: &[u8], logs: &[(&str, &[u8])]) -> Result<NewReplay,
                 continue;
             }
         };
-        let log_time = u64_at(bytes, 12).unwrap_or(0);
-        match hive_time {
-            Some(t) if t == log_time || (!hive_valid && log_time > t) => {}
-            Some(t) => {
-                ignored.push(format!(
-                    "{name}: log was written at another time than the hive (FILETIME {log_time} vs {t}): it belongs to another hive or write"
-                ));
-                continue;
-            }
-            None => {
-                ignored.push(format!(
-                    "{name}: the hive's base block and first hive bin are unreadable: cannot match the log"
-                ));
-                continue;
-            }
+        if let Err(why) = stamp.matches(bytes) {
+            ignored.push(format!("{name}: {why}"));
+            continue;
         }
         if hive_valid && !not_before(head.seq, secondary) {
             let why = format!(
