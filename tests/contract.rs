@@ -18,6 +18,8 @@ const ADDON_MISSING: &str = "nt4-proxy-addon-missing.img";
 const SP1_ON_SP2: &str = "w2k3-iis6-sp1-on-sp2.img";
 const BAD_VERSION: &str = "damaged/damaged-version-resource.img";
 const MBR63: &str = "nt4-iis4-kb291589-mbr63.img";
+/// C: FAT16 with boot.ini, D: NTFS with \WINNT, E: NTFS with a Proxy add-on.
+const ACROSS: &str = "nt4-iis4-addon-e.img";
 const FAT16: &str = "nt4-iis4-kb291589-fat16.img";
 const E01: &str = "containers/nt4-iis4-kb291589-mbr63.E01";
 
@@ -366,8 +368,13 @@ fn check_diagnose_report(r: &Value) {
         counts[slot] += 1;
         assert!(slot >= last_slot, "{}", w("findings sorted errors first"));
         last_slot = slot;
+        // From the volume root; on another volume than the install's, with
+        // that volume's drive letter in front (`E:\…`).
         for p in nonempty(&w("paths"), &f["paths"]) {
-            assert!(p.as_str().unwrap().starts_with('\\'), "{p}");
+            let p = p.as_str().unwrap();
+            let b = p.as_bytes();
+            let lettered = b.len() > 2 && b[0].is_ascii_alphabetic() && &b[1..3] == b":\\";
+            assert!(p.starts_with('\\') || lettered, "{p}");
         }
         assert!(f["references"]
             .as_array()
@@ -523,6 +530,7 @@ fn diagnose_json_has_every_documented_field_with_its_type() {
         MBR63,
         E01,
         FAT16,
+        ACROSS,
     ];
     let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
     args.extend(images.iter().map(|f| need(f)));
@@ -547,6 +555,46 @@ fn diagnose_json_has_every_documented_field_with_its_type() {
     }
     assert_eq!(reports[4]["volumes"][0]["partition"]["scheme"], "mbr");
     assert_eq!(reports[5]["format"], "ewf");
+    check_across_volumes(&reports[7]);
+    // Single-volume reports keep their shape: no letters, no boot.ini.
+    assert!(reports[0].get("boot_entries").is_none());
+    assert!(reports[0]["installs"][0].get("drives").is_none());
+}
+
+/// The fields only a report of several volumes has: `boot_entries[]` and
+/// each install's `drives[]`.
+fn check_across_volumes(r: &Value) {
+    for e in nonempty("boot_entries", &r["boot_entries"]) {
+        fields(
+            "boot_entries[]",
+            e,
+            &[
+                ("volume", T::Int),
+                ("path", T::Str),
+                ("line", T::Int),
+                ("arc", T::Str),
+                ("description", T::Str),
+                ("default", T::Bool),
+                ("partition", T::OptInt),
+                ("target_volume", T::OptInt),
+                ("install", T::OptInt),
+                ("note", T::OptStr),
+            ],
+        );
+    }
+    for i in nonempty("installs", &r["installs"]) {
+        for d in nonempty("installs[].drives", &i["drives"]) {
+            fields(
+                "installs[].drives[]",
+                d,
+                &[
+                    ("letter", T::Str),
+                    ("volume", T::OptInt),
+                    ("source", T::Str),
+                ],
+            );
+        }
+    }
 }
 
 #[test]
