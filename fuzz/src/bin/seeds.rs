@@ -81,6 +81,20 @@ fn main() {
         let Ok(parts) = volume::find_partitions(&disk) else {
             continue;
         };
+        // FAT volumes (the FAT16/FAT32 and boot-partition images), their
+        // first 4 MiB: the boot sector, the FATs and the root directory.
+        for p in parts
+            .iter()
+            .filter(|p| p.filesystem == Some(Filesystem::Fat))
+        {
+            let at = p.offset as usize;
+            let end = at
+                .saturating_add((p.size as usize).min(4 << 20))
+                .min(bytes.len());
+            if at < end {
+                put("fat", &format!("{name}-{}", p.index), &bytes[at..end]);
+            }
+        }
         for p in parts
             .iter()
             .filter(|p| p.filesystem == Some(Filesystem::Ntfs))
