@@ -247,7 +247,13 @@ fn check_diagnose_report(r: &Value) {
                 ("name", T::OptStr),
                 ("product_name", T::OptStr),
                 ("version", T::OptStr),
+                ("current_version", T::OptStr),
                 ("build", T::OptStr),
+                ("ubr", T::OptInt),
+                ("full_version", T::OptStr),
+                ("display_version", T::OptStr),
+                ("edition", T::OptStr),
+                ("installation_type", T::OptStr),
                 ("service_pack", T::OptStr),
             ],
         );

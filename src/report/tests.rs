@@ -113,6 +113,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             version: Some(s("4.0")),
             build: Some(s("1381")),
             service_pack: Some(s("Service Pack 6")),
+            ..Default::default()
         },
         control_set: Some(ControlSet {
             name: s("ControlSet001"),
@@ -343,6 +344,31 @@ fn volume_lines_name_the_filesystem_version() {
     has(&d, ", FAT16, 4096-byte clusters");
     d.volumes[0].version = None;
     has(&d, ", FAT, 4096-byte clusters");
+}
+
+/// A Windows 10 and later install reads as its product, version and build
+/// with the update revision and release, not as the "6.3" it keeps for old
+/// programs.
+#[test]
+fn modern_installs_show_build_revision_and_release() {
+    let mut d = diagnosis(false, 1);
+    d.installs[0].os = OsInfo {
+        product_name: Some("Windows Server 2019 Standard".into()),
+        version: Some("10.0".into()),
+        current_version: Some("6.3".into()),
+        build: Some("17763".into()),
+        ubr: Some(1852),
+        display_version: Some("1809".into()),
+        ..Default::default()
+    };
+    let t = text_report(&d);
+    assert!(
+        t.contains("Windows Server 2019 Standard, version 10.0 build 17763.1852 (1809), no service pack recorded"),
+        "{t}"
+    );
+    let j: serde_json::Value = serde_json::from_str(&json_report(&d)).unwrap();
+    assert_eq!(j["installs"][0]["os"]["full_version"], "10.0.17763.1852");
+    assert_eq!(j["installs"][0]["os"]["current_version"], "6.3");
 }
 
 /// Pending renames read as operations in the text: a final delete, whose

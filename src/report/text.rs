@@ -191,9 +191,15 @@ fn boot_ini(o: &mut String, d: &Diagnosis) {
 
 fn install(o: &mut String, i: &Install, c: &Coverage, multi: bool) {
     let os = &i.os;
+    // "(1809)", "(21H2)": the release a Windows 10 and later build belongs to.
+    let release = os
+        .display_version
+        .as_deref()
+        .map(|d| format!(" ({})", escape(d)))
+        .unwrap_or_default();
     let _ = writeln!(
         o,
-        "  {} on volume #{}: {}, version {} build {}, {}",
+        "  {} on volume #{}: {}, version {} build {}{release}, {}",
         escape(&i.system_root),
         i.volume,
         escape(
@@ -203,7 +209,7 @@ fn install(o: &mut String, i: &Install, c: &Coverage, multi: bool) {
                 .unwrap_or("Windows")
         ),
         escape(os.version.as_deref().unwrap_or("?")),
-        escape(os.build.as_deref().unwrap_or("?")),
+        escape(os.full_build().as_deref().unwrap_or("?")),
         escape(
             os.service_pack
                 .as_deref()

@@ -694,7 +694,16 @@ fn read_software(
     let hive = sw.name().to_string();
     let mut key = |path: &str| registry_key(sw, &hive, path, unreadable);
     if let Some(cv) = key(CURRENT_VERSION) {
-        let version = string(&cv, "CurrentVersion");
+        let current_version = string(&cv, "CurrentVersion");
+        // Windows 10 and later freeze CurrentVersion at "6.3"; the DWORDs
+        // beside it hold the real version.
+        let version = match (
+            dword(&cv, "CurrentMajorVersionNumber"),
+            dword(&cv, "CurrentMinorVersionNumber"),
+        ) {
+            (Some(major), Some(minor)) => Some(format!("{major}.{minor}")),
+            _ => current_version.clone(),
+        };
         install.os = OsInfo {
             name: version
                 .as_deref()
@@ -702,7 +711,12 @@ fn read_software(
                 .cloned(),
             product_name: string(&cv, "ProductName"),
             version,
+            current_version,
             build: string(&cv, "CurrentBuildNumber").or_else(|| string(&cv, "CurrentBuild")),
+            ubr: dword(&cv, "UBR"),
+            display_version: string(&cv, "DisplayVersion").or_else(|| string(&cv, "ReleaseId")),
+            edition: string(&cv, "EditionID"),
+            installation_type: string(&cv, "InstallationType"),
             service_pack: string(&cv, "CSDVersion"),
         };
     }

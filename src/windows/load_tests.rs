@@ -940,3 +940,62 @@ fn folders_that_cannot_be_opened_are_said() {
     // A folder that is simply absent is nothing to report.
     assert!(said(r"\WINNT\system32\absent").is_none());
 }
+
+/// A SOFTWARE hive whose `Microsoft\Windows NT\CurrentVersion` holds these values.
+fn current_version_hive(values: Vec<(&'static str, u32, Vec<u8>)>) -> Vec<u8> {
+    use crate::registry::tests::{build_hive, node};
+    let cv = node("CurrentVersion", values, vec![]);
+    let nt = node("Windows NT", vec![], vec![cv]);
+    let ms = node("Microsoft", vec![], vec![nt]);
+    build_hive(5, &node("ROOT", vec![], vec![ms]))
+}
+
+#[test]
+fn windows_10_and_later_are_named_by_their_version_dwords_not_current_version() {
+    use crate::registry::tests::{dword, sz};
+    let (system, _) = seed_hives();
+    let modern = current_version_hive(vec![
+        sz("CurrentVersion", "6.3"),
+        dword("CurrentMajorVersionNumber", 10),
+        dword("CurrentMinorVersionNumber", 0),
+        sz("CurrentBuildNumber", "17763"),
+        sz("CurrentBuild", "17763"),
+        dword("UBR", 1852),
+        sz("ReleaseId", "1809"),
+        sz("EditionID", "ServerStandard"),
+        sz("InstallationType", "Server"),
+        sz("ProductName", "Windows Server 2019 Standard"),
+    ]);
+    let i = load(vec![
+        (r"\Windows\system32\config\SYSTEM", system.clone()),
+        (r"\Windows\system32\config\SOFTWARE", modern),
+    ]);
+    let os = &i.os;
+    assert_eq!(os.version.as_deref(), Some("10.0"));
+    assert_eq!(os.current_version.as_deref(), Some("6.3"));
+    assert_eq!(os.full_build().as_deref(), Some("17763.1852"));
+    assert_eq!(os.display_version.as_deref(), Some("1809"));
+    assert_eq!(os.edition.as_deref(), Some("ServerStandard"));
+    assert_eq!(os.installation_type.as_deref(), Some("Server"));
+    assert_eq!(
+        os.product_name.as_deref(),
+        Some("Windows Server 2019 Standard")
+    );
+
+    // DisplayVersion (20H2 and later) wins over the ReleaseId it replaced; a
+    // major number without its minor is not a version, so CurrentVersion stays.
+    let half = current_version_hive(vec![
+        sz("CurrentVersion", "6.3"),
+        dword("CurrentMajorVersionNumber", 10),
+        sz("CurrentBuildNumber", "20348"),
+        sz("ReleaseId", "2009"),
+        sz("DisplayVersion", "21H2"),
+    ]);
+    let i = load(vec![
+        (r"\Windows\system32\config\SYSTEM", system),
+        (r"\Windows\system32\config\SOFTWARE", half),
+    ]);
+    assert_eq!(i.os.version.as_deref(), Some("6.3"));
+    assert_eq!(i.os.display_version.as_deref(), Some("21H2"));
+    assert_eq!(i.os.full_build().as_deref(), Some("20348"));
+}

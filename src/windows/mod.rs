@@ -157,12 +157,35 @@ pub struct OsInfo {
     pub name: Option<String>,
     /// `ProductName`, where the OS writes one (Windows 2000 and later).
     pub product_name: Option<String>,
-    /// `CurrentVersion`, e.g. "4.0".
+    /// The version the OS is: `CurrentMajorVersionNumber`.`CurrentMinorVersionNumber`
+    /// where Windows 10 and later write them, else `CurrentVersion` ("4.0").
     pub version: Option<String>,
+    /// `CurrentVersion` as stored; Windows 10 and later keep "6.3" there for
+    /// old programs, so it differs from `version` on them.
+    pub current_version: Option<String>,
     /// `CurrentBuildNumber` (or `CurrentBuild`), e.g. "1381".
     pub build: Option<String>,
+    /// `UBR`, the update build revision (Windows 10 and later; some 8.1).
+    pub ubr: Option<u32>,
+    /// `DisplayVersion`, else `ReleaseId` ("1809", "21H2").
+    pub display_version: Option<String>,
+    /// `EditionID` ("ServerStandard").
+    pub edition: Option<String>,
+    /// `InstallationType` ("Server", "Server Core", "Client").
+    pub installation_type: Option<String>,
     /// `CSDVersion`, e.g. "Service Pack 6".
     pub service_pack: Option<String>,
+}
+
+impl OsInfo {
+    /// The build with its update revision where one is recorded: "17763.1852".
+    pub fn full_build(&self) -> Option<String> {
+        let build = self.build.as_deref()?;
+        Some(match self.ubr {
+            Some(ubr) => format!("{build}.{ubr}"),
+            None => build.to_string(),
+        })
+    }
 }
 
 #[derive(Debug, Clone)]

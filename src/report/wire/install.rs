@@ -121,7 +121,13 @@ struct Os<'a> {
     name: Option<&'a str>,
     product_name: Option<&'a str>,
     version: Option<&'a str>,
+    current_version: Option<&'a str>,
     build: Option<&'a str>,
+    ubr: Option<u32>,
+    full_version: Option<String>,
+    display_version: Option<&'a str>,
+    edition: Option<&'a str>,
+    installation_type: Option<&'a str>,
     service_pack: Option<&'a str>,
 }
 
@@ -131,7 +137,17 @@ impl<'a> From<&'a model::OsInfo> for Os<'a> {
             name: o.name.as_deref(),
             product_name: o.product_name.as_deref(),
             version: o.version.as_deref(),
+            current_version: o.current_version.as_deref(),
             build: o.build.as_deref(),
+            ubr: o.ubr,
+            full_version: o
+                .version
+                .as_deref()
+                .zip(o.full_build())
+                .map(|(v, b)| format!("{v}.{b}")),
+            display_version: o.display_version.as_deref(),
+            edition: o.edition.as_deref(),
+            installation_type: o.installation_type.as_deref(),
             service_pack: o.service_pack.as_deref(),
         }
     }
