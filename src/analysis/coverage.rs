@@ -118,10 +118,13 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
                 "{} could not be read and no file of a known IIS generation was found",
                 and_list(&unreadable_hives, "hive", "hives")
             ),
-            (Some(v), false) => format!(
-                "no IIS knowledge for {} (CurrentVersion {v})",
-                os_name(install)
-            ),
+            (Some(v), false) => {
+                let full = match install.os.full_build() {
+                    Some(b) => format!("{v}.{b}"),
+                    None => v.clone(),
+                };
+                format!("no IIS knowledge for {} (version {full})", os_name(install))
+            }
             (None, false) => {
                 "the OS version is unknown and no file of a known IIS generation was found"
                     .to_string()
