@@ -211,6 +211,7 @@ fn check_diagnose_report(r: &Value) {
                 ("files_examined", T::Int),
                 ("status", T::Str),
                 ("coverage", T::Obj),
+                ("iis_config", T::OptObj),
             ],
         );
         assert!(STATUSES.contains(&i["status"].as_str().unwrap()), "{i}");

@@ -940,3 +940,31 @@ fn open_and_read(hive: &[u8], logs: &[(String, Vec<u8>)]) -> bool {
         }
     }
 }
+
+/// IIS 7+'s `applicationHost.config` and `redirection.config` readers
+/// (`windows::iis_config`) on hostile bytes, then the per-bitness path
+/// expansion of every image they name: refusals are fine, panics and
+/// unbounded lists are not.
+pub fn run_iis_config(data: &[u8]) -> bool {
+    use verskew::windows::iis_config;
+    let _ = iis_config::redirection(data);
+    let Ok(c) = iis_config::parse(data) else {
+        return false;
+    };
+    assert!(c.global_modules.len() <= 100_000 && c.problems.len() <= 64);
+    for m in &c.global_modules {
+        for (bits, os64) in [(32, true), (64, true), (32, false)] {
+            let _ = iis_config::expand_image(
+                &m.image,
+                bits,
+                os64,
+                r"C:\Windows",
+                (r"C:\Program Files", r"C:\Program Files (x86)"),
+            );
+        }
+        for p in &c.app_pools {
+            let _ = iis_config::pool_loads(&m.pre_condition, p, true);
+        }
+    }
+    !c.global_modules.is_empty()
+}

@@ -371,6 +371,49 @@ fn modern_installs_show_build_revision_and_release() {
     assert_eq!(j["installs"][0]["os"]["current_version"], "6.3");
 }
 
+/// `installs[].iis_config`: the configuration's shape in JSON, and the text
+/// lines that name each pool's applications and a shared configuration.
+#[test]
+fn iis_configuration_is_reported_with_pools_and_their_applications() {
+    let xml = r#"<configuration><system.applicationHost><applicationPools><add name="Old" enable32BitAppOnWin64="true" managedRuntimeVersion=""/></applicationPools><sites><site name="Shop" id="2"><application path="/" applicationPool="Old"/></site></sites></system.applicationHost><system.webServer><globalModules><add name="M" image="m.dll" preCondition="bitness32"/></globalModules><isapiFilters><filter name="F" path="f.dll"/></isapiFilters><modules><add name="M"/></modules></system.webServer></configuration>"#;
+    let mut d = diagnosis(false, 1);
+    d.installs[0].iis_config = Some(crate::windows::IisConfigFile {
+        path: r"\Windows\System32\inetsrv\config\applicationHost.config".into(),
+        redirected_to: Some(r"\\filer\iis".into()),
+        config: crate::windows::iis_config::parse(xml.as_bytes()).unwrap(),
+    });
+    let t = text_report(&d);
+    for want in [
+        "1 global modules, 1 ISAPI filters, 1 application pools, 1 sites",
+        r"shared configuration: the servers read their configuration from \\filer\iis",
+        "pool Old: 32-bit on 64-bit, no managed code, Integrated, Shop/",
+    ] {
+        assert!(t.contains(want), "{want:?} not in:\n{t}");
+    }
+    let j: serde_json::Value = serde_json::from_str(&json_report(&d)).unwrap();
+    let c = &j["installs"][0]["iis_config"];
+    let keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "app_pools",
+            "global_modules",
+            "isapi_filters",
+            "modules",
+            "path",
+            "problems",
+            "redirected_to",
+            "sections",
+            "sites"
+        ]
+    );
+    assert_eq!(c["app_pools"][0]["applications"][0], "Shop/");
+    assert_eq!(c["global_modules"][0]["pre_condition"][0], "bitness32");
+    assert_eq!(c["modules"][0]["type"], serde_json::Value::Null);
+    assert_eq!(c["sites"][0]["applications"][0]["pool"], "Old");
+    assert_eq!(c["isapi_filters"][0]["enabled"], true);
+}
+
 /// Pending renames read as operations in the text: a final delete, whose
 /// empty destination the flat list keeps, is shown as a delete.
 #[test]

@@ -304,7 +304,67 @@ fn install(o: &mut String, i: &Install, c: &Coverage, multi: bool) {
             escape(&a.value)
         );
     }
+    if let Some(f) = &i.iis_config {
+        iis_config(o, f);
+    }
     let _ = writeln!(o, "    PE files examined: {}", i.files_count);
+}
+
+/// One line for IIS 7 and later's configuration, a line per pool with the
+/// applications in it, and the shared configuration when it moves elsewhere.
+fn iis_config(o: &mut String, f: &crate::windows::IisConfigFile) {
+    let c = &f.config;
+    let _ = writeln!(
+        o,
+        "    IIS configuration {}: {} global modules, {} ISAPI filters, {} application pools, {} sites",
+        escape(&f.path),
+        c.global_modules.len(),
+        c.isapi_filters.len(),
+        c.app_pools.len(),
+        c.sites.len()
+    );
+    if let Some(to) = &f.redirected_to {
+        let _ = writeln!(
+            o,
+            "      shared configuration: the servers read their configuration from {}, not from this file",
+            escape(to)
+        );
+    }
+    for p in &c.app_pools {
+        let mut apps: Vec<String> = c
+            .sites
+            .iter()
+            .flat_map(|s| {
+                s.applications
+                    .iter()
+                    .filter(|a| a.pool.eq_ignore_ascii_case(&p.name))
+                    .map(move |a| escape(&format!("{}{}", s.name, a.path)).into_owned())
+            })
+            .collect();
+        apps.sort();
+        let _ = writeln!(
+            o,
+            "      pool {}: {}{}, {}, {}",
+            escape(&p.name),
+            if p.enable_32bit {
+                "32-bit on 64-bit"
+            } else {
+                "the OS's bitness"
+            },
+            match p.runtime_version.as_str() {
+                "" => ", no managed code".to_string(),
+                v => format!(", .NET {}", escape(v)),
+            },
+            escape(&p.pipeline_mode),
+            match apps.is_empty() {
+                true => "no applications".to_string(),
+                false => apps.join(", "),
+            }
+        );
+    }
+    for problem in &c.problems {
+        let _ = writeln!(o, "      skipped: {}", escape(problem));
+    }
 }
 
 /// One finding; `named` adds its volume (the disk has several).

@@ -4,10 +4,11 @@
 use rayon::prelude::*;
 
 use super::disk::{self, DiskVolumes, Place};
+use super::iis_config;
 use super::paths::on_drive;
 use super::{
-    drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord, Install,
-    LocalTimes, Marker, OsInfo, PeFile, PendingOperation, Scope, Service,
+    drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord,
+    IisConfigFile, Install, LocalTimes, Marker, OsInfo, PeFile, PendingOperation, Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -194,6 +195,7 @@ fn load_install(
         read_system(sys, &mut install, scope, unreadable);
     }
     install.markers = markers(vol, root, unreadable);
+    install.iis_config = read_iis_config(vol, root, unreadable);
 
     let sources = disk::letter_sources(system.as_ref(), software.as_ref(), volume, unreadable);
     install.drives = drives::assign(&disk.partitions, disk.signature, &sources);
@@ -662,6 +664,75 @@ fn resolve(vol: &dyn Volume, path: &str, search: &[String]) -> Result<Option<Ent
 
 /// The `$Nt…Uninstall…$` folders of the system root. A root that cannot be
 /// listed is said: without it the timeline has no service-pack marker.
+/// IIS 7 and later: `applicationHost.config`, and where `redirection.config`
+/// says the configuration in force really is. Absent files are no finding
+/// (IIS 6 and earlier have none); files that cannot be read or parsed are
+/// said, by path.
+fn read_iis_config(
+    vol: &dyn Volume,
+    root: &Entry,
+    unreadable: &mut Vec<Unreadable>,
+) -> Option<IisConfigFile> {
+    let folder = format!(r"{}\System32\inetsrv\config", root.path);
+    let redirected_to = read_config_file(vol, &format!(r"{folder}\redirection.config"), unreadable)
+        .and_then(|(path, bytes)| match iis_config::redirection(&bytes) {
+            Ok(to) => to,
+            Err(why) => {
+                unreadable.push(Unreadable::new(&path, &why));
+                None
+            }
+        });
+    let (path, bytes) = read_config_file(
+        vol,
+        &format!(r"{folder}\applicationHost.config"),
+        unreadable,
+    )?;
+    match iis_config::parse(&bytes) {
+        Ok(config) => Some(IisConfigFile {
+            path,
+            redirected_to,
+            config,
+        }),
+        Err(why) => {
+            unreadable.push(Unreadable::new(&path, &why));
+            None
+        }
+    }
+}
+
+/// A configuration file's bytes (path as stored), capped; `None` when absent
+/// or unreadable (said).
+fn read_config_file(
+    vol: &dyn Volume,
+    path: &str,
+    unreadable: &mut Vec<Unreadable>,
+) -> Option<(String, Vec<u8>)> {
+    let entry = match vol.lookup(path) {
+        Ok(e) => e,
+        Err(FsError::NotFound { .. }) => return None,
+        Err(e) => {
+            unreadable.push(Unreadable::new(path, e.reason()));
+            return None;
+        }
+    };
+    if entry.size > iis_config::MAX_CONFIG_BYTES as u64 {
+        let why = format!(
+            "{} bytes, more than the {} a configuration file is read to",
+            entry.size,
+            iis_config::MAX_CONFIG_BYTES
+        );
+        unreadable.push(Unreadable::new(&entry.path, &why));
+        return None;
+    }
+    match vol.read(&entry) {
+        Ok(data) => Some((entry.path.clone(), data.into_owned())),
+        Err(e) => {
+            unreadable.push(Unreadable::new(&entry.path, e.reason()));
+            None
+        }
+    }
+}
+
 fn markers(vol: &dyn Volume, root: &Entry, unreadable: &mut Vec<Unreadable>) -> Vec<Marker> {
     let list = match vol.list(root) {
         Ok(list) => list,

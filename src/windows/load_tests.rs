@@ -999,3 +999,51 @@ fn windows_10_and_later_are_named_by_their_version_dwords_not_current_version() 
     assert_eq!(i.os.display_version.as_deref(), Some("21H2"));
     assert_eq!(i.os.full_build().as_deref(), Some("20348"));
 }
+
+#[test]
+fn iis_configuration_is_read_with_its_redirection_and_errors_are_said() {
+    let (system, software) = seed_hives();
+    let config = r#"<configuration><system.applicationHost><applicationPools><add name="P" enable32BitAppOnWin64="true"/></applicationPools><sites><site name="S" id="1"><application path="/" applicationPool="P"/></site></sites></system.applicationHost><system.webServer><globalModules><add name="M" image="%windir%\System32\inetsrv\m.dll" preCondition="bitness64"/></globalModules></system.webServer></configuration>"#;
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(config.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let redirection = br#"<configuration><configurationRedirection enabled="true" path="\\filer\iis"/></configuration>"#;
+    let dir = r"\WINNT\System32\inetsrv\config";
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", system.clone()),
+        (r"\WINNT\system32\config\SOFTWARE", software.clone()),
+        (&format!(r"{dir}\applicationHost.config"), utf16),
+        (&format!(r"{dir}\redirection.config"), redirection.to_vec()),
+    ]);
+    let f = i.iis_config.as_ref().expect("read");
+    assert_eq!(f.redirected_to.as_deref(), Some(r"\\filer\iis"));
+    assert_eq!(f.config.global_modules[0].pre_condition, ["bitness64"]);
+    assert_eq!(f.config.sites[0].applications[0].pool, "P");
+    assert!(i.unreadable.is_empty(), "{:?}", i.unreadable);
+
+    // Not XML: no configuration, and the file named with the reason.
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", system.clone()),
+        (r"\WINNT\system32\config\SOFTWARE", software.clone()),
+        (
+            &format!(r"{dir}\applicationHost.config"),
+            b"<configuration>".to_vec(),
+        ),
+    ]);
+    assert!(i.iis_config.is_none());
+    assert!(
+        i.unreadable
+            .iter()
+            .any(|u| u.path.ends_with("applicationHost.config") && u.reason.contains("XML")),
+        "{:?}",
+        i.unreadable
+    );
+
+    // No file: nothing said (IIS 6 and earlier have none).
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", system),
+        (r"\WINNT\system32\config\SOFTWARE", software),
+    ]);
+    assert!(i.iis_config.is_none() && i.unreadable.is_empty());
+}

@@ -5,6 +5,7 @@
 pub mod bootini;
 pub mod disk;
 pub mod drives;
+pub mod iis_config;
 mod load;
 mod paths;
 
@@ -91,6 +92,8 @@ pub struct Install {
     pub local_times: Option<LocalTimes>,
     /// The drive letters of this install and how each was assigned.
     pub drives: Vec<DriveLetter>,
+    /// IIS 7 and later: `System32\inetsrv\config\applicationHost.config`.
+    pub iis_config: Option<IisConfigFile>,
 }
 
 /// The file times of a volume that stores local time (FAT, 2-second
@@ -148,6 +151,18 @@ impl Install {
             disk::Place::Other(_, l) | disk::Place::Elsewhere(l, _) => paths::on_drive(l, &path),
         })
     }
+}
+
+/// `applicationHost.config` as read, and whether `redirection.config` moves
+/// the configuration in force elsewhere (shared configuration).
+#[derive(Debug, Clone, Default)]
+pub struct IisConfigFile {
+    /// Where it was read, as stored.
+    pub path: String,
+    /// `configurationRedirection` enabled: the path the servers really read,
+    /// which may be a share this image does not hold.
+    pub redirected_to: Option<String>,
+    pub config: iis_config::IisConfig,
 }
 
 /// What the SOFTWARE hive says of the OS.

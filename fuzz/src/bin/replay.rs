@@ -35,6 +35,9 @@ fn main() {
             "letters" => {
                 harness::run_letters(&data);
             }
+            "iis_config" => {
+                harness::run_iis_config(&data);
+            }
             "hive_log" => {
                 harness::run_hive_log(&data);
             }

@@ -175,6 +175,21 @@ fn main() {
     seed.extend(b"\x3f\xb0\x00IIS4 w3svc.dll IIS4 w3svc.dll IIS4 w3svc.dll".iter());
     put("lznt1", "synthetic", &seed);
 
+    // IIS 7+ configuration: a small applicationHost.config with every
+    // element the reader takes, in UTF-8 and UTF-16LE, and a redirection.
+    let config = r#"<?xml version="1.0"?><configuration><configSections><sectionGroup name="system.webServer"><section name="globalModules"/><sectionGroup name="rewrite"><section name="rules"/></sectionGroup></sectionGroup></configSections><system.applicationHost><applicationPools><add name="A" enable32BitAppOnWin64="true" managedRuntimeVersion="v2.0" managedPipelineMode="Classic"/><applicationPoolDefaults managedRuntimeVersion="v4.0"/></applicationPools><sites><site name="S" id="1"><application path="/" applicationPool="A"><virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub"/></application></site><applicationDefaults applicationPool="A"/></sites></system.applicationHost><system.webServer><globalModules><add name="M" image="%windir%\System32\inetsrv\m.dll" preCondition="bitness32,integratedMode"/><remove name="X"/></globalModules><isapiFilters><filter name="F" path="%ProgramFiles%\f.dll" enabled="false"/></isapiFilters></system.webServer><location path=""><system.webServer><modules><add name="M"/><clear/></modules></system.webServer></location></configuration>"#;
+    put("iis_config", "applicationHost", config.as_bytes());
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(config.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    put("iis_config", "applicationHost-utf16", &utf16);
+    put(
+        "iis_config",
+        "redirection",
+        br#"<configuration><configurationRedirection enabled="true" path="\\f\c"/></configuration>"#,
+    );
+
     // Containers of our own.
     for c in files(&testdata.join("containers")) {
         let b = std::fs::read(&c).unwrap();

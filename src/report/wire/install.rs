@@ -38,6 +38,8 @@ pub(super) struct Install<'a> {
     /// than one volume read.
     #[serde(skip_serializing_if = "Option::is_none")]
     drives: Option<Vec<Drive<'a>>>,
+    /// IIS 7 and later: `applicationHost.config`; null where there is none.
+    iis_config: Option<super::iis_config::IisConfig<'a>>,
 }
 
 /// `installs[].drives[]`.
@@ -102,6 +104,7 @@ impl<'a> Install<'a> {
                 files_unreadable: c.files_unreadable,
                 unreadable: c.unreadable,
             },
+            iis_config: i.iis_config.as_ref().map(Into::into),
             drives: multi.then(|| {
                 i.drives
                     .iter()

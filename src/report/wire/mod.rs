@@ -14,6 +14,7 @@
 
 mod diagnose;
 mod disk;
+mod iis_config;
 mod info;
 mod install;
 mod rules;

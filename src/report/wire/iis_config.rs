@@ -1,0 +1,149 @@
+//! `installs[].iis_config`: IIS 7 and later's `applicationHost.config` as
+//! read, with each pool's applications.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::windows::iis_config as model;
+use crate::windows::IisConfigFile;
+
+#[derive(Serialize)]
+pub(super) struct IisConfig<'a> {
+    path: &'a str,
+    /// Shared configuration: the configuration in force is at this path.
+    redirected_to: Option<&'a str>,
+    global_modules: Vec<GlobalModule<'a>>,
+    modules: Vec<Module<'a>>,
+    isapi_filters: Vec<Filter<'a>>,
+    app_pools: Vec<Pool<'a>>,
+    sites: Vec<Site<'a>>,
+    sections: &'a BTreeSet<String>,
+    problems: &'a [String],
+}
+
+#[derive(Serialize)]
+struct GlobalModule<'a> {
+    name: &'a str,
+    image: &'a str,
+    pre_condition: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Module<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    type_name: Option<&'a str>,
+    pre_condition: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Filter<'a> {
+    name: &'a str,
+    path: &'a str,
+    enabled: bool,
+    pre_condition: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Pool<'a> {
+    name: &'a str,
+    enable_32bit: bool,
+    runtime_version: &'a str,
+    pipeline_mode: &'a str,
+    /// `site/path` of every application that runs in it, sorted.
+    applications: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Site<'a> {
+    name: &'a str,
+    id: Option<u32>,
+    applications: Vec<Application<'a>>,
+}
+
+#[derive(Serialize)]
+struct Application<'a> {
+    path: &'a str,
+    pool: &'a str,
+    physical_path: Option<&'a str>,
+}
+
+impl<'a> From<&'a IisConfigFile> for IisConfig<'a> {
+    fn from(f: &'a IisConfigFile) -> Self {
+        let c = &f.config;
+        IisConfig {
+            path: &f.path,
+            redirected_to: f.redirected_to.as_deref(),
+            global_modules: c
+                .global_modules
+                .iter()
+                .map(|m| GlobalModule {
+                    name: &m.name,
+                    image: &m.image,
+                    pre_condition: &m.pre_condition,
+                })
+                .collect(),
+            modules: c
+                .modules
+                .iter()
+                .map(|m| Module {
+                    name: &m.name,
+                    type_name: m.type_name.as_deref(),
+                    pre_condition: &m.pre_condition,
+                })
+                .collect(),
+            isapi_filters: c
+                .isapi_filters
+                .iter()
+                .map(|x| Filter {
+                    name: &x.name,
+                    path: &x.path,
+                    enabled: x.enabled,
+                    pre_condition: &x.pre_condition,
+                })
+                .collect(),
+            app_pools: c.app_pools.iter().map(|p| pool(p, c)).collect(),
+            sites: c
+                .sites
+                .iter()
+                .map(|s| Site {
+                    name: &s.name,
+                    id: s.id,
+                    applications: s
+                        .applications
+                        .iter()
+                        .map(|a| Application {
+                            path: &a.path,
+                            pool: &a.pool,
+                            physical_path: a.physical_path.as_deref(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            sections: &c.sections,
+            problems: &c.problems,
+        }
+    }
+}
+
+fn pool<'a>(p: &'a model::AppPool, c: &model::IisConfig) -> Pool<'a> {
+    let mut applications: Vec<String> = c
+        .sites
+        .iter()
+        .flat_map(|s| {
+            s.applications
+                .iter()
+                .filter(|a| a.pool.eq_ignore_ascii_case(&p.name))
+                .map(move |a| format!("{}{}", s.name, a.path))
+        })
+        .collect();
+    applications.sort();
+    Pool {
+        name: &p.name,
+        enable_32bit: p.enable_32bit,
+        runtime_version: &p.runtime_version,
+        pipeline_mode: &p.pipeline_mode,
+        applications,
+    }
+}
