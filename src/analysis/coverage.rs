@@ -100,7 +100,27 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
         .iter()
         .filter(|f| install.unreadable.iter().any(|u| u.path == f.path))
         .count();
-    let families: Vec<String> = cx.families.iter().map(|f| f.id.clone()).collect();
+    let mut families: Vec<String> = cx.families.iter().map(|f| f.id.clone()).collect();
+    // IIS 7 and later: the module rules ran on applicationHost.config, or
+    // could not, for want of it.
+    let modules_apply = knowledge.modules.as_ref().is_some_and(|m| {
+        install
+            .os
+            .version
+            .as_ref()
+            .is_some_and(|v| m.os.contains(v))
+    });
+    // Present but unreadable is said among the unreadable items instead.
+    let config_missing = modules_apply
+        && install.iis_config.is_none()
+        && !install.unreadable.iter().any(|u| {
+            u.path
+                .to_ascii_lowercase()
+                .ends_with(r"\applicationhost.config")
+        });
+    if modules_apply && install.iis_config.is_some() {
+        families.push("iis-modules".into());
+    }
     let components = cx
         .families
         .iter()
@@ -137,7 +157,14 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
             families.join(", ")
         ));
         Status::NotEvaluated
-    } else if !install.unreadable.is_empty() || !alternates.is_empty() {
+    } else if !install.unreadable.is_empty() || !alternates.is_empty() || config_missing {
+        if config_missing {
+            reasons.push(format!(
+                "{}\\System32\\inetsrv\\config\\applicationHost.config was not found: \
+                 the module and ISAPI filter rules had nothing to read",
+                install.system_root
+            ));
+        }
         reasons.extend(alternates);
         if !unreadable_hives.is_empty() {
             reasons.push(format!(

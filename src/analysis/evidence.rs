@@ -37,6 +37,9 @@ pub struct Evidence {
     pub hive: Option<HiveEvidence>,
     /// The hotfix keys recorded for the install (every finding carries them).
     pub hotfixes: Vec<String>,
+    /// An image `applicationHost.config` names, and the pools that load it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<ModuleEvidence>,
     /// The OS level (every finding carries it).
     pub os: OsEvidence,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,4 +172,34 @@ impl HiveEvidence {
             path: h.path.clone(),
         }
     }
+}
+
+/// A global module or ISAPI filter of `applicationHost.config`, as the
+/// worker of one bitness resolves it, and the pools whose workers load it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleEvidence {
+    /// 32 or 64: the worker this resolution is for.
+    pub bits: u32,
+    /// The configuration file that names it, as stored.
+    pub config: String,
+    /// The image as configured (`%windir%\System32\inetsrv\x.dll`).
+    pub image: String,
+    /// `module` or `filter`.
+    pub kind: String,
+    /// The COFF machine of the image found (`x86`, `x64`), when one was.
+    pub machine: Option<String>,
+    pub name: String,
+    pub pools: Vec<PoolEvidence>,
+    pub pre_condition: Vec<String>,
+    /// The path that worker loads, from the volume root.
+    pub resolved: String,
+}
+
+/// An application pool and the applications (`site/path`) it serves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolEvidence {
+    pub applications: Vec<String>,
+    /// 32 or 64: the bitness of its worker process.
+    pub bits: u32,
+    pub name: String,
 }

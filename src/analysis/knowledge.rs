@@ -23,6 +23,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "knowledge/iis5-updates.toml",
         include_str!("../../knowledge/iis5-updates.toml"),
     ),
+    (
+        "knowledge/iis7.toml",
+        include_str!("../../knowledge/iis7.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -43,6 +47,7 @@ pub struct Knowledge {
     pub services: Option<Services>,
     pub addons: Option<AddOns>,
     pub collect: Option<Collect>,
+    pub modules: Option<Modules>,
     /// The `--rules` files merged over the built-in knowledge, in order:
     /// reports name each with its digest, so a result can be reproduced.
     #[serde(skip)]
@@ -188,6 +193,23 @@ pub struct AddOns {
     pub references: Vec<String>,
 }
 
+/// IIS 7 and later: what a worker process says and does when an image
+/// `applicationHost.config` names cannot be loaded, and the remedy. `{image}`,
+/// `{name}`, `{want}` and `{have}` are filled in by the rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modules {
+    /// OS versions whose IIS is configured by `applicationHost.config`.
+    pub os: Vec<String>,
+    pub missing: String,
+    pub bitness: String,
+    pub filter_missing: String,
+    pub remedy_missing: String,
+    pub remedy_bitness: String,
+    pub remedy_filter: String,
+    pub references: Vec<String>,
+}
+
 /// Folders and keys read from every install, beside what the rules name.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -316,6 +338,9 @@ impl Knowledge {
         }
         if other.collect.is_some() {
             self.collect = other.collect;
+        }
+        if other.modules.is_some() {
+            self.modules = other.modules;
         }
     }
 

@@ -398,6 +398,7 @@ fn iis_configuration_is_reported_with_pools_and_their_applications() {
         [
             "app_pools",
             "global_modules",
+            "images",
             "isapi_filters",
             "modules",
             "path",

@@ -452,6 +452,28 @@ fn evidence(o: &mut String, e: &Evidence) {
         pairs(o, "hive", &parts);
     }
     list(o, "hotfixes", &e.hotfixes);
+    if let Some(m) = &e.module {
+        let parts = [
+            ("bits", Some(m.bits.to_string())),
+            ("config", some(&m.config)),
+            ("image", some(&m.image)),
+            ("kind", some(&m.kind)),
+            ("machine", m.machine.clone()),
+            ("name", some(&m.name)),
+            (
+                "pre_condition",
+                (!m.pre_condition.is_empty()).then(|| m.pre_condition.join(",")),
+            ),
+            ("resolved", some(&m.resolved)),
+        ];
+        pairs(o, "module", &parts);
+        let pools: Vec<String> = m
+            .pools
+            .iter()
+            .map(|p| format!("{} ({}-bit: {})", p.name, p.bits, p.applications.join(", ")))
+            .collect();
+        list(o, "pools", &pools);
+    }
     let os = &e.os;
     let parts = [
         ("build", os.build.clone()),

@@ -478,7 +478,11 @@ pub fn expand_image(
     program_files: (&str, &str),
 ) -> Result<String, String> {
     let wow = os_is_64bit && bits == 32;
-    let system_drive = system_root.get(..2).unwrap_or("C:");
+    // `C:` from `C:\Windows`; nothing when the root has no letter.
+    let system_drive = match system_root.as_bytes() {
+        [d, b':', ..] if d.is_ascii_alphabetic() => &system_root[..2],
+        _ => "",
+    };
     let mut out = String::new();
     let mut rest = image;
     while let Some(start) = rest.find('%') {

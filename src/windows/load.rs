@@ -8,7 +8,8 @@ use super::iis_config;
 use super::paths::on_drive;
 use super::{
     drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord,
-    IisConfigFile, Install, LocalTimes, Marker, OsInfo, PeFile, PendingOperation, Scope, Service,
+    IisConfigFile, Install, LocalTimes, Marker, ModuleImage, OsInfo, PeFile, PendingOperation,
+    Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -19,6 +20,7 @@ use crate::Unreadable;
 
 const CURRENT_VERSION: &str = r"Microsoft\Windows NT\CurrentVersion";
 const HOTFIX: &str = r"Microsoft\Windows NT\CurrentVersion\Hotfix";
+const WINDOWS_CURRENT_VERSION: &str = r"Microsoft\Windows\CurrentVersion";
 /// Extensions of the files listed from inetsrv: the PE images a service loads.
 const PE_EXTENSIONS: &[&str] = &["dll", "exe", "sys", "ocx", "cpl", "drv"];
 
@@ -199,6 +201,8 @@ fn load_install(
 
     let sources = disk::letter_sources(system.as_ref(), software.as_ref(), volume, unreadable);
     install.drives = drives::assign(&disk.partitions, disk.signature, &sources);
+    install.os.bits = os_bits(vol, &install.os, &sysroot);
+    install.iis_images = iis_images(&install, volume, unreadable);
 
     // Resolve every binary the registry names, then read the PE files: all of
     // inetsrv plus those binaries, each once, on the volume its letter names.
@@ -215,6 +219,12 @@ fn load_install(
         .iter_mut()
         .flat_map(|s| s.binaries.iter_mut())
         .chain(install.addons.iter_mut().flat_map(|a| a.dlls.iter_mut()))
+        .chain(
+            install
+                .iis_images
+                .iter_mut()
+                .filter_map(|m| m.binary.as_mut()),
+        )
     {
         let (on, letter) = match disk::place(binary.drive, volume, &install.drives) {
             Place::Own => (vol, None),
@@ -662,8 +672,6 @@ fn resolve(vol: &dyn Volume, path: &str, search: &[String]) -> Result<Option<Ent
     failure.map_or(Ok(None), Err)
 }
 
-/// The `$Nt…Uninstall…$` folders of the system root. A root that cannot be
-/// listed is said: without it the timeline has no service-pack marker.
 /// IIS 7 and later: `applicationHost.config`, and where `redirection.config`
 /// says the configuration in force really is. Absent files are no finding
 /// (IIS 6 and earlier have none); files that cannot be read or parsed are
@@ -700,6 +708,109 @@ fn read_iis_config(
     }
 }
 
+/// 64 or 32: what `PROCESSOR_ARCHITECTURE` says, else whether the system
+/// root holds `SysWOW64` (only 64-bit Windows has one).
+fn os_bits(vol: &dyn Volume, os: &OsInfo, sysroot: &str) -> Option<u32> {
+    match os
+        .architecture
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("AMD64" | "IA64" | "ARM64") => return Some(64),
+        Some("X86") => return Some(32),
+        _ => {}
+    }
+    match vol.lookup(&format!(r"{sysroot}\SysWOW64")) {
+        Ok(e) if e.is_dir => Some(64),
+        Ok(_) | Err(FsError::NotFound { .. }) => os.architecture.as_ref().map(|_| 32),
+        Err(_) => None,
+    }
+}
+
+/// Every global module and ISAPI filter image of `applicationHost.config`,
+/// once per bitness some application pool runs at, expanded as that worker
+/// expands it. A path that cannot be expanded offline is said, never
+/// guessed.
+fn iis_images(
+    install: &Install,
+    volume: usize,
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<ModuleImage> {
+    let Some(file) = &install.iis_config else {
+        return Vec::new();
+    };
+    let config = &file.config;
+    let os64 = install.os.bits == Some(64);
+    let mut bits: Vec<u32> = config
+        .app_pools
+        .iter()
+        .map(|p| if os64 && !p.enable_32bit { 64 } else { 32 })
+        .collect();
+    bits.sort_unstable();
+    bits.dedup();
+    let letter = install
+        .drives
+        .iter()
+        .find(|d| d.volume == Some(volume))
+        .map(|d| d.letter);
+    let root = match letter {
+        Some(l) => format!("{l}:{}", install.system_root),
+        None => install.system_root.clone(),
+    };
+    let drive = letter.map(|l| format!("{l}:")).unwrap_or_default();
+    let pf = install
+        .os
+        .program_files
+        .clone()
+        .unwrap_or_else(|| format!(r"{drive}\Program Files"));
+    let pf86 = install
+        .os
+        .program_files_x86
+        .clone()
+        .unwrap_or_else(|| format!(r"{drive}\Program Files (x86)"));
+    let entries = config
+        .global_modules
+        .iter()
+        .map(|m| ("module", &m.name, &m.image, &m.pre_condition))
+        .chain(
+            config
+                .isapi_filters
+                .iter()
+                .filter(|f| f.enabled)
+                .map(|f| ("filter", &f.name, &f.path, &f.pre_condition)),
+        );
+    let mut out = Vec::new();
+    for (kind, name, image, pre) in entries {
+        for &b in bits.iter().filter(|&&b| iis_config::admits_bitness(pre, b)) {
+            let binary = match iis_config::expand_image(image, b, os64, &root, (&pf, &pf86)) {
+                Ok(path) => {
+                    drive_and_path(&path, &install.system_root).map(|(drive, path)| Binary {
+                        source: format!("{kind} {name}"),
+                        path,
+                        drive,
+                        found: None,
+                        unreadable: None,
+                    })
+                }
+                Err(why) => {
+                    unreadable.push(Unreadable::new(&file.path, format!("{kind} {name}: {why}")));
+                    None
+                }
+            };
+            out.push(ModuleImage {
+                kind,
+                name: name.clone(),
+                image: image.clone(),
+                pre_condition: pre.clone(),
+                bits: b,
+                binary,
+            });
+        }
+    }
+    out
+}
+
 /// A configuration file's bytes (path as stored), capped; `None` when absent
 /// or unreadable (said).
 fn read_config_file(
@@ -733,6 +844,8 @@ fn read_config_file(
     }
 }
 
+/// The `$Nt…Uninstall…$` folders of the system root. A root that cannot be
+/// listed is said: without it the timeline has no service-pack marker.
 fn markers(vol: &dyn Volume, root: &Entry, unreadable: &mut Vec<Unreadable>) -> Vec<Marker> {
     let list = match vol.list(root) {
         Ok(list) => list,
@@ -789,7 +902,12 @@ fn read_software(
             edition: string(&cv, "EditionID"),
             installation_type: string(&cv, "InstallationType"),
             service_pack: string(&cv, "CSDVersion"),
+            ..OsInfo::default()
         };
+    }
+    if let Some(k) = key(WINDOWS_CURRENT_VERSION) {
+        install.os.program_files = string(&k, "ProgramFilesDir");
+        install.os.program_files_x86 = string(&k, "ProgramFilesDir (x86)");
     }
     if let Some(hf) = key(HOTFIX) {
         for id in &hf.subkeys {
@@ -914,6 +1032,9 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
             strings.push(String::new());
         }
         install.pending_renames = strings;
+    }
+    if let Some(env) = key(&format!(r"{}\Control\Session Manager\Environment", cs.name)) {
+        install.os.architecture = string(&env, "PROCESSOR_ARCHITECTURE");
     }
     unreadable.extend(bad_values);
     install.control_set = Some(cs);

@@ -94,6 +94,28 @@ pub struct Install {
     pub drives: Vec<DriveLetter>,
     /// IIS 7 and later: `System32\inetsrv\config\applicationHost.config`.
     pub iis_config: Option<IisConfigFile>,
+    /// IIS 7 and later: every global module and ISAPI filter image, once per
+    /// bitness a worker process of this install can run at, as that worker
+    /// would find it.
+    pub iis_images: Vec<ModuleImage>,
+}
+
+/// One image `applicationHost.config` names (a `<globalModules>` entry or a
+/// global `<isapiFilters>` filter), as a worker process of `bits` sees it.
+#[derive(Debug, Clone)]
+pub struct ModuleImage {
+    /// `module` or `filter`.
+    pub kind: &'static str,
+    pub name: String,
+    /// The image as configured (`%windir%\System32\inetsrv\static.dll`).
+    pub image: String,
+    pub pre_condition: Vec<String>,
+    /// 32 or 64: the worker bitness this resolution is for.
+    pub bits: u32,
+    /// The file that worker would load, resolved like a service binary;
+    /// `None` when the path could not be expanded offline (said in
+    /// `Install::unreadable`).
+    pub binary: Option<Binary>,
 }
 
 /// The file times of a volume that stores local time (FAT, 2-second
@@ -190,6 +212,16 @@ pub struct OsInfo {
     pub installation_type: Option<String>,
     /// `CSDVersion`, e.g. "Service Pack 6".
     pub service_pack: Option<String>,
+    /// SYSTEM's `Session Manager\Environment\PROCESSOR_ARCHITECTURE`
+    /// ("x86", "AMD64").
+    pub architecture: Option<String>,
+    /// 64 or 32: from `architecture`, else 64 when the system root holds a
+    /// `SysWOW64` folder; `None` when neither tells.
+    pub bits: Option<u32>,
+    /// `ProgramFilesDir` and `ProgramFilesDir (x86)` of
+    /// `SOFTWARE\Microsoft\Windows\CurrentVersion`.
+    pub program_files: Option<String>,
+    pub program_files_x86: Option<String>,
 }
 
 impl OsInfo {

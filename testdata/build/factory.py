@@ -69,7 +69,10 @@ def filetime(iso):
 class Pe:
     """A tiny i686 PE with a real VERSIONINFO resource."""
 
-    def __init__(self, name, ver, vstr, desc, product, pstr=None, pad=0, exe=False, corrupt=None):
+    def __init__(self, name, ver, vstr, desc, product, pstr=None, pad=0, exe=False, corrupt=None, machine="x86",
+                 exports=()):
+        self.machine = machine  # "x86" (i686 mingw, PE32) or "x64" (x86_64 mingw, PE32+)
+        self.exports = tuple(exports)  # extra exported functions (RegisterModule, GetFilterVersion, ...)
         self.name = name  # original file name (also InternalName/OriginalFilename)
         self.ver = tuple(ver)
         self.vstr = vstr  # FileVersion string as Microsoft wrote it
@@ -81,7 +84,8 @@ class Pe:
         self.corrupt = corrupt  # None | "version-lengths"
 
     def key(self):
-        return (self.name.lower(), self.ver, self.vstr, self.pstr, self.desc, self.product, self.pad, self.exe)
+        return (self.name.lower(), self.ver, self.vstr, self.pstr, self.desc, self.product, self.pad, self.exe,
+                self.machine, self.exports)
 
     def fixed_version(self):
         return "" if self.corrupt == "version-lengths" else "%d.%d.%d.%d" % self.ver
@@ -101,6 +105,8 @@ def build_pe(pe, workdir):
         os.makedirs(d)
         stem = os.path.splitext(pe.name)[0].lower()
         ident = re.sub(r"[^A-Za-z0-9_]", "_", stem)
+        if ident in ("static", "auto", "register", "extern", "const", "default", "inline"):
+            ident += "_dll"  # a C keyword (static.dll) cannot name a function
         ft = "0x1" if pe.exe else "0x2"
         v = ",".join(str(x) for x in pe.ver)
         rc = f"""1 VERSIONINFO
@@ -148,17 +154,22 @@ END
             arr = ",".join(str(b) for b in blob)
             src.append(f"const unsigned char {ident}_data[{pe.pad}] = {{{arr}}};")
             src.append(f"__declspec(dllexport) const unsigned char *{ident}_blob(void) {{ return {ident}_data; }}")
+        for name in pe.exports:
+            src.append(f"__declspec(dllexport) int {name}(void) {{ return 0; }}")
         # A distinct export named after the file, so every binary differs.
         src.append(f"__declspec(dllexport) int {ident}(void) {{ return {sum(pe.name.encode()) & 0xFFFF}; }}")
         with open(os.path.join(d, "m.c"), "w") as f:
             f.write("\n".join(src) + "\n")
-        run(["i686-w64-mingw32-windres", "-O", "coff", "v.rc", "-o", "v.o"], cwd=d)
-        cmd = ["i686-w64-mingw32-gcc", "-Os", "-fno-ident", "-fno-asynchronous-unwind-tables", "-nostdlib", "-s",
+        tool = {"x86": "i686-w64-mingw32", "x64": "x86_64-w64-mingw32"}[pe.machine]
+        # x64 symbols carry no leading underscore and no @N decoration.
+        mangle = (lambda n, at="": "_" + n + at) if pe.machine == "x86" else (lambda n, at="": n)
+        run([tool + "-windres", "-O", "coff", "v.rc", "-o", "v.o"], cwd=d)
+        cmd = [tool + "-gcc", "-Os", "-fno-ident", "-fno-asynchronous-unwind-tables", "-nostdlib", "-s",
                "-Wl,--no-insert-timestamp,--disable-auto-image-base"]
         if pe.exe:
-            cmd += ["-e", "_ExeMain"]
+            cmd += ["-e", mangle("ExeMain")]
         else:
-            cmd += ["-shared", "-e", "_DllMain@12"]
+            cmd += ["-shared", "-e", mangle("DllMain", "@12")]
         cmd += ["-o", pe.name.lower(), "m.c", "v.o"]
         run(cmd, cwd=d)
         with open(os.path.join(d, pe.name.lower()), "rb") as f:
@@ -1596,17 +1607,17 @@ def build_all(out, work):
           "Windows Server 2008 R2 Standard SP1 (NT 6.1 build 7601) with IIS 7.5: W3SVC and WAS in svchost -k "
           "iissvcs with ServiceDll iisw3adm.dll, HTTP.sys, InetStp 7.5, and IIS 7.5 files at 7.5.7601.17514 "
           "(illustrative). w3wp.exe, w3dt.dll and iisw3adm.dll share their names with IIS 6 files: a tool that "
-          "matches by name alone would judge them against IIS 6 knowledge. With no IIS 7 knowledge a correct tool "
-          "says it could not evaluate this install.",
-          [], status="not-evaluated", reason="no IIS knowledge for Windows Server 2008 R2 Standard")
+          "matches by name alone would judge them against IIS 6 knowledge. The IIS 7.5 version rules run (all one "
+          "build: quiet), but there is no applicationHost.config, so the module rules had nothing to read: partial.",
+          [], status="partial", reason="applicationHost.config was not found")
     vol, files, hives, meta = F.volume(
         "win7-noiis", lambda: nt61_image("Windows 7 Professional", "Professional", iis=False), NT4_SIZE,
         label="Windows")
     F.place(vol, "win7-noiis.img")
     F.add("win7-noiis", "win7-noiis.img", "raw", "bare", 0, 4096, files, hives, meta,
           "Windows 7 Professional SP1 (NT 6.1 build 7601) without IIS: no inetsrv folder, no IIS service, no "
-          "InetStp key. Not evaluated: there is no IIS knowledge for NT 6.1 (and, were there, no IIS component).",
-          [], status="not-evaluated", reason="no IIS knowledge for Windows 7 Professional")
+          "InetStp key. The IIS 7.5 knowledge applies to NT 6.1 but finds nothing to judge: not evaluated.",
+          [], status="not-evaluated", reason="no IIS component found")
     vol, files, hives, meta = F.volume("nt4-noiis", lambda: nt4_image("noiis"), NT4_SIZE)
     F.place(vol, "nt4-noiis.img")
     F.add("nt4-noiis", "nt4-noiis.img", "raw", "bare", 0, 4096, files, hives, meta,
@@ -1644,6 +1655,9 @@ def build_all(out, work):
     # 11. Installs across volumes and drive letters (testdata/build/multivol.py).
     import multivol
     multivol.build(F, sys.modules[__name__])
+    # 12. IIS 7.5 and IIS 10: modules, bitness, builds (testdata/build/iis7_images.py).
+    import iis7_images
+    iis7_images.build(F, sys.modules[__name__])
 
     # Manifest
     hdr = ("# verskew test images. GENERATED by testdata/build/make-all.sh from the table in\n"

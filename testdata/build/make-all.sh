@@ -17,14 +17,14 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 missing=()
-for t in mkntfs ntfs-3g i686-w64-mingw32-gcc i686-w64-mingw32-windres qemu-img sfdisk ewfacquire \
+for t in mkntfs ntfs-3g i686-w64-mingw32-gcc i686-w64-mingw32-windres x86_64-w64-mingw32-gcc x86_64-w64-mingw32-windres qemu-img sfdisk ewfacquire \
          fls icat istat ifind fsstat reglookup split umount faketime mkfs.fat mmd mcopy; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
 if ! /usr/bin/python3 -c 'import hivex' 2>/dev/null; then missing+=("python3-hivex"); fi
 if [ ${#missing[@]} -ne 0 ]; then
     echo "make-all.sh: missing tools: ${missing[*]}" >&2
-    echo "  apt-get install ntfs-3g python3-hivex gcc-mingw-w64-i686 qemu-utils fdisk ewf-tools sleuthkit reglookup faketime dosfstools mtools" >&2
+    echo "  apt-get install ntfs-3g python3-hivex gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 qemu-utils fdisk ewf-tools sleuthkit reglookup faketime dosfstools mtools" >&2
     exit 1
 fi
 

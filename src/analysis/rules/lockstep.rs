@@ -265,12 +265,17 @@ fn start<'a>(rule: &dyn Rule, cx: &Context, odds: &'a [Odd]) -> (Finding, Facts<
             .map(|v| v.to_string())
             .unwrap_or_default(),
         reference,
-        peer_names: first
-            .peers
-            .iter()
-            .map(|p| p.name())
-            .collect::<Vec<_>>()
-            .join(", "),
+        // A name once: a 64-bit OS holds a System32 and a SysWOW64 copy.
+        peer_names: {
+            let mut seen = std::collections::HashSet::new();
+            first
+                .peers
+                .iter()
+                .map(|p| p.name())
+                .filter(|n| seen.insert(n.to_ascii_lowercase()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
     };
     (f, facts)
 }

@@ -13,9 +13,12 @@ mod dirty_hive;
 pub(crate) mod files;
 mod lockstep;
 mod missing_addon_dll;
+mod missing_module;
 mod missing_service_binary;
+mod module_bitness;
 mod no_version_resource;
 mod pending_rename;
+mod pools;
 mod remedy;
 #[cfg(test)]
 mod tests;
@@ -56,6 +59,8 @@ pub static ALL: &[&dyn Rule] = &[
     &behind_update::BehindUpdate,
     &missing_service_binary::MissingServiceBinary,
     &missing_addon_dll::MissingAddonDll,
+    &missing_module::MissingModule,
+    &module_bitness::ModuleBitness,
     &no_version_resource::NoVersionResource,
     &dirty_hive::DirtyHive,
     &pending_rename::PendingRename,

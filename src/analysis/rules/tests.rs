@@ -261,8 +261,40 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
         &[],
     );
 
+    // IIS 10 on 64-bit Windows: one module gone, one 32-bit module in the
+    // 64-bit pool.
+    let mut agent = file("agent.dll", "3.2.0.7");
+    agent.path = r"\Program Files\agent.dll".into();
+    agent.machine = Some(0x014c);
+    let mut iis10 = install(Some("10.0"), vec![agent], &[]);
+    iis10.os.bits = Some(64);
+    let xml = r#"<configuration><system.applicationHost><applicationPools>
+        <add name="DefaultAppPool" /></applicationPools></system.applicationHost>
+        <system.webServer><globalModules><add name="Gone" image="%windir%\System32\inetsrv\gone.dll" />
+        <add name="Agent" image="C:\Program Files\agent.dll" /></globalModules></system.webServer></configuration>"#;
+    iis10.iis_config = Some(crate::windows::IisConfigFile {
+        path: r"\WINNT\System32\inetsrv\config\applicationHost.config".into(),
+        redirected_to: None,
+        config: crate::windows::iis_config::parse(xml.as_bytes()).unwrap(),
+    });
+    let module = |name: &str, path: &str, found: bool| crate::windows::ModuleImage {
+        kind: "module",
+        name: name.into(),
+        image: path.into(),
+        pre_condition: Vec::new(),
+        bits: 64,
+        binary: Some(Binary {
+            found: found.then(|| path.to_string()),
+            ..bin(&format!("module {name}"), path)
+        }),
+    };
+    iis10.iis_images = vec![
+        module("Gone", r"\WINNT\System32\inetsrv\gone.dll", false),
+        module("Agent", r"\Program Files\agent.dll", true),
+    ];
+
     let k = Knowledge::builtin();
-    let findings: Vec<_> = [nt4, explained, w2k3, w2k]
+    let findings: Vec<_> = [nt4, explained, w2k3, w2k, iis10]
         .iter()
         .flat_map(|i| analyse(i, &k))
         .collect();

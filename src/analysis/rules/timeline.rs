@@ -32,10 +32,13 @@ pub(super) fn timeline(install: &Install, file: &PeFile, peers: &[&PeFile]) -> V
     peer_times.sort();
     peer_times.dedup();
     for t in peer_times {
+        // A name once: a 64-bit OS holds a System32 and a SysWOW64 copy.
+        let mut seen = std::collections::HashSet::new();
         let names: Vec<&str> = peers
             .iter()
             .filter(|p| p.modified.map(FileTime::whole_seconds) == Some(t))
             .map(|p| p.name())
+            .filter(|n| seen.insert(n.to_ascii_lowercase()))
             .collect();
         events.push((t, format!("{} last written", names.join(", "))));
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::windows::iis_config as model;
-use crate::windows::IisConfigFile;
+use crate::windows::{IisConfigFile, ModuleImage};
 
 #[derive(Serialize)]
 pub(super) struct IisConfig<'a> {
@@ -20,6 +20,22 @@ pub(super) struct IisConfig<'a> {
     sites: Vec<Site<'a>>,
     sections: &'a BTreeSet<String>,
     problems: &'a [String],
+    /// Each module and filter image as the worker of each bitness some pool
+    /// runs at resolves it.
+    images: Vec<Image<'a>>,
+}
+
+#[derive(Serialize)]
+struct Image<'a> {
+    kind: &'a str,
+    name: &'a str,
+    bits: u32,
+    /// The path that worker loads (`null` when it cannot be expanded offline).
+    path: Option<&'a str>,
+    /// The path as stored on disk, when found.
+    found: Option<&'a str>,
+    /// Why its presence could not be checked.
+    unreadable: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -69,8 +85,8 @@ struct Application<'a> {
     physical_path: Option<&'a str>,
 }
 
-impl<'a> From<&'a IisConfigFile> for IisConfig<'a> {
-    fn from(f: &'a IisConfigFile) -> Self {
+impl<'a> IisConfig<'a> {
+    pub(super) fn of(f: &'a IisConfigFile, images: &'a [ModuleImage]) -> Self {
         let c = &f.config;
         IisConfig {
             path: &f.path,
@@ -123,6 +139,17 @@ impl<'a> From<&'a IisConfigFile> for IisConfig<'a> {
                 .collect(),
             sections: &c.sections,
             problems: &c.problems,
+            images: images
+                .iter()
+                .map(|m| Image {
+                    kind: m.kind,
+                    name: &m.name,
+                    bits: m.bits,
+                    path: m.binary.as_ref().map(|b| b.path.as_str()),
+                    found: m.binary.as_ref().and_then(|b| b.found.as_deref()),
+                    unreadable: m.binary.as_ref().and_then(|b| b.unreadable.as_deref()),
+                })
+                .collect(),
         }
     }
 }

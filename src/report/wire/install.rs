@@ -104,7 +104,10 @@ impl<'a> Install<'a> {
                 files_unreadable: c.files_unreadable,
                 unreadable: c.unreadable,
             },
-            iis_config: i.iis_config.as_ref().map(Into::into),
+            iis_config: i
+                .iis_config
+                .as_ref()
+                .map(|c| super::iis_config::IisConfig::of(c, &i.iis_images)),
             drives: multi.then(|| {
                 i.drives
                     .iter()
