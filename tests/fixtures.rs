@@ -168,6 +168,8 @@ fn manifest_parses_and_every_file_exists() {
         "missing-addon-dll",
         "missing-service-binary",
         "behind-service-pack",
+        "behind-update",
+        "undone-update",
         "no-version-resource",
     ];
     let mut names = BTreeSet::new();
