@@ -616,7 +616,13 @@ fn undone_update_compares_the_file_with_its_record() {
             .file_written_after_install,
         Some(true)
     );
-    assert!(f[0].remedy.contains("Q2"), "{}", f[0].remedy);
+    assert!(
+        f[0].remedy.contains(
+            r"Updates recorded under HKLM\SOFTWARE\Microsoft\Updates only, in install order: Q1, Q2."
+        ),
+        "{}",
+        f[0].remedy
+    );
     // A later record that installed exactly this version explains it.
     i.updates.push(record(
         "Q3",
