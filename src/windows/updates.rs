@@ -117,8 +117,9 @@ impl UpdateRecord {
 }
 
 /// Reads every update record below `root` (`Microsoft\Updates`) of the
-/// SOFTWARE hive. An absent key gives none.
-pub(super) fn read(sw: &Hive, root: &str, unreadable: &mut Vec<Unreadable>) -> Vec<UpdateRecord> {
+/// SOFTWARE hive. An absent key gives none. (Public for the fuzz harness;
+/// the loader calls it through the `Scope`.)
+pub fn read(sw: &Hive, root: &str, unreadable: &mut Vec<Unreadable>) -> Vec<UpdateRecord> {
     let hive = sw.name().to_string();
     let depth = root.split('\\').filter(|p| !p.is_empty()).count();
     let mut records: Vec<UpdateRecord> = Vec::new();
