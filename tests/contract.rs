@@ -22,6 +22,8 @@ const MBR63: &str = "nt4-iis4-kb291589-mbr63.img";
 const ACROSS: &str = "nt4-iis4-addon-e.img";
 const FAT16: &str = "nt4-iis4-kb291589-fat16.img";
 const E01: &str = "containers/nt4-iis4-kb291589-mbr63.E01";
+/// Windows 2000 with an Updates record whose infocomm.dll was put back older.
+const UNDONE: &str = "w2k-iis5-update-undone.img";
 
 use common::NO_W3SVC_RULES;
 
@@ -80,6 +82,8 @@ enum T {
     OptObj,
     /// null or an array
     OptArr,
+    /// null or a boolean
+    OptBool,
 }
 
 fn is(v: &Value, t: T) -> bool {
@@ -93,6 +97,7 @@ fn is(v: &Value, t: T) -> bool {
         T::OptInt => v.is_null() || v.is_u64() || v.is_i64(),
         T::OptObj => v.is_null() || v.is_object(),
         T::OptArr => v.is_null() || v.is_array(),
+        T::OptBool => v.is_null() || v.is_boolean(),
     }
 }
 
@@ -202,6 +207,7 @@ fn check_diagnose_report(r: &Value) {
                 ("hives", T::Arr),
                 ("services", T::Arr),
                 ("hotfixes", T::Arr),
+                ("updates", T::Arr),
                 ("iis_setup", T::OptObj),
                 ("addons", T::Arr),
                 ("markers", T::Arr),
@@ -324,6 +330,55 @@ fn check_diagnose_report(r: &Value) {
                     ("source", T::Str),
                     ("destination", T::OptStr),
                     ("replace_existing", T::Bool),
+                ],
+            );
+        }
+        for u in i["updates"].as_array().unwrap() {
+            fields(
+                &w("updates[]"),
+                u,
+                &[
+                    ("id", T::Str),
+                    ("product", T::Str),
+                    ("pack", T::OptStr),
+                    ("key", T::Str),
+                    ("description", T::OptStr),
+                    ("installed_by", T::OptStr),
+                    ("installed_date", T::OptStr),
+                    ("type", T::OptStr),
+                    ("last_written", T::OptStr),
+                    ("install_time", T::OptStr),
+                    ("install_time_precise", T::OptBool),
+                    ("file_list", T::Bool),
+                    ("files", T::Arr),
+                ],
+            );
+            for f in u["files"].as_array().unwrap() {
+                fields(
+                    &w("updates[].files[]"),
+                    f,
+                    &[
+                        ("entry", T::Str),
+                        ("name", T::OptStr),
+                        ("version", T::OptStr),
+                        ("location", T::OptStr),
+                        ("build_date", T::OptStr),
+                        ("path", T::OptStr),
+                    ],
+                );
+            }
+        }
+        for m in i["markers"].as_array().unwrap() {
+            fields(
+                &w("markers[]"),
+                m,
+                &[
+                    ("path", T::Str),
+                    ("created", T::OptStr),
+                    ("modified", T::OptStr),
+                    ("kb", T::OptStr),
+                    ("files", T::Arr),
+                    ("files_not_listed", T::Bool),
                 ],
             );
         }
@@ -482,6 +537,36 @@ fn check_evidence(img: &str, f: &Value) {
             assert!(ev["update"].get("bulletin").is_some(), "{what}: bulletin");
             nonempty(&what, &ev["update"]["proven_by"]);
         }
+        "undone-update" => {
+            fields(
+                &what,
+                ev,
+                &[
+                    ("file", T::Obj),
+                    ("expected_version", T::Str),
+                    ("update_record", T::Obj),
+                    ("timeline", T::Arr),
+                ],
+            );
+            fields(
+                &what,
+                &ev["update_record"],
+                &[
+                    ("id", T::Str),
+                    ("product", T::Str),
+                    ("pack", T::OptStr),
+                    ("key", T::Str),
+                    ("description", T::OptStr),
+                    ("installed_date", T::OptStr),
+                    ("install_time", T::OptStr),
+                    ("install_time_precise", T::OptBool),
+                    ("last_written", T::OptStr),
+                    ("location", T::OptStr),
+                    ("recorded_version", T::Str),
+                    ("file_written_after_install", T::OptBool),
+                ],
+            );
+        }
         "behind-service-pack" => fields(
             &what,
             ev,
@@ -528,7 +613,7 @@ fn check_evidence(img: &str, f: &Value) {
 #[test]
 fn diagnose_json_has_every_documented_field_with_its_type() {
     // The images together raise lockstep-mismatch, missing-addon-dll,
-    // behind-service-pack and no-version-resource.
+    // behind-service-pack, no-version-resource and undone-update.
     let images = [
         SEED,
         ADDON_MISSING,
@@ -538,6 +623,7 @@ fn diagnose_json_has_every_documented_field_with_its_type() {
         E01,
         FAT16,
         ACROSS,
+        UNDONE,
     ];
     let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
     args.extend(images.iter().map(|f| need(f)));
@@ -557,6 +643,7 @@ fn diagnose_json_has_every_documented_field_with_its_type() {
         "missing-addon-dll",
         "behind-service-pack",
         "no-version-resource",
+        "undone-update",
     ] {
         assert!(rules.contains(want), "{want} not exercised: {rules:?}");
     }

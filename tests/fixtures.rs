@@ -168,6 +168,8 @@ fn manifest_parses_and_every_file_exists() {
         "missing-addon-dll",
         "missing-service-binary",
         "behind-service-pack",
+        "behind-update",
+        "undone-update",
         "no-version-resource",
         "missing-module",
         "module-bitness",
@@ -606,6 +608,70 @@ fn check_system_hive(img: &Image, system: &Path) {
     assert_eq!(csd.len(), 1, "{}: Control\\Windows\\CSDVersion", img.name);
 }
 
+/// Four dotted numbers, as `Filelist` and the manifest write versions.
+fn four_numbers(s: &str) -> Option<Vec<u32>> {
+    let v: Vec<u32> = s
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    (v.len() == 4).then_some(v)
+}
+
+/// SOFTWARE\Microsoft\Updates, read with reglookup: the files whose
+/// `Filelist` entry records a higher version than the file on disk has (the
+/// manifest's version, checked with The Sleuth Kit) are exactly the paths
+/// the manifest expects `undone-update` on. Entries with values of another
+/// type than REG_SZ name nothing.
+fn check_update_records(img: &Image, software: &Path) {
+    let mut entries: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (path, kind, value) in reglookup(software, "/Microsoft/Updates") {
+        let Some((key, name)) = path.rsplit_once('/') else {
+            continue;
+        };
+        if kind == "SZ" && key.contains("/Filelist/") {
+            // reglookup writes '%' as %25.
+            let value = value.replace("%25", "%");
+            entries
+                .entry(key.to_string())
+                .or_default()
+                .insert(name.to_string(), value);
+        }
+    }
+    let mut below = BTreeSet::new();
+    for e in entries.values() {
+        let (Some(name), Some(want), Some(location)) =
+            (e.get("FileName"), e.get("Version"), e.get("Location"))
+        else {
+            continue;
+        };
+        let folder = location.replace("%windir%", &img.system_root);
+        let path = format!("{folder}\\{name}").to_ascii_lowercase();
+        let Some(f) = img
+            .files
+            .iter()
+            .find(|f| f.path.to_ascii_lowercase() == path)
+        else {
+            continue;
+        };
+        if let (Some(have), Some(want)) = (four_numbers(&f.file_version), four_numbers(want)) {
+            if have < want {
+                below.insert(path);
+            }
+        }
+    }
+    let want: BTreeSet<String> = img
+        .findings
+        .iter()
+        .filter(|f| f.rule == "undone-update")
+        .flat_map(|f| f.paths.iter().map(|p| p.to_ascii_lowercase()))
+        .collect();
+    assert_eq!(
+        below, want,
+        "{}: files below their Updates record",
+        img.name
+    );
+}
+
 /// SOFTWARE: CurrentVersion values and the Hotfix keys.
 fn check_software_hive(img: &Image, software: &Path) {
     let cv = reglookup(software, "/Microsoft/Windows NT/CurrentVersion");
@@ -662,6 +728,7 @@ fn check_software_hive(img: &Image, software: &Path) {
     let hot = reg_subkeys(software, "/Microsoft/Windows NT/CurrentVersion/Hotfix");
     let want: BTreeSet<String> = img.hotfixes.iter().cloned().collect();
     assert_eq!(hot, want, "{}: Hotfix keys", img.name);
+    check_update_records(img, software);
 }
 
 /// `<control set>\Control\TimeZoneInformation\Bias` in minutes (UTC =

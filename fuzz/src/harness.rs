@@ -297,6 +297,10 @@ fn read_hive(h: &Hive) {
     let _ = h.key(r"ControlSet001\Services\W3SVC\Parameters");
     let _ = h.subkeys(r"ControlSet001\Services");
     let _ = h.key(r"Microsoft\Windows NT\CurrentVersion\Hotfix");
+    // Update records and their file lists, every value hostile.
+    for u in verskew::windows::updates::read(h, r"Microsoft\Updates", &mut Vec::new()) {
+        let _ = (u.install_time(), u.label());
+    }
     let mut n = 0;
     let _ = h.walk("", 16, &mut |k| {
         n += 1;

@@ -58,6 +58,10 @@ pub struct Evidence {
     /// The update whose files show it was applied, for a file left behind it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub update: Option<UpdateEvidence>,
+    /// The `SOFTWARE\Microsoft\Updates` record that says which version of
+    /// the file its update installed, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_record: Option<UpdateRecordEvidence>,
 }
 
 /// The keys of [`Evidence::base`]: every finding carries them.
@@ -143,6 +147,33 @@ pub struct UpdateEvidence {
     /// Files at exactly the version this update, and no other known one, shipped.
     pub proven_by: Vec<FileEvidence>,
     pub title: String,
+}
+
+/// An update's record and its Filelist entry for one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpdateRecordEvidence {
+    pub description: Option<String>,
+    /// Whether the file was put where it is after the update's install time;
+    /// null when no time orders them (none recorded, or the same day when
+    /// only the day is known).
+    pub file_written_after_install: Option<bool>,
+    pub id: String,
+    /// The recorded day, made precise by the key's last-written time on
+    /// that day (see `install_time_precise`).
+    pub install_time: Option<FileTime>,
+    /// True: to the second; false: the day only.
+    pub install_time_precise: Option<bool>,
+    /// `InstalledDate` as stored.
+    pub installed_date: Option<String>,
+    /// The record's key, hive name first.
+    pub key: String,
+    pub last_written: Option<FileTime>,
+    /// The Filelist entry's `Location`, as stored.
+    pub location: Option<String>,
+    pub pack: Option<String>,
+    pub product: String,
+    /// The Filelist entry's `Version`, as stored.
+    pub recorded_version: String,
 }
 
 /// The registry value that names a file.

@@ -48,6 +48,9 @@ pub struct Knowledge {
     pub addons: Option<AddOns>,
     pub collect: Option<Collect>,
     pub modules: Option<Modules>,
+    /// Where updates record what they installed, and what to do when a
+    /// file is older than its record.
+    pub update_records: Option<UpdateRecords>,
     /// The `--rules` files merged over the built-in knowledge, in order:
     /// reports name each with its digest, so a result can be reproduced.
     #[serde(skip)]
@@ -221,6 +224,18 @@ pub struct Collect {
     pub references: Vec<String>,
 }
 
+/// The update records of Windows 2000/XP/2003 (`SOFTWARE\Microsoft\Updates`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRecords {
+    /// The SOFTWARE key below which each update is recorded.
+    pub key: String,
+    /// What to do about a file older than the version its update recorded:
+    /// the start of the remedy sentence, before the update is named.
+    pub remedy: String,
+    pub references: Vec<String>,
+}
+
 /// Knowledge files that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {what}")]
@@ -342,6 +357,9 @@ impl Knowledge {
         if other.modules.is_some() {
             self.modules = other.modules;
         }
+        if other.update_records.is_some() {
+            self.update_records = other.update_records;
+        }
     }
 
     /// What the Windows loader must collect for these rules to run.
@@ -368,6 +386,7 @@ impl Knowledge {
                 .iter()
                 .map(|o| (o.version.clone(), o.name.clone()))
                 .collect(),
+            updates_key: self.update_records.as_ref().map(|u| u.key.clone()),
         }
     }
 

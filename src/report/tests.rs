@@ -7,7 +7,7 @@ use super::escape::needs_escape;
 use super::*;
 use crate::analysis::evidence::{
     Evidence, ExplainedBy, FileEvidence, HiveEvidence, OsEvidence, RegistryEvidence, SetEvidence,
-    UpdateEvidence,
+    UpdateEvidence, UpdateRecordEvidence,
 };
 use crate::analysis::{Finding, Knowledge, Severity};
 use crate::commands::diagnose::{Diagnosis, VolumeReport};
@@ -17,7 +17,9 @@ use crate::image::Format;
 use crate::pe::{Version, VersionInfo};
 use crate::registry::ControlSet;
 use crate::volume::{Partition, Scheme};
-use crate::windows::{AddOn, Binary, HiveInfo, HotfixRecord, Install, OsInfo, PeFile, Service};
+use crate::windows::{
+    AddOn, Binary, HiveInfo, HotfixRecord, Install, OsInfo, PeFile, Service, UpdateRecord,
+};
 use crate::Unreadable;
 
 /// `s`, made hostile (or not): ESC, a newline, a C1 CSI, a bidi override.
@@ -91,6 +93,20 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             proven_by: vec![file(hostile)],
             title: s("April 2002 Cumulative Patch for IIS"),
         }),
+        update_record: Some(UpdateRecordEvidence {
+            description: Some(s("MS01-044")),
+            file_written_after_install: Some(true),
+            id: s("Q301625"),
+            install_time: None,
+            install_time_precise: Some(true),
+            installed_date: Some(s("8/20/2001")),
+            key: s(r"SOFTWARE\Microsoft\Updates\Windows 2000\SP3\Q301625"),
+            last_written: None,
+            location: Some(s(r"%windir%\system32\inetsrv")),
+            pack: Some(s("SP3")),
+            product: s("Windows 2000"),
+            recorded_version: s("5.0.2195.4051"),
+        }),
         ..Default::default()
     };
     let finding = |severity| Finding {
@@ -148,6 +164,12 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             installed: None,
             description: None,
             last_written: None,
+        }],
+        updates: vec![UpdateRecord {
+            id: s("Q301625"),
+            product: s("Windows 2000"),
+            pack: Some(s("SP3")),
+            ..Default::default()
         }],
         addons: vec![AddOn {
             name: s("WWW"),

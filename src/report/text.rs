@@ -274,6 +274,14 @@ fn install(o: &mut String, i: &Install, c: &Coverage, multi: bool) {
         let ids: Vec<_> = i.hotfixes.iter().map(|h| escape(&h.id)).collect();
         let _ = writeln!(o, "    hotfixes recorded: {}", ids.join(", "));
     }
+    if !i.updates.is_empty() {
+        let ids: Vec<_> = i
+            .updates
+            .iter()
+            .map(|u| format!("{} ({} files)", escape(&u.label()), u.files.len()))
+            .collect();
+        let _ = writeln!(o, "    updates recorded: {}", ids.join(", "));
+    }
     for s in &i.services {
         let _ = writeln!(
             o,
@@ -543,5 +551,28 @@ fn evidence(o: &mut String, e: &Evidence) {
         for p in &u.proven_by {
             let _ = writeln!(o, "        applied, as shown by {}", file_line(p));
         }
+    }
+    if let Some(r) = &e.update_record {
+        let parts = [
+            ("description", r.description.clone()),
+            (
+                "file_written_after_install",
+                r.file_written_after_install.map(|b| b.to_string()),
+            ),
+            ("id", some(&r.id)),
+            ("install_time", r.install_time.map(|t| t.to_string())),
+            (
+                "install_time_precise",
+                r.install_time_precise.map(|b| b.to_string()),
+            ),
+            ("installed_date", r.installed_date.clone()),
+            ("key", some(&r.key)),
+            ("last_written", r.last_written.map(|t| t.to_string())),
+            ("location", r.location.clone()),
+            ("pack", r.pack.clone()),
+            ("product", some(&r.product)),
+            ("recorded_version", some(&r.recorded_version)),
+        ];
+        pairs(o, "update_record", &parts);
     }
 }

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use super::disk::{self, DiskVolumes, Place};
 use super::iis_config;
 use super::paths::on_drive;
+use super::updates;
 use super::{
     drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord,
     IisConfigFile, Install, LocalTimes, Marker, ModuleImage, OsInfo, PeFile, PendingOperation,
@@ -203,6 +204,7 @@ fn load_install(
     install.drives = drives::assign(&disk.partitions, disk.signature, &sources);
     install.os.bits = os_bits(vol, &install.os, &sysroot);
     install.iis_images = iis_images(&install, volume, unreadable);
+    resolve_update_files(&mut install);
 
     // Resolve every binary the registry names, then read the PE files: all of
     // inetsrv plus those binaries, each once, on the volume its letter names.
@@ -350,6 +352,22 @@ fn load_install(
                 }
             }
             Err(e) => unreadable.push(Unreadable::new(&shown(&dir.path), e.reason())),
+        }
+    }
+    // The files the update records list on this volume, wherever they are
+    // (an offline Qfecheck compares every one with its record).
+    for path in install
+        .updates
+        .iter()
+        .flat_map(|u| u.files.iter())
+        .filter_map(|f| f.path.as_deref())
+        .filter(|p| p.starts_with('\\') && is_pe_name(p))
+        .take(updates::MAX_RECORDED_FILES)
+    {
+        match vol.lookup(path) {
+            Ok(e) if !e.is_dir => wanted.push(e),
+            Ok(_) | Err(FsError::NotFound { .. }) => {}
+            Err(e) => unreadable.push(Unreadable::new(path, e.reason())),
         }
     }
     wanted.sort_by_key(|e| e.id);
@@ -861,12 +879,60 @@ fn markers(vol: &dyn Volume, root: &Entry, unreadable: &mut Vec<Unreadable>) -> 
             let n = e.name().to_ascii_lowercase();
             e.is_dir && n.starts_with("$nt") && n.contains("uninstall") && n.ends_with('$')
         })
-        .map(|e| Marker {
-            path: e.path,
-            created: e.created,
-            modified: e.modified,
+        .map(|e| {
+            // The files the update replaced, as they were before it.
+            let (files, files_not_listed) = match vol.list(&e) {
+                Ok(inside) => {
+                    let mut names: Vec<String> = inside
+                        .iter()
+                        .filter(|f| !f.is_dir)
+                        .map(|f| f.name().to_string())
+                        .collect();
+                    names.sort_by_key(|n| n.to_ascii_lowercase());
+                    if names.len() > super::MAX_MARKER_FILES {
+                        unreadable.push(Unreadable::new(
+                            &e.path,
+                            format!(
+                                "{} files, more than the {} kept",
+                                names.len(),
+                                super::MAX_MARKER_FILES
+                            ),
+                        ));
+                        names.truncate(super::MAX_MARKER_FILES);
+                    }
+                    (names, false)
+                }
+                Err(why) => {
+                    unreadable.push(Unreadable::new(&e.path, why.reason()));
+                    (Vec::new(), true)
+                }
+            };
+            Marker {
+                path: e.path,
+                created: e.created,
+                modified: e.modified,
+                files,
+                files_not_listed,
+            }
         })
         .collect()
+}
+
+/// Where each recorded update file is: its `Location` and name as a path on
+/// the volume its letter names (`%windir%` is the system root).
+fn resolve_update_files(install: &mut Install) {
+    let mut updates = std::mem::take(&mut install.updates);
+    for f in updates.iter_mut().flat_map(|u| u.files.iter_mut()) {
+        let (Some(loc), Some(name)) = (&f.location, &f.name) else {
+            continue;
+        };
+        let loc = loc.trim().trim_end_matches('\\');
+        if loc.is_empty() || name.contains('\\') {
+            continue;
+        }
+        f.path = install.display_path(&format!(r"{loc}\{name}"));
+    }
+    install.updates = updates;
 }
 
 fn read_software(
@@ -961,6 +1027,9 @@ fn read_software(
             }
             install.addons.sort_by(|a, b| a.name.cmp(&b.name));
         }
+    }
+    if let Some(root) = scope.updates_key.as_deref() {
+        install.updates = updates::read(sw, root, unreadable);
     }
 }
 

@@ -1047,3 +1047,70 @@ fn iis_configuration_is_read_with_its_redirection_and_errors_are_said() {
     ]);
     assert!(i.iis_config.is_none() && i.unreadable.is_empty());
 }
+
+/// An uninstall folder names its update and the files it replaced; one that
+/// cannot be listed says so (and is said unreadable), never "replaced
+/// nothing".
+#[test]
+fn uninstall_folders_list_the_files_their_update_replaced() {
+    let (system, software) = seed_hives();
+    let mem = MemVolume(vec![
+        (r"\WINNT\system32\config\SYSTEM".into(), system),
+        (r"\WINNT\system32\config\SOFTWARE".into(), software),
+        (
+            r"\WINNT\$NtUninstallKB891861$\w3svc.dll".into(),
+            b"MZ".to_vec(),
+        ),
+        (
+            r"\WINNT\$NtUninstallKB891861$\Asp.dll".into(),
+            b"MZ".to_vec(),
+        ),
+        (
+            r"\WINNT\$NtUninstallQ301625$\infocomm.dll".into(),
+            b"MZ".to_vec(),
+        ),
+        (
+            r"\WINNT\$NtServicePackUninstall$\x.dll".into(),
+            b"MZ".to_vec(),
+        ),
+    ]);
+    let vol = Damaged {
+        inner: &mem,
+        lookup_fails: "",
+        list_fails: r"\WINNT\$NtUninstallQ301625$",
+    };
+    let mut unreadable = Vec::new();
+    let installs = find_installs(&vol, 0, &Scope::default(), &mut unreadable);
+    let m = |kb: Option<&str>| {
+        installs[0]
+            .markers
+            .iter()
+            .find(|m| m.kb().as_deref() == kb)
+            .unwrap()
+            .clone()
+    };
+    let kb = m(Some("KB891861"));
+    assert_eq!(kb.files, ["Asp.dll", "w3svc.dll"]);
+    assert!(!kb.files_not_listed);
+    let q = m(Some("Q301625"));
+    assert!(q.files.is_empty() && q.files_not_listed);
+    assert!(installs[0]
+        .unreadable
+        .iter()
+        .any(|u| u.path == r"\WINNT\$NtUninstallQ301625$"));
+    assert_eq!(m(None).files, ["x.dll"]);
+    let marker = |p: &str| super::Marker {
+        path: p.into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        marker(r"\WINNT\$NTUNINSTALLq123$").kb().as_deref(),
+        Some("Q123")
+    );
+    assert_eq!(
+        marker(r"\WINNT\$NtUninstallKB2124261-IE7$").kb().as_deref(),
+        Some("KB2124261")
+    );
+    assert_eq!(marker(r"\WINNT\$NtUninstallé$").kb(), None);
+    assert_eq!(marker(r"\WINNT\$NtUninstallQ$").kb(), None);
+}

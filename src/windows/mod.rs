@@ -8,6 +8,7 @@ pub mod drives;
 pub mod iis_config;
 mod load;
 mod paths;
+pub mod updates;
 
 #[cfg(test)]
 mod load_tests;
@@ -18,6 +19,7 @@ pub use disk::{BootEntry, DiskVolumes};
 pub use drives::DriveLetter;
 pub use load::{find_installs, find_installs_on, read_pe_files, system_roots, SystemRoot};
 pub use paths::{drive_and_path, volume_path};
+pub use updates::{InstallTime, UpdateFile, UpdateRecord};
 
 use crate::fs::FileId;
 use crate::pe::VersionInfo;
@@ -42,6 +44,9 @@ pub struct Scope {
     pub addons: Option<AddOnScope>,
     /// OS display names by `CurrentVersion` ("4.0" → "Windows NT 4.0").
     pub os_names: BTreeMap<String, String>,
+    /// The SOFTWARE key below which Windows 2000/XP/2003 record each update
+    /// and its file list (`Microsoft\Updates`).
+    pub updates_key: Option<String>,
 }
 
 /// Where add-on DLLs are registered and searched for.
@@ -68,11 +73,15 @@ pub struct Install {
     pub hives: Vec<HiveInfo>,
     pub services: Vec<Service>,
     pub hotfixes: Vec<HotfixRecord>,
+    /// `SOFTWARE\Microsoft\Updates` records (Windows 2000/XP/2003): what
+    /// each update says it installed, sorted by product, pack and id.
+    pub updates: Vec<UpdateRecord>,
     /// `SOFTWARE\Microsoft\InetStp` values, as stored.
     pub iis_setup: BTreeMap<String, String>,
     pub addons: Vec<AddOn>,
-    /// `$NtServicePackUninstall$` and `$NtUninstallQ…$` folders: when service
-    /// packs and hotfixes were applied.
+    /// `$NtServicePackUninstall$`, `$NtUninstallQ…$` and `$NtUninstallKB…$`
+    /// folders: when service packs and updates were applied, and which files
+    /// each update replaced.
     pub markers: Vec<Marker>,
     /// `Session Manager\PendingFileRenameOperations`: what the next boot
     /// replaces, as source/destination pairs flattened; a delete's empty
@@ -399,11 +408,46 @@ pub struct AddOn {
     pub dlls: Vec<Binary>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Marker {
     pub path: String,
     pub created: Option<FileTime>,
     pub modified: Option<FileTime>,
+    /// The names of the files in the folder: the files the update replaced,
+    /// as they were before it (sorted, at most [`MAX_MARKER_FILES`]).
+    pub files: Vec<String>,
+    /// The folder could not be listed (said in `unreadable`): `files` is
+    /// then not what it holds.
+    pub files_not_listed: bool,
+}
+
+/// File names kept per uninstall folder.
+pub const MAX_MARKER_FILES: usize = 4096;
+
+impl Marker {
+    /// The update an uninstall folder belongs to: `Q301625` of
+    /// `$NtUninstallQ301625$`, `KB891861` of `$NtUninstallKB891861$`;
+    /// `None` for a service pack's folder.
+    pub fn kb(&self) -> Option<String> {
+        const PREFIX: &str = "$NtUninstall";
+        let name = self.path.rsplit('\\').next().unwrap_or("");
+        if !name
+            .get(..PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+        {
+            return None;
+        }
+        let id = name[PREFIX.len()..].trim_end_matches('$');
+        let (prefix, digits) = if id.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("KB")) {
+            ("KB", &id[2..])
+        } else if id.get(..1).is_some_and(|p| p.eq_ignore_ascii_case("Q")) {
+            ("Q", &id[1..])
+        } else {
+            return None;
+        };
+        let n: String = digits.chars().take_while(char::is_ascii_digit).collect();
+        (!n.is_empty()).then(|| format!("{prefix}{n}"))
+    }
 }
 
 /// A PE file and what its version resource says.

@@ -23,6 +23,7 @@ mod remedy;
 #[cfg(test)]
 mod tests;
 mod timeline;
+mod undone_update;
 
 use super::evidence::Evidence;
 use super::knowledge::{Family, Knowledge};
@@ -57,6 +58,7 @@ pub static ALL: &[&dyn Rule] = &[
     &lockstep::LockstepNewer,
     &behind_service_pack::BehindServicePack,
     &behind_update::BehindUpdate,
+    &undone_update::UndoneUpdate,
     &missing_service_binary::MissingServiceBinary,
     &missing_addon_dll::MissingAddonDll,
     &missing_module::MissingModule,

@@ -5,7 +5,8 @@ use super::super::knowledge::Knowledge;
 use crate::windows::Install;
 
 /// The remedy text for an install: reapply the latest service pack, then the
-/// recorded hotfixes in the order they were installed.
+/// recorded hotfixes in the order they were installed, then the updates only
+/// `SOFTWARE\Microsoft\Updates` records.
 pub(super) fn remedy(install: &Install, k: &Knowledge) -> String {
     let os = install.os.version.as_deref().and_then(|v| k.os(v));
     let mut text = match os {
@@ -26,6 +27,21 @@ pub(super) fn remedy(install: &Install, k: &Knowledge) -> String {
             .collect();
         text.push_str(&format!(
             ". Hotfixes recorded under HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix, in install order: {}",
+            list.join(", ")
+        ));
+    }
+    // Updates recorded only under SOFTWARE\Microsoft\Updates (Windows
+    // 2000 and later), in the order they were installed.
+    let mut updates: Vec<_> = install
+        .updates
+        .iter()
+        .filter(|u| !hotfixes.iter().any(|h| h.id.eq_ignore_ascii_case(&u.id)))
+        .collect();
+    updates.sort_by_key(|u| (u.install_time().map(|t| t.at), u.id.clone()));
+    if !updates.is_empty() {
+        let list: Vec<&str> = updates.iter().map(|u| u.id.as_str()).collect();
+        text.push_str(&format!(
+            ". Updates recorded under HKLM\\SOFTWARE\\Microsoft\\Updates only, in install order: {}",
             list.join(", ")
         ));
     }

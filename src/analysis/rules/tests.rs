@@ -254,12 +254,15 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
     let mut w2k3 = install(Some("5.2"), vec![file("w3core.dll", "6.0.3790.1830")], &[]);
     w2k3.os.service_pack = Some("Service Pack 2".into());
 
-    // Windows 2000 after MS02-018 with w3svc.dll put back to an older build.
-    let w2k = install(
+    // Windows 2000 after MS02-018 with w3svc.dll put back to an older build,
+    // below what its Updates record says it installed.
+    let mut w2k = install(
         Some("5.0"),
         with(iis5_after_q319733(), "w3svc.dll", "5.0.2195.3649"),
         &[],
     );
+    w2k.updates
+        .push(record("Q319733", 10, &[("w3svc.dll", "5.0.2195.5269")]));
 
     // IIS 10 on 64-bit Windows: one module gone, one 32-bit module in the
     // 64-bit pool.
@@ -567,4 +570,115 @@ fn separately_numbered_updates_are_not_ordered_by_number() {
     let got = rules(&install(Some("5.0"), behind, &[]));
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, "behind-update");
+}
+
+/// An Updates record of `id`, installed at `t` (FILETIME ticks), listing
+/// `files` in inetsrv.
+fn record(id: &str, t: u64, files: &[(&str, &str)]) -> crate::windows::UpdateRecord {
+    use crate::windows::{UpdateFile, UpdateRecord};
+    UpdateRecord {
+        id: id.into(),
+        product: "Windows 2000".into(),
+        pack: Some("SP3".into()),
+        key: format!(r"SOFTWARE\Microsoft\Updates\Windows 2000\SP3\{id}"),
+        last_written: crate::time::FileTime::new(t),
+        file_list: true,
+        files: files
+            .iter()
+            .enumerate()
+            .map(|(n, (name, v))| UpdateFile {
+                entry: n.to_string(),
+                name: Some(name.to_string()),
+                version_string: Some(v.to_string()),
+                version: Version::parse(v),
+                location: Some(r"%windir%\system32\inetsrv".into()),
+                path: Some(format!(r"\WINNT\system32\inetsrv\{name}")),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn undone(i: &Install) -> Vec<crate::analysis::Finding> {
+    analyse(i, &Knowledge::builtin())
+        .into_iter()
+        .filter(|f| f.rule == "undone-update")
+        .collect()
+}
+
+/// The file is the truth: a record below it, at it or above it by a later
+/// record's own version stays quiet; below it fires, and without times says
+/// nothing orders them.
+#[test]
+fn undone_update_compares_the_file_with_its_record() {
+    use crate::time::FileTime;
+    const DAY: u64 = 864_000_000_000;
+    let files = vec![file("infocomm.dll", "5.0.2195.3649")];
+    let mut i = install(Some("5.0"), files, &[]);
+    i.updates.push(record(
+        "Q1",
+        100 * DAY,
+        &[("infocomm.dll", "5.0.2195.3649")],
+    ));
+    assert!(undone(&i).is_empty());
+    i.updates.push(record(
+        "Q2",
+        200 * DAY,
+        &[("infocomm.dll", "5.0.2195.4051")],
+    ));
+    let f = undone(&i);
+    assert_eq!(f.len(), 1);
+    assert!(
+        f[0].message.contains("no time orders the two") || f[0].message.contains("before that")
+    );
+    // Written after the record's time: put back.
+    i.files[0].modified = FileTime::new(300 * DAY);
+    let f = undone(&i);
+    assert!(
+        f[0].message.contains("after Q2 installed 5.0.2195.4051"),
+        "{}",
+        f[0].message
+    );
+    assert_eq!(
+        f[0].evidence
+            .update_record
+            .as_ref()
+            .unwrap()
+            .file_written_after_install,
+        Some(true)
+    );
+    assert!(
+        f[0].remedy.contains(
+            r"Updates recorded under HKLM\SOFTWARE\Microsoft\Updates only, in install order: Q1, Q2."
+        ),
+        "{}",
+        f[0].remedy
+    );
+    // A later record that installed exactly this version explains it.
+    i.updates.push(record(
+        "Q3",
+        250 * DAY,
+        &[("infocomm.dll", "5.0.2195.3649")],
+    ));
+    assert!(undone(&i).is_empty());
+}
+
+/// A file at a version an update on a separate numbering line shipped is a
+/// later build despite its number: not called older than a record.
+#[test]
+fn undone_update_leaves_separately_numbered_builds_alone() {
+    let k = Knowledge::builtin();
+    let (name, v) = k
+        .update
+        .iter()
+        .filter(|u| u.numbering == crate::analysis::knowledge::Numbering::Separate)
+        .flat_map(|u| u.files.iter())
+        .next()
+        .map(|(n, v)| (n.clone(), *v))
+        .expect("a separately numbered update");
+    let mut i = install(Some("5.0"), vec![file(&name, &v.to_string())], &[]);
+    i.updates
+        .push(record("Q1", 100, &[(&name, "5.0.2195.9000")]));
+    assert!(undone(&i).is_empty());
 }

@@ -22,6 +22,19 @@ pub(super) fn timeline(install: &Install, file: &PeFile, peers: &[&PeFile]) -> V
             ));
         }
     }
+    for u in &install.updates {
+        if let Some(t) = u.install_time() {
+            let when = if t.precise {
+                "installed"
+            } else {
+                "installed that day"
+            };
+            events.push((
+                t.at.whole_seconds(),
+                format!(r"Updates record {} {when}", u.label()),
+            ));
+        }
+    }
     if let Some(t) = file.modified {
         events.push((t.whole_seconds(), format!("{} last written", file.path)));
     }

@@ -19,6 +19,8 @@ pub(super) struct Install<'a> {
     hives: Vec<Hive<'a>>,
     services: Vec<Service<'a>>,
     hotfixes: Vec<Hotfix<'a>>,
+    /// `SOFTWARE\Microsoft\Updates` records (Windows 2000/XP/2003).
+    updates: Vec<Update<'a>>,
     /// `InetStp` values, as stored.
     iis_setup: &'a BTreeMap<String, String>,
     addons: Vec<AddOn<'a>>,
@@ -81,6 +83,7 @@ impl<'a> Install<'a> {
             hives: list(&i.hives),
             services: list(&i.services),
             hotfixes: list(&i.hotfixes),
+            updates: list(&i.updates),
             iis_setup: &i.iis_setup,
             addons: list(&i.addons),
             markers: list(&i.markers),
@@ -325,12 +328,85 @@ impl<'a> From<&'a model::AddOn> for AddOn<'a> {
     }
 }
 
-/// A service-pack or hotfix uninstall folder and its times.
+/// `installs[].updates[]`: one update's record.
+#[derive(Serialize)]
+struct Update<'a> {
+    id: &'a str,
+    product: &'a str,
+    pack: Option<&'a str>,
+    key: &'a str,
+    description: Option<&'a str>,
+    installed_by: Option<&'a str>,
+    installed_date: Option<&'a str>,
+    r#type: Option<&'a str>,
+    last_written: Option<Shown<'a>>,
+    /// The recorded day made precise by the key's time on that day.
+    install_time: Option<String>,
+    install_time_precise: Option<bool>,
+    /// A `Filelist` subkey exists.
+    file_list: bool,
+    files: Vec<UpdateFile<'a>>,
+}
+
+impl<'a> From<&'a model::UpdateRecord> for Update<'a> {
+    fn from(u: &'a model::UpdateRecord) -> Self {
+        let t = u.install_time();
+        Update {
+            id: &u.id,
+            product: &u.product,
+            pack: u.pack.as_deref(),
+            key: &u.key,
+            description: u.description.as_deref(),
+            installed_by: u.installed_by.as_deref(),
+            installed_date: u.installed_date.as_deref(),
+            r#type: u.kind.as_deref(),
+            last_written: Shown::of(&u.last_written),
+            install_time: t.map(|t| t.at.to_string()),
+            install_time_precise: t.map(|t| t.precise),
+            file_list: u.file_list,
+            files: list(&u.files),
+        }
+    }
+}
+
+/// `installs[].updates[].files[]`: one `Filelist\<n>` entry.
+#[derive(Serialize)]
+struct UpdateFile<'a> {
+    entry: &'a str,
+    name: Option<&'a str>,
+    /// As stored.
+    version: Option<&'a str>,
+    location: Option<&'a str>,
+    build_date: Option<&'a str>,
+    /// Where the file is on the volume; null without a usable `Location`.
+    path: Option<&'a str>,
+}
+
+impl<'a> From<&'a model::UpdateFile> for UpdateFile<'a> {
+    fn from(f: &'a model::UpdateFile) -> Self {
+        UpdateFile {
+            entry: &f.entry,
+            name: f.name.as_deref(),
+            version: f.version_string.as_deref(),
+            location: f.location.as_deref(),
+            build_date: f.build_date.as_deref(),
+            path: f.path.as_deref(),
+        }
+    }
+}
+
+/// A service-pack or update uninstall folder, its times and the files the
+/// update replaced.
 #[derive(Serialize)]
 struct Marker<'a> {
     path: &'a str,
     created: Option<Shown<'a>>,
     modified: Option<Shown<'a>>,
+    /// `Q301625` / `KB891861`; null for a service pack's folder.
+    kb: Option<String>,
+    files: &'a [String],
+    /// The folder could not be listed: `files` is not what it holds.
+    files_not_listed: bool,
 }
 
 impl<'a> From<&'a model::Marker> for Marker<'a> {
@@ -339,6 +415,9 @@ impl<'a> From<&'a model::Marker> for Marker<'a> {
             path: &m.path,
             created: Shown::of(&m.created),
             modified: Shown::of(&m.modified),
+            kb: m.kb(),
+            files: &m.files,
+            files_not_listed: m.files_not_listed,
         }
     }
 }
