@@ -35,5 +35,8 @@ umask 022
 
 mkdir -p "$out"
 /usr/bin/python3 "$here/factory.py" --out "$out"
+# WOF-compressed files (wimlib's compressors through libwim.so.15).
+/usr/bin/python3 "$here/wof_images.py" vectors "$out/wof/vectors"
+/usr/bin/python3 "$here/wof_images.py" image "$out/wof"
 echo "make-all.sh: done; images in $out" >&2
 du -sh --apparent-size "$out" >&2
