@@ -249,8 +249,8 @@ pub fn decompress(input: &[u8], out: &mut [u8]) -> Result<(), &'static str> {
                     *at += 4;
                     Ok(u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize)
                 };
-                for k in 0..3 {
-                    r[k] = word(&mut at)?;
+                for slot in r.iter_mut() {
+                    *slot = word(&mut at)?;
                 }
                 let src = input
                     .get(at..at + size)
