@@ -161,3 +161,69 @@ for path in sys.argv[2:]:
     eprintln!("libfsntfs agrees on {agreed} of {} files", files.len());
     assert!(agreed + LIBFSNTFS_KNOWN.len() >= files.len());
 }
+
+fn verskew_json(args: &[&str]) -> (i32, Vec<serde_json::Value>) {
+    let out = assert_cmd::Command::cargo_bin("verskew")
+        .unwrap()
+        .current_dir(dir().parent().unwrap())
+        .args(args)
+        .output()
+        .unwrap();
+    let rows = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.code().unwrap(), rows)
+}
+
+/// (path, file version) of each row of a `versions` listing.
+fn versions(rows: &[serde_json::Value]) -> Vec<(String, String)> {
+    let mut v: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["path"].to_string().to_lowercase(),
+                r["version"]["file_version"].to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The factory's IIS 6 images with every inetsrv file WOF-compressed (all
+/// four algorithms in turn; `wof_images.py convert`): `diagnose` gives
+/// the same findings and exit status, and `versions` and `versions --all`
+/// the same versions, as on the uncompressed originals.
+#[test]
+fn diagnose_and_versions_read_through_wof() {
+    for name in ["w2k3-iis6-sp1-on-sp2", "w2k3-iis6-healthy"] {
+        let orig = format!("{name}.img");
+        let wof = format!("wof/{name}-wof.img");
+        let (code, a) = verskew_json(&["diagnose", "--format", "json", &orig]);
+        let (wcode, b) = verskew_json(&["diagnose", "--format", "json", &wof]);
+        assert_eq!(code, wcode, "{name}: exit status");
+        assert_eq!(a[0]["findings"], b[0]["findings"], "{name}: findings");
+        assert_eq!(a[0]["unreadable"], b[0]["unreadable"], "{name}: unreadable");
+        if name.contains("sp1-on-sp2") {
+            let f = b[0]["findings"].to_string();
+            assert!(
+                f.contains("behind-service-pack") && f.contains("w3core.dll"),
+                "{f}"
+            );
+        }
+        for extra in [&["**/*"][..], &["--all"][..]] {
+            let (_, a) =
+                verskew_json(&[&["versions", "--format", "json", &orig][..], extra].concat());
+            let (_, b) =
+                verskew_json(&[&["versions", "--format", "json", &wof][..], extra].concat());
+            let (a, b) = (versions(&a), versions(&b));
+            assert!(
+                a.iter().filter(|r| r.0.contains("inetsrv")).count() >= 20,
+                "{a:?}"
+            );
+            assert_eq!(a, b, "{name}: versions {extra:?}");
+        }
+    }
+}
