@@ -43,7 +43,10 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(15);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/wof");
-    println!("{:<28} {:>9} {:>10} {:>12}", "input", "bytes", "MB/s", "memcpy MB/s");
+    println!(
+        "{:<28} {:>9} {:>10} {:>12}",
+        "input", "bytes", "MB/s", "memcpy MB/s"
+    );
     for (file, algo, size) in [
         ("mixed-xpress4k.wof", 0, 150_001usize),
         ("mixed-xpress16k.wof", 3, 140_000),
