@@ -687,6 +687,55 @@ fn index_and_lznt1_survive_mutations() {
     t.finish();
 }
 
+/// The WOF decoders (XPRESS, LZX, the chunk table) on mutated streams that
+/// wimlib compressed (testdata/wof/vectors).
+#[test]
+fn wof_decoders_survive_mutations() {
+    let mut t = Tally::new("fs/wof");
+    let mut rng = seeded(44);
+    let dir = common::testdata().join("wof/vectors");
+    let vectors = [
+        ("mixed-xpress4k.wof", 0u8, 150_001u64),
+        ("mixed-xpress16k.wof", 3, 140_000),
+        ("code-lzx.wof", 1, 70_000),
+        ("mixed-lzx.wof", 1, 300_007),
+    ];
+    for (file, algo, size) in vectors {
+        let stream = std::fs::read(dir.join(file)).unwrap();
+        for i in 0..100 * scale() {
+            let mut m = stream.clone();
+            for _ in 0..1 + rng.below(4) {
+                let at = rng.below(m.len() as u64) as usize;
+                m[at] ^= 1 << rng.below(8);
+            }
+            // The whole stream (table included) and its first chunk alone.
+            let mut whole = vec![1 | algo << 1];
+            whole.extend(((size / 8) as u16).to_le_bytes());
+            whole.extend(&m);
+            let entries = size.div_ceil(if algo == 1 {
+                32768
+            } else {
+                4096 << (algo.max(1) - 1)
+            }) - 1;
+            let first = m.get(entries as usize * 4..).unwrap_or_default().to_vec();
+            t.case(format!("{file} {i}"), move || {
+                let chunk = if algo == 1 {
+                    let mut c = 32768u16.to_le_bytes().to_vec();
+                    c.extend(&first);
+                    harness::run_lzx(&c)
+                } else {
+                    let mut c = vec![0u8];
+                    c.extend(4096u16.to_le_bytes());
+                    c.extend(&first);
+                    harness::run_xpress(&c)
+                };
+                harness::run_xpress(&whole) | chunk
+            });
+        }
+    }
+    t.finish();
+}
+
 /// Hives: the SYSTEM and SOFTWARE hives inside the factory images, plus the
 /// corpus's small hives.
 #[test]
@@ -932,6 +981,8 @@ fn replay(path: &Path) -> bool {
         "fat" => harness::run_fat(&bytes, true) | harness::run_fat(&bytes, false),
         "index" => harness::run_index(&bytes),
         "lznt1" => harness::run_lznt1(&bytes),
+        "xpress" => harness::run_xpress(&bytes),
+        "lzx" => harness::run_lzx(&bytes),
         "hive" => harness::run_hive(&bytes),
         "pe" => harness::run_pe(&bytes),
         "image_open" => harness::run_image_file(path),

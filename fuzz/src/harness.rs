@@ -12,7 +12,10 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use verskew::analysis::Knowledge;
-use verskew::fs::fuzzing::{apply_fixup, decode_compressed, parse_index, parse_mft_record, Run};
+use verskew::fs::fuzzing::{
+    apply_fixup, decode_compressed, decode_wof, lzx_decompress, parse_index, parse_mft_record,
+    xpress_decompress, Run, WofAlgorithm,
+};
 use verskew::fs::{FatVolume, NtfsVolume, Volume};
 use verskew::image::{self, Disk};
 use verskew::registry::{self, resolve_control_set, Hive, HiveState, Walk};
@@ -195,6 +198,38 @@ pub fn run_mft_record(data: &[u8]) -> bool {
 /// The NTFS compressed-stream decoder (LZNT1 units over data runs):
 /// `data` = [params 4][run count u8][runs 4 each][volume bytes]. True when
 /// the stream decoded.
+/// `[mode][size u16 LE][input]`: mode bit 0 clear decodes one XPRESS chunk
+/// of `size % 65537` bytes; set decodes a whole `WofCompressedData` stream
+/// of `size * 8` bytes with the algorithm `mode >> 1 & 3`. Decoded lengths
+/// must be what was asked.
+pub fn run_xpress(data: &[u8]) -> bool {
+    let Some((head, input)) = data.split_first_chunk::<3>() else {
+        return false;
+    };
+    let size = usize::from(u16::from_le_bytes([head[1], head[2]]));
+    if head[0] & 1 == 0 {
+        let mut out = vec![0u8; size % 65537];
+        return xpress_decompress(input, &mut out).is_ok();
+    }
+    let algo = WofAlgorithm::from_wof(u32::from(head[0] >> 1 & 3)).unwrap();
+    match decode_wof(input, size as u64 * 8, algo) {
+        Ok(out) => {
+            assert_eq!(out.len(), size * 8, "WOF output length");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// `[size u16 LE][input]`: one LZX chunk of `size % 32769` bytes.
+pub fn run_lzx(data: &[u8]) -> bool {
+    let Some((head, input)) = data.split_first_chunk::<2>() else {
+        return false;
+    };
+    let mut out = vec![0u8; usize::from(u16::from_le_bytes(*head)) % 32769];
+    lzx_decompress(input, &mut out).is_ok()
+}
+
 pub fn run_lznt1(data: &[u8]) -> bool {
     if data.len() < 5 {
         return false;

@@ -4,7 +4,7 @@
 //! own folder (`ntfs/`, `fat/`) and [`open`] picks one by the partition's
 //! filesystem.
 //!
-//! Decompression (LZNT1, later WOF) lives inside each filesystem's folder and
+//! Decompression (LZNT1, WOF's XPRESS and LZX) lives inside each filesystem's folder and
 //! nowhere else: callers always get a file's real bytes.
 
 pub(crate) mod fat;
@@ -19,13 +19,16 @@ pub(crate) use crate::panic::contain;
 use crate::time::FileTime;
 use crate::volume::{Filesystem, Partition};
 
-/// The flat `$I30` index parser, the LZNT1 stream decoder and our MFT record
-/// reader, for the fuzz targets (`fuzz/`) and `tests/robustness.rs`. Not a
+/// The flat `$I30` index parser, the LZNT1 stream decoder, the WOF
+/// decoders (XPRESS, LZX, the chunk table) and our MFT record reader, for the fuzz targets (`fuzz/`) and `tests/robustness.rs`. Not a
 /// stable API.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use super::ntfs::compressed::{decode as decode_compressed, Run};
     pub use super::ntfs::index::{apply_fixup, parse as parse_index, IndexEntry};
+    pub use super::ntfs::wof::lzx::decompress as lzx_decompress;
+    pub use super::ntfs::wof::xpress::decompress as xpress_decompress;
+    pub use super::ntfs::wof::{decode as decode_wof, Algorithm as WofAlgorithm};
 
     /// One MFT record as the census reads it: fixups, then every attribute
     /// and data run. `Ok(None)` for a record not in use.

@@ -35,5 +35,11 @@ umask 022
 
 mkdir -p "$out"
 /usr/bin/python3 "$here/factory.py" --out "$out"
+# WOF-compressed files (wimlib's compressors through libwim.so.15).
+/usr/bin/python3 "$here/wof_images.py" vectors "$out/wof/vectors"
+/usr/bin/python3 "$here/wof_images.py" image "$out/wof"
+for n in w2k3-iis6-sp1-on-sp2 w2k3-iis6-healthy; do
+    /usr/bin/python3 "$here/wof_images.py" convert "$out/$n.img" "$out/wof/$n-wof.img" 2>/dev/null
+done
 echo "make-all.sh: done; images in $out" >&2
 du -sh --apparent-size "$out" >&2

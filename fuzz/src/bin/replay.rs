@@ -29,6 +29,12 @@ fn main() {
             "lznt1" => {
                 harness::run_lznt1(&data);
             }
+            "xpress" => {
+                harness::run_xpress(&data);
+            }
+            "lzx" => {
+                harness::run_lzx(&data);
+            }
             "hive" => {
                 harness::run_hive(&data);
             }

@@ -19,7 +19,8 @@
 //! 4. Full paths are built from parent references, memoized per directory,
 //!    cycle-safe and depth-capped.
 //!
-//! Compressed files and files whose `$DATA` lives in an extension record
+//! Compressed files, files with a reparse point (WOF-compressed, or data
+//! kept elsewhere) and files whose `$DATA` lives in an extension record
 //! (`$ATTRIBUTE_LIST`) are read through [`NtfsVolume`] instead (whole file).
 //!
 //! Progress is reported through a callback, `(records done, records)`.
@@ -444,6 +445,12 @@ fn scan_record<T>(
     };
     out.files += 1;
     if encrypted {
+        return;
+    }
+    // A reparse point (WOF-compressed data, or data kept elsewhere): the
+    // fs layer decodes it or says why not.
+    if rec.reparse {
+        out.slow.push(slow(data.size(), compressed));
         return;
     }
     // A resident value is stored as is even when flagged compressed.

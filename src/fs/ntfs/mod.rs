@@ -13,6 +13,7 @@ pub(crate) mod index;
 pub mod mft_scan;
 pub(crate) mod record;
 mod stream;
+pub mod wof;
 
 use self::compressed::Run;
 use self::index::IndexEntry;
@@ -440,6 +441,15 @@ impl<'d> NtfsVolume<'d> {
         let mut w = self.window.clone();
         contain(|| -> Result<FileData<'d>, String> {
             let file = self.ntfs.file(&mut w, record).map_err(ntfs_text)?;
+            // A reparse point: WOF data is decoded, anything else keeps its
+            // data elsewhere and is never read as the sparse zeros here.
+            match reparse_point(&file, &mut w)? {
+                None => {}
+                Some(wof::Reparse::File(algo)) => return self.read_wof(&file, &mut w, algo),
+                Some(wof::Reparse::Other(why)) => {
+                    return Err(format!("{why}; its data is not in this volume's file"))
+                }
+            }
             let item = match file.data(&mut w, "") {
                 Some(item) => item.map_err(ntfs_text)?,
                 None => return Err("has no data stream".into()),
@@ -503,6 +513,59 @@ impl<'d> NtfsVolume<'d> {
         })
         .and_then(|r| r)
         .map_err(err)
+    }
+
+    /// A WOF-compressed file (file provider): the logical size from the
+    /// unnamed `$DATA`, the bytes decoded from `WofCompressedData`.
+    fn read_wof(
+        &self,
+        file: &ntfs::NtfsFile<'_>,
+        w: &mut Window<'d>,
+        algo: wof::Algorithm,
+    ) -> Result<FileData<'d>, String> {
+        let mut size = match file.data(w, "") {
+            Some(item) => item
+                .map_err(ntfs_text)?
+                .to_attribute()
+                .map_err(ntfs_text)?
+                .value_length(),
+            None => 0,
+        };
+        if size == 0 {
+            // A stream split by an attribute list: the VCN-0 extent's size.
+            if let Ok(d) = self.non_resident_data(file.file_record_number()) {
+                size = d.size;
+            }
+        }
+        if size > MAX_FILE_BYTES {
+            return Err(format!(
+                "WOF file of {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit"
+            ));
+        }
+        // Found by its exact name: the crate's lookup of a named stream
+        // needs an upcase table it does not keep.
+        let cap = wof::max_stream_len(size, algo).min(self.window.len());
+        let mut stream = None;
+        let mut attrs = file.attributes();
+        while let Some(item) = attrs.next(w) {
+            let item = item.map_err(ntfs_text)?;
+            let attr = item.to_attribute().map_err(ntfs_text)?;
+            let named = attr.name().is_ok_and(|n| n == wof::STREAM_NAME);
+            if attr.ty().ok() == Some(NtfsAttributeType::Data) && named {
+                let v = read_value(&attr, w, cap)
+                    .map_err(|e| format!("{} stream: {e}", wof::STREAM_NAME))?;
+                stream = Some(v);
+                break;
+            }
+        }
+        let stream = stream.ok_or_else(|| {
+            format!(
+                "WOF {} file has no {} stream",
+                algo.name(),
+                wof::STREAM_NAME
+            )
+        })?;
+        wof::decode(&stream, size, algo).map(Cow::Owned)
     }
 
     /// The data as one slice of the mapped image, when it is a single run of
@@ -723,6 +786,27 @@ impl Volume for NtfsVolume<'_> {
     fn names_equal(&self, a: &str, b: &str) -> bool {
         NtfsVolume::names_equal(self, a, b)
     }
+}
+
+/// Largest `$REPARSE_POINT` value (Windows allows 16 KiB).
+const MAX_REPARSE_BYTES: u64 = 16 * 1024;
+
+/// What the file's `$REPARSE_POINT` says, if it has one.
+fn reparse_point(
+    file: &ntfs::NtfsFile<'_>,
+    w: &mut Window<'_>,
+) -> Result<Option<wof::Reparse>, String> {
+    let mut attrs = file.attributes();
+    while let Some(item) = attrs.next(w) {
+        let item = item.map_err(ntfs_text)?;
+        let attr = item.to_attribute().map_err(ntfs_text)?;
+        if attr.ty().ok() == Some(NtfsAttributeType::ReparsePoint) {
+            let v = read_value(&attr, w, MAX_REPARSE_BYTES)
+                .map_err(|e| format!("reparse point: {e}"))?;
+            return Ok(Some(wof::parse_reparse(&v)));
+        }
+    }
+    Ok(None)
 }
 
 /// Reads a whole attribute value, refusing values over `cap` bytes.

@@ -27,6 +27,7 @@ const AT_STANDARD_INFORMATION: u32 = 0x10;
 pub const AT_ATTRIBUTE_LIST: u32 = 0x20;
 const AT_FILE_NAME: u32 = 0x30;
 pub const AT_DATA: u32 = 0x80;
+const AT_REPARSE_POINT: u32 = 0xC0;
 const AT_END: u32 = 0xFFFF_FFFF;
 /// Attribute header flags.
 pub const ATTR_COMPRESSED: u16 = 0x0001;
@@ -415,6 +416,9 @@ pub struct Parsed {
     pub data: Option<(Data, bool, bool)>,
     /// Has an `$ATTRIBUTE_LIST` (some attributes live in extension records).
     pub has_list: bool,
+    /// Has a `$REPARSE_POINT` (WOF data, or data kept elsewhere): read
+    /// through the fs layer, which decodes or refuses it.
+    pub reparse: bool,
 }
 
 /// Times, best name and unnamed `$DATA` of a fixed-up base record; runs are
@@ -425,8 +429,10 @@ pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Par
         name: None,
         data: None,
         has_list: false,
+        reparse: false,
     };
     let mut best_ns = u8::MAX;
+    let mut data_err = None;
     for a in attributes(rec)? {
         let a = a?;
         match a.ty() {
@@ -441,6 +447,7 @@ pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Par
                 }
             }
             AT_ATTRIBUTE_LIST => p.has_list = true,
+            AT_REPARSE_POINT => p.reparse = true,
             AT_FILE_NAME if !a.non_resident() => {
                 // The attribute value has the layout of an index key.
                 if let Some(e) = a
@@ -460,10 +467,25 @@ pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Par
                 }
             }
             AT_DATA if a.name_len() == 0 && p.data.is_none() => {
-                data_attribute(&a, volume_len, cluster, &mut p)?;
+                if let Err(e) = data_attribute(&a, volume_len, cluster, &mut p) {
+                    data_err = Some((e, a.data_size().unwrap_or(0)));
+                }
             }
             _ => {}
         }
+    }
+    if let Some((e, size)) = data_err {
+        // A reparse point's `$DATA` only holds the size (WOF keeps the
+        // bytes in a named stream); the fs layer reads or refuses it.
+        if !p.reparse {
+            return Err(e);
+        }
+        let data = Data::NonResident {
+            extents: Vec::new(),
+            size,
+            initialized: 0,
+        };
+        p.data = Some((data, false, false));
     }
     Ok(p)
 }
