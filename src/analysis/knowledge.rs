@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::pe::Version;
-use crate::windows::{AddOnScope, Scope};
+use crate::windows::{AddOnScope, LoaderScope, Scope};
 
 const BUILTIN: &[(&str, &str)] = &[
     (
@@ -22,6 +22,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "knowledge/iis5-updates.toml",
         include_str!("../../knowledge/iis5-updates.toml"),
+    ),
+    (
+        "knowledge/loader.toml",
+        include_str!("../../knowledge/loader.toml"),
     ),
 ];
 
@@ -43,6 +47,7 @@ pub struct Knowledge {
     pub services: Option<Services>,
     pub addons: Option<AddOns>,
     pub collect: Option<Collect>,
+    pub loader: Option<Loader>,
     /// The `--rules` files merged over the built-in knowledge, in order:
     /// reports name each with its digest, so a result can be reproduced.
     #[serde(skip)]
@@ -188,6 +193,39 @@ pub struct AddOns {
     pub references: Vec<String>,
 }
 
+/// The static loader check: what it reads and the errors it names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Loader {
+    /// (service, DLL) pairs: the DLL a host process loads for the service.
+    pub service_dlls: Vec<(String, String)>,
+    pub metabase: Option<String>,
+    pub filter_service: Option<String>,
+    pub filter_folders: Vec<String>,
+    #[serde(default)]
+    pub error: Vec<Win32Error>,
+    pub references: Vec<String>,
+}
+
+/// A Win32 error a failed load gives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Win32Error {
+    pub code: u32,
+    pub name: String,
+    pub message: String,
+}
+
+impl Loader {
+    /// "127 ERROR_PROC_NOT_FOUND (The specified procedure could not be found.)"
+    pub fn error_text(&self, code: u32) -> String {
+        match self.error.iter().find(|e| e.code == code) {
+            Some(e) => format!("{} {} ({})", e.code, e.name, e.message),
+            None => code.to_string(),
+        }
+    }
+}
+
 /// Folders and keys read from every install, beside what the rules name.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -317,6 +355,9 @@ impl Knowledge {
         if other.collect.is_some() {
             self.collect = other.collect;
         }
+        if other.loader.is_some() {
+            self.loader = other.loader;
+        }
     }
 
     /// What the Windows loader must collect for these rules to run.
@@ -343,6 +384,12 @@ impl Knowledge {
                 .iter()
                 .map(|o| (o.version.clone(), o.name.clone()))
                 .collect(),
+            loader: self.loader.as_ref().map(|l| LoaderScope {
+                service_dlls: l.service_dlls.clone(),
+                metabase: l.metabase.clone(),
+                filter_service: l.filter_service.clone(),
+                filter_folders: l.filter_folders.clone(),
+            }),
         }
     }
 

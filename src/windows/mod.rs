@@ -7,10 +7,13 @@ pub mod disk;
 pub mod drives;
 pub mod iis_config;
 mod load;
+pub mod loader;
 mod paths;
 
 #[cfg(test)]
 mod load_tests;
+#[cfg(test)]
+mod loader_tests;
 
 use std::collections::BTreeMap;
 
@@ -42,6 +45,23 @@ pub struct Scope {
     pub addons: Option<AddOnScope>,
     /// OS display names by `CurrentVersion` ("4.0" → "Windows NT 4.0").
     pub os_names: BTreeMap<String, String>,
+    /// The static loader check, when asked for.
+    pub loader: Option<LoaderScope>,
+}
+
+/// What the static loader check reads beyond the services and add-ons.
+#[derive(Debug, Clone, Default)]
+pub struct LoaderScope {
+    /// (service, DLL): the service DLL a host process (inetinfo.exe) loads
+    /// by name from its own folder when the service names no `ServiceDll`.
+    pub service_dlls: Vec<(String, String)>,
+    /// IIS 6 `MetaBase.xml` below the system root, for `FilterPath`.
+    pub metabase: Option<String>,
+    /// The service whose `Parameters\Filter DLLs` value lists global filters.
+    pub filter_service: Option<String>,
+    /// Folders below the system root whose DLLs exporting
+    /// `GetFilterVersion` and `HttpFilterProc` are filter candidates.
+    pub filter_folders: Vec<String>,
 }
 
 /// Where add-on DLLs are registered and searched for.
@@ -94,6 +114,9 @@ pub struct Install {
     pub drives: Vec<DriveLetter>,
     /// IIS 7 and later: `System32\inetsrv\config\applicationHost.config`.
     pub iis_config: Option<IisConfigFile>,
+    /// The static loader check: search order, KnownDLLs, every module the
+    /// services load and how each import resolved.
+    pub loader: Option<loader::LoaderFacts>,
 }
 
 /// The file times of a volume that stores local time (FAT, 2-second

@@ -9,10 +9,14 @@
 
 mod behind_service_pack;
 mod behind_update;
+mod broken_delay_import;
+mod broken_import;
 mod dirty_hive;
 pub(crate) mod files;
+mod imports;
 mod lockstep;
 mod missing_addon_dll;
+mod missing_dependency;
 mod missing_service_binary;
 mod no_version_resource;
 mod pending_rename;
@@ -20,6 +24,7 @@ mod remedy;
 #[cfg(test)]
 mod tests;
 mod timeline;
+mod wrong_machine;
 
 use super::evidence::Evidence;
 use super::knowledge::{Family, Knowledge};
@@ -59,6 +64,10 @@ pub static ALL: &[&dyn Rule] = &[
     &no_version_resource::NoVersionResource,
     &dirty_hive::DirtyHive,
     &pending_rename::PendingRename,
+    &broken_import::BrokenImport,
+    &missing_dependency::MissingDependency,
+    &wrong_machine::WrongMachine,
+    &broken_delay_import::BrokenDelayImport,
 ];
 
 /// What a rule checks: one install, the knowledge, and the families that

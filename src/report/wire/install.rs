@@ -40,6 +40,8 @@ pub(super) struct Install<'a> {
     drives: Option<Vec<Drive<'a>>>,
     /// IIS 7 and later: `applicationHost.config`; null where there is none.
     iis_config: Option<super::iis_config::IisConfig<'a>>,
+    /// The static loader check; null when it did not run.
+    loader: Option<super::loader::Loader<'a>>,
 }
 
 /// `installs[].drives[]`.
@@ -105,6 +107,7 @@ impl<'a> Install<'a> {
                 unreadable: c.unreadable,
             },
             iis_config: i.iis_config.as_ref().map(Into::into),
+            loader: i.loader.as_ref().map(Into::into),
             drives: multi.then(|| {
                 i.drives
                     .iter()
