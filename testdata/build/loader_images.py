@@ -270,7 +270,7 @@ def build(F, fx):
             files, sysh, sw, meta = fx.nt4_image("healthy")
             by_name = {}
             for (folder, fname), (data, ver, arch) in built.items():
-                pe = Linked(case, fname, ver, "%d.%d.%d.%d" % ver, fx.IIS4_DESC.get(fname.lower(), fname),
+                pe = Linked((case, folder), fname, ver, "%d.%d.%d.%d" % ver, fx.IIS4_DESC.get(fname.lower(), fname),
                             fx.NT4_PRODUCT, exe=fname.endswith(".exe"))
                 fx._DLL_CACHE[pe.key()] = data
                 parts = ("WINNT", "system32") + (("inetsrv",) if folder == "inet" else ()) + (fname,)
