@@ -542,7 +542,11 @@ fn check_evidence(img: &str, f: &Value) {
                     ("win32_error", T::Str),
                 ],
             );
-            let module = [("machine", T::OptStr), ("path", T::Str), ("version", T::OptStr)];
+            let module = [
+                ("machine", T::OptStr),
+                ("path", T::Str),
+                ("version", T::OptStr),
+            ];
             fields(&what, &i["importer"], &module);
             if i["exporter"].is_object() {
                 fields(&what, &i["exporter"], &module);
@@ -621,7 +625,10 @@ fn check_loader(what: &str, l: &Value) {
                 ],
             );
             let outcome = i["outcome"].as_str().unwrap();
-            assert!(["found", "missing", "not-checked"].contains(&outcome), "{outcome}");
+            assert!(
+                ["found", "missing", "not-checked"].contains(&outcome),
+                "{outcome}"
+            );
             for x in i["missing"].as_array().unwrap() {
                 fields(
                     what,
