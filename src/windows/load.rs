@@ -416,13 +416,9 @@ fn loader_inputs(
             let Some(data) = v.data.as_str() else {
                 continue;
             };
-            if v.name.eq_ignore_ascii_case("DllDirectory")
-                || v.name.eq_ignore_ascii_case("DllDirectory32")
-            {
-                if v.name.eq_ignore_ascii_case("DllDirectory") {
-                    inputs.dll_directory = Some(data.to_string());
-                }
-            } else {
+            if v.name.eq_ignore_ascii_case("DllDirectory") {
+                inputs.dll_directory = Some(data.to_string());
+            } else if !v.name.eq_ignore_ascii_case("DllDirectory32") {
                 inputs.known_dlls.push(data.to_string());
             }
         }

@@ -499,9 +499,8 @@ impl<'a> Walker<'a> {
     }
 
     /// Where the loader finds `dll` for a module whose application folder
-    /// is `app`; `implicit` for load-time imports and forwarders
-    /// (KnownDLLs apply), false for delay loads through LoadLibrary (they
-    /// apply there too on NT, so both use them; kept for clarity).
+    /// is `app`. KnownDLLs apply to load-time imports and forwarders, and
+    /// to a delay load's LoadLibrary of a bare name as well.
     fn find_dll(&mut self, dll: &str, app: &str) -> Outcome {
         let lower = dll.to_ascii_lowercase();
         if lower.starts_with("api-ms-win-") || lower.starts_with("ext-ms-") {
