@@ -263,7 +263,6 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
 
     // The loader check: a broken import, a missing DLL, a 64-bit module in a
     // 32-bit process and a broken delay import.
-    let mut nt4 = nt4;
     nt4.loader = Some(loader_facts());
 
     let k = Knowledge::builtin();
