@@ -169,6 +169,10 @@ fn manifest_parses_and_every_file_exists() {
         "missing-service-binary",
         "behind-service-pack",
         "no-version-resource",
+        "broken-import",
+        "missing-dependency",
+        "wrong-machine",
+        "broken-delay-import",
     ];
     let mut names = BTreeSet::new();
     for img in &m.image {
