@@ -218,8 +218,12 @@ fn check_diagnose_report(r: &Value) {
                 ("status", T::Str),
                 ("coverage", T::Obj),
                 ("iis_config", T::OptObj),
+                ("loader", T::OptObj),
             ],
         );
+        if i["loader"].is_object() {
+            check_loader(&w("loader"), &i["loader"]);
+        }
         assert!(STATUSES.contains(&i["status"].as_str().unwrap()), "{i}");
         fields(
             &w("coverage"),
@@ -603,10 +607,149 @@ fn check_evidence(img: &str, f: &Value) {
                 ],
             );
         }
+        "broken-import" | "missing-dependency" | "wrong-machine" | "broken-delay-import" => {
+            fields(&what, ev, &[("import", T::Obj)]);
+            let i = &ev["import"];
+            fields(
+                &what,
+                i,
+                &[
+                    ("delay", T::Bool),
+                    ("dll", T::Str),
+                    ("exporter", T::OptObj),
+                    ("forwarders", T::Arr),
+                    ("importer", T::Obj),
+                    ("loaded_by", T::Arr),
+                    ("missing", T::Arr),
+                    ("win32_error", T::Str),
+                ],
+            );
+            let module = [
+                ("machine", T::OptStr),
+                ("path", T::Str),
+                ("version", T::OptStr),
+            ];
+            fields(&what, &i["importer"], &module);
+            if i["exporter"].is_object() {
+                fields(&what, &i["exporter"], &module);
+            }
+            if rule == "missing-dependency" {
+                nonempty(&what, &ev["searched"]);
+            }
+            if rule == "broken-import" {
+                nonempty(&what, &i["missing"]);
+            }
+        }
         "no-version-resource" => fields(&what, ev, &[("file", T::Obj)]),
         "dirty-hive" => fields(&what, ev, &[("hive", T::OptObj)]),
         "pending-rename" => fields(&what, ev, &[("pending_renames", T::Arr)]),
         other => panic!("{img}: rule `{other}` is not in the README's rule table"),
+    }
+}
+
+/// `installs[].loader`: the static loader check's facts.
+fn check_loader(what: &str, l: &Value) {
+    fields(
+        what,
+        l,
+        &[
+            ("known_dlls", T::Arr),
+            ("known_dlls_folder", T::OptStr),
+            ("search", T::Arr),
+            ("path_value", T::OptStr),
+            ("core_present", T::OptBool),
+            ("roots", T::Arr),
+            ("modules", T::Arr),
+            ("capped", T::OptStr),
+        ],
+    );
+    for r in l["roots"].as_array().unwrap() {
+        fields(
+            what,
+            r,
+            &[
+                ("loaded_by", T::Str),
+                ("source", T::Str),
+                ("path", T::Str),
+                ("app_folder", T::Str),
+                ("host_machine", T::OptStr),
+            ],
+        );
+    }
+    for m in l["modules"].as_array().unwrap() {
+        fields(
+            what,
+            m,
+            &[
+                ("path", T::Str),
+                ("machine", T::OptStr),
+                ("version", T::OptStr),
+                ("host_machine", T::OptStr),
+                ("needed_by", T::Arr),
+                ("error", T::OptStr),
+                ("imports", T::Arr),
+            ],
+        );
+        for i in m["imports"].as_array().unwrap() {
+            fields(
+                what,
+                i,
+                &[
+                    ("dll", T::Str),
+                    ("delay", T::Bool),
+                    ("symbols", T::Int),
+                    ("outcome", T::Str),
+                    ("path", T::OptStr),
+                    ("known_dll", T::Bool),
+                    ("reason", T::OptStr),
+                    ("searched", T::OptArr),
+                    ("missing", T::Arr),
+                ],
+            );
+            let outcome = i["outcome"].as_str().unwrap();
+            assert!(
+                ["found", "missing", "not-checked"].contains(&outcome),
+                "{outcome}"
+            );
+            for x in i["missing"].as_array().unwrap() {
+                fields(
+                    what,
+                    x,
+                    &[("symbol", T::Str), ("exporter", T::Str), ("via", T::Arr)],
+                );
+            }
+        }
+    }
+}
+
+/// The loader images raise the four loader rules; each finding's evidence
+/// and each install's `loader` have their documented shape.
+#[test]
+fn loader_rules_have_their_documented_evidence() {
+    let images = [
+        "nt4-loader-broken-import.img",
+        "nt4-loader-missing-dependency.img",
+        "nt4-loader-wrong-machine.img",
+        "nt4-loader-delay.img",
+    ];
+    let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
+    args.extend(images.iter().map(|f| need(f)));
+    let (code, reports, stderr) = run_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let mut rules = std::collections::BTreeSet::new();
+    for r in &reports {
+        check_diagnose_report(r);
+        for f in r["findings"].as_array().unwrap() {
+            rules.insert(f["rule"].as_str().unwrap().to_string());
+        }
+    }
+    for want in [
+        "broken-import",
+        "missing-dependency",
+        "wrong-machine",
+        "broken-delay-import",
+    ] {
+        assert!(rules.contains(want), "{want} not exercised: {rules:?}");
     }
 }
 

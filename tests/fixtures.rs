@@ -173,6 +173,10 @@ fn manifest_parses_and_every_file_exists() {
         "no-version-resource",
         "missing-module",
         "module-bitness",
+        "broken-import",
+        "missing-dependency",
+        "wrong-machine",
+        "broken-delay-import",
     ];
     let mut names = BTreeSet::new();
     for img in &m.image {
@@ -1305,4 +1309,158 @@ fn data_clusters(istat: &str) -> Vec<u64> {
         }
     }
     clusters
+}
+
+// ---------------------------------------------------------------------------
+// The loader images: what each module imports and exports, read by pefile
+// from the bytes The Sleuth Kit extracts.
+// ---------------------------------------------------------------------------
+
+/// pefile's view of one PE: "import DLL SYM", "delay DLL SYM",
+/// "export NAME", "machine 0xNNN" lines.
+fn pefile_lines(bytes: &[u8], tmp: &Path, name: &str) -> Option<BTreeSet<String>> {
+    let p = tmp.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    let script = r##"
+import sys, pefile
+pe = pefile.PE(sys.argv[1])
+print("machine 0x%x" % pe.FILE_HEADER.Machine)
+s = lambda i: i.name.decode() if i.name else "#%d" % i.ordinal
+for e in getattr(pe, "DIRECTORY_ENTRY_IMPORT", []):
+    for i in e.imports: print("import %s %s" % (e.dll.decode().lower(), s(i)))
+for e in getattr(pe, "DIRECTORY_ENTRY_DELAY_IMPORT", []):
+    for i in e.imports: print("delay %s %s" % (e.dll.decode().lower(), s(i)))
+if hasattr(pe, "DIRECTORY_ENTRY_EXPORT"):
+    for x in pe.DIRECTORY_ENTRY_EXPORT.symbols:
+        if x.name: print("export " + x.name.decode())
+"##;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&p)
+        .output()
+        .ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(String::from)
+            .collect()
+    })
+}
+
+#[test]
+fn loader_images_hold_the_imports_their_findings_rest_on() {
+    if !skip_unless(&["fls", "icat"]) {
+        return;
+    }
+    let pefile_ok = Command::new("python3")
+        .args(["-c", "import pefile"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !pefile_ok {
+        eprintln!("SKIPPED: python3 with pefile not found");
+        return;
+    }
+    let m = manifest();
+    let tmp = tempfile::tempdir().unwrap();
+    let inet = "WINNT/system32/inetsrv";
+    // (image, file, lines that must be there, lines that must not)
+    let cases: &[(&str, &str, &[&str], &[&str])] = &[
+        (
+            "nt4-loader-broken-import",
+            "w3svc.dll",
+            &["import isatq.dll AtqSetInfo2"],
+            &[],
+        ),
+        (
+            "nt4-loader-broken-import",
+            "isatq.dll",
+            &["export AtqInitialize"],
+            &["export AtqSetInfo2"],
+        ),
+        (
+            "nt4-loader-healthy",
+            "w3svc.dll",
+            &["import infocomm.dll #5", "import kernel32.dll HeapAlloc"],
+            &[],
+        ),
+        (
+            "nt4-loader-healthy",
+            "kernel32.dll",
+            &["export LoadLibraryA"],
+            &["export GetProcAddress"],
+        ),
+        (
+            "nt4-loader-missing-dependency",
+            "W3pcfg.dll",
+            &["import wspapi.dll WspGetConfig"],
+            &[],
+        ),
+        (
+            "nt4-loader-wrong-machine",
+            "authfilt.dll",
+            &[
+                "machine 0x8664",
+                "export GetFilterVersion",
+                "export HttpFilterProc",
+            ],
+            &[],
+        ),
+        (
+            "nt4-loader-delay",
+            "w3svc.dll",
+            &["delay ssinc.dll SsiParseFile"],
+            &[],
+        ),
+        (
+            "nt4-loader-delay",
+            "ssinc.dll",
+            &["export SsiInitialize"],
+            &["export SsiParseFile"],
+        ),
+    ];
+    for (image, file, want, not) in cases {
+        let img = m
+            .image
+            .iter()
+            .find(|i| i.name == *image)
+            .unwrap_or_else(|| panic!("{image} not in the manifest"));
+        let path = testdata().join(&img.file);
+        let vol = Volume {
+            img: &path,
+            sector_offset: 0,
+        };
+        let listing = vol.listing();
+        let key = listing
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(&format!("{inet}/{file}")))
+            .unwrap_or_else(|| panic!("{image}: {file} not listed"));
+        let bytes = vol.icat(listing[key]).expect("icat");
+        let lines = pefile_lines(&bytes, tmp.path(), &format!("{image}-{file}"))
+            .unwrap_or_else(|| panic!("{image}: pefile could not read {file}"));
+        for w in *want {
+            assert!(lines.contains(*w), "{image} {file}: no `{w}` in {lines:?}");
+        }
+        for n in *not {
+            assert!(!lines.contains(*n), "{image} {file}: `{n}` in {lines:?}");
+        }
+    }
+    // The shadowed copy: the healthy image's system32 kernel32.dll exports
+    // what its inetsrv copy lacks.
+    let img = m
+        .image
+        .iter()
+        .find(|i| i.name == "nt4-loader-healthy")
+        .unwrap();
+    let path = testdata().join(&img.file);
+    let vol = Volume {
+        img: &path,
+        sector_offset: 0,
+    };
+    let listing = vol.listing();
+    let key = listing
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("WINNT/system32/kernel32.dll"))
+        .expect("system32 kernel32.dll listed");
+    let lines = pefile_lines(&vol.icat(listing[key]).unwrap(), tmp.path(), "k32").unwrap();
+    assert!(lines.contains("export GetProcAddress"), "{lines:?}");
 }

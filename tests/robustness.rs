@@ -841,6 +841,42 @@ fn pe_survives_mutations() {
     t.finish();
 }
 
+/// Import, delay-import and export tables: the mingw DLLs of the loader
+/// images (src/pe/testdata/imports) and the corpus's PE files, mutated
+/// anywhere.
+#[test]
+fn pe_imports_survive_mutations() {
+    let mut t = Tally::new("pe_imports");
+    let mut rng = seeded(61);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pe/testdata/imports");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "dll"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    if let Some(c) = common::corpus() {
+        for n in ["pe/saferwall-pe__shimeng.dll", "pe/pelite__Demo64.dll"] {
+            if let Ok(b) = std::fs::read(c.join(n)) {
+                files.push((n.to_string(), b));
+            }
+        }
+    }
+    assert!(files.len() >= 4);
+    let per = 2000 * scale() / files.len();
+    for (name, bytes) in &files {
+        let lm = Landmarks::find(bytes);
+        for _ in 0..per {
+            let (m, ops) = mutate(bytes, &lm, &mut rng, Region::Any);
+            t.case(format!("{name} {ops:?}"), move || {
+                harness::run_pe_imports(&m)
+            });
+        }
+    }
+    t.finish();
+}
+
 /// Partition tables: the MBR, EBR and GPT disks of the factory and the corpus.
 #[test]
 fn partition_tables_survive_mutations() {

@@ -1007,3 +1007,41 @@ pub fn run_iis_config(data: &[u8]) -> bool {
     }
     !c.global_modules.is_empty()
 }
+
+/// The import, delay-import and export reader (`pe::read_imports`) on
+/// hostile bytes: every count within its cap, every forwarder parsed or
+/// refused, every lookup answered. True when the tables were read.
+pub fn run_pe_imports(data: &[u8]) -> bool {
+    let Ok(t) = pe::read_imports(data) else {
+        return false;
+    };
+    let symbols: usize = t
+        .imports
+        .iter()
+        .chain(&t.delay_imports)
+        .map(|d| d.symbols.len())
+        .sum();
+    assert!(symbols <= pe::MAX_THUNKS, "{symbols} symbols");
+    assert!(t.imports.len() <= pe::MAX_DESCRIPTORS && t.delay_imports.len() <= pe::MAX_DESCRIPTORS);
+    for d in t.imports.iter().chain(&t.delay_imports) {
+        assert!(
+            d.dll.len() <= pe::MAX_NAME * 3,
+            "name of {} bytes",
+            d.dll.len()
+        );
+        if let Some(ex) = &t.exports {
+            for s in &d.symbols {
+                let _ = ex.find(s);
+            }
+        }
+    }
+    if let Some(ex) = &t.exports {
+        assert!(ex.by_ordinal.len() <= pe::MAX_EXPORTS && ex.by_name.len() <= pe::MAX_EXPORTS);
+        for target in ex.by_ordinal.values() {
+            if let pe::ExportTarget::Forward(f) = target {
+                let _ = pe::parse_forwarder(f);
+            }
+        }
+    }
+    true
+}

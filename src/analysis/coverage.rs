@@ -198,6 +198,14 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
     } else {
         Status::Evaluated
     };
+    // The loader check: imports it could not decide leave its rules partial.
+    let status = match (status, loader_undecided(install)) {
+        (Status::Evaluated | Status::Partial, Some(why)) => {
+            reasons.push(why);
+            Status::Partial
+        }
+        (s, _) => s,
+    };
     Coverage {
         status,
         reasons,
@@ -207,6 +215,39 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
         files_unreadable,
         unreadable: install.unreadable.len(),
     }
+}
+
+/// Why the loader check left imports undecided (modules it could not read,
+/// DLLs it could not look for), or `None` when it decided every one. API
+/// sets are not counted: no file could decide them.
+fn loader_undecided(install: &Install) -> Option<String> {
+    use crate::windows::loader::Outcome;
+    let l = install.loader.as_ref()?;
+    let mut first = None;
+    let mut count = 0;
+    for m in &l.modules {
+        if let Some(e) = &m.error {
+            count += 1;
+            first.get_or_insert_with(|| format!("{}: {e}", m.path));
+        }
+        for i in &m.imports {
+            let why = match &i.outcome {
+                Outcome::NotChecked { reason } if !reason.starts_with("an API set") => reason,
+                Outcome::Found {
+                    unchecked: Some(reason),
+                    ..
+                } => reason,
+                _ => continue,
+            };
+            count += 1;
+            first.get_or_insert_with(|| format!("{} ({}): {why}", i.dll, m.path));
+        }
+    }
+    if let Some(cap) = &l.capped {
+        count += 1;
+        first.get_or_insert_with(|| cap.clone());
+    }
+    first.map(|f| format!("the loader check could not decide {count} import(s); first: {f}"))
 }
 
 fn os_name(install: &Install) -> String {

@@ -35,11 +35,14 @@ pub struct Evidence {
     pub file_times: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hive: Option<HiveEvidence>,
+    /// The import a loader-check finding is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportEvidence>,
     /// The hotfix keys recorded for the install (every finding carries them).
     pub hotfixes: Vec<String>,
     /// An image `applicationHost.config` names, and the pools that load it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub module: Option<ModuleEvidence>,
+    pub module: Option<IisModuleEvidence>,
     /// The OS level (every finding carries it).
     pub os: OsEvidence,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,7 +211,7 @@ impl HiveEvidence {
 /// A global module or ISAPI filter of `applicationHost.config`, as the
 /// worker of one bitness resolves it, and the pools whose workers load it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModuleEvidence {
+pub struct IisModuleEvidence {
     /// 32 or 64: the worker this resolution is for.
     pub bits: u32,
     /// The configuration file that names it, as stored.
@@ -233,4 +236,49 @@ pub struct PoolEvidence {
     /// 32 or 64: the bitness of its worker process.
     pub bits: u32,
     pub name: String,
+}
+
+/// One import as the loader check resolved it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportEvidence {
+    /// A delay import: it fails at the first call, not when the service starts.
+    pub delay: bool,
+    /// The DLL imported, as the importer names it.
+    pub dll: String,
+    /// The module the loader would use, where one was found.
+    pub exporter: Option<ModuleEvidence>,
+    /// Forwarders followed before the symbol was lost (`a.dll!F → B.F`).
+    pub forwarders: Vec<String>,
+    pub importer: ModuleEvidence,
+    /// What loads the importer: services, `AddOnServices\<name>`, `ISAPI filter`.
+    pub loaded_by: Vec<String>,
+    /// The names (or `#ordinals`) not exported.
+    pub missing: Vec<String>,
+    /// The Win32 error the load fails with ("127 ERROR_PROC_NOT_FOUND (…)").
+    pub win32_error: String,
+}
+
+/// A module: its path, machine and version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleEvidence {
+    pub machine: Option<String>,
+    pub path: String,
+    pub version: Option<Version>,
+}
+
+impl ModuleEvidence {
+    pub fn of(m: &crate::windows::loader::Module) -> ModuleEvidence {
+        ModuleEvidence {
+            machine: m.machine.map(machine),
+            path: m.path.clone(),
+            version: m.version,
+        }
+    }
+}
+
+/// A machine type by name (`x86`), or in hex when unknown.
+pub fn machine(m: u16) -> String {
+    crate::pe::machine_name(m)
+        .map(String::from)
+        .unwrap_or_else(|| format!("0x{m:04x}"))
 }

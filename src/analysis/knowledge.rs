@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::pe::Version;
-use crate::windows::{AddOnScope, Scope};
+use crate::windows::{AddOnScope, LoaderScope, Scope};
 
 const BUILTIN: &[(&str, &str)] = &[
     (
@@ -26,6 +26,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "knowledge/iis7.toml",
         include_str!("../../knowledge/iis7.toml"),
+    ),
+    (
+        "knowledge/loader.toml",
+        include_str!("../../knowledge/loader.toml"),
     ),
 ];
 
@@ -51,6 +55,7 @@ pub struct Knowledge {
     /// Where updates record what they installed, and what to do when a
     /// file is older than its record.
     pub update_records: Option<UpdateRecords>,
+    pub loader: Option<Loader>,
     /// The `--rules` files merged over the built-in knowledge, in order:
     /// reports name each with its digest, so a result can be reproduced.
     #[serde(skip)]
@@ -213,6 +218,39 @@ pub struct Modules {
     pub references: Vec<String>,
 }
 
+/// The static loader check: what it reads and the errors it names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Loader {
+    /// (service, DLL) pairs: the DLL a host process loads for the service.
+    pub service_dlls: Vec<(String, String)>,
+    pub metabase: Option<String>,
+    pub filter_service: Option<String>,
+    pub filter_folders: Vec<String>,
+    #[serde(default)]
+    pub error: Vec<Win32Error>,
+    pub references: Vec<String>,
+}
+
+/// A Win32 error a failed load gives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Win32Error {
+    pub code: u32,
+    pub name: String,
+    pub message: String,
+}
+
+impl Loader {
+    /// "127 ERROR_PROC_NOT_FOUND (The specified procedure could not be found.)"
+    pub fn error_text(&self, code: u32) -> String {
+        match self.error.iter().find(|e| e.code == code) {
+            Some(e) => format!("{} {} ({})", e.code, e.name, e.message),
+            None => code.to_string(),
+        }
+    }
+}
+
 /// Folders and keys read from every install, beside what the rules name.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -360,6 +398,9 @@ impl Knowledge {
         if other.update_records.is_some() {
             self.update_records = other.update_records;
         }
+        if other.loader.is_some() {
+            self.loader = other.loader;
+        }
     }
 
     /// What the Windows loader must collect for these rules to run.
@@ -387,6 +428,12 @@ impl Knowledge {
                 .map(|o| (o.version.clone(), o.name.clone()))
                 .collect(),
             updates_key: self.update_records.as_ref().map(|u| u.key.clone()),
+            loader: self.loader.as_ref().map(|l| LoaderScope {
+                service_dlls: l.service_dlls.clone(),
+                metabase: l.metabase.clone(),
+                filter_service: l.filter_service.clone(),
+                filter_folders: l.filter_folders.clone(),
+            }),
         }
     }
 

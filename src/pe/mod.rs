@@ -1,5 +1,6 @@
 //! PE artifacts: headers (for a census) and version resources
-//! (VS_FIXEDFILEINFO and string tables).
+//! (VS_FIXEDFILEINFO and string tables), and the import, delay-import and
+//! export tables the loader check binds ([`read_imports`]).
 //!
 //! Entry points: [`read_version`] (any RT_VERSION ID/language, PE32/PE32+,
 //! any machine, any alignment) and [`read_headers`] (cheap, copy-free);
@@ -9,10 +10,13 @@
 
 mod error;
 mod headers;
+mod imports;
 mod ranges;
 mod version;
 mod vs_version;
 
+#[doc(hidden)]
+pub mod testpe;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +24,10 @@ pub use error::PeError;
 pub use headers::{
     machine_name, read_headers, PeHeaders, IMAGE_FILE_DLL, IMAGE_FILE_EXECUTABLE_IMAGE,
     IMAGE_FILE_SYSTEM,
+};
+pub use imports::{
+    parse_forwarder, read_imports, ExportTarget, Exports, ImportTables, ImportedDll, Symbol,
+    MAX_DESCRIPTORS, MAX_EXPORTS, MAX_NAME, MAX_THUNKS,
 };
 pub use ranges::{
     read_version_ranged, version_ranges, RangedVersion, HEADER_PROBE, MAX_HEADER_BYTES,

@@ -460,6 +460,35 @@ fn evidence(o: &mut String, e: &Evidence) {
         pairs(o, "hive", &parts);
     }
     list(o, "hotfixes", &e.hotfixes);
+    if let Some(i) = &e.import {
+        let module = |m: &crate::analysis::evidence::ModuleEvidence| {
+            let mut s = m.path.clone();
+            if let Some(v) = m.version {
+                s.push_str(&format!(" {v}"));
+            }
+            if let Some(k) = &m.machine {
+                s.push_str(&format!(" ({k})"));
+            }
+            s
+        };
+        let parts = [
+            ("importer", Some(module(&i.importer))),
+            ("dll", some(&i.dll)),
+            ("delay", i.delay.then(|| "true".to_string())),
+            (
+                "missing",
+                (!i.missing.is_empty()).then(|| i.missing.join(" ")),
+            ),
+            ("exporter", i.exporter.as_ref().map(module)),
+            (
+                "forwarders",
+                (!i.forwarders.is_empty()).then(|| i.forwarders.join(" ")),
+            ),
+            ("loaded_by", Some(i.loaded_by.join(" "))),
+            ("win32_error", some(&i.win32_error)),
+        ];
+        pairs(o, "import", &parts);
+    }
     if let Some(m) = &e.module {
         let parts = [
             ("bits", Some(m.bits.to_string())),

@@ -5,11 +5,12 @@ use rayon::prelude::*;
 
 use super::disk::{self, DiskVolumes, Place};
 use super::iis_config;
+use super::loader::LoaderInputs;
 use super::paths::on_drive;
 use super::updates;
 use super::{
     drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord,
-    IisConfigFile, Install, LocalTimes, Marker, ModuleImage, OsInfo, PeFile, PendingOperation,
+    IisConfigFile, Install, LoaderScope, LocalTimes, Marker, ModuleImage, OsInfo, PeFile, PendingOperation,
     Scope, Service,
 };
 use crate::fs::{Entry, FsError, Volume};
@@ -415,7 +416,54 @@ fn load_install(
     install.files.sort_by(|a, b| a.path.cmp(&b.path));
     install.files_count = install.files.len();
     install.local_times = zone;
+    if let Some(ls) = &scope.loader {
+        let inputs = loader_inputs(system.as_ref(), &install, ls, unreadable);
+        install.loader = Some(super::loader::check(vol, &install, ls, &inputs));
+    }
     install
+}
+
+/// The SYSTEM values the loader check needs: KnownDLLs (with their
+/// `DllDirectory`), `PATH` from the session manager's environment, and the
+/// legacy `Filter DLLs` value.
+fn loader_inputs(
+    system: Option<&Hive>,
+    install: &Install,
+    scope: &LoaderScope,
+    unreadable: &mut Vec<Unreadable>,
+) -> LoaderInputs {
+    let mut inputs = LoaderInputs::default();
+    let (Some(sys), Some(cs)) = (system, install.control_set.as_ref()) else {
+        return inputs;
+    };
+    let hive = sys.name().to_string();
+    let sm = format!(r"{}\Control\Session Manager", cs.name);
+    if let Some(k) = registry_key(sys, &hive, &format!(r"{sm}\KnownDLLs"), unreadable) {
+        for v in &k.values {
+            let Some(data) = v.data.as_str() else {
+                continue;
+            };
+            if v.name.eq_ignore_ascii_case("DllDirectory") {
+                inputs.dll_directory = Some(data.to_string());
+            } else if !v.name.eq_ignore_ascii_case("DllDirectory32") {
+                inputs.known_dlls.push(data.to_string());
+            }
+        }
+    }
+    if let Some(k) = registry_key(sys, &hive, &format!(r"{sm}\Environment"), unreadable) {
+        inputs.path = k
+            .values
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case("Path"))
+            .and_then(|v| v.data.as_str().map(String::from));
+    }
+    if let Some(svc) = &scope.filter_service {
+        let p = format!(r"{}\Services\{svc}\Parameters", cs.name);
+        if let Some(k) = registry_key(sys, &hive, &p, unreadable) {
+            inputs.filter_dlls = string(&k, "Filter DLLs");
+        }
+    }
+    inputs
 }
 
 /// No time zone is further than 14 hours from UTC (Line Islands, UTC+14).

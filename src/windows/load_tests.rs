@@ -12,7 +12,7 @@ use crate::fs::{Entry, FileData, FileId, FsError, Volume};
 use crate::volume::Filesystem;
 
 /// Files by path; every prefix of a path is a directory.
-struct MemVolume(Vec<(String, Vec<u8>)>);
+pub(super) struct MemVolume(pub(super) Vec<(String, Vec<u8>)>);
 
 impl MemVolume {
     fn entry(&self, path: &str) -> Option<Entry> {

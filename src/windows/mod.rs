@@ -7,11 +7,14 @@ pub mod disk;
 pub mod drives;
 pub mod iis_config;
 mod load;
+pub mod loader;
 mod paths;
 pub mod updates;
 
 #[cfg(test)]
 mod load_tests;
+#[cfg(test)]
+mod loader_tests;
 
 use std::collections::BTreeMap;
 
@@ -47,6 +50,23 @@ pub struct Scope {
     /// The SOFTWARE key below which Windows 2000/XP/2003 record each update
     /// and its file list (`Microsoft\Updates`).
     pub updates_key: Option<String>,
+    /// The static loader check, when asked for.
+    pub loader: Option<LoaderScope>,
+}
+
+/// What the static loader check reads beyond the services and add-ons.
+#[derive(Debug, Clone, Default)]
+pub struct LoaderScope {
+    /// (service, DLL): the service DLL a host process (inetinfo.exe) loads
+    /// by name from its own folder when the service names no `ServiceDll`.
+    pub service_dlls: Vec<(String, String)>,
+    /// IIS 6 `MetaBase.xml` below the system root, for `FilterPath`.
+    pub metabase: Option<String>,
+    /// The service whose `Parameters\Filter DLLs` value lists global filters.
+    pub filter_service: Option<String>,
+    /// Folders below the system root whose DLLs exporting
+    /// `GetFilterVersion` and `HttpFilterProc` are filter candidates.
+    pub filter_folders: Vec<String>,
 }
 
 /// Where add-on DLLs are registered and searched for.
@@ -103,6 +123,9 @@ pub struct Install {
     pub drives: Vec<DriveLetter>,
     /// IIS 7 and later: `System32\inetsrv\config\applicationHost.config`.
     pub iis_config: Option<IisConfigFile>,
+    /// The static loader check: search order, KnownDLLs, every module the
+    /// services load and how each import resolved.
+    pub loader: Option<loader::LoaderFacts>,
     /// IIS 7 and later: every global module and ISAPI filter image, once per
     /// bitness a worker process of this install can run at, as that worker
     /// would find it.

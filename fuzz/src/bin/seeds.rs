@@ -179,6 +179,17 @@ fn main() {
     // element the reader takes, in UTF-8 and UTF-16LE, and a redirection.
     let config = r#"<?xml version="1.0"?><configuration><configSections><sectionGroup name="system.webServer"><section name="globalModules"/><sectionGroup name="rewrite"><section name="rules"/></sectionGroup></sectionGroup></configSections><system.applicationHost><applicationPools><add name="A" enable32BitAppOnWin64="true" managedRuntimeVersion="v2.0" managedPipelineMode="Classic"/><applicationPoolDefaults managedRuntimeVersion="v4.0"/></applicationPools><sites><site name="S" id="1"><application path="/" applicationPool="A"><virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub"/></application></site><applicationDefaults applicationPool="A"/></sites></system.applicationHost><system.webServer><globalModules><add name="M" image="%windir%\System32\inetsrv\m.dll" preCondition="bitness32,integratedMode"/><remove name="X"/></globalModules><isapiFilters><filter name="F" path="%ProgramFiles%\f.dll" enabled="false"/></isapiFilters></system.webServer><location path=""><system.webServer><modules><add name="M"/><clear/></modules></system.webServer></location></configuration>"#;
     put("iis_config", "applicationHost", config.as_bytes());
+
+    // Imports and exports: the mingw DLLs the loader images are built from
+    // (pefile-checked, src/pe/testdata/imports).
+    let imports = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src/pe/testdata/imports");
+    for f in files(&imports) {
+        if f.extension().is_some_and(|e| e == "dll") {
+            if let Ok(b) = std::fs::read(&f) {
+                put("pe_imports", &f.file_name().unwrap().to_string_lossy(), &b);
+            }
+        }
+    }
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
         .chain(config.encode_utf16().flat_map(u16::to_le_bytes))

@@ -9,11 +9,15 @@
 
 mod behind_service_pack;
 mod behind_update;
+mod broken_delay_import;
+mod broken_import;
 mod dirty_hive;
 pub(crate) mod files;
+mod imports;
 mod lockstep;
 mod missing_addon_dll;
 mod missing_module;
+mod missing_dependency;
 mod missing_service_binary;
 mod module_bitness;
 mod no_version_resource;
@@ -24,6 +28,7 @@ mod remedy;
 mod tests;
 mod timeline;
 mod undone_update;
+mod wrong_machine;
 
 use super::evidence::Evidence;
 use super::knowledge::{Family, Knowledge};
@@ -66,6 +71,10 @@ pub static ALL: &[&dyn Rule] = &[
     &no_version_resource::NoVersionResource,
     &dirty_hive::DirtyHive,
     &pending_rename::PendingRename,
+    &broken_import::BrokenImport,
+    &missing_dependency::MissingDependency,
+    &wrong_machine::WrongMachine,
+    &broken_delay_import::BrokenDelayImport,
 ];
 
 /// What a rule checks: one install, the knowledge, and the families that

@@ -3,8 +3,7 @@
 //! OS unless `enable32BitAppOnWin64` is set, and loads a module or filter
 //! whose `preCondition` admits that worker.
 
-use crate::analysis::evidence::{ModuleEvidence, PoolEvidence};
-use crate::pe::machine_name;
+use crate::analysis::evidence::{IisModuleEvidence, PoolEvidence};
 use crate::windows::iis_config::{pool_loads, AppPool, IisConfig};
 use crate::windows::{Install, ModuleImage};
 
@@ -63,8 +62,8 @@ pub(super) fn evidence(
     resolved: &str,
     machine: Option<u16>,
     pools: Vec<PoolEvidence>,
-) -> ModuleEvidence {
-    ModuleEvidence {
+) -> IisModuleEvidence {
+    IisModuleEvidence {
         bits: image.bits,
         config: install
             .iis_config
@@ -73,7 +72,7 @@ pub(super) fn evidence(
             .unwrap_or_default(),
         image: image.image.clone(),
         kind: image.kind.into(),
-        machine: machine.map(|m| machine_name(m).map_or(format!("0x{m:04x}"), str::to_string)),
+        machine: machine.map(crate::analysis::evidence::machine),
         name: image.name.clone(),
         pools,
         pre_condition: image.pre_condition.clone(),

@@ -296,6 +296,10 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
         module("Agent", r"\Program Files\agent.dll", true),
     ];
 
+    // The loader check: a broken import, a missing DLL, a 64-bit module in a
+    // 32-bit process and a broken delay import.
+    nt4.loader = Some(loader_facts());
+
     let k = Knowledge::builtin();
     let findings: Vec<_> = [nt4, explained, w2k3, w2k, iis10]
         .iter()
@@ -323,10 +327,12 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
                 f.rule
             );
             let optional = ["control_set", "explained_by", "file_times"];
+            // A delay import whose DLL was found has no folders to list.
+            let delay_found = f.rule == "broken-delay-import";
             assert!(
-                allowed
-                    .iter()
-                    .all(|k| keys.contains(k) || optional.contains(k)),
+                allowed.iter().all(|k| keys.contains(k)
+                    || optional.contains(k)
+                    || (delay_found && *k == "searched")),
                 "{}: {keys:?}",
                 f.rule
             );
@@ -681,4 +687,61 @@ fn undone_update_leaves_separately_numbered_builds_alone() {
     i.updates
         .push(record("Q1", 100, &[(&name, "5.0.2195.9000")]));
     assert!(undone(&i).is_empty());
+}
+/// Loader facts on which each loader rule fires once.
+fn loader_facts() -> crate::windows::loader::LoaderFacts {
+    use crate::windows::loader::{Import, LoaderFacts, MissingSymbol, Module, Outcome};
+    let inet = r"\WINNT\system32\inetsrv";
+    let import = |dll: &str, delay: bool, outcome: Outcome, missing: &[&str]| Import {
+        dll: dll.into(),
+        delay,
+        symbols: missing.len().max(1),
+        outcome,
+        missing: missing
+            .iter()
+            .map(|m| MissingSymbol {
+                symbol: m.to_string(),
+                via: Vec::new(),
+                exporter: format!(r"{inet}\{dll}"),
+            })
+            .collect(),
+    };
+    let found = |dll: &str| Outcome::Found {
+        path: format!(r"{inet}\{dll}"),
+        known: false,
+        unchecked: None,
+    };
+    let module = |name: &str, machine: u16, imports: Vec<Import>| Module {
+        path: format!(r"{inet}\{name}"),
+        machine: Some(machine),
+        version: None,
+        host_machine: Some(0x14c),
+        needed_by: vec!["W3SVC".into()],
+        imports,
+        error: None,
+    };
+    LoaderFacts {
+        core_present: Some(true),
+        modules: vec![
+            module(
+                "w3svc.dll",
+                0x14c,
+                vec![
+                    import("isatq.dll", false, found("isatq.dll"), &["AtqSetInfo2"]),
+                    import(
+                        "gone.dll",
+                        false,
+                        Outcome::Missing {
+                            searched: vec![inet.to_string()],
+                        },
+                        &[],
+                    ),
+                    import("ssinc.dll", true, found("ssinc.dll"), &["SsiParseFile"]),
+                ],
+            ),
+            module("isatq.dll", 0x14c, Vec::new()),
+            module("filt64.dll", 0x8664, Vec::new()),
+        ],
+        ..LoaderFacts::default()
+    }
 }

@@ -42,6 +42,8 @@ pub(super) struct Install<'a> {
     drives: Option<Vec<Drive<'a>>>,
     /// IIS 7 and later: `applicationHost.config`; null where there is none.
     iis_config: Option<super::iis_config::IisConfig<'a>>,
+    /// The static loader check; null when it did not run.
+    loader: Option<super::loader::Loader<'a>>,
 }
 
 /// `installs[].drives[]`.
@@ -111,6 +113,7 @@ impl<'a> Install<'a> {
                 .iis_config
                 .as_ref()
                 .map(|c| super::iis_config::IisConfig::of(c, &i.iis_images)),
+            loader: i.loader.as_ref().map(Into::into),
             drives: multi.then(|| {
                 i.drives
                     .iter()

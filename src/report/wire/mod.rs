@@ -17,6 +17,7 @@ mod disk;
 mod iis_config;
 mod info;
 mod install;
+mod loader;
 mod rules;
 mod versions;
 

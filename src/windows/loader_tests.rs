@@ -1,0 +1,263 @@
+//! The loader check on small in-memory volumes of synthetic PEs
+//! (`pe::testpe`): forwarder cycles, unreadable modules, an incomplete
+//! system32, KnownDLLs, delay imports, machine types.
+
+use super::load_tests::MemVolume;
+use super::loader::{check, LoaderInputs, Outcome};
+use super::{Binary, Install, LoaderScope, Service};
+use crate::pe::testpe::{TestExport, TestPe};
+use crate::pe::Symbol;
+
+const SYS: &str = r"\WINNT\system32";
+const INET: &str = r"\WINNT\system32\inetsrv";
+
+fn name(s: &str) -> Symbol {
+    Symbol::Name(s.into())
+}
+
+fn dll(exports: &[TestExport], imports: &[(&str, &[Symbol])]) -> Vec<u8> {
+    TestPe {
+        exports: (!exports.is_empty()).then(|| ("x.dll".to_string(), 1, exports.to_vec())),
+        imports: imports
+            .iter()
+            .map(|(d, s)| (d.to_string(), s.to_vec()))
+            .collect(),
+        ..TestPe::default()
+    }
+    .build()
+}
+
+fn install_with(exe: &str) -> Install {
+    Install {
+        system_root: r"\WINNT".into(),
+        services: vec![Service {
+            name: "W3SVC".into(),
+            image_path: None,
+            service_dll: None,
+            service_dll_key: None,
+            service_dll_last_written: None,
+            start: None,
+            service_type: None,
+            depend_on_service: Vec::new(),
+            install_path: None,
+            last_written: None,
+            binaries: vec![Binary {
+                source: "ImagePath".into(),
+                path: exe.into(),
+                drive: None,
+                found: Some(exe.into()),
+                unreadable: None,
+            }],
+        }],
+        ..Install::default()
+    }
+}
+
+fn run(files: Vec<(String, Vec<u8>)>, inputs: LoaderInputs) -> super::loader::LoaderFacts {
+    let vol = MemVolume(files);
+    let install = install_with(&format!(r"{INET}\inetinfo.exe"));
+    check(&vol, &install, &LoaderScope::default(), &inputs)
+}
+
+fn exe(imports: &[(&str, &[Symbol])]) -> Vec<u8> {
+    TestPe {
+        dll: false,
+        imports: imports
+            .iter()
+            .map(|(d, s)| (d.to_string(), s.to_vec()))
+            .collect(),
+        ..TestPe::default()
+    }
+    .build()
+}
+
+fn core() -> Vec<(String, Vec<u8>)> {
+    vec![(
+        format!(r"{SYS}\ntdll.dll"),
+        dll(&[TestExport::code("RtlAllocateHeap")], &[]),
+    )]
+}
+
+#[test]
+fn a_forwarder_cycle_is_a_missing_symbol_not_a_hang() {
+    let mut files = core();
+    files.push((
+        format!(r"{INET}\inetinfo.exe"),
+        exe(&[("a.dll", &[name("F")])]),
+    ));
+    files.push((
+        format!(r"{SYS}\a.dll"),
+        dll(&[TestExport::forward("F", "b.F")], &[]),
+    ));
+    files.push((
+        format!(r"{SYS}\b.dll"),
+        dll(&[TestExport::forward("F", "a.F")], &[]),
+    ));
+    let facts = run(files, LoaderInputs::default());
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    assert_eq!(m.imports.len(), 1);
+    assert_eq!(m.imports[0].missing.len(), 1);
+    assert!(m.imports[0].missing[0].via.len() >= 2);
+}
+
+#[test]
+fn forwarders_and_ordinals_resolve() {
+    let mut files = core();
+    files.push((
+        format!(r"{INET}\inetinfo.exe"),
+        exe(&[("k.dll", &[name("HeapAlloc"), Symbol::Ordinal(2)])]),
+    ));
+    files.push((
+        format!(r"{SYS}\k.dll"),
+        dll(
+            &[
+                TestExport::forward("HeapAlloc", "NTDLL.RtlAllocateHeap"),
+                TestExport::unnamed(),
+            ],
+            &[],
+        ),
+    ));
+    let facts = run(files, LoaderInputs::default());
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    assert!(matches!(m.imports[0].outcome, Outcome::Found { .. }));
+    assert_eq!(m.imports[0].missing, vec![]);
+}
+
+#[test]
+fn an_unreadable_dll_is_not_checked_never_missing() {
+    let mut files = core();
+    files.push((
+        format!(r"{INET}\inetinfo.exe"),
+        exe(&[("bad.dll", &[name("F")])]),
+    ));
+    files.push((format!(r"{INET}\bad.dll"), b"MZ not really".to_vec()));
+    let facts = run(files, LoaderInputs::default());
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    match &m.imports[0].outcome {
+        Outcome::Found { unchecked, .. } => assert!(unchecked.is_some()),
+        other => panic!("{other:?}"),
+    }
+    assert!(m.imports[0].missing.is_empty());
+}
+
+#[test]
+fn without_core_system_dlls_an_absent_dll_is_not_checked() {
+    let files = vec![(
+        format!(r"{INET}\inetinfo.exe"),
+        exe(&[("kernel32.dll", &[name("GetProcAddress")])]),
+    )];
+    let facts = run(files, LoaderInputs::default());
+    assert_eq!(facts.core_present, Some(false));
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    assert!(matches!(m.imports[0].outcome, Outcome::NotChecked { .. }));
+}
+
+#[test]
+fn with_core_system_dlls_an_absent_dll_is_missing_after_every_folder() {
+    let mut files = core();
+    files.push((
+        format!(r"{INET}\inetinfo.exe"),
+        exe(&[("gone.dll", &[name("F")])]),
+    ));
+    let inputs = LoaderInputs {
+        path: Some(r"%SystemRoot%\system32;C:\Tools".into()),
+        ..LoaderInputs::default()
+    };
+    let facts = run(files, inputs);
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    match &m.imports[0].outcome {
+        // C: is not known to be this volume (no drive letters): not checked.
+        Outcome::NotChecked { reason } => assert!(reason.contains("C:"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let mut files = core();
+    files.push((
+        format!(r"{INET}\inetinfo.exe"),
+        exe(&[("gone.dll", &[name("F")])]),
+    ));
+    let facts = run(files, LoaderInputs::default());
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    match &m.imports[0].outcome {
+        Outcome::Missing { searched } => assert_eq!(
+            searched,
+            &[INET, SYS, r"\WINNT\system", r"\WINNT"].map(String::from)
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn known_dlls_win_over_the_application_folder() {
+    let mut files = core();
+    files.push((
+        format!(r"{INET}\inetinfo.exe"),
+        exe(&[("kernel32.dll", &[name("GetProcAddress")])]),
+    ));
+    files.push((
+        format!(r"{INET}\kernel32.dll"),
+        dll(&[TestExport::code("Other")], &[]),
+    ));
+    files.push((
+        format!(r"{SYS}\kernel32.dll"),
+        dll(&[TestExport::code("GetProcAddress")], &[]),
+    ));
+    let inputs = LoaderInputs {
+        known_dlls: vec!["kernel32.dll".into()],
+        dll_directory: Some(r"%SystemRoot%\system32".into()),
+        ..LoaderInputs::default()
+    };
+    let facts = run(files.clone(), inputs);
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    assert!(matches!(
+        &m.imports[0].outcome,
+        Outcome::Found { known: true, .. }
+    ));
+    assert!(m.imports[0].missing.is_empty());
+    // Without KnownDLLs the application folder's copy is used, and breaks.
+    let facts = run(files, LoaderInputs::default());
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    assert_eq!(m.imports[0].missing.len(), 1);
+}
+
+#[test]
+fn machine_types_and_delay_imports_are_kept() {
+    let mut files = core();
+    let mut e = TestPe {
+        dll: false,
+        delay: vec![("lazy.dll".into(), vec![name("Later")], false)],
+        imports: vec![("x64.dll".into(), vec![name("F")])],
+        ..TestPe::default()
+    };
+    files.push((format!(r"{INET}\inetinfo.exe"), e.build()));
+    e = TestPe {
+        pe32_plus: true,
+        machine: 0x8664,
+        exports: Some(("x64.dll".into(), 1, vec![TestExport::code("F")])),
+        ..TestPe::default()
+    };
+    files.push((format!(r"{SYS}\x64.dll"), e.build()));
+    files.push((
+        format!(r"{SYS}\lazy.dll"),
+        dll(&[TestExport::code("Sooner")], &[]),
+    ));
+    let facts = run(files, LoaderInputs::default());
+    let x = facts.module(&format!(r"{SYS}\x64.dll")).unwrap();
+    assert_eq!((x.machine, x.host_machine), (Some(0x8664), Some(0x14c)));
+    let m = facts.module(&format!(r"{INET}\inetinfo.exe")).unwrap();
+    let lazy = m.imports.iter().find(|i| i.delay).unwrap();
+    assert_eq!(lazy.missing.len(), 1);
+    assert!(
+        facts.module(&format!(r"{SYS}\lazy.dll")).is_none(),
+        "delay-loaded DLLs are not walked"
+    );
+}
+
+#[test]
+fn metabase_filter_paths_are_read_from_plain_xml() {
+    let xml = br#"<IIsFilter Location="/LM/W3SVC/Filters/x" FilterPath="C:\WINDOWS\system32\inetsrv\x.dll" />
+<IIsFilter FilterPath = 'd:\f\y.dll'/><x FilterPath></x>"#;
+    assert_eq!(
+        super::loader::metabase_filter_paths(xml),
+        vec![r"C:\WINDOWS\system32\inetsrv\x.dll", r"d:\f\y.dll"]
+    );
+}
