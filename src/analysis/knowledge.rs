@@ -343,6 +343,7 @@ impl Knowledge {
                 .iter()
                 .map(|o| (o.version.clone(), o.name.clone()))
                 .collect(),
+            pending_names: self.interesting_files(),
         }
     }
 

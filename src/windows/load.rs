@@ -8,7 +8,8 @@ use super::iis_config;
 use super::paths::on_drive;
 use super::{
     drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord,
-    IisConfigFile, Install, LocalTimes, Marker, OsInfo, PeFile, PendingOperation, Scope, Service,
+    IisConfigFile, Install, LocalTimes, Marker, OsInfo, PeFile, PendingOperation, PendingSource,
+    Scope, Service, SourceState,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -386,8 +387,83 @@ fn load_install(
     }
     install.files.sort_by(|a, b| a.path.cmp(&b.path));
     install.files_count = install.files.len();
+    install.pending_sources = pending_sources(disk, vol, volume, &install, scope, bias, unreadable);
     install.local_times = zone;
     install
+}
+
+/// Reads the source of every pending rename onto a file `scope` names: what
+/// the next boot puts in its place. A source that is not there is
+/// `Missing`; one whose volume or folder cannot be read is `Unreadable`.
+fn pending_sources(
+    disk: &DiskVolumes,
+    vol: &dyn Volume,
+    volume: usize,
+    install: &Install,
+    scope: &Scope,
+    bias: Option<i32>,
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<PendingSource> {
+    let wanted = |raw: &str| {
+        let name = raw.rsplit('\\').next().unwrap_or("").to_ascii_lowercase();
+        scope.pending_names.contains(&name)
+    };
+    let mut out: Vec<PendingSource> = Vec::new();
+    for op in &install.pending_operations {
+        if !op.destination.as_deref().is_some_and(wanted) {
+            continue;
+        }
+        if out.iter().any(|s| s.source == op.source) {
+            continue;
+        }
+        let Some((letter, path)) = drive_and_path(&op.source, &install.system_root) else {
+            continue;
+        };
+        let (on, shown) = match disk::place(letter, volume, &install.drives) {
+            Place::Own => (Some(vol), path.clone()),
+            Place::Other(v, l) => (disk.volumes.get(v).copied().flatten(), on_drive(l, &path)),
+            Place::Elsewhere(l, why) => {
+                out.push(PendingSource {
+                    source: op.source.clone(),
+                    path: on_drive(l, &path),
+                    state: SourceState::Unreadable(why),
+                });
+                continue;
+            }
+        };
+        let state = match on {
+            None => SourceState::Unreadable("its volume could not be opened".into()),
+            Some(on) => match on.lookup(&path) {
+                Ok(e) if !e.is_dir => {
+                    let mut lost = Vec::new();
+                    let mut files = read_pe_files(on, std::slice::from_ref(&e), &mut lost);
+                    if let (Some(bias), Filesystem::Fat) = (bias, on.kind()) {
+                        to_utc(&mut files, bias);
+                    }
+                    match (files.pop(), lost.pop()) {
+                        (_, Some(u)) => SourceState::Unreadable(u.reason),
+                        (Some(f), None) => SourceState::Read(Box::new(PeFile {
+                            path: shown.clone(),
+                            ..f
+                        })),
+                        (None, None) => SourceState::Unreadable("not read".into()),
+                    }
+                }
+                Ok(_) => SourceState::Unreadable("a folder, not a file".into()),
+                Err(FsError::NotFound { .. }) => SourceState::Missing,
+                Err(e) => SourceState::Unreadable(e.reason()),
+            },
+        };
+        if let SourceState::Unreadable(why) = &state {
+            unreadable.push(Unreadable::new(&shown, why));
+        }
+        out.push(PendingSource {
+            source: op.source.clone(),
+            path: shown,
+            state,
+        });
+    }
+    out
 }
 
 /// No time zone is further than 14 hours from UTC (Line Islands, UTC+14).

@@ -16,7 +16,7 @@ mod missing_addon_dll;
 mod missing_service_binary;
 mod no_version_resource;
 mod pending_rename;
-mod remedy;
+pub(crate) mod remedy;
 #[cfg(test)]
 mod tests;
 mod timeline;
