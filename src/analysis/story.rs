@@ -89,13 +89,33 @@ pub fn story(install: &Install, findings: &[&Finding], k: &Knowledge) -> Option<
         .map(|r| r.trim_end_matches('.').to_string())
         .collect();
     out.push(format!("Remedy: {}", remedies.join("; ")));
-    let mut text = out
+    // Sentences joined: each starts with a capital and ends with one stop
+    // (a message that ends in a quoted sentence keeps its own).
+    let sentences: Vec<String> = out
         .iter()
-        .map(|s| s.trim_end_matches('.'))
-        .collect::<Vec<_>>()
-        .join(". ");
-    text.push('.');
-    Some(text)
+        .map(|s| {
+            let s = upper_first(s.trim_end_matches('.'));
+            match s.ends_with(".\"") {
+                true => s,
+                false => format!("{s}."),
+            }
+        })
+        .collect();
+    Some(sentences.join(" "))
+}
+
+/// `s` with its first letter in upper case, to start a sentence with it;
+/// a sentence that starts with a file name (`w3svc.dll is …`) keeps it.
+fn upper_first(s: &str) -> String {
+    let first = s.split(' ').next().unwrap_or("");
+    if first.contains(['.', '\\', ':']) {
+        return s.to_string();
+    }
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// The `$NtServicePackUninstall$` folder: when the service pack was applied.
