@@ -392,6 +392,10 @@ fn load_install(
     install
 }
 
+/// The most pending rename sources read for one install: Windows' own
+/// hotfix installers queue a few dozen.
+const MAX_PENDING_SOURCES: usize = 256;
+
 /// Reads the source of every pending rename onto a file `scope` names: what
 /// the next boot puts in its place. A source that is not there is
 /// `Missing`; one whose volume or folder cannot be read is `Unreadable`.
@@ -415,6 +419,18 @@ fn pending_sources(
         }
         if out.iter().any(|s| s.source == op.source) {
             continue;
+        }
+        if out.len() >= MAX_PENDING_SOURCES {
+            // A hostile value may queue any number of renames: the rest are
+            // said, never read (and the verdict is then not-checked).
+            let why = format!("more than {MAX_PENDING_SOURCES} pending sources; not read");
+            unreadable.push(Unreadable::new(&op.source, &why));
+            out.push(PendingSource {
+                source: op.source.clone(),
+                path: op.source.clone(),
+                state: SourceState::Unreadable(why),
+            });
+            break;
         }
         let Some((letter, path)) = drive_and_path(&op.source, &install.system_root) else {
             continue;
