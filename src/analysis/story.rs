@@ -38,6 +38,9 @@ pub fn story(install: &Install, findings: &[&Finding], k: &Knowledge) -> Option<
     if let Some(t) = sp.and_then(|m| m.created) {
         events.push((t, format!("{sp_name} applied {}", day(t))));
     }
+    if let Some(t) = install.iis_setup_written {
+        events.push((t, format!("IIS setup's InetStp key written {}", day(t))));
+    }
     for h in &install.hotfixes {
         if let Some(t) = h.last_written {
             events.push((t, format!("{} recorded {}", h.id, day(t))));
@@ -55,6 +58,21 @@ pub fn story(install: &Install, findings: &[&Finding], k: &Knowledge) -> Option<
         out.push(format!("In order: {}", list.join("; ")));
     } else if let Some(csd) = &install.os.service_pack {
         out.push(format!("The OS reports {csd}; no date for it was found"));
+    }
+
+    // What the registry facts rest on, when it is less than the hive itself.
+    for h in &install.hives {
+        match h.state_id() {
+            "alternate" => out.push(format!(
+                "The {} hive was read from an older copy, {}: its facts may predate the last changes",
+                h.name, h.path
+            )),
+            "unreadable" => out.push(format!(
+                "The {} hive could not be read: nothing it holds is told",
+                h.name
+            )),
+            _ => {}
+        }
     }
 
     // What follows.

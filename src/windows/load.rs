@@ -903,6 +903,7 @@ fn read_software(
             .iter()
             .map(|v| (v.name.clone(), display(&v.data)))
             .collect();
+        install.iis_setup_written = stp.last_written;
     }
     if let Some(addons) = scope.addons.as_ref() {
         if let Some(k) = key(&addons.key) {

@@ -74,6 +74,8 @@ pub struct Install {
     pub hotfixes: Vec<HotfixRecord>,
     /// `SOFTWARE\Microsoft\InetStp` values, as stored.
     pub iis_setup: BTreeMap<String, String>,
+    /// When that key was last written (IIS setup writes it).
+    pub iis_setup_written: Option<FileTime>,
     pub addons: Vec<AddOn>,
     /// `$NtServicePackUninstall$` and `$NtUninstallQ…$` folders: when service
     /// packs and hotfixes were applied.

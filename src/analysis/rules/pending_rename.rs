@@ -67,6 +67,7 @@ impl Rule for PendingRename {
         );
         f.remedy = match judged.verdict {
             "causes" => "Do not restart yet: replace each queued source with the version the rest of its set is at (or remove the operation from PendingFileRenameOperations), then check again".into(),
+            "not-checked" => "Before restarting, find out what queued the operations whose source could not be read (an interrupted hotfix or setup) and run it again, then check again".into(),
             "fixes" => "Restart once so the queued replacements complete (they bring the set into lockstep), then check again".into(),
             _ => "Restart once so the queued replacements complete (chained hotfixes without a restart can leave an older file: use QChain), then check again".into(),
         };
