@@ -674,3 +674,13 @@ fn every_finding_says_which_hive_state_it_rests_on() {
         );
     }
 }
+
+#[test]
+fn a_queue_that_mends_one_of_two_old_members_fixes_some() {
+    let mut i = queued("4.2.622.1", &[(TMP, W3)], vec![(TMP, read("4.2.769.1"))]);
+    i.files[2] = file("ssinc.dll", "4.2.622.1");
+    i.files.push(file("ftpsvc2.dll", "4.2.769.1"));
+    let (sev, verdict, why) = pending_verdict(&i);
+    assert_eq!((sev, verdict), (Severity::Warning, "fixes-some"), "{why}");
+    assert!(why.contains("ssinc.dll at 4.2.622.1"), "{why}");
+}
