@@ -24,6 +24,7 @@ const FAT16: &str = "nt4-iis4-kb291589-fat16.img";
 const E01: &str = "containers/nt4-iis4-kb291589-mbr63.E01";
 /// Windows 2000 with an Updates record whose infocomm.dll was put back older.
 const UNDONE: &str = "w2k-iis5-update-undone.img";
+const PENDING: &str = "nt4-iis4-pending-causes.img";
 
 use common::NO_W3SVC_RULES;
 
@@ -213,18 +214,33 @@ fn check_diagnose_report(r: &Value) {
                 ("markers", T::Arr),
                 ("pending_renames", T::Arr),
                 ("pending_operations", T::Arr),
+                ("pending_sources", T::Arr),
                 ("file_times", T::OptStr),
                 ("files_examined", T::Int),
                 ("status", T::Str),
                 ("coverage", T::Obj),
                 ("iis_config", T::OptObj),
                 ("loader", T::OptObj),
+                ("story", T::OptStr),
             ],
         );
         if i["loader"].is_object() {
             check_loader(&w("loader"), &i["loader"]);
         }
         assert!(STATUSES.contains(&i["status"].as_str().unwrap()), "{i}");
+        for p in i["pending_sources"].as_array().unwrap() {
+            fields(
+                &w("pending_sources[]"),
+                p,
+                &[
+                    ("source", T::Str),
+                    ("path", T::Str),
+                    ("state", T::Str),
+                    ("reason", T::OptStr),
+                    ("file_version", T::OptStr),
+                ],
+            );
+        }
         fields(
             &w("coverage"),
             &i["coverage"],
@@ -462,6 +478,22 @@ fn check_diagnose_report(r: &Value) {
                 w("evidence.file_times is the install's")
             );
         }
+        // Every finding says which hive state it rests on.
+        for h in f["evidence"]["hive_states"]
+            .as_array()
+            .expect("hive_states")
+        {
+            fields(
+                &w("evidence.hive_states[]"),
+                h,
+                &[
+                    ("name", T::Str),
+                    ("path", T::Str),
+                    ("state", T::Str),
+                    ("log", T::OptStr),
+                ],
+            );
+        }
         check_evidence(&img, f);
     }
     for u in r["unreadable"].as_array().unwrap() {
@@ -642,7 +674,57 @@ fn check_evidence(img: &str, f: &Value) {
         }
         "no-version-resource" => fields(&what, ev, &[("file", T::Obj)]),
         "dirty-hive" => fields(&what, ev, &[("hive", T::OptObj)]),
-        "pending-rename" => fields(&what, ev, &[("pending_renames", T::Arr)]),
+        "pending-rename" => {
+            fields(
+                &what,
+                ev,
+                &[("pending", T::Obj), ("pending_renames", T::Arr)],
+            );
+            let p = &ev["pending"];
+            fields(
+                &what,
+                p,
+                &[
+                    ("verdict", T::Str),
+                    ("why", T::Str),
+                    ("now", T::Arr),
+                    ("after", T::Arr),
+                    ("operations", T::Arr),
+                ],
+            );
+            let verdicts = ["fixes", "fixes-some", "causes", "unchanged", "not-checked"];
+            assert!(verdicts.contains(&p["verdict"].as_str().unwrap()), "{what}");
+            for m in p["now"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(p["after"].as_array().unwrap())
+            {
+                fields(
+                    &what,
+                    m,
+                    &[
+                        ("path", T::Str),
+                        ("version", T::OptStr),
+                        ("expected", T::Str),
+                    ],
+                );
+            }
+            for op in nonempty(&what, &p["operations"]) {
+                fields(
+                    &what,
+                    op,
+                    &[
+                        ("source", T::Str),
+                        ("source_state", T::Str),
+                        ("source_version", T::OptStr),
+                        ("destination", T::OptStr),
+                        ("destination_version", T::OptStr),
+                        ("replace_existing", T::Bool),
+                    ],
+                );
+            }
+        }
         other => panic!("{img}: rule `{other}` is not in the README's rule table"),
     }
 }
@@ -767,6 +849,7 @@ fn diagnose_json_has_every_documented_field_with_its_type() {
         FAT16,
         ACROSS,
         UNDONE,
+        PENDING,
     ];
     let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
     args.extend(images.iter().map(|f| need(f)));
@@ -787,6 +870,7 @@ fn diagnose_json_has_every_documented_field_with_its_type() {
         "behind-service-pack",
         "no-version-resource",
         "undone-update",
+        "pending-rename",
     ] {
         assert!(rules.contains(want), "{want} not exercised: {rules:?}");
     }

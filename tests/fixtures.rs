@@ -173,10 +173,12 @@ fn manifest_parses_and_every_file_exists() {
         "no-version-resource",
         "missing-module",
         "module-bitness",
+        "module-no-register",
         "broken-import",
         "missing-dependency",
         "wrong-machine",
         "broken-delay-import",
+        "pending-rename",
     ];
     let mut names = BTreeSet::new();
     for img in &m.image {
@@ -610,6 +612,24 @@ fn check_system_hive(img: &Image, system: &Path) {
         &format!("/{}/Control/Windows/CSDVersion", img.control_set),
     );
     assert_eq!(csd.len(), 1, "{}: Control\\Windows\\CSDVersion", img.name);
+    // The pending images queue a replacement or a delete of w3svc.dll.
+    if img.name.starts_with("nt4-iis4-pending-") {
+        let queued = reglookup(
+            system,
+            &format!(
+                "/{}/Control/Session Manager/PendingFileRenameOperations",
+                img.control_set
+            ),
+        );
+        assert_eq!(queued.len(), 1, "{}: PendingFileRenameOperations", img.name);
+        assert_eq!(queued[0].1, "MULTI_SZ", "{}", img.name);
+        assert!(
+            queued[0].2.contains("w3svc.dll"),
+            "{}: {}",
+            img.name,
+            queued[0].2
+        );
+    }
 }
 
 /// Four dotted numbers, as `Filelist` and the manifest write versions.

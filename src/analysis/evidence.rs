@@ -35,16 +35,23 @@ pub struct Evidence {
     pub file_times: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hive: Option<HiveEvidence>,
+    /// The state each hive was read in (every finding carries them): what
+    /// the registry facts of the finding rest on.
+    pub hive_states: Vec<HiveStateEvidence>,
+    /// The hotfix keys recorded for the install (every finding carries them).
+    pub hotfixes: Vec<String>,
     /// The import a loader-check finding is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import: Option<ImportEvidence>,
-    /// The hotfix keys recorded for the install (every finding carries them).
-    pub hotfixes: Vec<String>,
     /// An image `applicationHost.config` names, and the pools that load it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<IisModuleEvidence>,
     /// The OS level (every finding carries it).
     pub os: OsEvidence,
+    /// The queued renames judged both ways: the lockstep state now and after
+    /// the next boot, and what the boot does to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_renames: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,7 +75,7 @@ pub struct Evidence {
 }
 
 /// The keys of [`Evidence::base`]: every finding carries them.
-pub const BASE_KEYS: &[&str] = &["os", "control_set", "hotfixes", "file_times"];
+pub const BASE_KEYS: &[&str] = &["os", "control_set", "hotfixes", "file_times", "hive_states"];
 
 impl Evidence {
     /// Facts every finding of an install carries: OS level and where the
@@ -86,6 +93,7 @@ impl Evidence {
                 .map(|cs| format!(r"{} (from Select\{})", cs.name, cs.source)),
             hotfixes: install.hotfixes.iter().map(|h| h.id.clone()).collect(),
             file_times: install.local_times.as_ref().map(LocalTimes::note),
+            hive_states: install.hives.iter().map(HiveStateEvidence::of).collect(),
             ..Evidence::default()
         }
     }
@@ -281,4 +289,68 @@ pub fn machine(m: u16) -> String {
     crate::pe::machine_name(m)
         .map(String::from)
         .unwrap_or_else(|| format!("0x{m:04x}"))
+}
+
+/// The state one hive was read in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HiveStateEvidence {
+    /// The transaction log(s) replayed, for `replayed`.
+    pub log: Option<String>,
+    pub name: String,
+    /// The file read (an alternate copy's path for `alternate`).
+    pub path: String,
+    /// `primary`, `replayed`, `dirty` (read as stored, no log replayed),
+    /// `alternate` or `unreadable`.
+    pub state: &'static str,
+}
+
+impl HiveStateEvidence {
+    pub fn of(h: &HiveInfo) -> HiveStateEvidence {
+        HiveStateEvidence {
+            log: h.replayed_log().map(String::from),
+            name: h.name.clone(),
+            path: h.path.clone(),
+            state: h.state_id(),
+        }
+    }
+}
+
+/// `PendingFileRenameOperations` judged both ways.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingEvidence {
+    /// Lockstep members out of step after the next boot.
+    pub after: Vec<MismatchEvidence>,
+    /// Lockstep members out of step now.
+    pub now: Vec<MismatchEvidence>,
+    /// Every queued operation that touches a file the knowledge names.
+    pub operations: Vec<PendingPair>,
+    /// `fixes`, `fixes-some`, `causes`, `unchanged` or `not-checked`.
+    pub verdict: &'static str,
+    /// The verdict in one sentence.
+    pub why: String,
+}
+
+/// A lockstep member out of step: older than its set, or deleted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MismatchEvidence {
+    /// The set's version.
+    pub expected: String,
+    pub path: String,
+    /// Null when the next boot deletes it.
+    pub version: Option<Version>,
+}
+
+/// One queued operation with the versions it moves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingPair {
+    /// As reports show paths; null for a delete.
+    pub destination: Option<String>,
+    /// The version at the destination now; null when there is none.
+    pub destination_version: Option<Version>,
+    pub replace_existing: bool,
+    pub source: String,
+    /// `read`, `missing` (not on disk), `unreadable: <why>`, or `not read`
+    /// (a delete, or a source the verdict does not need).
+    pub source_state: String,
+    pub source_version: Option<Version>,
 }

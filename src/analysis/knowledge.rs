@@ -215,6 +215,8 @@ pub struct Modules {
     pub remedy_missing: String,
     pub remedy_bitness: String,
     pub remedy_filter: String,
+    pub no_register: String,
+    pub remedy_no_register: String,
     pub references: Vec<String>,
 }
 
@@ -434,6 +436,7 @@ impl Knowledge {
                 filter_service: l.filter_service.clone(),
                 filter_folders: l.filter_folders.clone(),
             }),
+            pending_names: self.interesting_files(),
         }
     }
 

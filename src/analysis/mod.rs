@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod evidence;
 pub mod knowledge;
 pub mod rules;
+pub mod story;
 
 pub use coverage::{assess, Coverage, Status};
 pub use evidence::Evidence;

@@ -41,6 +41,9 @@ pub struct Diagnosis {
     pub installs: Vec<Install>,
     /// What the rules covered of each install, in the order of `installs`.
     pub coverage: Vec<Coverage>,
+    /// Each install's story (`analysis::story`), in the order of
+    /// `installs`: `None` for an install without a warning or an error.
+    pub stories: Vec<Option<String>>,
     pub findings: Vec<Finding>,
     pub unreadable: Vec<Unreadable>,
     /// The `--rules` files the knowledge was merged from.
@@ -209,6 +212,16 @@ pub fn diagnose_disk_in(
         (b.severity, a.volume, &a.install, &a.rule, &a.paths)
             .cmp(&(a.severity, b.volume, &b.install, &b.rule, &b.paths))
     });
+    let stories = installs
+        .iter()
+        .map(|i| {
+            let own: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.volume == i.volume && f.install == i.system_root)
+                .collect();
+            analysis::story::story(i, &own, knowledge)
+        })
+        .collect();
     unreadable.sort();
     unreadable.dedup();
     Ok(Diagnosis {
@@ -218,6 +231,7 @@ pub fn diagnose_disk_in(
         volumes,
         installs,
         coverage,
+        stories,
         findings,
         unreadable,
         rules_files: knowledge.user_files.clone(),

@@ -206,6 +206,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
         volumes: (0..volumes).map(volume).collect(),
         coverage: vec![crate::analysis::assess(&install, &Knowledge::builtin())],
         installs: vec![install],
+        stories: vec![Some(h("story", hostile))],
         findings: vec![finding(Severity::Error), finding(Severity::Warning)],
         unreadable: vec![Unreadable {
             path: s(r"\WINNT\x.dll"),

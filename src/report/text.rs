@@ -45,8 +45,11 @@ pub fn text_report_with(d: &Diagnosis, opts: TextOptions) -> String {
             boot_ini(&mut o, d);
         }
         let _ = writeln!(o, "\nWindows installations");
-        for (i, c) in d.installs.iter().zip(&d.coverage) {
+        for (n, (i, c)) in d.installs.iter().zip(&d.coverage).enumerate() {
             install(&mut o, i, c, d.multi_volume());
+            if let Some(story) = d.stories.get(n).and_then(Option::as_deref) {
+                let _ = writeln!(o, "    story: {}", escape(story));
+            }
         }
     }
     let count = |s| d.findings.iter().filter(|f| f.severity == s).count();
@@ -459,6 +462,15 @@ fn evidence(o: &mut String, e: &Evidence) {
         ];
         pairs(o, "hive", &parts);
     }
+    let states: Vec<String> = e
+        .hive_states
+        .iter()
+        .map(|h| match &h.log {
+            Some(log) => format!("{} {} ({}, log {log})", h.name, h.state, h.path),
+            None => format!("{} {} ({})", h.name, h.state, h.path),
+        })
+        .collect();
+    list(o, "hive_states", &states);
     list(o, "hotfixes", &e.hotfixes);
     if let Some(i) = &e.import {
         let module = |m: &crate::analysis::evidence::ModuleEvidence| {
@@ -518,6 +530,28 @@ fn evidence(o: &mut String, e: &Evidence) {
         ("version", os.version.clone()),
     ];
     pairs(o, "os", &parts);
+    if let Some(p) = &e.pending {
+        let _ = writeln!(o, "      pending: {}: {}", p.verdict, escape(&p.why));
+        for op in &p.operations {
+            let version = |v: Option<crate::pe::Version>| v.map_or("?".into(), |v| v.to_string());
+            let line = match &op.destination {
+                None => format!("{} (delete)", op.source),
+                Some(to) => format!(
+                    "{} {} [{}] -> {to} {}{}",
+                    op.source,
+                    version(op.source_version),
+                    op.source_state,
+                    version(op.destination_version),
+                    if op.replace_existing {
+                        " (replace existing)"
+                    } else {
+                        ""
+                    }
+                ),
+            };
+            let _ = writeln!(o, "        {}", escape(&line));
+        }
+    }
     if let Some(p) = &e.pending_renames {
         // As operations, so a delete's empty destination is visible.
         let ops: Vec<String> = crate::windows::PendingOperation::pairs(p)

@@ -10,8 +10,8 @@ use super::paths::on_drive;
 use super::updates;
 use super::{
     drive_and_path, drives, AddOn, Binary, Fallback, HiveInfo, HiveState, HotfixRecord,
-    IisConfigFile, Install, LoaderScope, LocalTimes, Marker, ModuleImage, OsInfo, PeFile, PendingOperation,
-    Scope, Service,
+    IisConfigFile, Install, LoaderScope, LocalTimes, Marker, ModuleImage, OsInfo, PeFile,
+    PendingOperation, PendingSource, Scope, Service, SourceState,
 };
 use crate::fs::{Entry, FsError, Volume};
 use crate::pe;
@@ -374,6 +374,7 @@ fn load_install(
     wanted.sort_by_key(|e| e.id);
     wanted.dedup_by_key(|e| e.id);
     install.files = read_pe_files(vol, &wanted, unreadable);
+    register_exports(vol, &mut install.iis_images);
     // FAT stores local time: its times are made UTC with the install's zone,
     // volume by volume, since a letter may name a FAT volume beside NTFS.
     let fat_read = vol.kind() == Filesystem::Fat
@@ -415,12 +416,103 @@ fn load_install(
     }
     install.files.sort_by(|a, b| a.path.cmp(&b.path));
     install.files_count = install.files.len();
+    install.pending_sources = pending_sources(disk, vol, volume, &install, scope, bias, unreadable);
     install.local_times = zone;
     if let Some(ls) = &scope.loader {
         let inputs = loader_inputs(system.as_ref(), &install, ls, unreadable);
         install.loader = Some(super::loader::check(vol, &install, ls, &inputs));
     }
     install
+}
+
+/// The most pending rename sources read for one install: Windows' own
+/// hotfix installers queue a few dozen.
+const MAX_PENDING_SOURCES: usize = 256;
+
+/// Reads the source of every pending rename onto a file `scope` names: what
+/// the next boot puts in its place. A source that is not there is
+/// `Missing`; one whose volume or folder cannot be read is `Unreadable`.
+fn pending_sources(
+    disk: &DiskVolumes,
+    vol: &dyn Volume,
+    volume: usize,
+    install: &Install,
+    scope: &Scope,
+    bias: Option<i32>,
+    unreadable: &mut Vec<Unreadable>,
+) -> Vec<PendingSource> {
+    let wanted = |raw: &str| {
+        let name = raw.rsplit('\\').next().unwrap_or("").to_ascii_lowercase();
+        scope.pending_names.contains(&name)
+    };
+    let mut out: Vec<PendingSource> = Vec::new();
+    for op in &install.pending_operations {
+        if !op.destination.as_deref().is_some_and(wanted) {
+            continue;
+        }
+        if out.iter().any(|s| s.source == op.source) {
+            continue;
+        }
+        if out.len() >= MAX_PENDING_SOURCES {
+            // A hostile value may queue any number of renames: the rest are
+            // said, never read (and the verdict is then not-checked).
+            let why = format!("more than {MAX_PENDING_SOURCES} pending sources; not read");
+            unreadable.push(Unreadable::new(&op.source, &why));
+            out.push(PendingSource {
+                source: op.source.clone(),
+                path: op.source.clone(),
+                state: SourceState::Unreadable(why),
+            });
+            break;
+        }
+        let Some((letter, path)) = drive_and_path(&op.source, &install.system_root) else {
+            continue;
+        };
+        let (on, shown) = match disk::place(letter, volume, &install.drives) {
+            Place::Own => (Some(vol), path.clone()),
+            Place::Other(v, l) => (disk.volumes.get(v).copied().flatten(), on_drive(l, &path)),
+            Place::Elsewhere(l, why) => {
+                out.push(PendingSource {
+                    source: op.source.clone(),
+                    path: on_drive(l, &path),
+                    state: SourceState::Unreadable(why),
+                });
+                continue;
+            }
+        };
+        let state = match on {
+            None => SourceState::Unreadable("its volume could not be opened".into()),
+            Some(on) => match on.lookup(&path) {
+                Ok(e) if !e.is_dir => {
+                    let mut lost = Vec::new();
+                    let mut files = read_pe_files(on, std::slice::from_ref(&e), &mut lost);
+                    if let (Some(bias), Filesystem::Fat) = (bias, on.kind()) {
+                        to_utc(&mut files, bias);
+                    }
+                    match (files.pop(), lost.pop()) {
+                        (_, Some(u)) => SourceState::Unreadable(u.reason),
+                        (Some(f), None) => SourceState::Read(Box::new(PeFile {
+                            path: shown.clone(),
+                            ..f
+                        })),
+                        (None, None) => SourceState::Unreadable("not read".into()),
+                    }
+                }
+                Ok(_) => SourceState::Unreadable("a folder, not a file".into()),
+                Err(FsError::NotFound { .. }) => SourceState::Missing,
+                Err(e) => SourceState::Unreadable(e.reason()),
+            },
+        };
+        if let SourceState::Unreadable(why) = &state {
+            unreadable.push(Unreadable::new(&shown, why));
+        }
+        out.push(PendingSource {
+            source: op.source.clone(),
+            path: shown,
+            state,
+        });
+    }
+    out
 }
 
 /// The SYSTEM values the loader check needs: KnownDLLs (with their
@@ -871,10 +963,47 @@ fn iis_images(
                 pre_condition: pre.clone(),
                 bits: b,
                 binary,
+                register_module: None,
             });
         }
     }
     out
+}
+
+/// Whether each native module found on the install's volume exports
+/// `RegisterModule`, the entry point IIS 7 and later call (a module without
+/// it fails with event 2295). Each file is read once, capped like a module
+/// of the loader check.
+fn register_exports(vol: &dyn Volume, images: &mut [ModuleImage]) {
+    let mut seen: Vec<(String, Result<bool, String>)> = Vec::new();
+    for m in images.iter_mut().filter(|m| m.kind == "module") {
+        let Some(found) = m.binary.as_ref().and_then(|b| b.found.clone()) else {
+            continue;
+        };
+        // A path shown with a drive letter is on another volume: not read.
+        if !found.starts_with('\\') {
+            continue;
+        }
+        if let Some((_, r)) = seen.iter().find(|(p, _)| *p == found) {
+            m.register_module = Some(r.clone());
+            continue;
+        }
+        let r = (|| {
+            let e = vol.lookup(&found).map_err(|e| e.reason().to_string())?;
+            if e.size > super::loader::MAX_MODULE_BYTES {
+                return Err(format!("{} bytes, more than a module is read to", e.size));
+            }
+            let bytes = vol.read(&e).map_err(|e| e.reason().to_string())?;
+            let tables = crate::panic::contain(|| pe::read_imports(&bytes))
+                .map_err(|p| p.to_string())?
+                .map_err(|e| e.to_string())?;
+            Ok(tables
+                .exports
+                .is_some_and(|x| x.by_name.contains_key("RegisterModule")))
+        })();
+        seen.push((found, r.clone()));
+        m.register_module = Some(r);
+    }
 }
 
 /// A configuration file's bytes (path as stored), capped; `None` when absent
@@ -1043,6 +1172,7 @@ fn read_software(
             .iter()
             .map(|v| (v.name.clone(), display(&v.data)))
             .collect();
+        install.iis_setup_written = stp.last_written;
     }
     if let Some(addons) = scope.addons.as_ref() {
         if let Some(k) = key(&addons.key) {

@@ -47,6 +47,10 @@ pub struct Scope {
     pub addons: Option<AddOnScope>,
     /// OS display names by `CurrentVersion` ("4.0" → "Windows NT 4.0").
     pub os_names: BTreeMap<String, String>,
+    /// File names (lower case) whose queued replacements matter: the source
+    /// of every `PendingFileRenameOperations` rename onto one of them is read,
+    /// so the state after the next boot can be judged.
+    pub pending_names: Vec<String>,
     /// The SOFTWARE key below which Windows 2000/XP/2003 record each update
     /// and its file list (`Microsoft\Updates`).
     pub updates_key: Option<String>,
@@ -98,6 +102,8 @@ pub struct Install {
     pub updates: Vec<UpdateRecord>,
     /// `SOFTWARE\Microsoft\InetStp` values, as stored.
     pub iis_setup: BTreeMap<String, String>,
+    /// When that key was last written (IIS setup writes it).
+    pub iis_setup_written: Option<FileTime>,
     pub addons: Vec<AddOn>,
     /// `$NtServicePackUninstall$`, `$NtUninstallQ…$` and `$NtUninstallKB…$`
     /// folders: when service packs and updates were applied, and which files
@@ -109,6 +115,10 @@ pub struct Install {
     pub pending_renames: Vec<String>,
     /// The same value read as operations.
     pub pending_operations: Vec<PendingOperation>,
+    /// The source of every pending rename onto a file the scope's
+    /// `pending_names` names, as read from disk: what the next boot puts in
+    /// place.
+    pub pending_sources: Vec<PendingSource>,
     /// Every PE file examined, sorted by path. A file on another volume than
     /// the install's has its drive letter in front (`E:\x\y.dll`).
     pub files: Vec<PeFile>,
@@ -148,6 +158,10 @@ pub struct ModuleImage {
     /// `None` when the path could not be expanded offline (said in
     /// `Install::unreadable`).
     pub binary: Option<Binary>,
+    /// For a module found on the install's volume: whether its export table
+    /// names `RegisterModule` (IIS calls it to register a native module), or
+    /// why the table could not be read.
+    pub register_module: Option<Result<bool, String>>,
 }
 
 /// The file times of a volume that stores local time (FAT, 2-second
@@ -392,6 +406,30 @@ impl PendingOperation {
             })
             .collect()
     }
+}
+
+/// The source file of a pending rename, as found on disk.
+#[derive(Debug, Clone)]
+pub struct PendingSource {
+    /// The operation's source, as stored (`\??\C:\…`).
+    pub source: String,
+    /// Where that is, as reports show paths (with a drive letter when it is
+    /// on another volume than the install's).
+    pub path: String,
+    pub state: SourceState,
+}
+
+/// What was found at a pending rename's source.
+#[derive(Debug, Clone)]
+pub enum SourceState {
+    /// Read: its version resource (or why that could not be read) is in the
+    /// file.
+    Read(Box<PeFile>),
+    /// Every place it could be was read and it is not there: the session
+    /// manager will have nothing to move.
+    Missing,
+    /// It could not be looked for or read: why.
+    Unreadable(String),
 }
 
 /// A file the registry names, and whether it is on the volume.

@@ -6,6 +6,7 @@ knowledge. Each case has a healthy twin:
   w2k19-iis10-healthy        64- and 32-bit pools, every module where its worker looks
   w2k19-iis10-module-missing a registered global module whose 64-bit DLL is gone
   w2k19-iis10-module-32bit   a vendor module whose %ProgramFiles% copy is 32-bit, loaded by a 64-bit pool
+  w2k19-iis10-no-register   a vendor module that exports no RegisterModule
   w2k19-iis10-other-build    iiscore.dll from Server 2016 (10.0.14393) among 10.0.17763 files
   w2k8r2-iis75-config        IIS 7.5 with applicationHost.config, healthy
   w2k8r2-iis75-filter-missing a global ISAPI filter whose DLL is gone
@@ -116,11 +117,14 @@ def build(F, fx):
         # A vendor module installed per bitness, as installers do.
         modules.append(("VendorAgent", "%ProgramFiles%\\Contoso\\Agent\\agent.dll", ""))
         agent64 = "x86" if kind == "module-32bit" else "x64"
+        # A build without the native entry point (a managed assembly's shim,
+        # say) registered as a global module.
+        agent_exports = ("AgentStart",) if kind == "no-register" else ("RegisterModule",)
         files.append(fx.FileSpec(("Program Files", "Contoso", "Agent", "agent.dll"), T_VENDOR,
-                                 pe=pe("agent.dll", (3, 2, 0, 7), agent64, ("RegisterModule",),
+                                 pe=pe("agent.dll", (3, 2, 0, 7), agent64, agent_exports,
                                        desc="Contoso Monitoring Agent Module", tag="")))
         files.append(fx.FileSpec(("Program Files (x86)", "Contoso", "Agent", "agent.dll"), T_VENDOR,
-                                 pe=pe("agent.dll", (3, 2, 0, 7), "x86", ("RegisterModule",),
+                                 pe=pe("agent.dll", (3, 2, 0, 7), "x86", agent_exports,
                                        desc="Contoso Monitoring Agent Module", tag="")))
         pools = [("DefaultAppPool", False), ("Legacy32", True)]
         apps = [("Default Web Site", "/", "DefaultAppPool"), ("Default Web Site", "/legacy", "Legacy32"),
@@ -185,6 +189,11 @@ def build(F, fx):
          "64-bit worker of DefaultAppPool loads it and fails with error 193 (0x800700C1); Legacy32's worker loads "
          "the Program Files (x86) copy and is fine.",
          [finding("module-bitness", "\\Program Files\\Contoso\\Agent\\agent.dll")]),
+        ("w2k19-iis10-no-register", "no-register",
+         "The healthy Server 2019 image whose vendor agent.dll (both bitnesses) exports no RegisterModule: "
+         "both workers log event 2295 and their pools stop.",
+         [finding("module-no-register", "\\Program Files\\Contoso\\Agent\\agent.dll"),
+          finding("module-no-register", "\\Program Files (x86)\\Contoso\\Agent\\agent.dll")]),
         ("w2k19-iis10-other-build", "other-build",
          "The healthy Server 2019 image with iiscore.dll from Windows Server 2016 (10.0.14393.0, written 2016) "
          "among 10.0.17763 files: a file of another OS build.",
@@ -242,7 +251,11 @@ def build(F, fx):
             ("SystemRoot", fx.reg_sz("C:\\Windows"))]
         sw.keys[("Microsoft", "InetStp")] = [("MajorVersion", fx.reg_dword(8)), ("MinorVersion", fx.reg_dword(0)),
                                             ("SetupString", fx.reg_sz("IIS 8.0"))]
-        files = [f for f in files if not (f.pe and f.pe.ver[:2] == (7, 5))]
+        # 64-bit only, as Windows Server 2012 is: the host and its service DLL agree.
+        files = [f for f in files if not (f.pe and (f.pe.ver[:2] == (7, 5) or f.pe.name == "svchost.exe"))]
+        files.append(fx.FileSpec(("Windows", "System32", "svchost.exe"), "2012-09-01T00:00:00Z",
+                                 pe=pe("svchost.exe", (6, 2, 9200, 16384), "x64",
+                                       desc="Host Process for Windows Services", tag="(win8_rtm.120725-1247)")))
         for n in ("iiscore.dll", "iisw3adm.dll", "w3wp.exe", "static.dll"):
             files.append(fx.FileSpec(("Windows", "System32", "inetsrv", n), "2012-09-01T00:00:00Z",
                                      pe=pe(n, (8, 0, 9200, 16384), "x64", tag="(win8_rtm.120725-1247)")))

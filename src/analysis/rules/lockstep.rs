@@ -106,7 +106,35 @@ fn key_str(k: [u16; 4], compare: Compare) -> String {
 
 /// Compares every applicable set's members with the set's reference version.
 fn odd_members<'a>(cx: &Context<'a>) -> (Odds<'a>, Odds<'a>) {
-    let (install, k) = (cx.install, cx.knowledge);
+    odd_members_of(cx.install, cx)
+}
+
+/// A file older than the version most of its lockstep set is at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Mismatched {
+    pub path: String,
+    pub version: Option<Version>,
+    /// The set's version (`4.2.769.1`, `5.0.2195.x`).
+    pub expected: String,
+}
+
+/// The files of `install` that `lockstep-mismatch` names, by path: the same
+/// comparison on any state of the files (the one on disk, or the one the
+/// next boot leaves after the pending renames).
+pub(super) fn mismatched_files(install: &Install, cx: &Context) -> Vec<Mismatched> {
+    let (older, _) = odd_members_of(install, cx);
+    older
+        .into_values()
+        .map(|odds| Mismatched {
+            path: odds[0].file.path.clone(),
+            version: file_version(odds[0].file),
+            expected: key_str(odds[0].reference, odds[0].set.compare),
+        })
+        .collect()
+}
+
+fn odd_members_of<'a>(install: &'a Install, cx: &Context<'a>) -> (Odds<'a>, Odds<'a>) {
+    let k = cx.knowledge;
     let mut older = Odds::new();
     let mut newer = Odds::new();
     let sets: Vec<&Lockstep> = k

@@ -16,14 +16,15 @@ pub(crate) mod files;
 mod imports;
 mod lockstep;
 mod missing_addon_dll;
-mod missing_module;
 mod missing_dependency;
+mod missing_module;
 mod missing_service_binary;
 mod module_bitness;
+mod module_no_register;
 mod no_version_resource;
 mod pending_rename;
 mod pools;
-mod remedy;
+pub(crate) mod remedy;
 #[cfg(test)]
 mod tests;
 mod timeline;
@@ -68,6 +69,7 @@ pub static ALL: &[&dyn Rule] = &[
     &missing_addon_dll::MissingAddonDll,
     &missing_module::MissingModule,
     &module_bitness::ModuleBitness,
+    &module_no_register::ModuleNoRegister,
     &no_version_resource::NoVersionResource,
     &dirty_hive::DirtyHive,
     &pending_rename::PendingRename,

@@ -7,7 +7,7 @@ use crate::windows::Install;
 /// The remedy text for an install: reapply the latest service pack, then the
 /// recorded hotfixes in the order they were installed, then the updates only
 /// `SOFTWARE\Microsoft\Updates` records.
-pub(super) fn remedy(install: &Install, k: &Knowledge) -> String {
+pub(crate) fn remedy(install: &Install, k: &Knowledge) -> String {
     let os = install.os.version.as_deref().and_then(|v| k.os(v));
     let mut text = match os {
         Some(os) => os.remedy_order.clone(),

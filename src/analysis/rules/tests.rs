@@ -236,6 +236,7 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
     });
     nt4.pending_renames
         .push(r"\??\C:\WINNT\system32\inetsrv\w3svc.dll".into());
+    nt4.pending_operations = crate::windows::PendingOperation::pairs(&nt4.pending_renames);
     nt4.services.push(w3svc(vec![bin(
         "ImagePath",
         r"\WINNT\System32\inetsrv\inetinfo.exe",
@@ -290,6 +291,7 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
             found: found.then(|| path.to_string()),
             ..bin(&format!("module {name}"), path)
         }),
+        register_module: found.then_some(Ok(name != "Agent")),
     };
     iis10.iis_images = vec![
         module("Gone", r"\WINNT\System32\inetsrv\gone.dll", false),
@@ -410,6 +412,7 @@ fn pending_renames_name_the_drive_they_are_on() {
         r"\??\E:\Proxy\w3svc.dll".into(),
         r"\??\C:\w3svc.dll".into(),
     ];
+    i.pending_operations = crate::windows::PendingOperation::pairs(&i.pending_renames);
     let got = rules(&i);
     let pending = got.iter().find(|r| r.0 == "pending-rename").unwrap();
     assert_eq!(
@@ -744,4 +747,149 @@ fn loader_facts() -> crate::windows::loader::LoaderFacts {
         ],
         ..LoaderFacts::default()
     }
+}
+/// An NT 4.0 install on C: with the IIS 4 core at 4.2.769.1 (w3svc.dll at
+/// `w3svc`), and `ops` queued; `sources` are the files read for them.
+fn queued(
+    w3svc: &str,
+    ops: &[(&str, &str)],
+    sources: Vec<(&str, crate::windows::SourceState)>,
+) -> Install {
+    use crate::windows::{DriveLetter, PendingOperation, PendingSource};
+    let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.769.1")).collect();
+    files[0] = file("w3svc.dll", w3svc);
+    let mut i = install(Some("4.0"), files, &[]);
+    i.drives = vec![DriveLetter {
+        letter: 'C',
+        volume: Some(0),
+        source: String::new(),
+    }];
+    let strings: Vec<String> = ops
+        .iter()
+        .flat_map(|(a, b)| [a.to_string(), b.to_string()])
+        .collect();
+    i.pending_operations = PendingOperation::pairs(&strings);
+    i.pending_renames = strings;
+    i.pending_sources = sources
+        .into_iter()
+        .map(|(s, state)| PendingSource {
+            source: s.into(),
+            path: s.trim_start_matches(r"\??\C:").into(),
+            state,
+        })
+        .collect();
+    i
+}
+
+const TMP: &str = r"\??\C:\WINNT\system32\inetsrv\SET1.tmp";
+const W3: &str = r"!\??\C:\WINNT\system32\inetsrv\w3svc.dll";
+
+fn read(v: &str) -> crate::windows::SourceState {
+    let mut f = file("SET1.tmp", v);
+    f.path = r"\WINNT\system32\inetsrv\SET1.tmp".into();
+    crate::windows::SourceState::Read(Box::new(f))
+}
+
+fn pending_verdict(i: &Install) -> (Severity, &'static str, String) {
+    let found = analyse(i, &Knowledge::builtin());
+    let f = found
+        .iter()
+        .find(|f| f.rule == "pending-rename")
+        .expect("pending-rename fires");
+    let p = f.evidence.pending.as_ref().expect("pending evidence");
+    (f.severity, p.verdict, p.why.clone())
+}
+
+#[test]
+fn a_queued_replacement_that_brings_the_set_into_step_fixes_it() {
+    let i = queued("4.2.622.1", &[(TMP, W3)], vec![(TMP, read("4.2.769.1"))]);
+    let (sev, verdict, why) = pending_verdict(&i);
+    assert_eq!((sev, verdict), (Severity::Warning, "fixes"), "{why}");
+    assert!(why.contains("w3svc.dll at 4.2.622.1"), "{why}");
+    // The mismatch on disk stands.
+    assert!(rules(&i).iter().any(|r| r.0 == "lockstep-mismatch"));
+}
+
+#[test]
+fn a_queued_old_file_causes_the_mismatch_and_is_an_error() {
+    let i = queued("4.2.769.1", &[(TMP, W3)], vec![(TMP, read("4.2.622.1"))]);
+    let (sev, verdict, why) = pending_verdict(&i);
+    assert_eq!((sev, verdict), (Severity::Error, "causes"), "{why}");
+    assert!(why.contains("w3svc.dll at 4.2.622.1"), "{why}");
+    assert!(!rules(&i).iter().any(|r| r.0 == "lockstep-mismatch"));
+}
+
+#[test]
+fn a_queued_delete_of_a_member_causes_and_the_pair_is_kept() {
+    let dll = r"\??\C:\WINNT\system32\inetsrv\w3svc.dll";
+    // The decoder drops the final empty string: an odd count is a delete.
+    let mut i = queued("4.2.769.1", &[], vec![]);
+    i.pending_renames = vec![dll.into()];
+    i.pending_operations = crate::windows::PendingOperation::pairs(&i.pending_renames);
+    let (sev, verdict, why) = pending_verdict(&i);
+    assert_eq!((sev, verdict), (Severity::Error, "causes"), "{why}");
+    assert!(why.contains("w3svc.dll deleted"), "{why}");
+}
+
+#[test]
+fn a_missing_source_is_not_checked_and_named() {
+    let missing = crate::windows::SourceState::Missing;
+    let i = queued("4.2.769.1", &[(TMP, W3)], vec![(TMP, missing)]);
+    let (sev, verdict, why) = pending_verdict(&i);
+    assert_eq!((sev, verdict), (Severity::Warning, "not-checked"), "{why}");
+    assert!(
+        why.contains("SET1.tmp") && why.contains("not on disk"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_rename_without_replace_onto_an_existing_file_changes_nothing() {
+    let no_bang = r"\??\C:\WINNT\system32\inetsrv\w3svc.dll";
+    let i = queued(
+        "4.2.622.1",
+        &[(TMP, no_bang)],
+        vec![(TMP, read("4.2.769.1"))],
+    );
+    let (_, verdict, why) = pending_verdict(&i);
+    assert_eq!(verdict, "unchanged", "{why}");
+}
+
+#[test]
+fn every_finding_says_which_hive_state_it_rests_on() {
+    use crate::windows::{HiveInfo, HiveState};
+    let mut files: Vec<PeFile> = CORE.iter().map(|n| file(n, "4.2.769.1")).collect();
+    files[0] = file("w3svc.dll", "4.2.622.1");
+    let mut i = install(Some("4.0"), files, &[]);
+    i.hives = vec![HiveInfo {
+        name: "SOFTWARE".into(),
+        path: r"\WINNT\system32\config\SOFTWARE".into(),
+        dirty: false,
+        error: None,
+        state: Some(HiveState::Replayed {
+            log: r"\WINNT\system32\config\SOFTWARE.LOG".into(),
+        }),
+        fallback: None,
+    }];
+    let found = analyse(&i, &Knowledge::builtin());
+    assert!(!found.is_empty());
+    for f in &found {
+        let s = &f.evidence.hive_states;
+        assert_eq!(s.len(), 1, "{}", f.rule);
+        assert_eq!(s[0].state, "replayed");
+        assert_eq!(
+            s[0].log.as_deref(),
+            Some(r"\WINNT\system32\config\SOFTWARE.LOG")
+        );
+    }
+}
+
+#[test]
+fn a_queue_that_mends_one_of_two_old_members_fixes_some() {
+    let mut i = queued("4.2.622.1", &[(TMP, W3)], vec![(TMP, read("4.2.769.1"))]);
+    i.files[2] = file("ssinc.dll", "4.2.622.1");
+    i.files.push(file("ftpsvc2.dll", "4.2.769.1"));
+    let (sev, verdict, why) = pending_verdict(&i);
+    assert_eq!((sev, verdict), (Severity::Warning, "fixes-some"), "{why}");
+    assert!(why.contains("ssinc.dll at 4.2.622.1"), "{why}");
 }

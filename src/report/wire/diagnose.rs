@@ -71,7 +71,11 @@ impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
                 .installs
                 .iter()
                 .zip(&d.coverage)
-                .map(|(i, c)| Install::new(i, c, d.multi_volume()))
+                .enumerate()
+                .map(|(n, (i, c))| {
+                    let story = d.stories.get(n).and_then(Option::as_deref);
+                    Install::new(i, c, story, d.multi_volume())
+                })
                 .collect(),
             findings: list(&d.findings),
             unreadable: list(&d.unreadable),

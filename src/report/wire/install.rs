@@ -28,6 +28,9 @@ pub(super) struct Install<'a> {
     pending_renames: &'a [String],
     /// `pending_renames` as operations.
     pending_operations: Vec<PendingOperation<'a>>,
+    /// The source of each pending rename onto a file the knowledge names,
+    /// as found on disk.
+    pending_sources: Vec<PendingSource<'a>>,
     /// On a volume that stores local time (FAT): how the file and marker
     /// times were made UTC, or that they are local, zone unknown; null on
     /// NTFS, which stores UTC.
@@ -44,6 +47,9 @@ pub(super) struct Install<'a> {
     iis_config: Option<super::iis_config::IisConfig<'a>>,
     /// The static loader check; null when it did not run.
     loader: Option<super::loader::Loader<'a>>,
+    /// One paragraph: the dated facts in order, what follows, the remedy;
+    /// null for an install without a warning or an error.
+    story: Option<&'a str>,
 }
 
 /// `installs[].drives[]`.
@@ -76,7 +82,12 @@ struct HiveState<'a> {
 }
 
 impl<'a> Install<'a> {
-    pub(super) fn new(i: &'a model::Install, c: &'a analysis::Coverage, multi: bool) -> Self {
+    pub(super) fn new(
+        i: &'a model::Install,
+        c: &'a analysis::Coverage,
+        story: Option<&'a str>,
+        multi: bool,
+    ) -> Self {
         Install {
             volume: i.volume,
             system_root: &i.system_root,
@@ -91,6 +102,7 @@ impl<'a> Install<'a> {
             markers: list(&i.markers),
             pending_renames: &i.pending_renames,
             pending_operations: list(&i.pending_operations),
+            pending_sources: list(&i.pending_sources),
             file_times: i.local_times.as_ref().map(model::LocalTimes::note),
             files_examined: i.files_count,
             status: c.status.id(),
@@ -114,6 +126,7 @@ impl<'a> Install<'a> {
                 .as_ref()
                 .map(|c| super::iis_config::IisConfig::of(c, &i.iis_images)),
             loader: i.loader.as_ref().map(Into::into),
+            story,
             drives: multi.then(|| {
                 i.drives
                     .iter()
@@ -440,6 +453,41 @@ impl<'a> From<&'a model::PendingOperation> for PendingOperation<'a> {
             source: &p.source,
             destination: p.destination.as_deref(),
             replace_existing: p.replace_existing,
+        }
+    }
+}
+
+/// `installs[].pending_sources[]`.
+#[derive(Serialize)]
+struct PendingSource<'a> {
+    /// As stored.
+    source: &'a str,
+    /// Where that is, as reports show paths.
+    path: &'a str,
+    /// `read`, `missing` or `unreadable`.
+    state: &'static str,
+    /// Why it could not be read, or why its version could not.
+    reason: Option<&'a str>,
+    file_version: Option<crate::pe::Version>,
+}
+
+impl<'a> From<&'a model::PendingSource> for PendingSource<'a> {
+    fn from(p: &'a model::PendingSource) -> Self {
+        let (state, reason, file_version) = match &p.state {
+            model::SourceState::Read(f) => (
+                "read",
+                f.error.as_deref(),
+                f.version.as_ref().and_then(|v| v.file_version),
+            ),
+            model::SourceState::Missing => ("missing", None, None),
+            model::SourceState::Unreadable(why) => ("unreadable", Some(why.as_str()), None),
+        };
+        PendingSource {
+            source: &p.source,
+            path: &p.path,
+            state,
+            reason,
+            file_version,
         }
     }
 }
