@@ -186,10 +186,20 @@ def build(F, fx):
     rel, off, files, hives, meta = fat_image(
         F, fx, "nt4-iis4-kb291589-fat32", lambda: with_time_zone(fx.nt4_image(), BERLIN, fx), "fat32",
         33 << 20, mbr=False)
-    e = F.add("nt4-iis4-kb291589-fat32", rel, "raw", "bare", off, SECTOR, files, hives, meta,
+    # 33 MiB cannot shrink (FAT32 needs 65,525 clusters), so it is kept as
+    # split raw, four 8.25 MiB segments (.001 to .004), as dd/split leave an
+    # acquisition: every segment stays far below what a repository should track.
+    whole = os.path.join(F.out, rel)
+    stem = os.path.join(F.out, "nt4-iis4-kb291589-fat32.")
+    subprocess.run(["split", "-b", str((33 << 20) // 4), "-d", "-a", "3", "--numeric-suffixes=1", whole, stem],
+                   check=True)
+    os.unlink(whole)
+    segs = ["nt4-iis4-kb291589-fat32.%03d" % i for i in range(1, 5)]
+    e = F.add("nt4-iis4-kb291589-fat32", segs[0], "split-raw", "bare", off, SECTOR, files, hives, meta,
               seed + " on a bare FAT32 volume (mkfs.fat, 512-byte clusters: 33 MiB is the least that holds "
-              "the 65,525 clusters FAT32 needs); W. Europe time. " + fat_note % BERLIN["bias"],
-              [fx.lockstep_w3svc()])
+              "the 65,525 clusters FAT32 needs), stored as split raw in four segments; W. Europe time. "
+              + fat_note % BERLIN["bias"],
+              [fx.lockstep_w3svc()], segments=segs)
     e["filesystem"] = "fat32"
 
     cfg = "\\WINNT\\system32\\config\\"
