@@ -4,7 +4,7 @@
 //! filter), and rapid-fail protection stops the pool: its applications
 //! answer 503. What the worker says and the remedy are knowledge.
 
-use super::pools::{evidence, loading_pools, pools_phrase};
+use super::pools::{evidence, loading_pools, pools_phrase, what};
 use super::{Context, Rule};
 use crate::analysis::{Finding, Severity};
 
@@ -55,7 +55,7 @@ impl Rule for MissingModule {
             let mut f = cx.finding(self);
             f.message = format!(
                 "the {} '{}' is configured as {}; the {}-bit worker of {} loads {}, which is not on the volume: {}",
-                if image.kind == "filter" { "ISAPI filter" } else { "global module" },
+                what(image),
                 image.name,
                 image.image,
                 image.bits,

@@ -3,7 +3,7 @@
 //! pool or the reverse. LoadLibrary fails with error 193 (0x800700C1), the
 //! worker logs event 2280 and rapid-fail protection stops the pool.
 
-use super::pools::{evidence, loading_pools, pools_phrase};
+use super::pools::{evidence, loading_pools, pools_phrase, what};
 use super::{Context, Rule};
 use crate::analysis::evidence::FileEvidence;
 use crate::analysis::{Finding, Severity};
@@ -70,10 +70,9 @@ impl Rule for ModuleBitness {
                     .replace("{have}", &have.to_string())
             };
             let mut f = cx.finding(self);
-            f.message =
-                format!(
+            f.message = format!(
                 "the {} '{}' ({}) resolves for the {}-bit worker of {} to {}, a {}-bit image: {}",
-                if image.kind == "filter" { "ISAPI filter" } else { "global module" },
+                what(image),
                 image.name,
                 image.image,
                 image.bits,

@@ -80,6 +80,14 @@ pub(super) fn evidence(
     }
 }
 
+/// What the configuration calls the image: "global module" or "ISAPI filter".
+pub(super) fn what(image: &ModuleImage) -> &'static str {
+    match image.kind {
+        "filter" => "ISAPI filter",
+        _ => "global module",
+    }
+}
+
 /// "DefaultAppPool (Default Web Site/), Intranet (intranet/)".
 pub(super) fn pools_phrase(pools: &[PoolEvidence]) -> String {
     pools
