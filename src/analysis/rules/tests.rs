@@ -722,6 +722,8 @@ fn loader_facts() -> crate::windows::loader::LoaderFacts {
         needed_by: vec!["W3SVC".into()],
         imports,
         error: None,
+        workers: Vec::new(),
+        wow64: false,
     };
     LoaderFacts {
         core_present: Some(true),
