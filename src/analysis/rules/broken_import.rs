@@ -43,7 +43,7 @@ impl Rule for BrokenImport {
                     continue;
                 };
                 let code = win32(cx, 127);
-                let side = worker_side(cx, m, &code);
+                let side = worker_side(cx, m, 127);
                 if !breaks_something(m, &side) {
                     continue;
                 }
@@ -57,7 +57,7 @@ impl Rule for BrokenImport {
                     .unwrap_or_default();
                 let mut f = base(cx, self, m);
                 f.message = format!(
-                    "{} imports {} from {}, which {}{version} does not export{}: loading it fails with {code}, {}",
+                    "{} imports {} from {}, which {}{version} does not export{}: loading it fails with {code}{}",
                     m.path,
                     list(&symbols),
                     i.dll,

@@ -122,8 +122,8 @@ pub(super) struct WorkerSide {
     pub references: Vec<String>,
 }
 
-/// `code` is the Win32 error text the load fails with.
-pub(super) fn worker_side(cx: &Context, m: &Module, code: &str) -> Option<WorkerSide> {
+/// `code` is the Win32 error the load fails with (event 2280's data).
+pub(super) fn worker_side(cx: &Context, m: &Module, code: u32) -> Option<WorkerSide> {
     let k = cx.knowledge.modules.as_ref()?;
     let install = cx.install;
     for w in &m.workers {
@@ -145,7 +145,9 @@ pub(super) fn worker_side(cx: &Context, m: &Module, code: &str) -> Option<Worker
             "filter" => &k.filter_dependency,
             _ => &k.dependency,
         };
-        let symptom = says.replace("{image}", found).replace("{error}", code);
+        let symptom = says
+            .replace("{image}", found)
+            .replace("{error}", &code.to_string());
         let view = if m.wow64 {
             " (a 32-bit process on 64-bit Windows: its loader reads system32 as SysWOW64)"
         } else {
@@ -182,12 +184,12 @@ pub(super) fn breaks_something(m: &Module, side: &Option<WorkerSide>) -> bool {
     !m.needed_by.is_empty() || side.is_some()
 }
 
-/// "so W3SVC cannot start" / the worker clause / both.
+/// ", so W3SVC cannot start" / "; the global module …" / both.
 pub(super) fn consequence(m: &Module, side: &Option<WorkerSide>) -> String {
     match (m.needed_by.is_empty(), side) {
-        (_, None) => format!("so {} cannot start", breaks(m)),
-        (true, Some(s)) => s.clause.clone(),
-        (false, Some(s)) => format!("so {} cannot start, and {}", breaks(m), s.clause),
+        (_, None) => format!(", so {} cannot start", breaks(m)),
+        (true, Some(s)) => format!("; {}", s.clause),
+        (false, Some(s)) => format!(", so {} cannot start; {}", breaks(m), s.clause),
     }
 }
 

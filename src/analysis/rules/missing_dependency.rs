@@ -42,13 +42,13 @@ impl Rule for MissingDependency {
                     continue;
                 };
                 let code = win32(cx, 126);
-                let side = worker_side(cx, m, &code);
+                let side = worker_side(cx, m, 126);
                 if !breaks_something(m, &side) {
                     continue;
                 }
                 let mut f = base(cx, self, m);
                 f.message = format!(
-                    "{} imports {}, which none of the {} folders the loader searches holds: loading it fails with {code}, {}",
+                    "{} imports {}, which none of the {} folders the loader searches holds: loading it fails with {code}{}",
                     m.path,
                     i.dll,
                     searched.len(),

@@ -38,7 +38,7 @@ impl Rule for WrongMachine {
                 continue;
             }
             let code = win32(cx, 193);
-            let side = worker_side(cx, m, &code);
+            let side = worker_side(cx, m, 193);
             if !breaks_something(m, &side) {
                 continue;
             }
