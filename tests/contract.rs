@@ -905,7 +905,10 @@ fn module_loader_findings_name_module_pools_bitness_and_runtime() {
     {
         check_diagnose_report(r);
         let findings = r["findings"].as_array().unwrap();
-        assert!(findings.iter().all(|f| f["rule"] == "missing-dependency"), "{findings:?}");
+        assert!(
+            findings.iter().all(|f| f["rule"] == "missing-dependency"),
+            "{findings:?}"
+        );
         let f = findings
             .iter()
             .find(|f| f["evidence"]["import"]["dll"] == "vcruntime140.dll")
@@ -919,15 +922,27 @@ fn module_loader_findings_name_module_pools_bitness_and_runtime() {
         let msg = f["message"].as_str().unwrap();
         assert!(msg.contains("2280") && msg.contains("503"), "{msg}");
         let remedy = f["remedy"].as_str().unwrap();
-        assert!(remedy.contains(&format!("vc_redist.{arch}.exe")), "{remedy}");
+        assert!(
+            remedy.contains(&format!("vc_redist.{arch}.exe")),
+            "{remedy}"
+        );
     }
     // The healthy image: the 32-bit worker's view binds ccache.dll's
     // imports in SysWOW64, the 64-bit worker's in System32.
     let h = &reports[0];
     check_diagnose_report(h);
-    assert_eq!(h["findings"].as_array().unwrap().len(), 0, "{}", h["findings"]);
+    assert_eq!(
+        h["findings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        h["findings"]
+    );
     let l = &h["installs"][0]["loader"];
-    assert_eq!(l["wow64"]["search"][0], "\\Windows\\SysWOW64", "{}", l["wow64"]);
+    assert_eq!(
+        l["wow64"]["search"][0], "\\Windows\\SysWOW64",
+        "{}",
+        l["wow64"]
+    );
     let module = |path: &str, wow64: bool| {
         l["modules"]
             .as_array()
@@ -940,14 +955,21 @@ fn module_loader_findings_name_module_pools_bitness_and_runtime() {
     let m32 = module("\\Program Files (x86)\\Contoso\\Cache\\ccache.dll", true);
     assert_eq!(m32["workers"][0]["bits"], 32, "{m32}");
     assert!(
-        m32["imports"].as_array().unwrap().iter().any(|i| i["dll"] == "vcruntime140.dll"
-            && i["path"] == "\\Windows\\SysWOW64\\vcruntime140.dll"),
+        m32["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["dll"] == "vcruntime140.dll"
+                && i["path"] == "\\Windows\\SysWOW64\\vcruntime140.dll"),
         "{m32}"
     );
     let m64 = module("\\Program Files\\Contoso\\Cache\\ccache.dll", false);
     assert!(
-        m64["imports"].as_array().unwrap().iter().any(|i| i["dll"] == "kernel32.dll"
-            && i["known_dll"] == true),
+        m64["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["dll"] == "kernel32.dll" && i["known_dll"] == true),
         "{m64}"
     );
 }

@@ -98,7 +98,10 @@ fn every_compressed_file_reads_to_its_original_bytes() {
                 n += 1;
             }
         }
-        assert!(n >= 30, "{img}: census read {n} compressed files; lost: {lost:?}");
+        assert!(
+            n >= 30,
+            "{img}: census read {n} compressed files; lost: {lost:?}"
+        );
     }
 }
 
@@ -147,7 +150,11 @@ for path in sys.argv[2:]:
             let h = theirs
                 .get(f.path.as_str())
                 .unwrap_or_else(|| panic!("libfsntfs printed nothing for {img} {}", f.path));
-            assert_eq!(*h, f.sha256, "libfsntfs: {img} {} ({})", f.path, f.algorithm);
+            assert_eq!(
+                *h, f.sha256,
+                "libfsntfs: {img} {} ({})",
+                f.path, f.algorithm
+            );
             agreed += 1;
         }
     }

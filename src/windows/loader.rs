@@ -621,7 +621,10 @@ fn worker_roots(w: &mut Walker) -> Vec<LoadRoot> {
             }),
             wow64,
         };
-        if !out.iter().any(|r| r.path == root.path && r.worker == root.worker) {
+        if !out
+            .iter()
+            .any(|r| r.path == root.path && r.worker == root.worker)
+        {
             out.push(root);
         }
     }

@@ -359,7 +359,10 @@ fn a_32_bit_worker_binds_its_modules_imports_in_syswow64() {
     match &m32.imports[0].outcome {
         Outcome::Missing { searched } => {
             assert_eq!(searched[0], r"\Windows\SysWOW64\inetsrv");
-            assert!(searched.iter().all(|s| !s.contains("system32")), "{searched:?}");
+            assert!(
+                searched.iter().all(|s| !s.contains("system32")),
+                "{searched:?}"
+            );
         }
         o => panic!("{o:?}"),
     }

@@ -3,7 +3,9 @@
 
 use super::pools::{evidence as module_evidence, loading_pools, pools_phrase, what};
 use super::Context;
-use crate::analysis::evidence::{IisModuleEvidence, ImportEvidence, ModuleEvidence, RuntimeEvidence};
+use crate::analysis::evidence::{
+    IisModuleEvidence, ImportEvidence, ModuleEvidence, RuntimeEvidence,
+};
 use crate::analysis::Finding;
 use crate::windows::loader::{Import, LoaderFacts, Module, Outcome};
 
@@ -47,13 +49,16 @@ pub(super) fn evidence(
     // The module the symbol was lost in (after forwarders), else the DLL found.
     let lost_in = import.missing.first().map(|m| m.exporter.as_str());
     let exporter = lost_in.or(exporter_path).and_then(|p| {
-        facts.module_in(p, importer.wow64).map(ModuleEvidence::of).or_else(|| {
-            p.starts_with('\\').then(|| ModuleEvidence {
-                machine: None,
-                path: p.to_string(),
-                version: None,
+        facts
+            .module_in(p, importer.wow64)
+            .map(ModuleEvidence::of)
+            .or_else(|| {
+                p.starts_with('\\').then(|| ModuleEvidence {
+                    machine: None,
+                    path: p.to_string(),
+                    version: None,
+                })
             })
-        })
     });
     ImportEvidence {
         delay: import.delay,

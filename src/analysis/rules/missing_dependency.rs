@@ -8,7 +8,9 @@
 //! the knowledge names (the Visual C++ runtime) gets its redistributable of
 //! that bitness as the remedy.
 
-use super::imports::{base, breaks_something, consequence, evidence, facts, fill_worker, win32, worker_side};
+use super::imports::{
+    base, breaks_something, consequence, evidence, facts, fill_worker, win32, worker_side,
+};
 use super::{Context, Rule};
 use crate::analysis::{Finding, Severity};
 use crate::windows::loader::Outcome;

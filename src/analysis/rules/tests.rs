@@ -331,12 +331,8 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
             // The loader rules add `module` for an IIS 7+ image and
             // `runtime` for a runtime DLL (tests/contract.rs pins both).
             let loader_only = ["module", "runtime"];
-            let loader_rule = [
-                "broken-import",
-                "missing-dependency",
-                "wrong-machine",
-            ]
-            .contains(&f.rule.as_str());
+            let loader_rule =
+                ["broken-import", "missing-dependency", "wrong-machine"].contains(&f.rule.as_str());
             let optional = ["control_set", "explained_by", "file_times"];
             // A delay import whose DLL was found has no folders to list.
             let delay_found = f.rule == "broken-delay-import";

@@ -2,7 +2,7 @@
 //! DLL in a 32-bit service, or the reverse): the load fails with 193
 //! ERROR_BAD_EXE_FORMAT.
 
-use super::imports::{breaks, breaks_something, fill_worker, loaded_by, win32, worker_side, facts};
+use super::imports::{breaks, breaks_something, facts, fill_worker, loaded_by, win32, worker_side};
 use super::{Context, Rule};
 use crate::analysis::evidence::{machine, ImportEvidence, ModuleEvidence};
 use crate::analysis::{Finding, Severity};
