@@ -943,6 +943,11 @@ fn module_loader_findings_name_module_pools_bitness_and_runtime() {
         "{}",
         l["wow64"]
     );
+    assert_eq!(
+        l["wow64"]["known_dlls_folder"], "\\Windows\\SysWOW64",
+        "DllDirectory32: {}",
+        l["wow64"]
+    );
     let module = |path: &str, wow64: bool| {
         l["modules"]
             .as_array()

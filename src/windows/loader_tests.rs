@@ -366,6 +366,24 @@ fn a_32_bit_worker_binds_its_modules_imports_in_syswow64() {
         }
         o => panic!("{o:?}"),
     }
+    // A DLL only beside the module: undecided, never found nor missing.
+    let mut beside = files.clone();
+    beside.push((
+        r"\vendor\vcruntime140.dll".to_string(),
+        dll(&[TestExport::code("F")], &[]),
+    ));
+    let b = check(
+        &MemVolume(beside),
+        &install,
+        &LoaderScope::default(),
+        &LoaderInputs::default(),
+    );
+    let m = b.module_in(r"\vendor\cache.dll", true).unwrap();
+    assert!(
+        matches!(&m.imports[0].outcome, Outcome::NotChecked { reason } if reason.contains("beside the module")),
+        "{:?}",
+        m.imports[0]
+    );
     // The other bitness's image is not walked.
     assert!(facts.module(r"\vendor64\wrong.dll").is_none());
     // The 64-bit worker of the same (x86) file is left to module-bitness.
