@@ -42,7 +42,7 @@ use crate::fs::{Entry, FsError, Volume};
 use crate::pe::{self, ExportTarget, ImportTables, Symbol, Version};
 
 /// At most this many modules are read for one install.
-pub const MAX_MODULES: usize = 512;
+pub const MAX_MODULES: usize = 2048;
 /// At most this deep below a root.
 pub const MAX_DEPTH: usize = 16;
 /// At most this many forwarder hops for one symbol.
