@@ -22,9 +22,15 @@ pub(super) fn win32(cx: &Context, code: u32) -> String {
     }
 }
 
-/// "W3SVC" / "W3SVC and AddOnServices\WWW".
+/// "W3SVC" / "W3SVC and AddOnServices\WWW" / "global module X (64-bit
+/// worker)": every root whose load reaches `m`.
 pub(super) fn breaks(m: &Module) -> String {
-    match m.needed_by.as_slice() {
+    joined(&loaded_by(m))
+}
+
+/// "A", "A and B", "A, B and C"; for none, "the process that loads it".
+fn joined(items: &[String]) -> String {
+    match items {
         [] => "the process that loads it".into(),
         [one] => one.clone(),
         many => format!(
@@ -194,7 +200,7 @@ pub(super) fn consequence(m: &Module, side: &Option<WorkerSide>) -> String {
     match (m.needed_by.is_empty(), side) {
         (_, None) => format!(", so {} cannot start", breaks(m)),
         (true, Some(s)) => format!("; {}", s.clause),
-        (false, Some(s)) => format!(", so {} cannot start; {}", breaks(m), s.clause),
+        (false, Some(s)) => format!(", so {} cannot start; {}", joined(&m.needed_by), s.clause),
     }
 }
 
