@@ -51,6 +51,10 @@ pub const MAX_FORWARDS: usize = 8;
 pub const MAX_MODULE_BYTES: u64 = 64 << 20;
 /// Largest MetaBase.xml read (bytes).
 pub const MAX_METABASE_BYTES: u64 = 32 << 20;
+/// At most this many IIS 7+ image roots (image and worker bitness): a real
+/// server registers a few dozen modules; a hostile configuration may list
+/// 100,000.
+pub const MAX_WORKER_ROOTS: usize = 1024;
 
 /// What the loader check read and concluded for one install.
 #[derive(Debug, Clone, Default)]
@@ -588,13 +592,27 @@ fn worker_roots(w: &mut Walker) -> Vec<LoadRoot> {
     let install = w.install;
     let os64 = install.os.bits == Some(64);
     let mut out: Vec<LoadRoot> = Vec::new();
+    let mut seen: BTreeSet<(String, &str, &str, u32)> = BTreeSet::new();
     for image in &install.iis_images {
         let Some(found) = image.binary.as_ref().and_then(|b| b.found.clone()) else {
             continue;
         };
-        if !found.starts_with('\\') {
+        let key = (
+            found.to_ascii_lowercase(),
+            image.kind,
+            image.name.as_str(),
+            image.bits,
+        );
+        if !found.starts_with('\\') || seen.contains(&key) {
             continue;
         }
+        if out.len() >= MAX_WORKER_ROOTS {
+            w.capped.get_or_insert_with(|| {
+                format!("more than {MAX_WORKER_ROOTS} IIS module and filter images per worker bitness; the rest not walked")
+            });
+            break;
+        }
+        seen.insert(key);
         let wow64 = os64 && image.bits == 32;
         let host = worker_machine(install, image.bits);
         if let Some(m) = w.machine_of(&found) {
@@ -608,7 +626,7 @@ fn worker_roots(w: &mut Walker) -> Vec<LoadRoot> {
         } else {
             "global module"
         };
-        let root = LoadRoot {
+        out.push(LoadRoot {
             loaded_by: format!("{what} {} ({}-bit worker)", image.name, image.bits),
             source: "applicationHost.config".into(),
             path: found,
@@ -620,13 +638,7 @@ fn worker_roots(w: &mut Walker) -> Vec<LoadRoot> {
                 bits: image.bits,
             }),
             wow64,
-        };
-        if !out
-            .iter()
-            .any(|r| r.path == root.path && r.worker == root.worker)
-        {
-            out.push(root);
-        }
+        });
     }
     out
 }

@@ -409,3 +409,48 @@ fn a_32_bit_worker_binds_its_modules_imports_in_syswow64() {
         m32.imports[0]
     );
 }
+
+/// A configuration listing thousands of modules is walked to the cap, and
+/// the cap is said.
+#[test]
+fn iis_image_roots_are_capped_and_the_cap_said() {
+    use super::loader::MAX_WORKER_ROOTS;
+    use super::{ModuleImage, OsInfo};
+    let images = (0..MAX_WORKER_ROOTS + 50)
+        .map(|i| ModuleImage {
+            kind: "module",
+            name: format!("M{i}"),
+            image: format!(r"C:\m\{i}.dll"),
+            pre_condition: Vec::new(),
+            bits: 64,
+            binary: Some(Binary {
+                source: "module".into(),
+                path: format!(r"\m\{i}.dll"),
+                drive: None,
+                found: Some(format!(r"\m\{i}.dll")),
+                unreadable: None,
+            }),
+            register_module: None,
+        })
+        .collect();
+    let install = Install {
+        system_root: r"\Windows".into(),
+        os: OsInfo {
+            bits: Some(64),
+            ..OsInfo::default()
+        },
+        iis_images: images,
+        ..Install::default()
+    };
+    let facts = check(
+        &MemVolume(Vec::new()),
+        &install,
+        &LoaderScope::default(),
+        &LoaderInputs::default(),
+    );
+    assert_eq!(facts.roots.len(), MAX_WORKER_ROOTS);
+    assert!(facts
+        .capped
+        .as_deref()
+        .is_some_and(|c| c.contains("IIS module")));
+}
