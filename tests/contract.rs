@@ -668,6 +668,33 @@ fn check_evidence(img: &str, f: &Value) {
             if rule == "missing-dependency" {
                 nonempty(&what, &ev["searched"]);
             }
+            // IIS 7+: the image whose worker load fails, and the runtime
+            // package a missing DLL belongs to.
+            if let Some(m) = ev.get("module") {
+                fields(
+                    &what,
+                    m,
+                    &[
+                        ("bits", T::Int),
+                        ("config", T::Str),
+                        ("image", T::Str),
+                        ("kind", T::Str),
+                        ("machine", T::OptStr),
+                        ("name", T::Str),
+                        ("pools", T::Arr),
+                        ("pre_condition", T::Arr),
+                        ("resolved", T::Str),
+                    ],
+                );
+                nonempty(&what, &m["pools"]);
+            }
+            if let Some(r) = ev.get("runtime") {
+                fields(
+                    &what,
+                    r,
+                    &[("arch", T::Str), ("dll", T::Str), ("name", T::Str)],
+                );
+            }
             if rule == "broken-import" {
                 nonempty(&what, &i["missing"]);
             }
@@ -743,8 +770,21 @@ fn check_loader(what: &str, l: &Value) {
             ("roots", T::Arr),
             ("modules", T::Arr),
             ("capped", T::OptStr),
+            ("wow64", T::OptObj),
         ],
     );
+    if l["wow64"].is_object() {
+        fields(
+            what,
+            &l["wow64"],
+            &[
+                ("known_dlls_folder", T::OptStr),
+                ("search", T::Arr),
+                ("core_present", T::OptBool),
+            ],
+        );
+    }
+    let worker = [("kind", T::Str), ("name", T::Str), ("bits", T::Int)];
     for r in l["roots"].as_array().unwrap() {
         fields(
             what,
@@ -755,8 +795,13 @@ fn check_loader(what: &str, l: &Value) {
                 ("path", T::Str),
                 ("app_folder", T::Str),
                 ("host_machine", T::OptStr),
+                ("worker", T::OptObj),
+                ("wow64", T::Bool),
             ],
         );
+        if r["worker"].is_object() {
+            fields(what, &r["worker"], &worker);
+        }
     }
     for m in l["modules"].as_array().unwrap() {
         fields(
@@ -768,10 +813,15 @@ fn check_loader(what: &str, l: &Value) {
                 ("version", T::OptStr),
                 ("host_machine", T::OptStr),
                 ("needed_by", T::Arr),
+                ("workers", T::Arr),
+                ("wow64", T::Bool),
                 ("error", T::OptStr),
                 ("imports", T::Arr),
             ],
         );
+        for w in m["workers"].as_array().unwrap() {
+            fields(what, w, &worker);
+        }
         for i in m["imports"].as_array().unwrap() {
             fields(
                 what,
@@ -833,6 +883,100 @@ fn loader_rules_have_their_documented_evidence() {
     ] {
         assert!(rules.contains(want), "{want} not exercised: {rules:?}");
     }
+}
+
+/// IIS 7+ module images: the loader check walks each per worker bitness; a
+/// missing Visual C++ runtime names the module, the pools, the bitness, the
+/// event 2280 symptom and the redistributable of that bitness.
+#[test]
+fn module_loader_findings_name_module_pools_bitness_and_runtime() {
+    let images = [
+        "w2k19-iis10-vcruntime-healthy.img",
+        "w2k19-iis10-vcruntime-missing.img",
+        "w2k19-iis10-vcruntime32-missing.img",
+    ];
+    let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
+    args.extend(images.iter().map(|f| need(f)));
+    let (code, reports, stderr) = run_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    for (r, (bits, arch, pool)) in reports[1..]
+        .iter()
+        .zip([(64, "x64", "DefaultAppPool"), (32, "x86", "Legacy32")])
+    {
+        check_diagnose_report(r);
+        let findings = r["findings"].as_array().unwrap();
+        assert!(
+            findings.iter().all(|f| f["rule"] == "missing-dependency"),
+            "{findings:?}"
+        );
+        let f = findings
+            .iter()
+            .find(|f| f["evidence"]["import"]["dll"] == "vcruntime140.dll")
+            .unwrap_or_else(|| panic!("no finding on vcruntime140.dll: {findings:?}"));
+        let ev = &f["evidence"];
+        assert_eq!(ev["module"]["name"], "ContosoCache", "{ev}");
+        assert_eq!(ev["module"]["bits"], bits, "{ev}");
+        assert_eq!(ev["module"]["pools"][0]["name"], pool, "{ev}");
+        assert_eq!(ev["runtime"]["arch"], arch, "{ev}");
+        assert_eq!(ev["import"]["dll"], "vcruntime140.dll", "{ev}");
+        let msg = f["message"].as_str().unwrap();
+        assert!(msg.contains("2280") && msg.contains("503"), "{msg}");
+        let remedy = f["remedy"].as_str().unwrap();
+        assert!(
+            remedy.contains(&format!("vc_redist.{arch}.exe")),
+            "{remedy}"
+        );
+    }
+    // The healthy image: the 32-bit worker's view binds ccache.dll's
+    // imports in SysWOW64, the 64-bit worker's in System32.
+    let h = &reports[0];
+    check_diagnose_report(h);
+    assert_eq!(
+        h["findings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        h["findings"]
+    );
+    let l = &h["installs"][0]["loader"];
+    assert_eq!(
+        l["wow64"]["search"][0], "\\Windows\\SysWOW64",
+        "{}",
+        l["wow64"]
+    );
+    assert_eq!(
+        l["wow64"]["known_dlls_folder"], "\\Windows\\SysWOW64",
+        "DllDirectory32: {}",
+        l["wow64"]
+    );
+    let module = |path: &str, wow64: bool| {
+        l["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["path"] == path && m["wow64"] == wow64)
+            .unwrap_or_else(|| panic!("{path} (wow64 {wow64}) not walked"))
+            .clone()
+    };
+    let m32 = module("\\Program Files (x86)\\Contoso\\Cache\\ccache.dll", true);
+    assert_eq!(m32["workers"][0]["bits"], 32, "{m32}");
+    assert!(
+        m32["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["dll"] == "vcruntime140.dll"
+                && i["path"] == "\\Windows\\SysWOW64\\vcruntime140.dll"),
+        "{m32}"
+    );
+    let m64 = module("\\Program Files\\Contoso\\Cache\\ccache.dll", false);
+    assert!(
+        m64["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["dll"] == "kernel32.dll" && i["known_dll"] == true),
+        "{m64}"
+    );
 }
 
 #[test]

@@ -1505,4 +1505,58 @@ fn loader_images_hold_the_imports_their_findings_rest_on() {
         .expect("system32 kernel32.dll listed");
     let lines = pefile_lines(&vol.icat(listing[key]).unwrap(), tmp.path(), "k32").unwrap();
     assert!(lines.contains("export GetProcAddress"), "{lines:?}");
+
+    // IIS 10 (modloader_images.py): each ccache.dll build imports the Visual
+    // C++ runtime, and the runtime is where each image says, per bitness.
+    for (image, x64_runtime, x86_runtime) in [
+        ("w2k19-iis10-vcruntime-healthy", true, true),
+        ("w2k19-iis10-vcruntime-missing", false, true),
+        ("w2k19-iis10-vcruntime32-missing", true, false),
+    ] {
+        let img = m.image.iter().find(|i| i.name == image).unwrap();
+        let path = testdata().join(&img.file);
+        let vol = Volume {
+            img: &path,
+            sector_offset: 0,
+        };
+        let listing = vol.listing();
+        let has = |p: &str| listing.keys().any(|k| k.eq_ignore_ascii_case(p));
+        for (folder, machine, runtime) in [
+            ("Program Files", "machine 0x8664", x64_runtime),
+            ("Program Files (x86)", "machine 0x14c", x86_runtime),
+        ] {
+            let key = listing
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case(&format!("{folder}/Contoso/Cache/ccache.dll")))
+                .unwrap_or_else(|| panic!("{image}: {folder} ccache.dll not listed"));
+            let lines = pefile_lines(
+                &vol.icat(listing[key]).unwrap(),
+                tmp.path(),
+                &format!("{image}-{}", machine.len()),
+            )
+            .unwrap();
+            for w in [
+                machine,
+                "import vcruntime140.dll __std_type_info_destroy_list",
+                "import msvcp140.dll _Thrd_yield",
+                "export RegisterModule",
+            ] {
+                assert!(lines.contains(w), "{image} {folder}: no `{w}` in {lines:?}");
+            }
+            let system = if machine.ends_with("8664") {
+                "System32"
+            } else {
+                "SysWOW64"
+            };
+            assert_eq!(
+                has(&format!("Windows/{system}/vcruntime140.dll")),
+                runtime,
+                "{image}: {system}\\vcruntime140.dll"
+            );
+            assert!(
+                has(&format!("Windows/{system}/kernel32.dll")),
+                "{image}: {system}\\kernel32.dll"
+            );
+        }
+    }
 }

@@ -56,6 +56,10 @@ pub struct Evidence {
     pub pending_renames: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistryEvidence>,
+    /// The runtime package a missing or broken DLL belongs to, for the
+    /// bitness of the process that needs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub searched: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -264,6 +268,17 @@ pub struct ImportEvidence {
     pub missing: Vec<String>,
     /// The Win32 error the load fails with ("127 ERROR_PROC_NOT_FOUND (…)").
     pub win32_error: String,
+}
+
+/// A runtime package (the Visual C++ redistributable) a DLL belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuntimeEvidence {
+    /// The package's architecture the process needs: `x64`, `x86`, `arm64`.
+    pub arch: String,
+    /// The DLL, as imported.
+    pub dll: String,
+    /// The runtime's name in the knowledge.
+    pub name: String,
 }
 
 /// A module: its path, machine and version.

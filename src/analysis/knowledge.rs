@@ -217,6 +217,16 @@ pub struct Modules {
     pub remedy_filter: String,
     pub no_register: String,
     pub remedy_no_register: String,
+    /// A module image found, but a DLL it needs cannot be bound (the loader
+    /// check): `{image}` the module, `{error}` the Win32 error.
+    #[serde(default)]
+    pub dependency: String,
+    #[serde(default)]
+    pub filter_dependency: String,
+    /// The remedy when the DLL is not a runtime the knowledge names:
+    /// `{dll}`, `{bits}`, `{name}`.
+    #[serde(default)]
+    pub remedy_dependency: String,
     pub references: Vec<String>,
 }
 
@@ -231,6 +241,23 @@ pub struct Loader {
     pub filter_folders: Vec<String>,
     #[serde(default)]
     pub error: Vec<Win32Error>,
+    /// Runtimes a redistributable package installs, by DLL name.
+    #[serde(default)]
+    pub runtime: Vec<Runtime>,
+    pub references: Vec<String>,
+}
+
+/// A runtime a redistributable package installs per bitness (the Visual C++
+/// runtime DLLs): the remedy when one of its DLLs is missing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runtime {
+    pub name: String,
+    /// Its DLL names, lower case.
+    pub dlls: Vec<String>,
+    /// The remedy; `{arch}` is `x64`, `x86` or `arm64`, the bitness the
+    /// process that needs it runs at.
+    pub remedy: String,
     pub references: Vec<String>,
 }
 
@@ -250,6 +277,13 @@ impl Loader {
             Some(e) => format!("{} {} ({})", e.code, e.name, e.message),
             None => code.to_string(),
         }
+    }
+
+    /// The runtime that ships `dll`, when the knowledge names one.
+    pub fn runtime_of(&self, dll: &str) -> Option<&Runtime> {
+        self.runtime
+            .iter()
+            .find(|r| r.dlls.iter().any(|d| d.eq_ignore_ascii_case(dll)))
     }
 }
 

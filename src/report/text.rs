@@ -573,6 +573,14 @@ fn evidence(o: &mut String, e: &Evidence) {
         ];
         pairs(o, "registry", &parts);
     }
+    if let Some(r) = &e.runtime {
+        let parts = [
+            ("arch", some(&r.arch)),
+            ("dll", some(&r.dll)),
+            ("name", some(&r.name)),
+        ];
+        pairs(o, "runtime", &parts);
+    }
     if let Some(s) = &e.searched {
         list(o, "searched", s);
     }

@@ -537,7 +537,9 @@ fn loader_inputs(
             };
             if v.name.eq_ignore_ascii_case("DllDirectory") {
                 inputs.dll_directory = Some(data.to_string());
-            } else if !v.name.eq_ignore_ascii_case("DllDirectory32") {
+            } else if v.name.eq_ignore_ascii_case("DllDirectory32") {
+                inputs.dll_directory32 = Some(data.to_string());
+            } else {
                 inputs.known_dlls.push(data.to_string());
             }
         }

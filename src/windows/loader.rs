@@ -14,6 +14,19 @@
 //! found, forwarders followed. Delay imports are checked the same way and
 //! kept apart: they fail at the first call, not at start.
 //!
+//! IIS 7 and later add a root per global module and ISAPI filter image
+//! (`Install::iis_images`) and worker bitness: the worker process (w3wp.exe)
+//! is the application, so its `inetsrv` folder is the application's folder.
+//! A 32-bit worker on 64-bit Windows sees the disk through WOW64: system32
+//! (and every `PATH` folder below it) is read as `SysWOW64`, and KnownDLLs
+//! are mapped from `DllDirectory32` (`SysWOW64`): its modules are walked in
+//! that view and kept apart from the native ones (`Module::wow64`). An image
+//! of the other bitness than its worker is not walked (the load fails before
+//! any import is bound; `module-bitness` says so). A dependency found only
+//! beside the module, in none of the searched folders, is "not checked": the
+//! loader looks there only when the module is loaded with an altered search
+//! path, which the configuration does not record.
+//!
 //! Never a false "missing": a folder that could not be read, a DLL that
 //! could not be parsed, a drive this image does not hold make an import
 //! "not checked", never missing. An image whose system32 holds neither
@@ -29,7 +42,7 @@ use crate::fs::{Entry, FsError, Volume};
 use crate::pe::{self, ExportTarget, ImportTables, Symbol, Version};
 
 /// At most this many modules are read for one install.
-pub const MAX_MODULES: usize = 512;
+pub const MAX_MODULES: usize = 2048;
 /// At most this deep below a root.
 pub const MAX_DEPTH: usize = 16;
 /// At most this many forwarder hops for one symbol.
@@ -38,6 +51,10 @@ pub const MAX_FORWARDS: usize = 8;
 pub const MAX_MODULE_BYTES: u64 = 64 << 20;
 /// Largest MetaBase.xml read (bytes).
 pub const MAX_METABASE_BYTES: u64 = 32 << 20;
+/// At most this many IIS 7+ image roots (image and worker bitness): a real
+/// server registers a few dozen modules; a hostile configuration may list
+/// 100,000.
+pub const MAX_WORKER_ROOTS: usize = 1024;
 
 /// What the loader check read and concluded for one install.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +76,30 @@ pub struct LoaderFacts {
     pub modules: Vec<Module>,
     /// A cap that stopped the walk, if one did.
     pub capped: Option<String>,
+    /// The view of a 32-bit worker on 64-bit Windows, when one was walked.
+    pub wow64: Option<Wow64View>,
+}
+
+/// How a 32-bit process on 64-bit Windows searches (file-system
+/// redirection: system32 is `SysWOW64`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wow64View {
+    /// Where its KnownDLLs are mapped from (`DllDirectory32`).
+    pub known_dlls_folder: Option<String>,
+    /// The folders searched after the application's, redirected.
+    pub search: Vec<String>,
+    /// `SysWOW64` holds `ntdll.dll` or `kernel32.dll`.
+    pub core_present: Option<bool>,
+}
+
+/// An IIS 7+ image (global module or ISAPI filter) whose worker load
+/// reaches a module, and the worker's bitness.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Worker {
+    /// `module` or `filter`.
+    pub kind: String,
+    pub name: String,
+    pub bits: u32,
 }
 
 /// A binary something loads by name: where the walk starts.
@@ -74,6 +115,10 @@ pub struct LoadRoot {
     pub app_folder: String,
     /// The process's machine type, when known.
     pub host_machine: Option<u16>,
+    /// For an IIS 7+ image: the image and the worker bitness that loads it.
+    pub worker: Option<Worker>,
+    /// Walked as a 32-bit process on 64-bit Windows sees the disk.
+    pub wow64: bool,
 }
 
 /// One module (EXE or DLL) read.
@@ -84,11 +129,16 @@ pub struct Module {
     pub version: Option<Version>,
     /// The machine of the process it loads into, when known.
     pub host_machine: Option<u16>,
-    /// The roots whose load reaches it (`W3SVC`, `AddOnServices\WWW`).
+    /// The roots whose load reaches it (`W3SVC`, `AddOnServices\WWW`);
+    /// IIS worker roots are in `workers`.
     pub needed_by: Vec<String>,
     pub imports: Vec<Import>,
     /// Why it could not be read or parsed: its imports are not checked.
     pub error: Option<String>,
+    /// The IIS images whose worker load reaches it, sorted.
+    pub workers: Vec<Worker>,
+    /// Read as a 32-bit process on 64-bit Windows sees it (WOW64 view).
+    pub wow64: bool,
 }
 
 /// One DLL a module imports, and how it resolved.
@@ -137,6 +187,14 @@ impl LoaderFacts {
             .iter()
             .find(|m| m.path.eq_ignore_ascii_case(path))
     }
+
+    /// The module at `path` as read in the given view (WOW64 or native).
+    pub fn module_in(&self, path: &str, wow64: bool) -> Option<&Module> {
+        self.modules
+            .iter()
+            .find(|m| m.wow64 == wow64 && m.path.eq_ignore_ascii_case(path))
+            .or_else(|| self.module(path))
+    }
 }
 
 /// Registry inputs read from SYSTEM (Session Manager).
@@ -144,19 +202,36 @@ impl LoaderFacts {
 pub struct LoaderInputs {
     pub known_dlls: Vec<String>,
     pub dll_directory: Option<String>,
+    /// `DllDirectory32`: where a 32-bit process on 64-bit Windows maps
+    /// the KnownDLLs from.
+    pub dll_directory32: Option<String>,
     pub path: Option<String>,
     /// `W3SVC\Parameters\Filter DLLs`, as stored.
     pub filter_dlls: Option<String>,
+}
+
+/// The folders one kind of process searches.
+#[derive(Clone, Default)]
+struct View {
+    known_folder: Option<String>,
+    /// Folders after the application's: (shown, readable on this volume).
+    search: Vec<(String, Option<String>)>,
+    core_present: Option<bool>,
 }
 
 struct Walker<'a> {
     vol: &'a dyn Volume,
     install: &'a Install,
     known: BTreeSet<String>,
-    known_folder: Option<String>,
-    /// Folders after the application's: (shown, readable on this volume).
-    search: Vec<(String, Option<String>)>,
-    core_present: Option<bool>,
+    native: View,
+    /// The 32-bit view on 64-bit Windows, when the OS is 64-bit.
+    wow: Option<View>,
+    /// Walking in the WOW64 view.
+    in_wow: bool,
+    /// The folder of the IIS image being walked: searched by the loader
+    /// only with an altered search path, so a DLL only there is undecided.
+    beside: Option<String>,
+    wow_used: bool,
     lookups: HashMap<String, Result<Option<Entry>, String>>,
     parsed: HashMap<String, Result<(ImportTables, Option<Version>), String>>,
     modules: BTreeMap<String, Module>,
@@ -207,6 +282,29 @@ pub fn check(
         .and_then(expand)
         .and_then(|e| e.1)
         .or_else(|| (!inputs.known_dlls.is_empty()).then(|| sys32.clone()));
+    // The WOW64 view: system32 (and folders below it) read as SysWOW64.
+    let wow = (install.os.bits == Some(64)).then(|| View {
+        known_folder: inputs
+            .dll_directory32
+            .as_deref()
+            .and_then(expand)
+            .and_then(|e| e.1)
+            .or_else(|| (!inputs.known_dlls.is_empty()).then(|| format!(r"{root}\SysWOW64"))),
+        search: {
+            let mut out: Vec<(String, Option<String>)> = Vec::new();
+            for (shown, readable) in &search {
+                let e = (
+                    wow64_path(shown, &root),
+                    readable.as_deref().map(|r| wow64_path(r, &root)),
+                );
+                if !out.iter().any(|s| s.0.eq_ignore_ascii_case(&e.0)) {
+                    out.push(e);
+                }
+            }
+            out
+        },
+        core_present: None,
+    });
     let mut w = Walker {
         vol,
         install,
@@ -216,36 +314,109 @@ pub fn check(
             .map(|k| k.trim().to_ascii_lowercase())
             .filter(|k| !k.is_empty())
             .collect(),
-        known_folder,
-        search,
-        core_present: None,
+        native: View {
+            known_folder,
+            search,
+            core_present: None,
+        },
+        wow,
+        in_wow: false,
+        beside: None,
+        wow_used: false,
         lookups: HashMap::new(),
         parsed: HashMap::new(),
         modules: BTreeMap::new(),
         capped: None,
     };
-    w.core_present = {
-        let a = w.lookup(&format!(r"{sys32}\ntdll.dll"));
-        let b = w.lookup(&format!(r"{sys32}\kernel32.dll"));
-        match (a, b) {
-            (Ok(Some(_)), _) | (_, Ok(Some(_))) => Some(true),
-            (Ok(None), Ok(None)) => Some(false),
-            _ => None,
+    w.native.core_present = w.core_in(&sys32);
+    if w.wow.is_some() {
+        let c = w.core_in(&format!(r"{root}\SysWOW64"));
+        if let Some(v) = w.wow.as_mut() {
+            v.core_present = c;
         }
-    };
+    }
     let roots = roots(&mut w, scope, inputs);
     for r in &roots {
+        w.in_wow = r.wow64;
+        w.beside = r.worker.as_ref().map(|_| folder_of(&r.path));
+        w.wow_used |= r.wow64;
         w.walk(r);
     }
+    let wow64 = w.wow.as_ref().filter(|_| w.wow_used).map(|v| Wow64View {
+        known_dlls_folder: v.known_folder.clone(),
+        search: v.search.iter().map(|s| s.0.clone()).collect(),
+        core_present: v.core_present,
+    });
     LoaderFacts {
         known_dlls: w.known.iter().cloned().collect(),
-        known_dlls_folder: w.known_folder.clone(),
-        search: w.search.iter().map(|s| s.0.clone()).collect(),
+        known_dlls_folder: w.native.known_folder.clone(),
+        search: w.native.search.iter().map(|s| s.0.clone()).collect(),
         path_value: inputs.path.clone(),
-        core_present: w.core_present,
+        core_present: w.native.core_present,
         roots,
         modules: w.modules.into_values().collect(),
         capped: w.capped,
+        wow64,
+    }
+}
+
+/// A path as a 32-bit process on 64-bit Windows reaches it: `system32` and
+/// the folders below it are `SysWOW64` (file-system redirection), except
+/// the few folders Windows leaves unredirected.
+pub fn wow64_path(path: &str, system_root: &str) -> String {
+    const NOT_REDIRECTED: [&str; 6] = [
+        "catroot",
+        "catroot2",
+        "driverstore",
+        r"drivers\etc",
+        "logfiles",
+        "spool",
+    ];
+    let sys32 = format!(r"{system_root}\system32");
+    let lower = path.to_ascii_lowercase();
+    let prefix = sys32.to_ascii_lowercase();
+    if !lower.starts_with(&prefix) {
+        return path.to_string();
+    }
+    let rest = &path[sys32.len()..];
+    if !(rest.is_empty() || rest.starts_with('\\')) {
+        return path.to_string();
+    }
+    let below = rest.trim_start_matches('\\').to_ascii_lowercase();
+    if NOT_REDIRECTED
+        .iter()
+        .any(|n| below == *n || below.starts_with(&format!(r"{n}\")))
+    {
+        return path.to_string();
+    }
+    format!(r"{system_root}\SysWOW64{rest}")
+}
+
+/// The machine a worker process of `bits` runs as: x86 for 32, else the
+/// OS's native machine from `PROCESSOR_ARCHITECTURE`.
+fn worker_machine(install: &Install, bits: u32) -> u16 {
+    if bits == 32 {
+        return 0x014c;
+    }
+    match install
+        .os
+        .architecture
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("ARM64") => 0xaa64,
+        Some("IA64") => 0x0200,
+        _ => 0x8664,
+    }
+}
+
+/// The bitness of code for a COFF machine, when it is x86 or a 64-bit one.
+fn machine_bits(machine: u16) -> Option<u32> {
+    match machine {
+        0x014c => Some(32),
+        0x8664 | 0xaa64 | 0x0200 | 0xa641 => Some(64),
+        _ => None,
     }
 }
 
@@ -278,6 +449,8 @@ fn roots(w: &mut Walker, scope: &LoaderScope, inputs: &LoaderInputs) -> Vec<Load
                 path: exe.clone(),
                 app_folder: folder_of(exe),
                 host_machine,
+                worker: None,
+                wow64: false,
             });
         }
         let dll = s
@@ -310,6 +483,8 @@ fn roots(w: &mut Walker, scope: &LoaderScope, inputs: &LoaderInputs) -> Vec<Load
                 app_folder: app.clone().unwrap_or_else(|| folder_of(&d)),
                 path: d,
                 host_machine,
+                worker: None,
+                wow64: false,
             });
         }
         if s.name.eq_ignore_ascii_case("W3SVC") {
@@ -330,6 +505,8 @@ fn roots(w: &mut Walker, scope: &LoaderScope, inputs: &LoaderInputs) -> Vec<Load
                 app_folder: folder_of(&p),
                 path: p,
                 host_machine: m,
+                worker: None,
+                wow64: false,
             });
         }
     }
@@ -403,6 +580,66 @@ fn roots(w: &mut Walker, scope: &LoaderScope, inputs: &LoaderInputs) -> Vec<Load
             }
         }
     }
+    out.extend(worker_roots(w));
+    out
+}
+
+/// IIS 7+: one root per global module or ISAPI filter image found on the
+/// install's volume, per worker bitness. The worker (w3wp.exe) is the
+/// application: its `inetsrv` folder is the application's folder. An image
+/// of the other bitness than its worker is left to `module-bitness`.
+fn worker_roots(w: &mut Walker) -> Vec<LoadRoot> {
+    let install = w.install;
+    let os64 = install.os.bits == Some(64);
+    let mut out: Vec<LoadRoot> = Vec::new();
+    let mut seen: BTreeSet<(String, &str, &str, u32)> = BTreeSet::new();
+    for image in &install.iis_images {
+        let Some(found) = image.binary.as_ref().and_then(|b| b.found.clone()) else {
+            continue;
+        };
+        let key = (
+            found.to_ascii_lowercase(),
+            image.kind,
+            image.name.as_str(),
+            image.bits,
+        );
+        if !found.starts_with('\\') || seen.contains(&key) {
+            continue;
+        }
+        if out.len() >= MAX_WORKER_ROOTS {
+            w.capped.get_or_insert_with(|| {
+                format!("more than {MAX_WORKER_ROOTS} IIS module and filter images per worker bitness; the rest not walked")
+            });
+            break;
+        }
+        seen.insert(key);
+        let wow64 = os64 && image.bits == 32;
+        let host = worker_machine(install, image.bits);
+        if let Some(m) = w.machine_of(&found) {
+            if machine_bits(m) != Some(image.bits) {
+                continue;
+            }
+        }
+        let system = if wow64 { "SysWOW64" } else { "system32" };
+        let what = if image.kind == "filter" {
+            "ISAPI filter"
+        } else {
+            "global module"
+        };
+        out.push(LoadRoot {
+            loaded_by: format!("{what} {} ({}-bit worker)", image.name, image.bits),
+            source: "applicationHost.config".into(),
+            path: found,
+            app_folder: format!(r"{}\{system}\inetsrv", install.system_root),
+            host_machine: Some(host),
+            worker: Some(Worker {
+                kind: image.kind.to_string(),
+                name: image.name.clone(),
+                bits: image.bits,
+            }),
+            wow64,
+        });
+    }
     out
 }
 
@@ -422,6 +659,8 @@ fn filter_root(
         path,
         app_folder: app,
         host_machine: host,
+        worker: None,
+        wow64: false,
     }
 }
 
@@ -453,6 +692,25 @@ pub fn metabase_filter_paths(bytes: &[u8]) -> Vec<String> {
 }
 
 impl<'a> Walker<'a> {
+    /// The view of the root being walked.
+    fn view(&self) -> &View {
+        match (&self.wow, self.in_wow) {
+            (Some(v), true) => v,
+            _ => &self.native,
+        }
+    }
+
+    /// Whether `dir` holds ntdll.dll or kernel32.dll; `None` when unreadable.
+    fn core_in(&mut self, dir: &str) -> Option<bool> {
+        let a = self.lookup(&format!(r"{dir}\ntdll.dll"));
+        let b = self.lookup(&format!(r"{dir}\kernel32.dll"));
+        match (a, b) {
+            (Ok(Some(_)), _) | (_, Ok(Some(_))) => Some(true),
+            (Ok(None), Ok(None)) => Some(false),
+            _ => None,
+        }
+    }
+
     fn lookup(&mut self, path: &str) -> Result<Option<Entry>, String> {
         let key = path.to_ascii_lowercase();
         if let Some(r) = self.lookups.get(&key) {
@@ -514,7 +772,7 @@ impl<'a> Walker<'a> {
             };
         }
         if self.known.contains(&lower) {
-            if let Some(dir) = self.known_folder.clone() {
+            if let Some(dir) = self.view().known_folder.clone() {
                 let p = format!(r"{dir}\{dll}");
                 if let Ok(Some(e)) = self.lookup(&p) {
                     return Outcome::Found {
@@ -526,10 +784,10 @@ impl<'a> Walker<'a> {
             }
         }
         let mut searched = vec![app.to_string()];
-        searched.extend(self.search.iter().map(|s| s.0.clone()));
+        searched.extend(self.view().search.iter().map(|s| s.0.clone()));
         let mut folders: Vec<(String, Option<String>)> =
             vec![(app.to_string(), Some(app.to_string()))];
-        folders.extend(self.search.iter().cloned());
+        folders.extend(self.view().search.iter().cloned());
         let mut failures = Vec::new();
         for (shown, readable) in folders {
             let Some(dir) = readable else {
@@ -549,6 +807,23 @@ impl<'a> Walker<'a> {
             }
         }
         searched.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        // Beside an IIS module: found there only with an altered search path.
+        if let Some(dir) = self.beside.clone() {
+            if !searched.iter().any(|s| s.eq_ignore_ascii_case(&dir)) {
+                match self.lookup(&format!(r"{dir}\{dll}")) {
+                    Ok(Some(e)) => {
+                        return Outcome::NotChecked {
+                            reason: format!(
+                                "in no folder the loader searches, but beside the module as {}: the loader finds it there only when the module is loaded with an altered search path, which the configuration does not record",
+                                e.path
+                            ),
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(why) => failures.push(why),
+                }
+            }
+        }
         if !failures.is_empty() {
             return Outcome::NotChecked {
                 reason: format!(
@@ -557,13 +832,18 @@ impl<'a> Walker<'a> {
                 ),
             };
         }
-        match self.core_present {
+        let system = if self.in_wow && self.wow.is_some() {
+            "SysWOW64"
+        } else {
+            "system32"
+        };
+        match self.view().core_present {
             Some(true) => Outcome::Missing { searched },
             Some(false) => Outcome::NotChecked {
-                reason: "system32 holds neither ntdll.dll nor kernel32.dll: this image carries only part of the system, so a DLL absent from it is not known to be missing".into(),
+                reason: format!("{system} holds neither ntdll.dll nor kernel32.dll: this image carries only part of the system, so a DLL absent from it is not known to be missing"),
             },
             None => Outcome::NotChecked {
-                reason: "whether system32 holds the core system DLLs could not be read".into(),
+                reason: format!("whether {system} holds the core system DLLs could not be read"),
             },
         }
     }
@@ -635,15 +915,32 @@ impl<'a> Walker<'a> {
         let mut queue: VecDeque<(String, usize)> = VecDeque::new();
         queue.push_back((root.path.clone(), 0));
         let mut visited = BTreeSet::new();
+        let wow64 = self.in_wow && self.wow.is_some();
         while let Some((path, depth)) = queue.pop_front() {
-            let key = path.to_ascii_lowercase();
+            // One record per file and view: a 32-bit worker binds the same
+            // file's imports in SysWOW64.
+            let key = if wow64 {
+                format!("{}|wow64", path.to_ascii_lowercase())
+            } else {
+                path.to_ascii_lowercase()
+            };
             if !visited.insert(key.clone()) {
                 continue;
             }
             if let Some(m) = self.modules.get_mut(&key) {
-                if !m.needed_by.contains(&root.loaded_by) {
-                    m.needed_by.push(root.loaded_by.clone());
-                    m.needed_by.sort();
+                match &root.worker {
+                    Some(wk) => {
+                        if !m.workers.contains(wk) {
+                            m.workers.push(wk.clone());
+                            m.workers.sort();
+                        }
+                    }
+                    None => {
+                        if !m.needed_by.contains(&root.loaded_by) {
+                            m.needed_by.push(root.loaded_by.clone());
+                            m.needed_by.sort();
+                        }
+                    }
                 }
                 for i in &m.imports {
                     if let (false, Outcome::Found { path, .. }) = (i.delay, &i.outcome) {
@@ -663,7 +960,13 @@ impl<'a> Walker<'a> {
             let mut module = Module {
                 path: path.clone(),
                 host_machine: root.host_machine,
-                needed_by: vec![root.loaded_by.clone()],
+                needed_by: if root.worker.is_some() {
+                    Vec::new()
+                } else {
+                    vec![root.loaded_by.clone()]
+                },
+                workers: root.worker.iter().cloned().collect(),
+                wow64,
                 ..Module::default()
             };
             match self.parse(&path) {

@@ -261,3 +261,196 @@ fn metabase_filter_paths_are_read_from_plain_xml() {
         vec![r"C:\WINDOWS\system32\inetsrv\x.dll", r"d:\f\y.dll"]
     );
 }
+
+#[test]
+fn wow64_redirects_system32_and_the_folders_below_it_only() {
+    use super::loader::wow64_path;
+    let r = r"\Windows";
+    assert_eq!(wow64_path(r"\Windows\system32", r), r"\Windows\SysWOW64");
+    assert_eq!(
+        wow64_path(r"\Windows\System32\Wbem", r),
+        r"\Windows\SysWOW64\Wbem"
+    );
+    assert_eq!(
+        wow64_path(r"\Windows\System32\drivers\etc", r),
+        r"\Windows\System32\drivers\etc"
+    );
+    assert_eq!(wow64_path(r"\Windows\System32x", r), r"\Windows\System32x");
+    assert_eq!(wow64_path(r"\Windows", r), r"\Windows");
+}
+
+/// A 32-bit IIS worker on 64-bit Windows: its module's imports are bound in
+/// SysWOW64 (the x64 copy in system32 does not count); an image of the
+/// other bitness than its worker is not walked (module-bitness says so).
+#[test]
+fn a_32_bit_worker_binds_its_modules_imports_in_syswow64() {
+    use super::{ModuleImage, OsInfo};
+    let x64 = |exports: &[TestExport], imports: &[(&str, &[Symbol])]| {
+        TestPe {
+            pe32_plus: true,
+            machine: 0x8664,
+            exports: (!exports.is_empty()).then(|| ("x.dll".to_string(), 1, exports.to_vec())),
+            imports: imports
+                .iter()
+                .map(|(d, s)| (d.to_string(), s.to_vec()))
+                .collect(),
+            ..TestPe::default()
+        }
+        .build()
+    };
+    let module = |path: &str, bits: u32| ModuleImage {
+        kind: "module",
+        name: "Cache".into(),
+        image: path.into(),
+        pre_condition: Vec::new(),
+        bits,
+        binary: Some(Binary {
+            source: "module Cache".into(),
+            path: path.into(),
+            drive: None,
+            found: Some(path.into()),
+            unreadable: None,
+        }),
+        register_module: None,
+    };
+    let install = Install {
+        system_root: r"\Windows".into(),
+        os: OsInfo {
+            bits: Some(64),
+            ..OsInfo::default()
+        },
+        iis_images: vec![
+            module(r"\vendor\cache.dll", 32),
+            module(r"\vendor\cache.dll", 64),
+            module(r"\vendor64\wrong.dll", 32),
+        ],
+        ..Install::default()
+    };
+    let vc = [name("F")];
+    let mut files = vec![
+        (r"\Windows\system32\ntdll.dll".to_string(), x64(&[], &[])),
+        (r"\Windows\SysWOW64\ntdll.dll".to_string(), dll(&[], &[])),
+        (
+            r"\Windows\system32\vcruntime140.dll".to_string(),
+            x64(&[TestExport::code("F")], &[]),
+        ),
+        (
+            r"\vendor\cache.dll".to_string(),
+            dll(&[], &[("vcruntime140.dll", &vc)]),
+        ),
+        (
+            r"\vendor64\wrong.dll".to_string(),
+            x64(&[], &[("gone.dll", &vc)]),
+        ),
+    ];
+    let facts = check(
+        &MemVolume(files.clone()),
+        &install,
+        &LoaderScope::default(),
+        &LoaderInputs::default(),
+    );
+    assert_eq!(
+        facts.wow64.as_ref().map(|w| w.search[0].as_str()),
+        Some(r"\Windows\SysWOW64")
+    );
+    let m32 = facts.module_in(r"\vendor\cache.dll", true).unwrap();
+    assert!(m32.wow64 && m32.workers[0].bits == 32);
+    assert_eq!(m32.host_machine, Some(0x14c));
+    match &m32.imports[0].outcome {
+        Outcome::Missing { searched } => {
+            assert_eq!(searched[0], r"\Windows\SysWOW64\inetsrv");
+            assert!(
+                searched.iter().all(|s| !s.contains("system32")),
+                "{searched:?}"
+            );
+        }
+        o => panic!("{o:?}"),
+    }
+    // A DLL only beside the module: undecided, never found nor missing.
+    let mut beside = files.clone();
+    beside.push((
+        r"\vendor\vcruntime140.dll".to_string(),
+        dll(&[TestExport::code("F")], &[]),
+    ));
+    let b = check(
+        &MemVolume(beside),
+        &install,
+        &LoaderScope::default(),
+        &LoaderInputs::default(),
+    );
+    let m = b.module_in(r"\vendor\cache.dll", true).unwrap();
+    assert!(
+        matches!(&m.imports[0].outcome, Outcome::NotChecked { reason } if reason.contains("beside the module")),
+        "{:?}",
+        m.imports[0]
+    );
+    // The other bitness's image is not walked.
+    assert!(facts.module(r"\vendor64\wrong.dll").is_none());
+    // The 64-bit worker of the same (x86) file is left to module-bitness.
+    assert!(!facts
+        .modules
+        .iter()
+        .any(|m| m.path == r"\vendor\cache.dll" && !m.wow64));
+    // With the x86 runtime in SysWOW64, the 32-bit view binds it there.
+    files.push((
+        r"\Windows\SysWOW64\vcruntime140.dll".to_string(),
+        dll(&[TestExport::code("F")], &[]),
+    ));
+    let facts = check(
+        &MemVolume(files),
+        &install,
+        &LoaderScope::default(),
+        &LoaderInputs::default(),
+    );
+    let m32 = facts.module_in(r"\vendor\cache.dll", true).unwrap();
+    assert!(
+        matches!(&m32.imports[0].outcome, Outcome::Found { path, .. } if path == r"\Windows\SysWOW64\vcruntime140.dll"),
+        "{:?}",
+        m32.imports[0]
+    );
+}
+
+/// A configuration listing thousands of modules is walked to the cap, and
+/// the cap is said.
+#[test]
+fn iis_image_roots_are_capped_and_the_cap_said() {
+    use super::loader::MAX_WORKER_ROOTS;
+    use super::{ModuleImage, OsInfo};
+    let images = (0..MAX_WORKER_ROOTS + 50)
+        .map(|i| ModuleImage {
+            kind: "module",
+            name: format!("M{i}"),
+            image: format!(r"C:\m\{i}.dll"),
+            pre_condition: Vec::new(),
+            bits: 64,
+            binary: Some(Binary {
+                source: "module".into(),
+                path: format!(r"\m\{i}.dll"),
+                drive: None,
+                found: Some(format!(r"\m\{i}.dll")),
+                unreadable: None,
+            }),
+            register_module: None,
+        })
+        .collect();
+    let install = Install {
+        system_root: r"\Windows".into(),
+        os: OsInfo {
+            bits: Some(64),
+            ..OsInfo::default()
+        },
+        iis_images: images,
+        ..Install::default()
+    };
+    let facts = check(
+        &MemVolume(Vec::new()),
+        &install,
+        &LoaderScope::default(),
+        &LoaderInputs::default(),
+    );
+    assert_eq!(facts.roots.len(), MAX_WORKER_ROOTS);
+    assert!(facts
+        .capped
+        .as_deref()
+        .is_some_and(|c| c.contains("IIS module")));
+}

@@ -3,7 +3,9 @@
 //! followed): the load fails with 127 ERROR_PROC_NOT_FOUND and the service
 //! does not start (Q291589's symptom of files at different levels).
 
-use super::imports::{base, breaks, evidence, facts, list, win32};
+use super::imports::{
+    base, breaks_something, consequence, evidence, facts, fill_worker, list, win32, worker_side,
+};
 use super::{Context, Rule};
 use crate::analysis::{Finding, Severity};
 use crate::windows::loader::Outcome;
@@ -24,7 +26,7 @@ impl Rule for BrokenImport {
         &["Q291589"]
     }
     fn evidence_keys(&self) -> &'static [&'static str] {
-        &["import"]
+        &["import", "module", "runtime"]
     }
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let Some(facts) = facts(cx) else {
@@ -41,6 +43,10 @@ impl Rule for BrokenImport {
                     continue;
                 };
                 let code = win32(cx, 127);
+                let side = worker_side(cx, m, 127);
+                if !breaks_something(m, &side) {
+                    continue;
+                }
                 let ev = evidence(facts, m, i, code.clone());
                 let symbols: Vec<String> = i.missing.iter().map(|s| s.symbol.clone()).collect();
                 let version = ev
@@ -51,15 +57,16 @@ impl Rule for BrokenImport {
                     .unwrap_or_default();
                 let mut f = base(cx, self, m);
                 f.message = format!(
-                    "{} imports {} from {}, which {}{version} does not export{}: loading it fails with {code}, so {} cannot start",
+                    "{} imports {} from {}, which {}{version} does not export{}: loading it fails with {code}{}",
                     m.path,
                     list(&symbols),
                     i.dll,
                     path,
                     if ev.forwarders.is_empty() { String::new() } else { format!(" (via {})", ev.forwarders.join(", ")) },
-                    breaks(m)
+                    consequence(m, &side)
                 );
                 f.evidence.import = Some(ev);
+                fill_worker(cx, &mut f, m, &i.dll, side);
                 out.push(f);
             }
         }

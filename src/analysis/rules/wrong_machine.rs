@@ -2,7 +2,7 @@
 //! DLL in a 32-bit service, or the reverse): the load fails with 193
 //! ERROR_BAD_EXE_FORMAT.
 
-use super::imports::{breaks, facts, win32};
+use super::imports::{breaks, breaks_something, facts, fill_worker, loaded_by, win32, worker_side};
 use super::{Context, Rule};
 use crate::analysis::evidence::{machine, ImportEvidence, ModuleEvidence};
 use crate::analysis::{Finding, Severity};
@@ -23,7 +23,7 @@ impl Rule for WrongMachine {
         &[]
     }
     fn evidence_keys(&self) -> &'static [&'static str] {
-        &["import"]
+        &["import", "module", "runtime"]
     }
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let Some(facts) = facts(cx) else {
@@ -38,14 +38,24 @@ impl Rule for WrongMachine {
                 continue;
             }
             let code = win32(cx, 193);
+            let side = worker_side(cx, m, 193);
+            if !breaks_something(m, &side) {
+                continue;
+            }
             let mut f = cx.finding(self);
             f.paths = vec![m.path.clone()];
+            let who = match (&side, m.needed_by.is_empty()) {
+                (Some(_), true) => "the worker process".to_string(),
+                _ => breaks(m),
+            };
             f.message = format!(
-                "{} is a {} module, but {} runs as a {} process: loading it fails with {code}",
+                "{} is a {} module, but {who} runs as a {} process: loading it fails with {code}{}",
                 m.path,
                 machine(own),
-                breaks(m),
-                machine(host)
+                machine(host),
+                side.as_ref()
+                    .map(|s| format!("; {}", s.clause))
+                    .unwrap_or_default()
             );
             f.evidence.import = Some(ImportEvidence {
                 delay: false,
@@ -54,10 +64,10 @@ impl Rule for WrongMachine {
                 forwarders: Vec::new(),
                 importer: ModuleEvidence {
                     machine: Some(machine(host)),
-                    path: breaks(m),
+                    path: who.clone(),
                     version: None,
                 },
-                loaded_by: m.needed_by.clone(),
+                loaded_by: loaded_by(m),
                 missing: Vec::new(),
                 win32_error: code,
             });
@@ -69,6 +79,8 @@ impl Rule for WrongMachine {
             if let Some(l) = &cx.knowledge.loader {
                 f.references = l.references.clone();
             }
+            let dll = m.path.rsplit('\\').next().unwrap_or(&m.path).to_string();
+            fill_worker(cx, &mut f, m, &dll, side);
             out.push(f);
         }
         out

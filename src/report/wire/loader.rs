@@ -19,6 +19,31 @@ pub(super) struct Loader<'a> {
     roots: Vec<Root<'a>>,
     modules: Vec<Module<'a>>,
     capped: Option<&'a str>,
+    /// How a 32-bit IIS worker on 64-bit Windows searched (system32 read as
+    /// SysWOW64); null when no such worker was walked.
+    wow64: Option<Wow64<'a>>,
+}
+
+#[derive(Serialize)]
+struct Wow64<'a> {
+    known_dlls_folder: Option<&'a str>,
+    search: &'a [String],
+    core_present: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct Worker<'a> {
+    kind: &'a str,
+    name: &'a str,
+    bits: u32,
+}
+
+fn worker(w: &model::Worker) -> Worker<'_> {
+    Worker {
+        kind: &w.kind,
+        name: &w.name,
+        bits: w.bits,
+    }
 }
 
 #[derive(Serialize)]
@@ -28,6 +53,9 @@ struct Root<'a> {
     path: &'a str,
     app_folder: &'a str,
     host_machine: Option<String>,
+    /// The IIS image and worker bitness, for an IIS 7+ worker root.
+    worker: Option<Worker<'a>>,
+    wow64: bool,
 }
 
 #[derive(Serialize)]
@@ -37,6 +65,10 @@ struct Module<'a> {
     version: Option<Version>,
     host_machine: Option<String>,
     needed_by: &'a [String],
+    /// IIS images whose worker load reaches it.
+    workers: Vec<Worker<'a>>,
+    /// Read in a 32-bit worker's WOW64 view.
+    wow64: bool,
     error: Option<&'a str>,
     imports: Vec<Import<'a>>,
 }
@@ -82,10 +114,17 @@ impl<'a> From<&'a model::LoaderFacts> for Loader<'a> {
                     path: &r.path,
                     app_folder: &r.app_folder,
                     host_machine: r.host_machine.map(machine),
+                    worker: r.worker.as_ref().map(worker),
+                    wow64: r.wow64,
                 })
                 .collect(),
             modules: l.modules.iter().map(module).collect(),
             capped: l.capped.as_deref(),
+            wow64: l.wow64.as_ref().map(|v| Wow64 {
+                known_dlls_folder: v.known_dlls_folder.as_deref(),
+                search: &v.search,
+                core_present: v.core_present,
+            }),
         }
     }
 }
@@ -97,6 +136,8 @@ fn module(m: &model::Module) -> Module<'_> {
         version: m.version,
         host_machine: m.host_machine.map(machine),
         needed_by: &m.needed_by,
+        workers: m.workers.iter().map(worker).collect(),
+        wow64: m.wow64,
         error: m.error.as_deref(),
         imports: m
             .imports
