@@ -207,6 +207,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
         coverage: vec![crate::analysis::assess(&install, &Knowledge::builtin())],
         installs: vec![install],
         stories: vec![Some(h("story", hostile))],
+        lockstep: vec![Vec::new()],
         findings: vec![finding(Severity::Error), finding(Severity::Warning)],
         unreadable: vec![Unreadable {
             path: s(r"\WINNT\x.dll"),

@@ -15,6 +15,7 @@ mod dirty_hive;
 pub(crate) mod files;
 mod imports;
 mod lockstep;
+pub use lockstep::{set_states, SetMember, SetState, Standing};
 mod missing_addon_dll;
 mod missing_dependency;
 mod missing_module;
