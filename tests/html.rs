@@ -153,6 +153,22 @@ fn chromium_renders_each_page_with_its_matrix_and_timeline() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    // The blank check tells a blank page from a drawn one.
+    let blank = dir.path().join("blank.html");
+    std::fs::write(&blank, "<!DOCTYPE html><title>blank</title>").unwrap();
+    let blank_png = dir.path().join("blank.png");
+    browse(
+        &chromium,
+        dir.path(),
+        &blank,
+        &[
+            &format!("--screenshot={}", blank_png.display()),
+            "--window-size=1200,1600",
+            "--hide-scrollbars",
+        ],
+    );
+    let blank_colour = colourful_bytes(&std::fs::read(&blank_png).unwrap());
+    assert!(blank_colour < 20_000, "a blank page has {blank_colour} coloured bytes");
     // (image, what its DOM must hold)
     let cases: [(&str, &[&str]); 4] = [
         (

@@ -12,7 +12,7 @@ const WIDTH: i64 = 960;
 const MARGIN: i64 = 24;
 const AXIS_Y: i64 = 34;
 const ROW: i64 = 24;
-const FIRST_ROW: i64 = 60;
+const FIRST_ROW: i64 = 80;
 
 /// The SVG for `events` (oldest first), `id` on its root element.
 pub fn timeline_svg(id: &str, events: &[Event]) -> String {
