@@ -41,8 +41,17 @@ fn page(images: &[&str]) -> String {
 fn self_contained(html: &str) {
     let lower = html.to_ascii_lowercase();
     for bad in [
-        "<script", "<link", "<iframe", "<img", "<object", "<embed", " src=", "href=\"http",
-        "url(", "@import", " on",
+        "<script",
+        "<link",
+        "<iframe",
+        "<img",
+        "<object",
+        "<embed",
+        " src=",
+        "href=\"http",
+        "url(",
+        "@import",
+        " on",
     ] {
         let hits: Vec<&str> = lower.matches(bad).collect();
         // " on" only as an event attribute (`onload=`), not in prose.
@@ -51,7 +60,10 @@ fn self_contained(html: &str) {
                 .match_indices(" on")
                 .filter(|(i, _)| {
                     let rest = &lower[i + 3..];
-                    let name: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphabetic())
+                        .collect();
                     rest[name.len()..].starts_with('=') && !name.is_empty()
                 })
                 .count(),
@@ -88,7 +100,10 @@ fn pages_are_self_contained_deterministic_and_hold_the_documented_elements() {
 
 /// Chromium, when installed: `/usr/bin/chromium` or `chromium` on PATH.
 fn chromium() -> Option<PathBuf> {
-    let candidates = [PathBuf::from("/usr/bin/chromium"), PathBuf::from("chromium")];
+    let candidates = [
+        PathBuf::from("/usr/bin/chromium"),
+        PathBuf::from("chromium"),
+    ];
     let found = candidates.into_iter().find(|c| {
         Process::new(c)
             .arg("--version")
@@ -96,7 +111,9 @@ fn chromium() -> Option<PathBuf> {
             .is_ok_and(|o| o.status.success())
     });
     if found.is_none() {
-        eprintln!("SKIPPED: chromium not found (Debian package `chromium`): the page was not rendered");
+        eprintln!(
+            "SKIPPED: chromium not found (Debian package `chromium`): the page was not rendered"
+        );
     }
     found
 }
@@ -168,7 +185,10 @@ fn chromium_renders_each_page_with_its_matrix_and_timeline() {
         ],
     );
     let blank_colour = colourful_bytes(&std::fs::read(&blank_png).unwrap());
-    assert!(blank_colour < 20_000, "a blank page has {blank_colour} coloured bytes");
+    assert!(
+        blank_colour < 20_000,
+        "a blank page has {blank_colour} coloured bytes"
+    );
     // (image, what its DOM must hold)
     let cases: [(&str, &[&str]); 4] = [
         (
@@ -305,5 +325,8 @@ fn a_hostile_name_is_shown_not_run() {
     assert!(!dom.contains("<script"), "a script element was built");
     assert!(!dom.contains("<img"), "an img element was built");
     assert!(!dom.contains("owned</title>"), "the title was changed");
-    assert!(dom.contains("&lt;script&gt;"), "the name is not shown as text");
+    assert!(
+        dom.contains("&lt;script&gt;"),
+        "the name is not shown as text"
+    );
 }

@@ -68,12 +68,17 @@ fn check_event(line: &str) -> Value {
     assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
     let dt = v["datetime"].as_str().unwrap();
     assert!(is_iso_utc(dt), "datetime {dt}");
-    let secs = chrono::DateTime::parse_from_rfc3339(dt).unwrap().timestamp();
+    let secs = chrono::DateTime::parse_from_rfc3339(dt)
+        .unwrap()
+        .timestamp();
     assert_eq!(v["timestamp"].as_i64(), Some(secs * 1_000_000), "{line}");
     assert!(matches!(
         v["timestamp_desc"].as_str(),
         Some(
-            "Creation Time" | "Content Modification Time" | "Last Written Time" | "Installation Time"
+            "Creation Time"
+                | "Content Modification Time"
+                | "Last Written Time"
+                | "Installation Time"
         )
     ));
     assert!(v["image"].is_string() && v["install"].is_string() && v["path"].is_string());
@@ -95,7 +100,10 @@ fn timeline_lines_are_timesketch_events_sorted_with_the_story_on_its_facts() {
     assert_eq!(status, 1, "the seed has an error finding");
     let events: Vec<Value> = out.lines().map(check_event).collect();
     assert!(events.len() > 5, "{out}");
-    let times: Vec<i64> = events.iter().map(|e| e["timestamp"].as_i64().unwrap()).collect();
+    let times: Vec<i64> = events
+        .iter()
+        .map(|e| e["timestamp"].as_i64().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "not sorted by time");
     let w3svc = events
         .iter()
@@ -113,7 +121,10 @@ fn timeline_lines_are_timesketch_events_sorted_with_the_story_on_its_facts() {
         .find(|e| e["path"].as_str().unwrap().ends_with(r"\Hotfix\Q301625"))
         .expect("the Q301625 key");
     assert_eq!(hotfix["kind"], "registry-key");
-    assert!(hotfix["story"].as_str().unwrap().starts_with("Q301625 recorded"));
+    assert!(hotfix["story"]
+        .as_str()
+        .unwrap()
+        .starts_with("Q301625 recorded"));
     assert!(
         events.iter().any(|e| e["story"]
             .as_str()
@@ -145,7 +156,10 @@ fn check_body_line(line: &str) {
     for n in [2, 4, 5, 6, 7, 8, 9, 10] {
         assert!(f[n].parse::<i64>().is_ok(), "field {n} of {line}");
     }
-    let times: Vec<i64> = [7, 8, 9, 10].iter().map(|n| f[*n].parse().unwrap()).collect();
+    let times: Vec<i64> = [7, 8, 9, 10]
+        .iter()
+        .map(|n| f[*n].parse().unwrap())
+        .collect();
     assert!(times.iter().any(|t| *t > 0), "no time: {line}");
 }
 

@@ -398,9 +398,7 @@ fn run_diagnose(
                 note(&e.to_string());
                 let image = path.display().to_string();
                 match format {
-                    DiagnoseFormat::Json => {
-                        report::json_error(report::DIAGNOSE_SCHEMA, &image, &e)
-                    }
+                    DiagnoseFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
                     DiagnoseFormat::Html => {
                         page.push(Err(report::Failed {
                             image,

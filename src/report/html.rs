@@ -65,7 +65,10 @@ pub fn html_report(images: &[Result<Diagnosis, Failed>]) -> String {
     let mut o = String::new();
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(o, "<meta name=\"generator\" content=\"verskew {TOOL_VERSION}\">");
+    let _ = writeln!(
+        o,
+        "<meta name=\"generator\" content=\"verskew {TOOL_VERSION}\">"
+    );
     let title = match images {
         [one] => match one {
             Ok(d) => h(&d.image),
@@ -85,7 +88,10 @@ pub fn html_report(images: &[Result<Diagnosis, Failed>]) -> String {
         for (n, r) in images.iter().enumerate() {
             let (name, badge) = match r {
                 Ok(d) => (h(&d.image), status_badge(d.status())),
-                Err(f) => (h(&f.image), "<span class=\"badge error\">unreadable</span>".into()),
+                Err(f) => (
+                    h(&f.image),
+                    "<span class=\"badge error\">unreadable</span>".into(),
+                ),
             };
             let _ = writeln!(o, "<li><a href=\"#image-{n}\">{name}</a> {badge}</li>");
         }
@@ -159,7 +165,10 @@ fn image(o: &mut String, n: usize, d: &Diagnosis) {
             let _ = writeln!(o, "<h4>Story</h4>\n<p class=\"story\">{}</p>", h(s));
         }
         let events = story::events(install, &own);
-        let _ = writeln!(o, "<h4>Timeline</h4>\n<figure class=\"timeline\" id=\"{id}-timeline\">");
+        let _ = writeln!(
+            o,
+            "<h4>Timeline</h4>\n<figure class=\"timeline\" id=\"{id}-timeline\">"
+        );
         match events.is_empty() {
             true => o.push_str("<p class=\"empty\">No dated fact: no service pack folder, setup key, hotfix key or out-of-step file with a time was found.</p>\n"),
             false => {
@@ -274,11 +283,7 @@ fn coverage(o: &mut String, id: &str, c: &Coverage) {
         "<dt>PE files</dt><dd>{} read, {} could not be read</dd>",
         c.files_read, c.files_unreadable
     );
-    let _ = writeln!(
-        o,
-        "<dt>items not read</dt><dd>{}</dd>",
-        c.unreadable
-    );
+    let _ = writeln!(o, "<dt>items not read</dt><dd>{}</dd>", c.unreadable);
     o.push_str("</dl>\n");
     if !c.reasons.is_empty() {
         o.push_str("<p>Not evaluated, or only in part, because:</p>\n<ul class=\"reasons\">\n");
@@ -403,7 +408,11 @@ fn finding(o: &mut String, f: &Finding) {
     match serde_json::to_value(&f.evidence) {
         Ok(v) => value(o, &v),
         Err(e) => {
-            let _ = write!(o, "<p>cannot render the evidence: {}</p>", h(&e.to_string()));
+            let _ = write!(
+                o,
+                "<p>cannot render the evidence: {}</p>",
+                h(&e.to_string())
+            );
         }
     }
     o.push_str("</div>\n");

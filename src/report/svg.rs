@@ -134,7 +134,11 @@ mod tests {
     fn events_are_drawn_in_order_with_their_text_escaped() {
         let events = [
             at(952_000_000, "Service Pack 6 applied", Source::SetupKey),
-            at(1_000_000_000, "<script>x</script> written", Source::File("x".into())),
+            at(
+                1_000_000_000,
+                "<script>x</script> written",
+                Source::File("x".into()),
+            ),
         ];
         let svg = timeline_svg("t", &events);
         assert!(svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" id="t""#));

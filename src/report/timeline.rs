@@ -120,7 +120,10 @@ fn facts(d: &Diagnosis) -> Vec<Fact<'_>> {
                 h.last_written,
                 Desc::LastWritten,
                 Kind::RegistryKey,
-                format!(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix\{}", h.id),
+                format!(
+                    r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix\{}",
+                    h.id
+                ),
                 format!("hotfix {} recorded (its key written)", h.id),
             );
         }
@@ -188,7 +191,9 @@ fn facts(d: &Diagnosis) -> Vec<Fact<'_>> {
             ];
             for (time, desc, what) in times {
                 let what = format!("{}{at} {what}", f.path);
-                if let Some(mut x) = fact(&own, install, time, desc, Kind::File, f.path.clone(), what) {
+                if let Some(mut x) =
+                    fact(&own, install, time, desc, Kind::File, f.path.clone(), what)
+                {
                     x.version.clone_from(&version);
                     x.size = Some(f.size);
                     out.push(x);
@@ -305,16 +310,26 @@ pub fn timeline_jsonl(d: &Diagnosis) -> String {
     o
 }
 
+/// One body file line in the making.
+struct BodyLine {
+    mode: &'static str,
+    size: u64,
+    /// Unix seconds; -1 when not known.
+    mtime: i64,
+    crtime: i64,
+    /// The earliest of its times: what the lines are sorted by.
+    first: FileTime,
+}
+
 /// `diagnose --format bodyfile`: The Sleuth Kit 3.x body file
 /// (`MD5|name|inode|mode_as_string|UID|GID|size|atime|mtime|ctime|crtime`,
-/// Unix seconds, -1 for a time not known, which mactime skips), one line per path and what its
-/// times say: a file's or folder's written (m) and created (b) times, a
-/// key's last-written time (m), an update's install day (m, on a line of
-/// its own). Names are escaped, a `|` as `\x7c`; the rules whose findings
-/// name a path follow it in brackets.
+/// Unix seconds, -1 for a time not known, which mactime skips), one line
+/// per path and what its times say: a file's or folder's written (m) and
+/// created (b) times, a key's last-written time (m), an update's install
+/// day (m, on a line of its own). Names are escaped, a `|` as `\x7c`; the
+/// rules whose findings name a path follow it in brackets.
 pub fn bodyfile(d: &Diagnosis) -> String {
-    // (volume, name) → (mode, size, mtime, crtime), in first-seen order of time.
-    let mut lines: BTreeMap<(usize, String), (&str, u64, i64, i64, FileTime)> = BTreeMap::new();
+    let mut lines: BTreeMap<(usize, String), BodyLine> = BTreeMap::new();
     for f in facts(d) {
         let mut name = escape(&f.path).replace('|', r"\x7c");
         if f.desc == Desc::Installed {
@@ -328,20 +343,25 @@ pub fn bodyfile(d: &Diagnosis) -> String {
             Kind::Folder => "d/drwxrwxrwx",
             Kind::RegistryKey | Kind::UpdateRecord => "-/----------",
         };
-        let line = lines
-            .entry((f.install.volume, name))
-            .or_insert((mode, f.size.unwrap_or(0), -1, -1, f.time));
+        let line = lines.entry((f.install.volume, name)).or_insert(BodyLine {
+            mode,
+            size: f.size.unwrap_or(0),
+            mtime: -1,
+            crtime: -1,
+            first: f.time,
+        });
         let t = f.time.unix_seconds();
         match f.desc {
-            Desc::Created => line.3 = t,
-            Desc::Modified | Desc::LastWritten | Desc::Installed => line.2 = t,
+            Desc::Created => line.crtime = t,
+            Desc::Modified | Desc::LastWritten | Desc::Installed => line.mtime = t,
         }
-        line.4 = line.4.min(f.time);
+        line.first = line.first.min(f.time);
     }
     let mut rows: Vec<_> = lines.into_iter().collect();
-    rows.sort_by(|a, b| (a.1 .4, &a.0).cmp(&(b.1 .4, &b.0)));
+    rows.sort_by(|a, b| (a.1.first, &a.0).cmp(&(b.1.first, &b.0)));
     let mut o = String::new();
-    for ((_, name), (mode, size, m, b, _)) in rows {
+    for ((_, name), l) in rows {
+        let (mode, size, m, b) = (l.mode, l.size, l.mtime, l.crtime);
         o.push_str(&format!("0|{name}|0|{mode}|0|0|{size}|-1|{m}|-1|{b}\n"));
     }
     o
