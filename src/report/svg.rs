@@ -17,7 +17,8 @@ const FIRST_ROW: i64 = 80;
 /// The SVG for `events` (oldest first), `id` on its root element.
 pub fn timeline_svg(id: &str, events: &[Event]) -> String {
     let mut o = String::new();
-    let height = FIRST_ROW + ROW * events.len() as i64;
+    // Down to the last row's dot and label.
+    let height = FIRST_ROW + ROW * (events.len() as i64 - 1) - ROW / 2 + 14;
     let _ = write!(
         o,
         r##"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" class="timeline-svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-label="install timeline, {} dated fact(s)">"##,

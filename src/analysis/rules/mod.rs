@@ -15,7 +15,6 @@ mod dirty_hive;
 pub(crate) mod files;
 mod imports;
 mod lockstep;
-pub use lockstep::{set_states, SetMember, SetState, Standing};
 mod missing_addon_dll;
 mod missing_dependency;
 mod missing_module;
@@ -36,6 +35,9 @@ use super::evidence::Evidence;
 use super::knowledge::{Family, Knowledge};
 use super::{Finding, Severity};
 use crate::windows::Install;
+
+/// What the lockstep rules compared, for reports to draw.
+pub use lockstep::{set_states, SetMember, SetState, Standing};
 
 /// A check over one install.
 pub trait Rule: Sync {
