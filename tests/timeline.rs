@@ -60,6 +60,7 @@ fn check_event(line: &str) -> Value {
         "size",
         "rule",
         "story",
+        "file_times",
     ];
     let mut sorted = keys.clone();
     sorted.sort();
@@ -87,7 +88,7 @@ fn check_event(line: &str) -> Value {
         v["kind"].as_str(),
         Some("file" | "folder" | "registry-key" | "update-record")
     ));
-    for k in ["version", "rule", "story"] {
+    for k in ["version", "rule", "story", "file_times"] {
         assert!(v[k].is_null() || v[k].is_string(), "{k}: {line}");
     }
     assert!(v["size"].is_null() || v["size"].is_u64());
@@ -145,6 +146,22 @@ fn update_records_give_their_install_day() {
             .any(|e| e["timestamp_desc"] == "Installation Time" && e["kind"] == "update-record"),
         "{out}"
     );
+}
+
+#[test]
+fn fat_file_times_say_how_they_were_made_utc() {
+    let (_, out) = run("timeline", &["nt4-iis4-kb291589-fat16.img"]);
+    let events: Vec<Value> = out.lines().map(check_event).collect();
+    let file = events
+        .iter()
+        .find(|e| e["kind"] == "file")
+        .expect("a file time");
+    assert!(file["file_times"].is_string(), "{file}");
+    let key = events
+        .iter()
+        .find(|e| e["kind"] == "registry-key")
+        .expect("a key time");
+    assert!(key["file_times"].is_null(), "registry times are UTC: {key}");
 }
 
 /// Eleven fields, numbers where the format has numbers.

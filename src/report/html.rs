@@ -176,6 +176,9 @@ fn image(o: &mut String, n: usize, d: &Diagnosis) {
                 o.push_str("\n<figcaption>The story's dated facts, oldest first (UTC).</figcaption>\n");
             }
         }
+        if let Some(l) = &install.local_times {
+            let _ = writeln!(o, "<p class=\"file-times\">{}</p>", h(&l.note()));
+        }
         o.push_str("</figure>\n");
         let sets = d.lockstep.get(m).map(Vec::as_slice).unwrap_or_default();
         let _ = writeln!(o, "<h4>Lockstep sets</h4>");

@@ -17,7 +17,7 @@ use crate::analysis::story::{self, Source};
 use crate::analysis::Finding;
 use crate::commands::diagnose::Diagnosis;
 use crate::time::FileTime;
-use crate::windows::Install;
+use crate::windows::{Install, LocalTimes};
 
 /// What a fact was read from (the JSON `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -256,6 +256,14 @@ fn fact<'a>(
     })
 }
 
+/// A file or folder time stored as local time of a zone not known (FAT
+/// without a readable `TimeZoneInformation`): said wherever it is written,
+/// never passed off as UTC. Registry times are always UTC.
+fn zone_unknown(f: &Fact) -> bool {
+    matches!(f.kind, Kind::File | Kind::Folder)
+        && matches!(f.install.local_times, Some(LocalTimes::Unknown { .. }))
+}
+
 /// One Timesketch event.
 #[derive(Serialize)]
 struct Event<'a> {
@@ -276,6 +284,9 @@ struct Event<'a> {
     /// null when none does.
     rule: Option<String>,
     story: Option<&'a str>,
+    /// For a file or folder time on a volume that stores local time (FAT):
+    /// how it was made UTC, or that it is local time of a zone not known.
+    file_times: Option<String>,
 }
 
 /// `diagnose --format timeline`: one JSON object a line, oldest first,
@@ -284,6 +295,9 @@ pub fn timeline_jsonl(d: &Diagnosis) -> String {
     let mut o = String::new();
     for f in facts(d) {
         let mut message = escape(&f.what).into_owned();
+        if zone_unknown(&f) {
+            message.push_str(" (local time, zone unknown)");
+        }
         if !f.rules.is_empty() {
             message.push_str(&format!(" [{}]", f.rules.join(", ")));
         }
@@ -301,6 +315,10 @@ pub fn timeline_jsonl(d: &Diagnosis) -> String {
             size: f.size,
             rule: (!f.rules.is_empty()).then(|| f.rules.join(", ")),
             story: f.story.as_deref(),
+            file_times: match f.kind {
+                Kind::File | Kind::Folder => f.install.local_times.as_ref().map(|l| l.note()),
+                Kind::RegistryKey | Kind::UpdateRecord => None,
+            },
         };
         if let Ok(line) = serde_json::to_string(&e) {
             o.push_str(&line);
@@ -332,6 +350,9 @@ pub fn bodyfile(d: &Diagnosis) -> String {
     let mut lines: BTreeMap<(usize, String), BodyLine> = BTreeMap::new();
     for f in facts(d) {
         let mut name = escape(&f.path).replace('|', r"\x7c");
+        if zone_unknown(&f) {
+            name.push_str(" (local time, zone unknown)");
+        }
         if f.desc == Desc::Installed {
             name.push_str(" (InstalledDate)");
         }
