@@ -34,27 +34,9 @@ pub fn story(install: &Install, findings: &[&Finding], k: &Knowledge) -> Option<
         .unwrap_or_else(|| "a service pack".into());
 
     // What happened, in order.
-    let mut events: Vec<(FileTime, String)> = Vec::new();
-    if let Some(t) = sp.and_then(|m| m.created) {
-        events.push((t, format!("{sp_name} applied {}", day(t))));
-    }
-    if let Some(t) = install.iis_setup_written {
-        events.push((t, format!("IIS setup's InetStp key written {}", day(t))));
-    }
-    for h in &install.hotfixes {
-        if let Some(t) = h.last_written {
-            events.push((t, format!("{} recorded {}", h.id, day(t))));
-        }
-    }
-    for f in telling.iter().filter(|f| f.rule == "lockstep-mismatch") {
-        if let Some((name, t)) = written(f) {
-            events.push((t, format!("{name} written {}", day(t))));
-        }
-    }
-    events.sort();
-    events.dedup();
+    let events = events(install, &telling);
     if !events.is_empty() {
-        let list: Vec<&str> = events.iter().map(|(_, e)| e.as_str()).collect();
+        let list: Vec<&str> = events.iter().map(|e| e.text.as_str()).collect();
         out.push(format!("In order: {}", list.join("; ")));
     } else if let Some(csd) = &install.os.service_pack {
         out.push(format!("The OS reports {csd}; no date for it was found"));
@@ -120,6 +102,81 @@ pub fn story(install: &Install, findings: &[&Finding], k: &Knowledge) -> Option<
         })
         .collect();
     Some(sentences.join(" "))
+}
+
+/// One dated fact of the story, and what it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Event {
+    pub time: FileTime,
+    /// As the story says it: "Service Pack 6 applied 2000-03-14".
+    pub text: String,
+    pub source: Source,
+}
+
+/// What a story's fact was read from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// The service pack's uninstall folder was created (its path).
+    ServicePack(String),
+    /// IIS setup's `InetStp` key was last written.
+    SetupKey,
+    /// A hotfix key (its id) was last written.
+    Hotfix(String),
+    /// A file a lockstep finding names (its path) was last written.
+    File(String),
+}
+
+/// The story's dated facts, oldest first: the service pack's folder, IIS
+/// setup's key, the hotfix keys and the files the warnings and errors
+/// among `findings` name as out of step. An install without findings still
+/// has the first three.
+pub fn events(install: &Install, findings: &[&Finding]) -> Vec<Event> {
+    let sp = sp_marker(install);
+    let sp_name = install
+        .os
+        .service_pack
+        .clone()
+        .unwrap_or_else(|| "a service pack".into());
+    let mut events: Vec<Event> = Vec::new();
+    if let Some((m, t)) = sp.and_then(|m| Some((m, m.created?))) {
+        events.push(Event {
+            time: t,
+            text: format!("{sp_name} applied {}", day(t)),
+            source: Source::ServicePack(m.path.clone()),
+        });
+    }
+    if let Some(t) = install.iis_setup_written {
+        events.push(Event {
+            time: t,
+            text: format!("IIS setup's InetStp key written {}", day(t)),
+            source: Source::SetupKey,
+        });
+    }
+    for h in &install.hotfixes {
+        if let Some(t) = h.last_written {
+            events.push(Event {
+                time: t,
+                text: format!("{} recorded {}", h.id, day(t)),
+                source: Source::Hotfix(h.id.clone()),
+            });
+        }
+    }
+    let mismatches = findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning && f.rule == "lockstep-mismatch");
+    for f in mismatches {
+        if let Some((name, t)) = written(f) {
+            let path = f.evidence.file.as_ref().map(|e| e.path.clone());
+            events.push(Event {
+                time: t,
+                text: format!("{name} written {}", day(t)),
+                source: Source::File(path.unwrap_or_default()),
+            });
+        }
+    }
+    events.sort_by(|a, b| (a.time, &a.text).cmp(&(b.time, &b.text)));
+    events.dedup_by(|a, b| a.time == b.time && a.text == b.text);
+    events
 }
 
 /// `s` with its first letter in upper case, to start a sentence with it;

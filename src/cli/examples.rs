@@ -17,6 +17,8 @@ Examples:
   verskew diagnose --format json --fail-on warning a.E01 b.vmdk
   verskew diagnose --quiet --output report.txt disk.img
   verskew diagnose --rules site.toml disk.vhd
+  verskew diagnose --format html --output report.html a.E01 b.vmdk
+  verskew diagnose --format bodyfile disk.img >> case.body   (then mactime -b case.body)
 
 Exit status: 0 every image evaluated and no finding at or above --fail-on; 1 at least one such finding; 2 an image could not be analysed; 3 not (fully) evaluated.";
 

@@ -66,8 +66,11 @@ enum Command {
         /// Disk images to analyse.
         #[arg(required = true)]
         images: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// text; json (one object per image); html (one self-contained page
+        /// for all images); timeline (Timesketch JSON Lines of every dated
+        /// fact); bodyfile (The Sleuth Kit 3.x body file, for mactime).
+        #[arg(long, value_enum, default_value_t = DiagnoseFormat::Text)]
+        format: DiagnoseFormat,
         /// What makes the exit status non-zero: findings of at least this
         /// severity (`error`, `warning`) give 1; `uncovered` is `error` and
         /// also gives 3 for an install only partly evaluated; `never`
@@ -170,6 +173,16 @@ impl VolumeArgs {
 enum OutputFormat {
     Text,
     Json,
+}
+
+/// `diagnose` formats.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum DiagnoseFormat {
+    Text,
+    Json,
+    Html,
+    Timeline,
+    Bodyfile,
 }
 
 /// `versions` formats: rows fit a table.
@@ -348,7 +361,7 @@ fn census_with_bar(image: &Path, select: Select) -> Result<census::Census, comma
 
 fn run_diagnose(
     images: &[PathBuf],
-    format: OutputFormat,
+    format: DiagnoseFormat,
     fail_on: FailOn,
     quiet: bool,
     k: &Knowledge,
@@ -358,6 +371,8 @@ fn run_diagnose(
     let opts = TextOptions { quiet };
     let mut status = Exit::Clean;
     let bar = progress(images.len() as u64, "diagnosing");
+    // The page holds every image: written once, after the last.
+    let mut page: Vec<Result<Diagnosis, report::Failed>> = Vec::new();
     for (n, path) in images.iter().enumerate() {
         let result = diagnose_in(path, k, select);
         bar.inc(1);
@@ -365,10 +380,16 @@ fn run_diagnose(
             Ok(d) => {
                 status = status.max(judge(&d, fail_on));
                 match format {
-                    OutputFormat::Json => report::json_report(&d),
-                    OutputFormat::Text => {
+                    DiagnoseFormat::Json => report::json_report(&d),
+                    DiagnoseFormat::Text => {
                         let sep = if n > 0 { "\n" } else { "" };
                         format!("{sep}{}", report::text_report_with(&d, opts).trim_end())
+                    }
+                    DiagnoseFormat::Timeline => report::timeline_jsonl(&d),
+                    DiagnoseFormat::Bodyfile => report::bodyfile(&d),
+                    DiagnoseFormat::Html => {
+                        page.push(Ok(d));
+                        continue;
                     }
                 }
             }
@@ -377,17 +398,31 @@ fn run_diagnose(
                 note(&e.to_string());
                 let image = path.display().to_string();
                 match format {
-                    OutputFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
-                    OutputFormat::Text => continue,
+                    DiagnoseFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
+                    DiagnoseFormat::Html => {
+                        page.push(Err(report::Failed {
+                            image,
+                            error: e.to_string(),
+                            kind: e.kind(),
+                        }));
+                        continue;
+                    }
+                    DiagnoseFormat::Text | DiagnoseFormat::Timeline | DiagnoseFormat::Bodyfile => {
+                        continue
+                    }
                 }
             }
         };
         bar.suspend(|| match format {
-            OutputFormat::Text => out.text(&format!("{text}\n"), Headings::Unindented),
-            OutputFormat::Json => out.raw(&format!("{text}\n")),
+            DiagnoseFormat::Text => out.text(&format!("{text}\n"), Headings::Unindented),
+            DiagnoseFormat::Json => out.raw(&format!("{text}\n")),
+            _ => out.raw(&text),
         });
     }
     bar.finish_and_clear();
+    if format == DiagnoseFormat::Html {
+        out.raw(&report::html_report(&page));
+    }
     status as i32
 }
 

@@ -44,6 +44,9 @@ pub struct Diagnosis {
     /// Each install's story (`analysis::story`), in the order of
     /// `installs`: `None` for an install without a warning or an error.
     pub stories: Vec<Option<String>>,
+    /// Each install's lockstep sets as the rules compared them, in the
+    /// order of `installs` (what the HTML report draws as version matrices).
+    pub lockstep: Vec<Vec<analysis::rules::SetState>>,
     pub findings: Vec<Finding>,
     pub unreadable: Vec<Unreadable>,
     /// The `--rules` files the knowledge was merged from.
@@ -222,6 +225,10 @@ pub fn diagnose_disk_in(
             analysis::story::story(i, &own, knowledge)
         })
         .collect();
+    let lockstep = installs
+        .iter()
+        .map(|i| analysis::rules::set_states(i, knowledge))
+        .collect();
     unreadable.sort();
     unreadable.dedup();
     Ok(Diagnosis {
@@ -232,6 +239,7 @@ pub fn diagnose_disk_in(
         installs,
         coverage,
         stories,
+        lockstep,
         findings,
         unreadable,
         rules_files: knowledge.user_files.clone(),

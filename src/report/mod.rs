@@ -3,22 +3,29 @@
 //! an image. Adding a format is one file here plus one CLI choice.
 
 mod escape;
+mod html;
 mod info;
 mod json;
+mod markup;
 mod rules;
+mod svg;
 mod terminal;
 #[cfg(test)]
 mod tests;
 mod text;
+mod timeline;
 mod versions;
 mod wire;
 
 pub use escape::{escape, needs_escape};
+pub use html::{html_report, Failed};
 pub use info::{info_json, info_text};
 pub use json::{json_error, json_report};
+pub use markup::escape_html;
 pub use rules::{rule_json, rule_text, rules_json, rules_text, RULES_SCHEMA};
 pub use terminal::{for_terminal, Headings, Terminal};
 pub use text::{text_report, text_report_with, TextOptions};
+pub use timeline::{bodyfile, timeline_jsonl};
 pub use versions::{version_row_json, versions_csv, versions_table, versions_tsv};
 
 /// The version of verskew every JSON object names (`tool_version`).

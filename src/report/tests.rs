@@ -207,6 +207,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
         coverage: vec![crate::analysis::assess(&install, &Knowledge::builtin())],
         installs: vec![install],
         stories: vec![Some(h("story", hostile))],
+        lockstep: vec![Vec::new()],
         findings: vec![finding(Severity::Error), finding(Severity::Warning)],
         unreadable: vec![Unreadable {
             path: s(r"\WINNT\x.dll"),
@@ -455,4 +456,44 @@ fn pending_renames_are_shown_as_operations() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn html_and_the_timelines_escape_every_string_from_the_image() {
+    for volumes in [1, 2] {
+        let mut d = diagnosis(true, volumes);
+        // Times on every kind of fact, and a name with the body file's separator.
+        let t = crate::time::FileTime::new(126_000_000_000_000_000);
+        let i = &mut d.installs[0];
+        i.iis_setup_written = t;
+        i.hotfixes.iter_mut().for_each(|x| x.last_written = t);
+        i.services.iter_mut().for_each(|x| x.last_written = t);
+        i.addons.iter_mut().for_each(|x| x.last_written = t);
+        i.files.push(PeFile {
+            path: h(r"\WINNT\a|b.dll", true),
+            id: FileId(7),
+            machine: None,
+            size: 1,
+            created: t,
+            modified: t,
+            compressed: false,
+            is_pe: true,
+            version: None,
+            error: None,
+        });
+        let page = html_report(&[Ok(d.clone())]);
+        assert_inert(&page);
+        assert!(page.contains(r"\x1b[31m\nFAKE\u{9b}2J\u{202e}\t\r\x7f"));
+        let body = bodyfile(&d);
+        assert_inert(&body);
+        assert!(body.lines().all(|l| l.split('|').count() == 11), "{body}");
+        assert!(body.contains(r"a\x7cb.dll"), "{body}");
+        // JSON escapes controls itself; the message, for people, is escaped first.
+        let events = timeline_jsonl(&d);
+        assert!(events.lines().count() >= 4, "{events}");
+        for line in events.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(!v["message"].as_str().unwrap().chars().any(needs_escape));
+        }
+    }
 }

@@ -134,9 +134,51 @@ pub(super) fn mismatched_files(install: &Install, cx: &Context) -> Vec<Mismatche
 }
 
 fn odd_members_of<'a>(install: &'a Install, cx: &Context<'a>) -> (Odds<'a>, Odds<'a>) {
-    let k = cx.knowledge;
     let mut older = Odds::new();
     let mut newer = Odds::new();
+    for c in compare_sets(install, cx) {
+        let Some(reference) = c.reference else {
+            continue;
+        };
+        for (file, v) in &c.present {
+            if *v == reference {
+                continue;
+            }
+            let odd = Odd {
+                file,
+                set: c.set,
+                reference,
+                peers: c
+                    .present
+                    .iter()
+                    .filter(|(p, _)| p.path != file.path)
+                    .map(|(p, _)| *p)
+                    .collect(),
+            };
+            let bucket = if *v < reference {
+                &mut older
+            } else {
+                &mut newer
+            };
+            bucket.entry(file.path.clone()).or_default().push(odd);
+        }
+    }
+    (older, newer)
+}
+
+/// One applicable lockstep set as the rules compare it.
+struct Compared<'a> {
+    set: &'a Lockstep,
+    /// Members with a version, each with its comparison key.
+    present: Vec<(&'a PeFile, [u16; 4])>,
+    /// The version most of the set is at; `None` with fewer than two
+    /// members to compare.
+    reference: Option<[u16; 4]>,
+}
+
+/// Every lockstep set of the families that apply, with its reference.
+fn compare_sets<'a>(install: &'a Install, cx: &Context<'a>) -> Vec<Compared<'a>> {
+    let k = cx.knowledge;
     let sets: Vec<&Lockstep> = k
         .lockstep
         .iter()
@@ -155,11 +197,17 @@ fn odd_members_of<'a>(install: &'a Install, cx: &Context<'a>) -> (Odds<'a>, Odds
             .filter(|fv| key(*fv, compare) == v)
             .count()
     };
+    let mut out = Vec::new();
     for set in sets {
         let present: Vec<(&PeFile, [u16; 4])> = members(install, &set.files)
             .filter_map(|f| Some((f, key(file_version(f)?, set.compare))))
             .collect();
         if present.len() < 2 {
+            out.push(Compared {
+                set,
+                present,
+                reference: None,
+            });
             continue;
         }
         // The reference is the version most members share (a tie goes to
@@ -186,29 +234,119 @@ fn odd_members_of<'a>(install: &'a Install, cx: &Context<'a>) -> (Odds<'a>, Odds
             .max_by_key(|(v, n)| (**n, family_votes(**v, set.compare), **v))
             .map(|(v, _)| *v)
             .unwrap_or_default();
-        for (file, v) in &present {
-            if *v == reference {
-                continue;
-            }
-            let odd = Odd {
-                file,
-                set,
-                reference,
-                peers: present
-                    .iter()
-                    .filter(|(p, _)| p.path != file.path)
-                    .map(|(p, _)| *p)
-                    .collect(),
-            };
-            let bucket = if *v < reference {
-                &mut older
-            } else {
-                &mut newer
-            };
-            bucket.entry(file.path.clone()).or_default().push(odd);
+        out.push(Compared {
+            set,
+            present,
+            reference: Some(reference),
+        });
+    }
+    out
+}
+
+/// One lockstep set of an install as the rules compared it: what a report
+/// draws as a version matrix (files × versions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetState {
+    pub id: String,
+    pub name: String,
+    /// `full` (all four numbers) or `build` (revisions may differ).
+    pub compare: &'static str,
+    /// The version most of the set is at (`4.2.769.1`, `5.0.2195.x`);
+    /// `None` when fewer than two members have a version to compare.
+    pub reference: Option<String>,
+    /// The members found, by path.
+    pub members: Vec<SetMember>,
+    /// Names of the set no file was found for among those read.
+    pub not_found: Vec<String>,
+    pub why: String,
+    pub references: Vec<String>,
+}
+
+/// A member of a lockstep set and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetMember {
+    pub path: String,
+    pub version: Option<Version>,
+    /// The version as the set compares it (`5.0.2195.x` for `build`);
+    /// `None` without a version resource.
+    pub column: Option<String>,
+    pub standing: Standing,
+}
+
+/// Where a member stands against its set's reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    /// At the reference.
+    InStep,
+    /// Older: `lockstep-mismatch`.
+    Older,
+    /// Newer: `lockstep-newer`.
+    Newer,
+    /// Not compared: no version, or too few members to compare.
+    NotCompared,
+}
+
+impl Standing {
+    /// `in-step`, `older`, `newer`, `not-compared`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Standing::InStep => "in-step",
+            Standing::Older => "older",
+            Standing::Newer => "newer",
+            Standing::NotCompared => "not-compared",
         }
     }
-    (older, newer)
+}
+
+/// The lockstep sets that apply to `install`, each member placed against
+/// the reference the rules use.
+pub fn set_states(install: &Install, knowledge: &Knowledge) -> Vec<SetState> {
+    let cx = Context::new(install, knowledge);
+    compare_sets(install, &cx)
+        .into_iter()
+        .map(|c| {
+            let compare = c.set.compare;
+            let mut placed: Vec<SetMember> = members(install, &c.set.files)
+                .map(|f| {
+                    let v = file_version(f);
+                    let k = v.map(|v| key(v, compare));
+                    let standing = match (k, c.reference) {
+                        (Some(k), Some(r)) if k == r => Standing::InStep,
+                        (Some(k), Some(r)) if k < r => Standing::Older,
+                        (Some(_), Some(_)) => Standing::Newer,
+                        _ => Standing::NotCompared,
+                    };
+                    SetMember {
+                        path: f.path.clone(),
+                        version: v,
+                        column: k.map(|k| key_str(k, compare)),
+                        standing,
+                    }
+                })
+                .collect();
+            placed.sort_by(|a, b| a.path.cmp(&b.path));
+            let not_found = c
+                .set
+                .files
+                .iter()
+                .filter(|n| members(install, std::slice::from_ref(*n)).next().is_none())
+                .cloned()
+                .collect();
+            SetState {
+                id: c.set.id.clone(),
+                name: c.set.name.clone(),
+                compare: match compare {
+                    Compare::Full => "full",
+                    Compare::Build => "build",
+                },
+                reference: c.reference.map(|r| key_str(r, compare)),
+                members: placed,
+                not_found,
+                why: c.set.why.clone(),
+                references: c.set.references.clone(),
+            }
+        })
+        .collect()
 }
 
 /// A recorded hotfix that shipped `file` at exactly its version.

@@ -36,6 +36,9 @@ use super::knowledge::{Family, Knowledge};
 use super::{Finding, Severity};
 use crate::windows::Install;
 
+/// What the lockstep rules compared, for reports to draw.
+pub use lockstep::{set_states, SetMember, SetState, Standing};
+
 /// A check over one install.
 pub trait Rule: Sync {
     /// Stable id, as findings (JSON `rule`) and the README name it.
