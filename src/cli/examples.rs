@@ -17,6 +17,7 @@ Examples:
   verskew diagnose --format json --fail-on warning a.E01 b.vmdk
   verskew diagnose --quiet --output report.txt disk.img
   verskew diagnose --rules site.toml disk.vhd
+  verskew diagnose --format sarif --output verskew.sarif images/*.E01
 
 Exit status: 0 every image evaluated and no finding at or above --fail-on; 1 at least one such finding; 2 an image could not be analysed; 3 not (fully) evaluated.";
 

@@ -66,8 +66,10 @@ enum Command {
         /// Disk images to analyse.
         #[arg(required = true)]
         images: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// text and json: one report per image; sarif (SARIF 2.1.0) and
+        /// junit (JUnit XML): one document covering every image.
+        #[arg(long, value_enum, default_value_t = DiagnoseFormat::Text)]
+        format: DiagnoseFormat,
         /// What makes the exit status non-zero: findings of at least this
         /// severity (`error`, `warning`) give 1; `uncovered` is `error` and
         /// also gives 3 for an install only partly evaluated; `never`
@@ -170,6 +172,15 @@ impl VolumeArgs {
 enum OutputFormat {
     Text,
     Json,
+}
+
+/// `diagnose` formats: sarif and junit cover every image in one document.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum DiagnoseFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
 }
 
 /// `versions` formats: rows fit a table.
@@ -348,7 +359,7 @@ fn census_with_bar(image: &Path, select: Select) -> Result<census::Census, comma
 
 fn run_diagnose(
     images: &[PathBuf],
-    format: OutputFormat,
+    format: DiagnoseFormat,
     fail_on: FailOn,
     quiet: bool,
     k: &Knowledge,
@@ -358,6 +369,8 @@ fn run_diagnose(
     let opts = TextOptions { quiet };
     let mut status = Exit::Clean;
     let bar = progress(images.len() as u64, "diagnosing");
+    // sarif and junit: one document over every image, written at the end.
+    let mut outcomes = Vec::new();
     for (n, path) in images.iter().enumerate() {
         let result = diagnose_in(path, k, select);
         bar.inc(1);
@@ -365,10 +378,14 @@ fn run_diagnose(
             Ok(d) => {
                 status = status.max(judge(&d, fail_on));
                 match format {
-                    OutputFormat::Json => report::json_report(&d),
-                    OutputFormat::Text => {
+                    DiagnoseFormat::Json => report::json_report(&d),
+                    DiagnoseFormat::Text => {
                         let sep = if n > 0 { "\n" } else { "" };
                         format!("{sep}{}", report::text_report_with(&d, opts).trim_end())
+                    }
+                    DiagnoseFormat::Sarif | DiagnoseFormat::Junit => {
+                        outcomes.push(report::Outcome::Diagnosed(Box::new(d)));
+                        continue;
                     }
                 }
             }
@@ -377,17 +394,26 @@ fn run_diagnose(
                 note(&e.to_string());
                 let image = path.display().to_string();
                 match format {
-                    OutputFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
-                    OutputFormat::Text => continue,
+                    DiagnoseFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
+                    DiagnoseFormat::Text => continue,
+                    DiagnoseFormat::Sarif | DiagnoseFormat::Junit => {
+                        outcomes.push(report::Outcome::Failed { image, error: e });
+                        continue;
+                    }
                 }
             }
         };
         bar.suspend(|| match format {
-            OutputFormat::Text => out.text(&format!("{text}\n"), Headings::Unindented),
-            OutputFormat::Json => out.raw(&format!("{text}\n")),
+            DiagnoseFormat::Text => out.text(&format!("{text}\n"), Headings::Unindented),
+            _ => out.raw(&format!("{text}\n")),
         });
     }
     bar.finish_and_clear();
+    match format {
+        DiagnoseFormat::Sarif => out.raw(&report::sarif_report(&outcomes)),
+        DiagnoseFormat::Junit => out.raw(&report::junit_report(&outcomes)),
+        DiagnoseFormat::Text | DiagnoseFormat::Json => {}
+    }
     status as i32
 }
 

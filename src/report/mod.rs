@@ -5,7 +5,9 @@
 mod escape;
 mod info;
 mod json;
+mod junit;
 mod rules;
+mod sarif;
 mod terminal;
 #[cfg(test)]
 mod tests;
@@ -16,7 +18,9 @@ mod wire;
 pub use escape::{escape, needs_escape};
 pub use info::{info_json, info_text};
 pub use json::{json_error, json_report};
+pub use junit::junit_report;
 pub use rules::{rule_json, rule_text, rules_json, rules_text, RULES_SCHEMA};
+pub use sarif::{fingerprint, reference_uri, sarif_report, FINGERPRINT_KEY, SARIF_SCHEMA};
 pub use terminal::{for_terminal, Headings, Terminal};
 pub use text::{text_report, text_report_with, TextOptions};
 pub use versions::{version_row_json, versions_csv, versions_table, versions_tsv};
@@ -29,6 +33,17 @@ pub const DIAGNOSE_SCHEMA: &str = "verskew.diagnose/1";
 pub const VERSIONS_SCHEMA: &str = "verskew.versions/1";
 /// Schema id of `info --format json` objects.
 pub const INFO_SCHEMA: &str = "verskew.info/1";
+
+/// What `diagnose` made of one image, as the formats that cover a whole
+/// invocation (SARIF, JUnit) take it, in the order the images were given.
+pub enum Outcome {
+    Diagnosed(Box<crate::commands::diagnose::Diagnosis>),
+    /// The image could not be analysed at all (exit status 2).
+    Failed {
+        image: String,
+        error: crate::commands::CommandError,
+    },
+}
 
 /// Human size: "8.0 MiB".
 pub(crate) fn size(bytes: u64) -> String {
