@@ -48,7 +48,9 @@ fn diagnose(format: &str, images: &[&str]) -> (i32, String) {
 }
 
 fn schema(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/schemas")
+        .join(name);
     if p.is_file() {
         Some(p)
     } else {
@@ -155,11 +157,17 @@ fn sarif_over_every_kind_of_image_validates_and_keeps_the_exit_status() {
     // The rules are the registry, in order, each with its metadata.
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let registry: Vec<&str> = verskew::analysis::rules::ALL.iter().map(|r| r.id()).collect();
+    let registry: Vec<&str> = verskew::analysis::rules::ALL
+        .iter()
+        .map(|r| r.id())
+        .collect();
     assert_eq!(ids, registry);
     for r in rules {
         for key in ["shortDescription", "fullDescription", "help"] {
-            assert!(r[key]["text"].as_str().is_some_and(|t| !t.is_empty()), "{r}");
+            assert!(
+                r[key]["text"].as_str().is_some_and(|t| !t.is_empty()),
+                "{r}"
+            );
         }
         let refs = r["properties"]["references"].as_array().unwrap();
         assert_eq!(r["helpUri"].is_string(), !refs.is_empty(), "{r}");
@@ -179,17 +187,24 @@ fn sarif_over_every_kind_of_image_validates_and_keeps_the_exit_status() {
     assert!(!results.is_empty());
     for r in results {
         let loc = &r["locations"][0];
-        let uri = loc["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
         assert_eq!(uri, SEED, "{r}");
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(r["ruleId"], ids[index]);
-        assert!(matches!(r["level"].as_str(), Some("error" | "warning" | "note")));
+        assert!(matches!(
+            r["level"].as_str(),
+            Some("error" | "warning" | "note")
+        ));
         assert!(loc["logicalLocations"][0]["fullyQualifiedName"]
             .as_str()
             .unwrap()
             .starts_with('\\'));
         assert!(r["properties"]["volume"]["index"].is_u64());
-        let fp = r["partialFingerprints"]["verskewFinding/v1"].as_str().unwrap();
+        let fp = r["partialFingerprints"]["verskewFinding/v1"]
+            .as_str()
+            .unwrap();
         assert_eq!(fp.len(), 64);
     }
     assert!(results
@@ -215,7 +230,10 @@ fn sarif_of_a_healthy_image_is_clean_and_successful() {
     assert_eq!(status, 0);
     let log: Value = serde_json::from_str(&doc).unwrap();
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
-    assert_eq!(log["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    assert_eq!(
+        log["runs"][0]["invocations"][0]["executionSuccessful"],
+        true
+    );
     assert!(notes(&log).is_empty());
     validate_sarif(&doc);
 }
@@ -237,7 +255,12 @@ fn fingerprints_are_stable_across_runs_and_paths() {
             .filter(|r| {
                 r["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == artifact
             })
-            .map(|r| r["partialFingerprints"]["verskewFinding/v1"].as_str().unwrap().to_string())
+            .map(|r| {
+                r["partialFingerprints"]["verskewFinding/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect()
     };
     assert!(!prints(0).is_empty());
@@ -266,9 +289,17 @@ fn junit_over_every_kind_of_image_validates_and_keeps_the_exit_status() {
         .children()
         .filter(|n| n.has_tag_name("testsuite"))
         .collect();
-    let names: Vec<&str> = suites.iter().map(|s| s.attribute("name").unwrap()).collect();
+    let names: Vec<&str> = suites
+        .iter()
+        .map(|s| s.attribute("name").unwrap())
+        .collect();
     assert_eq!(names, ALL_KINDS, "one suite per image, in order");
-    let suite = |name: &str| *suites.iter().find(|s| s.attribute("name") == Some(name)).unwrap();
+    let suite = |name: &str| {
+        *suites
+            .iter()
+            .find(|s| s.attribute("name") == Some(name))
+            .unwrap()
+    };
     let case = |s: roxmltree::Node<'_, '_>, name: &str, child: &str| {
         s.children()
             .filter(|c| c.has_tag_name("testcase") && c.attribute("name") == Some(name))
@@ -278,7 +309,10 @@ fn junit_over_every_kind_of_image_validates_and_keeps_the_exit_status() {
 
     // Healthy: every rule and the coverage case pass.
     let healthy = suite(HEALTHY);
-    assert_eq!(healthy.attribute("tests"), Some((rules + 1).to_string().as_str()));
+    assert_eq!(
+        healthy.attribute("tests"),
+        Some((rules + 1).to_string().as_str())
+    );
     for a in ["failures", "errors", "skipped"] {
         assert_eq!(healthy.attribute(a), Some("0"), "{a}");
     }

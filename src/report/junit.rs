@@ -125,14 +125,19 @@ impl Suite {
             }
             let _ = writeln!(o, "{open}>");
             if let Some(b) = &c.outcome {
-                let _ = writeln!(
+                let el = b.kind.element();
+                let _ = write!(
                     o,
-                    "      <{el} type=\"{}\" message=\"{}\">{}</{el}>",
+                    "      <{el} type=\"{}\" message=\"{}\"",
                     xml(&b.ty),
-                    xml(&b.message),
-                    text(&b.text),
-                    el = b.kind.element(),
+                    xml(&b.message)
                 );
+                match b.text.is_empty() {
+                    true => o.push_str("/>\n"),
+                    false => {
+                        let _ = writeln!(o, ">{}</{el}>", text(&b.text));
+                    }
+                }
             }
             if let Some(out) = &c.system_out {
                 let _ = writeln!(o, "      <system-out>{}</system-out>", text(out));
@@ -192,7 +197,10 @@ fn diagnosed(d: &Diagnosis) -> Suite {
                 .copied()
                 .filter(|f| f.rule == rule.id())
                 .collect();
-            let outcome = match (coverage.status, found.iter().find(|f| f.severity == Severity::Error)) {
+            let outcome = match (
+                coverage.status,
+                found.iter().find(|f| f.severity == Severity::Error),
+            ) {
                 (Status::NotEvaluated, _) => Some(Bad {
                     kind: Kind::Skipped,
                     ty: "not-evaluated".into(),
@@ -244,7 +252,13 @@ fn diagnosed(d: &Diagnosis) -> Suite {
     let unread: String = d
         .unreadable
         .iter()
-        .map(|u| format!("could not read {}: {}\n", escape(&u.path), escape(&u.reason)))
+        .map(|u| {
+            format!(
+                "could not read {}: {}\n",
+                escape(&u.path),
+                escape(&u.reason)
+            )
+        })
         .collect();
     Suite {
         name: escape(&d.image).into_owned(),

@@ -448,9 +448,7 @@ fn run(outcomes: &[Outcome]) -> Run {
             },
         },
         invocations: [Invocation {
-            execution_successful: !outcomes
-                .iter()
-                .any(|o| matches!(o, Outcome::Failed { .. })),
+            execution_successful: !outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. })),
             tool_execution_notifications: notes,
             properties: rules_files,
         }],
@@ -524,6 +522,9 @@ fn result(d: &Diagnosis, artifact: usize, f: &Finding) -> SarifResult {
     let rule_index = ALL.iter().position(|r| r.id() == f.rule).unwrap_or(0);
     let mut text = escape(&f.message).into_owned();
     if !f.remedy.is_empty() {
+        if !text.ends_with(['.', '!', '?']) {
+            text.push('.');
+        }
         text.push_str(" Remedy: ");
         text.push_str(&escape(&f.remedy));
     }
@@ -655,7 +656,8 @@ fn located(image: &str, artifact_index: usize, path: Option<&str>) -> Location {
 /// scanning wants paths from the repository root.
 pub fn uri(path: &str) -> String {
     let b = path.as_bytes();
-    let drive = b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
+    let drive =
+        b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
     let (mut out, rest) = match (drive, b.first()) {
         (true, _) => (format!("file:///{}:", b[0] as char), &path[2..]),
         (false, Some(b'/')) => ("file://".to_string(), path),
@@ -664,7 +666,9 @@ pub fn uri(path: &str) -> String {
     for b in rest.bytes() {
         match b {
             b'\\' | b'/' => out.push('/'),
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
