@@ -356,3 +356,37 @@ fn sarif_and_junit_are_one_document_with_output() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), direct, "{format}");
     }
 }
+
+#[test]
+fn exit_status_is_the_one_json_gives() {
+    // 0 healthy, 1 an error finding, 3 not evaluated, 0 partly evaluated
+    // (under the default --fail-on), 2 not analysed.
+    for (images, expected) in [
+        (&[HEALTHY][..], 0),
+        (&[SEED][..], 1),
+        (&[NOT_EVALUATED][..], 3),
+        (&[PARTIAL][..], 0),
+        (&[MISSING][..], 2),
+        (&[HEALTHY, NOT_EVALUATED][..], 3),
+    ] {
+        for format in ["json", "sarif", "junit"] {
+            assert_eq!(diagnose(format, images).0, expected, "{format} {images:?}");
+        }
+    }
+    let uncovered = |format| {
+        let out = verskew()
+            .args([
+                "diagnose",
+                "--fail-on",
+                "uncovered",
+                "--format",
+                format,
+                PARTIAL,
+            ])
+            .output()
+            .unwrap();
+        out.status.code()
+    };
+    assert_eq!(uncovered("sarif"), Some(3));
+    assert_eq!(uncovered("junit"), uncovered("json"));
+}
