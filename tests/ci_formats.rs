@@ -390,3 +390,48 @@ fn exit_status_is_the_one_json_gives() {
     assert_eq!(uncovered("sarif"), Some(3));
     assert_eq!(uncovered("junit"), uncovered("json"));
 }
+
+/// Every committed image (`testdata/`, its containers and damaged ones) in
+/// one invocation: one valid SARIF log and one valid JUnit document, one
+/// artifact and one suite per image, whatever each image holds.
+#[test]
+fn every_committed_image_in_one_document() {
+    let td = common::testdata();
+    let mut images: Vec<String> = Vec::new();
+    for dir in ["", "containers", "damaged"] {
+        for e in std::fs::read_dir(td.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+            let disk = matches!(
+                ext,
+                "img" | "E01" | "vhd" | "vhdx" | "vmdk" | "qcow2" | "001"
+            );
+            if p.is_file() && disk {
+                images.push(p.strip_prefix(&td).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    images.sort();
+    assert!(images.len() >= 40, "only {} images", images.len());
+    let args: Vec<&str> = images.iter().map(String::as_str).collect();
+
+    let (sarif_status, doc) = diagnose("sarif", &args);
+    let log: Value = serde_json::from_str(&doc).unwrap();
+    let artifacts = log["runs"][0]["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), images.len());
+    validate_sarif(&doc);
+
+    let (junit_status, doc) = diagnose("junit", &args);
+    assert_eq!(junit_status, sarif_status);
+    let suites = roxmltree::Document::parse(&doc)
+        .unwrap()
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .count();
+    assert_eq!(suites, images.len());
+    validate_junit(&doc);
+    eprintln!(
+        "{} images in one SARIF log and one JUnit document",
+        images.len()
+    );
+}
