@@ -40,7 +40,10 @@ pub fn sarif_report(outcomes: &[Outcome]) -> String {
     match serde_json::to_string_pretty(&log) {
         Ok(s) => s + "\n",
         // Every value is a string, a number or a derived struct: cannot fail.
-        Err(e) => format!("{{\"version\":\"2.1.0\",\"runs\":[],\"error\":\"{e}\"}}\n"),
+        Err(e) => {
+            serde_json::json!({"version": "2.1.0", "runs": [], "error": e.to_string()}).to_string()
+                + "\n"
+        }
     }
 }
 
