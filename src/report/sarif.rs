@@ -719,6 +719,45 @@ mod tests {
     }
 
     #[test]
+    fn fingerprints_fold_case_and_ignore_what_changes_between_captures() {
+        let f = |rule: &str, volume, install: &str, path: &str, message: &str| Finding {
+            rule: rule.into(),
+            severity: Severity::Error,
+            install: install.into(),
+            volume,
+            paths: vec![path.into()],
+            message: message.into(),
+            evidence: Evidence::default(),
+            remedy: String::new(),
+            references: Vec::new(),
+        };
+        let a = fingerprint(&f(
+            "lockstep-mismatch",
+            0,
+            r"\WINNT",
+            r"\WINNT\w3svc.dll",
+            "at 4.2.622.1",
+        ));
+        let same = f(
+            "lockstep-mismatch",
+            0,
+            r"\winnt",
+            r"\WINNT\W3SVC.DLL",
+            "at 4.2.700.1",
+        );
+        assert_eq!(a, fingerprint(&same));
+        for other in [
+            f("lockstep-newer", 0, r"\WINNT", r"\WINNT\w3svc.dll", ""),
+            f("lockstep-mismatch", 1, r"\WINNT", r"\WINNT\w3svc.dll", ""),
+            f("lockstep-mismatch", 0, r"\WINNT", r"\WINNT\ssinc.dll", ""),
+        ] {
+            assert_ne!(a, fingerprint(&other));
+        }
+        let key = serde_json::to_value(Fingerprints { finding: a }).unwrap();
+        assert!(key.get(FINGERPRINT_KEY).is_some(), "{key}");
+    }
+
+    #[test]
     fn names_are_pascal_case() {
         assert_eq!(pascal("lockstep-mismatch"), "LockstepMismatch");
         assert_eq!(pascal("install-not-evaluated"), "InstallNotEvaluated");
