@@ -514,6 +514,15 @@ fn exit_statuses_follow_the_contract() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such.img"));
+    // Precedence is 2 over 1 over 3 (not the numbers), in either order.
+    let uncovered = need("w2k12-iis8.img");
+    for pair in [[seed, uncovered], [uncovered, seed]] {
+        verskew().arg("diagnose").args(pair).assert().code(1);
+    }
+    for pair in [["no-such.img", uncovered], [uncovered, "no-such.img"]] {
+        verskew().arg("diagnose").args(pair).assert().code(2);
+    }
+    verskew().args(["diagnose", uncovered]).assert().code(3);
 }
 
 #[test]

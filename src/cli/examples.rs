@@ -19,6 +19,7 @@ Examples:
   verskew diagnose --rules site.toml disk.vhd
   verskew diagnose --format html --output report.html a.E01 b.vmdk
   verskew diagnose --format bodyfile disk.img >> case.body   (then mactime -b case.body)
+  verskew diagnose --format sarif --output verskew.sarif images/*.E01
 
 Exit status: 0 every image evaluated and no finding at or above --fail-on; 1 at least one such finding; 2 an image could not be analysed; 3 not (fully) evaluated.";
 

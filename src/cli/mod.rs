@@ -41,8 +41,9 @@ struct Cli {
     quiet: bool,
 }
 
-/// Exit statuses, in order of precedence when several images differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Exit statuses, in order of precedence when several images differ (the
+/// order of declaration, not the numbers: see `Ord` below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Exit {
     Clean = 0,
     /// Coverage short of what `--fail-on` accepts (not evaluated, or with
@@ -53,6 +54,30 @@ enum Exit {
     Findings = 1,
     /// An image could not be analysed at all, or the arguments are wrong.
     Failed = 2,
+}
+
+impl Exit {
+    fn rank(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::Uncovered => 1,
+            Exit::Findings => 2,
+            Exit::Failed => 3,
+        }
+    }
+}
+
+// A derived order would follow the numbers (3, not evaluated, above 1 and 2).
+impl Ord for Exit {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for Exit {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,8 +92,10 @@ enum Command {
         #[arg(required = true)]
         images: Vec<PathBuf>,
         /// text; json (one object per image); html (one self-contained page
-        /// for all images); timeline (Timesketch JSON Lines of every dated
-        /// fact); bodyfile (The Sleuth Kit 3.x body file, for mactime).
+        /// for all images); sarif (SARIF 2.1.0) and junit (JUnit XML): one
+        /// document covering every image; timeline (Timesketch JSON Lines of
+        /// every dated fact); bodyfile (The Sleuth Kit 3.x body file, for
+        /// mactime).
         #[arg(long, value_enum, default_value_t = DiagnoseFormat::Text)]
         format: DiagnoseFormat,
         /// What makes the exit status non-zero: findings of at least this
@@ -175,12 +202,15 @@ enum OutputFormat {
     Json,
 }
 
-/// `diagnose` formats.
+/// `diagnose` formats: html, sarif and junit cover every image in one
+/// document.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum DiagnoseFormat {
     Text,
     Json,
     Html,
+    Sarif,
+    Junit,
     Timeline,
     Bodyfile,
 }
@@ -371,8 +401,8 @@ fn run_diagnose(
     let opts = TextOptions { quiet };
     let mut status = Exit::Clean;
     let bar = progress(images.len() as u64, "diagnosing");
-    // The page holds every image: written once, after the last.
-    let mut page: Vec<Result<Diagnosis, report::Failed>> = Vec::new();
+    // html, sarif and junit: one document over every image, written at the end.
+    let mut outcomes = Vec::new();
     for (n, path) in images.iter().enumerate() {
         let result = diagnose_in(path, k, select);
         bar.inc(1);
@@ -387,8 +417,8 @@ fn run_diagnose(
                     }
                     DiagnoseFormat::Timeline => report::timeline_jsonl(&d),
                     DiagnoseFormat::Bodyfile => report::bodyfile(&d),
-                    DiagnoseFormat::Html => {
-                        page.push(Ok(d));
+                    DiagnoseFormat::Html | DiagnoseFormat::Sarif | DiagnoseFormat::Junit => {
+                        outcomes.push(report::Outcome::Diagnosed(Box::new(d)));
                         continue;
                     }
                 }
@@ -399,16 +429,12 @@ fn run_diagnose(
                 let image = path.display().to_string();
                 match format {
                     DiagnoseFormat::Json => report::json_error(report::DIAGNOSE_SCHEMA, &image, &e),
-                    DiagnoseFormat::Html => {
-                        page.push(Err(report::Failed {
-                            image,
-                            error: e.to_string(),
-                            kind: e.kind(),
-                        }));
-                        continue;
-                    }
                     DiagnoseFormat::Text | DiagnoseFormat::Timeline | DiagnoseFormat::Bodyfile => {
                         continue
+                    }
+                    DiagnoseFormat::Html | DiagnoseFormat::Sarif | DiagnoseFormat::Junit => {
+                        outcomes.push(report::Outcome::Failed { image, error: e });
+                        continue;
                     }
                 }
             }
@@ -420,8 +446,11 @@ fn run_diagnose(
         });
     }
     bar.finish_and_clear();
-    if format == DiagnoseFormat::Html {
-        out.raw(&report::html_report(&page));
+    match format {
+        DiagnoseFormat::Html => out.raw(&report::html_report(&outcomes)),
+        DiagnoseFormat::Sarif => out.raw(&report::sarif_report(&outcomes)),
+        DiagnoseFormat::Junit => out.raw(&report::junit_report(&outcomes)),
+        _ => {}
     }
     status as i32
 }

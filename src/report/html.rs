@@ -25,15 +25,6 @@ use crate::analysis::{Coverage, Finding, Severity, Status};
 use crate::commands::diagnose::Diagnosis;
 use crate::windows::Install;
 
-/// An image that could not be diagnosed at all: its name and why.
-#[derive(Debug, Clone)]
-pub struct Failed {
-    pub image: String,
-    pub error: String,
-    /// The stable cause (`CommandError::kind`).
-    pub kind: &'static str,
-}
-
 const STYLE: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0 auto;max-width:1100px;padding:1em 1.5em;color:#111;background:#fff;line-height:1.4}
 h1{font-size:1.6em;margin:.2em 0}h2{border-bottom:2px solid #333;padding-bottom:.2em;margin-top:2em}
@@ -61,7 +52,7 @@ footer{margin-top:3em;color:#555;font-size:.85em;border-top:1px solid #ccc;paddi
 
 /// The page for the images of one run, in argument order: each diagnosed
 /// image, or why it could not be.
-pub fn html_report(images: &[Result<Diagnosis, Failed>]) -> String {
+pub fn html_report(images: &[Outcome]) -> String {
     let mut o = String::new();
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -71,8 +62,8 @@ pub fn html_report(images: &[Result<Diagnosis, Failed>]) -> String {
     );
     let title = match images {
         [one] => match one {
-            Ok(d) => h(&d.image),
-            Err(f) => h(&f.image),
+            Outcome::Diagnosed(d) => h(&d.image),
+            Outcome::Failed { image, .. } => h(image),
         },
         _ => format!("{} images", images.len()),
     };
@@ -87,9 +78,9 @@ pub fn html_report(images: &[Result<Diagnosis, Failed>]) -> String {
         o.push_str("<nav id=\"contents\"><ul>\n");
         for (n, r) in images.iter().enumerate() {
             let (name, badge) = match r {
-                Ok(d) => (h(&d.image), status_badge(d.status())),
-                Err(f) => (
-                    h(&f.image),
+                Outcome::Diagnosed(d) => (h(&d.image), status_badge(d.status())),
+                Outcome::Failed { image, .. } => (
+                    h(image),
                     "<span class=\"badge error\">unreadable</span>".into(),
                 ),
             };
@@ -99,14 +90,14 @@ pub fn html_report(images: &[Result<Diagnosis, Failed>]) -> String {
     }
     for (n, r) in images.iter().enumerate() {
         match r {
-            Ok(d) => image(&mut o, n, d),
-            Err(f) => {
+            Outcome::Diagnosed(d) => image(&mut o, n, d),
+            Outcome::Failed { image, error } => {
                 let _ = writeln!(
                     o,
                     "<section class=\"image failed\" id=\"image-{n}\">\n<h2>{}</h2>\n<p class=\"banner\">Could not be analysed ({}): {}</p>\n</section>",
-                    h(&f.image),
-                    h(f.kind),
-                    h(&f.error)
+                    h(image),
+                    h(error.kind()),
+                    h(&error.to_string())
                 );
             }
         }

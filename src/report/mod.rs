@@ -6,8 +6,10 @@ mod escape;
 mod html;
 mod info;
 mod json;
+mod junit;
 mod markup;
 mod rules;
+mod sarif;
 mod svg;
 mod terminal;
 #[cfg(test)]
@@ -18,11 +20,13 @@ mod versions;
 mod wire;
 
 pub use escape::{escape, needs_escape};
-pub use html::{html_report, Failed};
+pub use html::html_report;
 pub use info::{info_json, info_text};
 pub use json::{json_error, json_report};
+pub use junit::junit_report;
 pub use markup::escape_html;
 pub use rules::{rule_json, rule_text, rules_json, rules_text, RULES_SCHEMA};
+pub use sarif::{fingerprint, reference_uri, sarif_report, FINGERPRINT_KEY, SARIF_SCHEMA};
 pub use terminal::{for_terminal, Headings, Terminal};
 pub use text::{text_report, text_report_with, TextOptions};
 pub use timeline::{bodyfile, timeline_jsonl};
@@ -36,6 +40,17 @@ pub const DIAGNOSE_SCHEMA: &str = "verskew.diagnose/1";
 pub const VERSIONS_SCHEMA: &str = "verskew.versions/1";
 /// Schema id of `info --format json` objects.
 pub const INFO_SCHEMA: &str = "verskew.info/1";
+
+/// What `diagnose` made of one image, as the formats that cover a whole
+/// invocation (SARIF, JUnit, HTML) take it, in the order the images were given.
+pub enum Outcome {
+    Diagnosed(Box<crate::commands::diagnose::Diagnosis>),
+    /// The image could not be analysed at all (exit status 2).
+    Failed {
+        image: String,
+        error: crate::commands::CommandError,
+    },
+}
 
 /// Human size: "8.0 MiB".
 pub(crate) fn size(bytes: u64) -> String {

@@ -481,7 +481,7 @@ fn html_and_the_timelines_escape_every_string_from_the_image() {
             version: None,
             error: None,
         });
-        let page = html_report(&[Ok(d.clone())]);
+        let page = html_report(&[Outcome::Diagnosed(Box::new(d.clone()))]);
         assert_inert(&page);
         assert!(page.contains(r"\x1b[31m\nFAKE\u{9b}2J\u{202e}\t\r\x7f"));
         let body = bodyfile(&d);
@@ -496,4 +496,36 @@ fn html_and_the_timelines_escape_every_string_from_the_image() {
             assert!(!v["message"].as_str().unwrap().chars().any(needs_escape));
         }
     }
+}
+
+#[test]
+fn sarif_and_junit_escape_every_string_from_the_image_they_show() {
+    let outcomes = [Outcome::Diagnosed(Box::new(diagnosis(true, 2)))];
+    let escaped = r"\x1b[31m\nFAKE\u{9b}2J\u{202e}\t\r\x7f";
+    // JUnit: well-formed, every attribute and text inert.
+    let junit = junit_report(&outcomes);
+    let doc = roxmltree::Document::parse(&junit).expect("well-formed XML");
+    for n in doc.descendants() {
+        n.attributes().for_each(|a| assert_inert(a.value()));
+        n.text().into_iter().for_each(assert_inert);
+    }
+    assert!(junit.contains(escaped), "{junit}");
+    // SARIF: every message a viewer shows is inert; the identities (paths,
+    // evidence) stay as stored, JSON-escaped.
+    let sarif: serde_json::Value = serde_json::from_str(&sarif_report(&outcomes)).unwrap();
+    let run = &sarif["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(!results.is_empty() && !notes.is_empty());
+    for m in results.iter().chain(notes) {
+        let text = m["message"]["text"].as_str().unwrap();
+        assert_inert(text);
+        assert!(!text.contains('\n'), "{text}");
+    }
+    assert!(results[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains(escaped));
 }
