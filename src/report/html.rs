@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::markup::{escape_html as h, id_part};
 use super::svg::timeline_svg;
-use super::{size, TOOL_VERSION};
+use super::{size, Outcome, TOOL_VERSION};
 use crate::analysis::rules::{SetState, Standing};
 use crate::analysis::story;
 use crate::analysis::{Coverage, Finding, Severity, Status};
