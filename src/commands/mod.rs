@@ -133,7 +133,7 @@ pub fn open_partitions_in(
     select: Select,
 ) -> Result<(Image, Vec<Partition>), CommandError> {
     let img = open_image(path)?;
-    let parts = open_volumes_in(img.disk.as_ref(), &path.display().to_string(), select)?;
+    let parts = open_volumes_in(img.disk.as_ref(), &img.path.display().to_string(), select)?;
     Ok((img, parts))
 }
 

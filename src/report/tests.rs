@@ -213,6 +213,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             reason: s("reason"),
         }],
         rules_files: Vec::new(),
+        transfer: None,
         boot_entries: Vec::new(),
     }
 }
