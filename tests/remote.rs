@@ -205,6 +205,10 @@ fn diagnose_over_http_gives_the_files_findings() {
         assert_eq!(r["size"], l["size"]);
         let image = r["image"].as_str().unwrap();
         assert!(image.ends_with("?…"), "{image}");
+        // The contract: `remote` is {bytes_fetched, requests, retries}, all integers.
+        let keys: Vec<&String> = r["remote"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["bytes_fetched", "requests", "retries"], "{}", r["remote"]);
+        assert!(r["remote"]["retries"].is_u64());
         let fetched = r["remote"]["bytes_fetched"].as_u64().unwrap();
         let requests = r["remote"]["requests"].as_u64().unwrap();
         let stored = std::fs::metadata(common::testdata().join(file)).unwrap().len();
