@@ -26,7 +26,7 @@ const SECRET_KEY: &str = "AKIAEXAMPLEKEYID";
 const QUERY: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLEKEYID%2F20260101&X-Amz-Signature=s3cr3tS1GNATUREd0n0tPR1NT";
 
 /// nginx serving `www/img/` (ranges), `norange/` (Range ignored), `hop/`
-/// (a redirect to `localhost`, another host name for the same server) and
+/// (a redirect to 127.0.0.2, another host for the same server) and
 /// `same/` (a redirect on the same host).
 struct Nginx {
     child: Child,
@@ -95,11 +95,12 @@ http {{
     default_type application/octet-stream;
     server {{
         listen 127.0.0.1:{port};
+        listen 127.0.0.2:{port};
         server_name 127.0.0.1;
         root {r}/www;
         location /img/ {{ }}
         location /norange/ {{ alias {r}/www/img/; max_ranges 0; }}
-        location ~ ^/hop/(.*)$ {{ return 302 http://localhost:{port}/img/$1$is_args$args; }}
+        location ~ ^/hop/(.*)$ {{ return 302 http://127.0.0.2:{port}/img/$1$is_args$args; }}
         location ~ ^/same/(.*)$ {{ return 302 /img/$1$is_args$args; }}
     }}
 }}
@@ -294,7 +295,7 @@ fn redirects_to_another_host_are_refused_unless_asked() {
     let v = json(&r);
     assert_eq!(v["kind"], "remote", "{v}");
     let error = v["error"].as_str().unwrap();
-    assert!(error.contains("another host (localhost:"), "{error}");
+    assert!(error.contains("another host (127.0.0.2:"), "{error}");
     assert!(error.contains("--allow-redirect-host"), "{error}");
 
     let r = run(&["diagnose", "--format", "json", "--allow-redirect-host", &hop]);
