@@ -218,8 +218,15 @@ fn diagnose_over_http_gives_the_files_findings() {
             fetched as f64 * 100.0 / stored as f64
         );
         assert!(fetched > 0 && requests > 0);
+        // The raw image: well under its size. The E01 stores the same disk
+        // compressed to an eighth, most of which a diagnosis reads: at most
+        // one block more than the file (blocks are fetched whole).
+        let bound = match file {
+            SEED => stored * 3 / 4,
+            _ => stored + (32 << 10),
+        };
         assert!(
-            fetched < stored,
+            fetched <= bound,
             "{file}: fetched {fetched} bytes of a {stored}-byte file"
         );
     }

@@ -582,8 +582,15 @@ impl Inner {
                 true => (cache.ahead * 2).clamp(1, MAX_READ_AHEAD_BLOCKS),
                 false => 0,
             };
+            // Read ahead up to the next block already held.
             if let Some(run) = runs.last_mut() {
-                run.1 = (run.1 + cache.ahead).min(blocks.saturating_sub(1));
+                for _ in 0..cache.ahead {
+                    let next = run.1 + 1;
+                    if next >= blocks || cache.blocks.contains_key(&next) {
+                        break;
+                    }
+                    run.1 = next;
+                }
             }
             runs
         };
