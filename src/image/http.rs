@@ -40,13 +40,13 @@ use std::time::Duration;
 use super::{check_range, Disk, ImageError};
 
 /// Bytes per cached block: the smallest unit fetched.
-pub const BLOCK: u64 = 32 << 10;
+pub const BLOCK: u64 = 16 << 10;
 /// Most blocks kept in memory (16 MiB).
-pub const CACHE_BLOCKS: usize = 512;
+pub const CACHE_BLOCKS: usize = 1024;
 /// Most blocks one request asks for (2 MiB): longer reads take several.
-pub const MAX_REQUEST_BLOCKS: u64 = 64;
+pub const MAX_REQUEST_BLOCKS: u64 = 128;
 /// Most blocks read ahead of a run of reads that follow each other (512 KiB).
-const MAX_READ_AHEAD_BLOCKS: u64 = 16;
+const MAX_READ_AHEAD_BLOCKS: u64 = 32;
 /// Missing blocks at most this many cached blocks apart share one request.
 const MERGE_GAP_BLOCKS: u64 = 2;
 /// Retries of a transient failure, with backoff 250 ms, 500 ms, 1 s, 2 s.
@@ -345,6 +345,8 @@ impl HttpDisk {
             .timeout_recv_response(Some(RESPONSE_TIMEOUT))
             .timeout_recv_body(Some(BODY_TIMEOUT))
             .user_agent(concat!("verskew/", env!("CARGO_PKG_VERSION")))
+            // A compressed answer's bytes are not the object's bytes.
+            .accept_encoding("identity")
             .build()
             .into();
         let mut disk = Inner {
