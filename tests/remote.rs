@@ -168,7 +168,12 @@ fn run(args: &[&str]) -> Run {
 }
 
 fn assert_no_secret(args: &[&str], text: &str) {
-    for s in [SECRET_SIG, SECRET_KEY, "X-Amz-Signature", "X-Amz-Credential"] {
+    for s in [
+        SECRET_SIG,
+        SECRET_KEY,
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+    ] {
         assert!(
             !text.contains(s),
             "{args:?}: the query string leaked ({s}):\n{text}"
@@ -201,18 +206,28 @@ fn diagnose_over_http_gives_the_files_findings() {
         assert_eq!(remote.code, local.code, "{file}: {}", remote.stderr);
         let (l, r) = (json(&local), json(&remote));
         assert_eq!(findings_of(&r), findings_of(&l), "{file}");
-        assert!(l.get("remote").is_none(), "a local image has no remote field");
+        assert!(
+            l.get("remote").is_none(),
+            "a local image has no remote field"
+        );
         assert_eq!(r["format"], l["format"]);
         assert_eq!(r["size"], l["size"]);
         let image = r["image"].as_str().unwrap();
         assert!(image.ends_with("?…"), "{image}");
         // The contract: `remote` is {bytes_fetched, requests, retries}, all integers.
         let keys: Vec<&String> = r["remote"].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["bytes_fetched", "requests", "retries"], "{}", r["remote"]);
+        assert_eq!(
+            keys,
+            ["bytes_fetched", "requests", "retries"],
+            "{}",
+            r["remote"]
+        );
         assert!(r["remote"]["retries"].is_u64());
         let fetched = r["remote"]["bytes_fetched"].as_u64().unwrap();
         let requests = r["remote"]["requests"].as_u64().unwrap();
-        let stored = std::fs::metadata(common::testdata().join(file)).unwrap().len();
+        let stored = std::fs::metadata(common::testdata().join(file))
+            .unwrap()
+            .len();
         eprintln!(
             "{file}: {fetched} bytes fetched in {requests} requests ({:.0}% of the {stored}-byte file)",
             fetched as f64 * 100.0 / stored as f64
@@ -305,9 +320,17 @@ fn redirects_to_another_host_are_refused_unless_asked() {
     assert!(error.contains("another host (127.0.0.2:"), "{error}");
     assert!(error.contains("--allow-redirect-host"), "{error}");
 
-    let r = run(&["diagnose", "--format", "json", "--allow-redirect-host", &hop]);
+    let r = run(&[
+        "diagnose",
+        "--format",
+        "json",
+        "--allow-redirect-host",
+        &hop,
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(json(&r)["findings"].as_array().is_some_and(|f| !f.is_empty()));
+    assert!(json(&r)["findings"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty()));
 
     // A redirect on the same host is followed.
     let same = server.url("same", SEED);
@@ -327,7 +350,12 @@ fn a_server_that_ignores_range_is_refused() {
     assert!(error.contains("ignores Range requests"), "{error}");
     assert!(error.starts_with(&format!("http://127.0.0.1:{}/norange/", server.port)));
 
-    let r = run(&["diagnose", "--format", "json", &server.url("img", "no-such.img")]);
+    let r = run(&[
+        "diagnose",
+        "--format",
+        "json",
+        &server.url("img", "no-such.img"),
+    ]);
     assert_eq!(r.code, 2);
     assert_eq!(json(&r)["kind"], "not-found");
 }

@@ -50,7 +50,9 @@ pub(crate) fn open_remote(path: &Path, disk: super::http::HttpDisk) -> Result<Op
     let reader =
         EwfReader::open_from_sources(vec![source]).map_err(|e| map_err(path, &segments, e))?;
     let mut head = [0u8; 13];
-    let ewf1 = disk.size() >= 13 && disk.read_exact_at(0, &mut head).is_ok() && head.starts_with(b"EVF\x09");
+    let ewf1 = disk.size() >= 13
+        && disk.read_exact_at(0, &mut head).is_ok()
+        && head.starts_with(b"EVF\x09");
     let numbered = ewf1.then(|| {
         vec![Segment {
             name: path.to_path_buf(),
@@ -68,7 +70,6 @@ fn finish(
     reader: EwfReader,
     numbered: Option<Vec<Segment>>,
 ) -> Result<Opened, ImageError> {
-
     let chunk_size = reader.chunk_size();
     if chunk_size == 0 || chunk_size > MAX_CHUNK_SIZE {
         return Err(ImageError::format(

@@ -227,7 +227,11 @@ fn registry() -> MutexGuard<'static, Vec<Registered>> {
 /// as they are.
 pub fn alias_urls(paths: &mut [PathBuf], options: RemoteOptions) {
     for p in paths.iter_mut() {
-        let Some(url) = p.to_str().filter(|s| parts(s).is_some()).map(str::to_string) else {
+        let Some(url) = p
+            .to_str()
+            .filter(|s| parts(s).is_some())
+            .map(str::to_string)
+        else {
             continue;
         };
         *p = PathBuf::from(register(&url, options));
@@ -362,7 +366,9 @@ impl HttpDisk {
         };
         // The first block: the size, the entity tag, and the bytes the
         // format is recognised by.
-        let got = disk.fetch(0, BLOCK, true).map_err(|f| f.image_error(&disk.alias))?;
+        let got = disk
+            .fetch(0, BLOCK, true)
+            .map_err(|f| f.image_error(&disk.alias))?;
         disk.size = got.total;
         disk.etag = got.etag.clone();
         let mut cache = disk.cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -452,7 +458,12 @@ impl Cache {
     fn insert(&mut self, block: u64, data: Arc<[u8]>) {
         self.tick += 1;
         if !self.blocks.contains_key(&block) && self.blocks.len() >= CACHE_BLOCKS {
-            if let Some(old) = self.blocks.iter().min_by_key(|(_, c)| c.used).map(|(b, _)| *b) {
+            if let Some(old) = self
+                .blocks
+                .iter()
+                .min_by_key(|(_, c)| c.used)
+                .map(|(b, _)| *b)
+            {
                 self.blocks.remove(&old);
             }
         }
@@ -627,7 +638,11 @@ impl Inner {
     /// following redirects as the options allow and retrying transient
     /// failures. `first`: the opening request, which learns the size.
     fn fetch(&self, start: u64, len: u64, first: bool) -> Result<Got, Fail> {
-        let mut url = self.target.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut url = self
+            .target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         for _ in 0..=MAX_REDIRECTS {
             match self.with_retries(&url, start, len, first)? {
                 Answer::Data(got) => {
@@ -675,7 +690,9 @@ impl Inner {
             .ok_or_else(|| Fail::refused("redirected to a location that is not an http(s) URL"))?;
         let (a, b) = (parts(from), parts(&next));
         let (Some(a), Some(b)) = (a, b) else {
-            return Err(Fail::refused("redirected to a location that is not an http(s) URL"));
+            return Err(Fail::refused(
+                "redirected to a location that is not an http(s) URL",
+            ));
         };
         if a.https && !b.https {
             return Err(Fail::refused(format!(
@@ -812,7 +829,10 @@ impl Inner {
         if let Err(e) = read {
             return Err(Fail::io(
                 e.kind(),
-                format!("the answer broke off: {}", self.scrubbed(url, &e.to_string())),
+                format!(
+                    "the answer broke off: {}",
+                    self.scrubbed(url, &e.to_string())
+                ),
             )
             .transient());
         }

@@ -95,7 +95,6 @@ impl<'a> From<&'a model::Info> for Info<'a> {
     }
 }
 
-
 /// The files of the image and its metadata as `[key, value]` pairs.
 #[derive(Serialize)]
 struct Container<'a> {
