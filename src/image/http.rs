@@ -1004,6 +1004,119 @@ mod tests {
         assert_eq!(resolve_location(base, "ftp://o/x"), None);
     }
 
+    /// The object a scripted server serves: byte `i` is `i % 251`.
+    const OBJECT: u64 = 40_000;
+
+    fn byte(i: u64) -> u8 {
+        (i % 251) as u8
+    }
+
+    /// A 206 answer for the range asked, with `etag`.
+    fn partial(request: &str, etag: &str) -> Vec<u8> {
+        let lower = request.to_ascii_lowercase();
+        let spec = lower
+            .lines()
+            .find_map(|l| l.strip_prefix("range: bytes="))
+            .unwrap();
+        let (a, b) = spec.trim().split_once('-').unwrap();
+        let a: u64 = a.parse().unwrap();
+        let b: u64 = b.parse::<u64>().unwrap().min(OBJECT - 1);
+        let body: Vec<u8> = (a..=b).map(byte).collect();
+        let mut out = format!(
+            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {a}-{b}/{OBJECT}\r\nContent-Length: {}\r\nETag: {etag}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend(body);
+        out
+    }
+
+    /// A server on loopback answering request `n` with `answer(n, request)`,
+    /// one connection per request, for `count` requests.
+    fn serve(count: usize, answer: impl Fn(usize, &str) -> Vec<u8> + Send + 'static) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for n in 0..count {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                let mut request = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    request.push_str(&line);
+                }
+                let mut stream = reader.into_inner();
+                let _ = stream.write_all(&answer(n, &request));
+            }
+        });
+        format!("http://127.0.0.1:{port}/disk.img?sig=SECRET")
+    }
+
+    fn open_at(url: &str) -> Result<HttpDisk, ImageError> {
+        HttpDisk::open(
+            PathBuf::from(redact(url)),
+            url.into(),
+            RemoteOptions::default(),
+        )
+    }
+
+    #[test]
+    fn transient_failures_are_retried() {
+        let url = serve(3, |n, req| match n {
+            0 => b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            _ => partial(req, "\"a\""),
+        });
+        let disk = open_at(&url).unwrap();
+        assert_eq!(disk.size(), OBJECT);
+        let mut buf = [0u8; 100];
+        disk.read_exact_at(39_900, &mut buf).unwrap();
+        assert!(buf
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == byte(39_900 + i as u64)));
+        let t = disk.counters().snapshot();
+        assert_eq!((t.requests, t.retries), (3, 1));
+        assert_eq!(t.bytes_fetched, BLOCK + (OBJECT - 2 * BLOCK));
+    }
+
+    #[test]
+    fn an_object_that_changes_is_an_error() {
+        let url = serve(2, |n, req| {
+            partial(req, if n == 0 { "\"a\"" } else { "\"b\"" })
+        });
+        let disk = open_at(&url).unwrap();
+        let mut buf = [0u8; 10];
+        let e = disk
+            .read_exact_at(30_000, &mut buf)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("changed while it was read"), "{e}");
+        assert!(!e.contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn a_server_without_ranges_is_refused() {
+        let url = serve(1, |_, _| {
+            let mut r =
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {OBJECT}\r\nConnection: close\r\n\r\n")
+                    .into_bytes();
+            r.extend((0..OBJECT).map(byte));
+            r
+        });
+        let Err(e) = open_at(&url) else {
+            panic!("a 200 answer was accepted")
+        };
+        assert_eq!(e.kind(), "remote");
+        assert!(e.to_string().contains("ignores Range"), "{e}");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+    }
+
     #[test]
     fn same_host_compares_default_ports() {
         let a = parts("https://Host/x").unwrap().origin();
