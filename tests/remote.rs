@@ -31,6 +31,9 @@ const QUERY: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMP
 struct Nginx {
     child: Child,
     port: u16,
+    /// The port of an https server with a self-signed certificate, when
+    /// openssl could make one.
+    tls_port: Option<u16>,
     _dir: tempfile::TempDir,
 }
 
@@ -78,7 +81,28 @@ fn start_nginx() -> Option<Nginx> {
         std::fs::copy(&src, img.join(name)).unwrap();
     }
     let port = free_port();
+    let tls_port = free_port();
+    // A self-signed certificate: verskew must refuse it (TLS is verified).
+    let tls = Process::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(root.join("key.pem"))
+        .arg("-out")
+        .arg(root.join("cert.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     let r = root.display();
+    let tls_server = match tls {
+        true => format!(
+            "server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {r}/cert.pem; \
+             ssl_certificate_key {r}/key.pem; root {r}/www; }}"
+        ),
+        false => String::new(),
+    };
     let conf = format!(
         r#"
 worker_processes 1;
@@ -103,6 +127,7 @@ http {{
         location ~ ^/hop/(.*)$ {{ return 302 http://127.0.0.2:{port}/img/$1$is_args$args; }}
         location ~ ^/same/(.*)$ {{ return 302 /img/$1$is_args$args; }}
     }}
+    {tls_server}
 }}
 "#
     );
@@ -122,10 +147,13 @@ http {{
     let server = Nginx {
         child,
         port,
+        tls_port: tls.then_some(tls_port),
         _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while TcpStream::connect(("127.0.0.1", port)).is_err()
+        || (tls && TcpStream::connect(("127.0.0.1", tls_port)).is_err())
+    {
         assert!(
             Instant::now() < deadline,
             "nginx did not listen on 127.0.0.1:{port}"
@@ -358,4 +386,26 @@ fn a_server_that_ignores_range_is_refused() {
     ]);
     assert_eq!(r.code, 2);
     assert_eq!(json(&r)["kind"], "not-found");
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused() {
+    let Some(server) = start_nginx() else { return };
+    let Some(port) = server.tls_port else {
+        eprintln!("SKIPPED: openssl could not make a certificate");
+        return;
+    };
+    let url = format!("https://127.0.0.1:{port}/img/{SEED}?{QUERY}");
+    let r = run(&["info", "--format", "json", &url]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = json(&r);
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(&format!("https://127.0.0.1:{port}/img/{SEED}?…")),
+        "{error}"
+    );
+    assert!(
+        error.to_ascii_lowercase().contains("certificate"),
+        "{error}"
+    );
 }
