@@ -849,10 +849,25 @@ impl Inner {
     /// An error of the HTTP client, as a message that names no URL.
     fn client_error(&self, url: &str, e: ureq::Error) -> Fail {
         use ureq::Error as E;
-        let transient = matches!(
-            e,
-            E::Io(_) | E::Timeout(_) | E::ConnectionFailed | E::HostNotFound
-        );
+        // Connection trouble is worth another try; a certificate the
+        // client refused (an `Io` error of kind InvalidData) is not.
+        let transient = match &e {
+            E::Io(io) => {
+                use std::io::ErrorKind as K;
+                matches!(
+                    io.kind(),
+                    K::ConnectionReset
+                        | K::ConnectionAborted
+                        | K::ConnectionRefused
+                        | K::BrokenPipe
+                        | K::TimedOut
+                        | K::UnexpectedEof
+                        | K::Interrupted
+                )
+            }
+            E::Timeout(_) | E::ConnectionFailed | E::HostNotFound => true,
+            _ => false,
+        };
         let kind = match &e {
             E::Io(io) => io.kind(),
             E::Timeout(_) => std::io::ErrorKind::TimedOut,
