@@ -39,6 +39,9 @@ struct Cli {
     /// versions lists unreadable items as one count, not one line each.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Let an http(s):// image redirect to another host (refused by default).
+    #[arg(long, global = true)]
+    allow_redirect_host: bool,
 }
 
 /// Exit statuses, in order of precedence when several images differ (the
@@ -234,7 +237,7 @@ enum FailOn {
 
 /// Runs the CLI and returns the process exit status.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -249,6 +252,18 @@ pub fn run() -> i32 {
             note(&format!("contained panic: {info}"));
         }
     }));
+    // URLs go by their redacted names from here on: the query string (a
+    // presigned credential) stays inside the image layer.
+    let remote = verskew::image::http::RemoteOptions {
+        allow_redirect_host: cli.allow_redirect_host,
+    };
+    match &mut cli.command {
+        Command::Diagnose { images, .. } => verskew::image::http::alias_urls(images, remote),
+        Command::Versions { image, .. } | Command::Info { image, .. } => {
+            verskew::image::http::alias_urls(std::slice::from_mut(image), remote)
+        }
+        _ => {}
+    }
     let images: Vec<&Path> = match &cli.command {
         Command::Diagnose { images, .. } => images.iter().map(PathBuf::as_path).collect(),
         Command::Versions { image, .. } | Command::Info { image, .. } => vec![image.as_path()],

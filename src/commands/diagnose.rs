@@ -9,6 +9,7 @@ use super::{contained, open_image, open_volumes_in, CommandError, Select};
 use crate::analysis::knowledge::RulesFile;
 use crate::analysis::{self, Coverage, Finding, Knowledge, Severity, Status};
 use crate::fs;
+use crate::image::http::Transfer;
 use crate::image::{Disk, Format};
 use crate::volume::Partition;
 use crate::windows::{self, BootEntry, DiskVolumes, Install};
@@ -54,6 +55,8 @@ pub struct Diagnosis {
     /// The `[operating systems]` lines of the boot partition's boot.ini and
     /// the install each starts.
     pub boot_entries: Vec<BootEntry>,
+    /// What reading the image over HTTP cost (`None` for a local image).
+    pub transfer: Option<Transfer>,
 }
 
 impl Diagnosis {
@@ -99,13 +102,16 @@ pub fn diagnose_in(
 ) -> Result<Diagnosis, CommandError> {
     contained(path, || {
         let img = open_image(path)?;
-        diagnose_disk_in(
+        // The image's own name: a URL's is its redacted form.
+        let mut d = diagnose_disk_in(
             img.disk.as_ref(),
-            &path.display().to_string(),
+            &img.path.display().to_string(),
             img.format,
             knowledge,
             select,
-        )
+        )?;
+        d.transfer = img.transfer();
+        Ok(d)
     })
 }
 
@@ -244,6 +250,7 @@ pub fn diagnose_disk_in(
         unreadable,
         rules_files: knowledge.user_files.clone(),
         boot_entries,
+        transfer: None,
     })
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{contained, open_image, select_volumes, CommandError, Select};
 use crate::fs;
+use crate::image::http::Transfer;
 use crate::image::{self, ContainerInfo, Format, HashCheck};
 use crate::volume::{self, Filesystem, VolumeMap};
 
@@ -24,6 +25,8 @@ pub struct Info {
     pub filesystems: Vec<FsFacts>,
     /// Present with `--verify`.
     pub hashes: Option<Vec<HashCheck>>,
+    /// What reading the image over HTTP cost (`None` for a local image).
+    pub transfer: Option<Transfer>,
 }
 
 #[derive(Debug)]
@@ -61,7 +64,7 @@ pub fn info_in(
             Select::All => None,
             _ => Some(select_volumes(
                 img.disk.as_ref(),
-                &path.display().to_string(),
+                &img.path.display().to_string(),
                 select,
             )?),
         };
@@ -69,13 +72,12 @@ pub fn info_in(
             true => Some(image::verify_stored_hashes(&img, progress)?),
             false => None,
         };
-        Ok(describe(&img, path, hashes, chosen))
+        Ok(describe(&img, hashes, chosen))
     })
 }
 
 fn describe(
     img: &image::Image,
-    path: &Path,
     hashes: Option<Vec<HashCheck>>,
     chosen: Option<Vec<volume::Partition>>,
 ) -> Info {
@@ -133,7 +135,8 @@ fn describe(
         })
         .collect();
     Info {
-        image: path.display().to_string(),
+        // The image's own name: a URL's is its redacted form.
+        image: img.path.display().to_string(),
         format: img.format,
         size: img.size(),
         container: img.info.clone(),
@@ -142,5 +145,7 @@ fn describe(
         truncated,
         filesystems,
         hashes,
+        // Read last: the volume and filesystem reads above count.
+        transfer: img.transfer(),
     }
 }

@@ -28,6 +28,7 @@ use crate::volume::{self, Filesystem, Partition};
 /// | `missing-segment` | a segment, extent, parent or backing file the image needs is not there |
 /// | `corrupt` | a container structure or a stored checksum is wrong |
 /// | `unsupported-container` | a valid container using a feature we do not read (L01, encryption, …) |
+/// | `remote` | an `http(s)://` image its server would not serve by ranges (Range ignored, a redirect refused, an object that changed) |
 /// | `no-volume` | no NTFS or FAT volume found (or not where `-o`/`--partition` says) |
 /// | `no-windows` | NTFS or FAT volumes, but no Windows installation on them |
 /// | `bad-argument` | a command-line value that cannot be used (pattern, `-o`, `--partition`) |
@@ -133,7 +134,7 @@ pub fn open_partitions_in(
     select: Select,
 ) -> Result<(Image, Vec<Partition>), CommandError> {
     let img = open_image(path)?;
-    let parts = open_volumes_in(img.disk.as_ref(), &path.display().to_string(), select)?;
+    let parts = open_volumes_in(img.disk.as_ref(), &img.path.display().to_string(), select)?;
     Ok((img, parts))
 }
 

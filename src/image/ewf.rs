@@ -37,7 +37,39 @@ const MAX_SEGMENTS: usize = 14_971;
 pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
     let segments = discover(path)?;
     let reader = EwfReader::open_segments(&segments).map_err(|e| map_err(path, &segments, e))?;
+    let numbered = numbered_segments(&segments)?;
+    finish(path, segments, reader, numbered)
+}
 
+/// An EWF1 image read over HTTP: one segment, the URL's (a set of
+/// segments would need one URL each; the chunk-table check below names
+/// a set that is incomplete).
+pub(crate) fn open_remote(path: &Path, disk: super::http::HttpDisk) -> Result<Opened, ImageError> {
+    let segments = vec![path.to_path_buf()];
+    let source = ::ewf::SegmentSource::from_backing(Arc::new(disk.clone()));
+    let reader =
+        EwfReader::open_from_sources(vec![source]).map_err(|e| map_err(path, &segments, e))?;
+    let mut head = [0u8; 13];
+    let ewf1 = disk.size() >= 13
+        && disk.read_exact_at(0, &mut head).is_ok()
+        && head.starts_with(b"EVF\x09");
+    let numbered = ewf1.then(|| {
+        vec![Segment {
+            name: path.to_path_buf(),
+            disk: Arc::new(disk) as Arc<dyn Disk>,
+        }]
+    });
+    finish(path, segments, reader, numbered)
+}
+
+/// Checks the chunk table against the media size, gathers the metadata and
+/// makes the disk.
+fn finish(
+    path: &Path,
+    segments: Vec<PathBuf>,
+    reader: EwfReader,
+    numbered: Option<Vec<Segment>>,
+) -> Result<Opened, ImageError> {
     let chunk_size = reader.chunk_size();
     if chunk_size == 0 || chunk_size > MAX_CHUNK_SIZE {
         return Err(ImageError::format(
@@ -103,7 +135,6 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
         info.push("ewf.acquisition_error_sectors", ranges.join(","));
     }
 
-    let numbered = numbered_segments(&segments)?;
     let tail = tail_chunk(path, numbered.as_deref(), &reader)?;
     let checked = (0..reader.chunk_count().div_ceil(64))
         .map(|_| AtomicU64::new(0))
@@ -254,15 +285,39 @@ fn map_err(path: &Path, segments: &[PathBuf], e: EwfError) -> ImageError {
 struct TailChunk {
     /// Offset of the chunk on the virtual disk.
     start: u64,
-    file: super::RawDisk,
+    file: Segment,
     /// Offset of the chunk's data in `file`.
     at: u64,
+}
+
+/// One segment file as we read it beside the crate: a mapped local file or
+/// a remote object.
+#[derive(Clone)]
+struct Segment {
+    name: PathBuf,
+    disk: Arc<dyn Disk>,
+}
+
+impl Segment {
+    /// `len` bytes at `at`, borrowed from a map or read; `None` when any of
+    /// it lies outside the segment or cannot be read.
+    fn bytes(&self, at: u64, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
+        if let Some(all) = self.disk.as_bytes() {
+            return super::bytes_at(all, at, len).map(std::borrow::Cow::Borrowed);
+        }
+        if at.checked_add(len as u64)? > self.disk.size() {
+            return None;
+        }
+        let mut buf = vec![0u8; len];
+        self.disk.read_exact_at(at, &mut buf).ok()?;
+        Some(std::borrow::Cow::Owned(buf))
+    }
 }
 
 /// The segment files in the order the crate numbers them (by the number
 /// in their headers: EWF1 stores a little-endian u16 at byte 9); `None` for
 /// EWF2, whose layout we leave to the crate.
-fn numbered_segments(segments: &[PathBuf]) -> Result<Option<Vec<super::RawDisk>>, ImageError> {
+fn numbered_segments(segments: &[PathBuf]) -> Result<Option<Vec<Segment>>, ImageError> {
     let mut numbered = Vec::new();
     for p in segments {
         let f = super::RawDisk::open(p)?;
@@ -270,7 +325,14 @@ fn numbered_segments(segments: &[PathBuf]) -> Result<Option<Vec<super::RawDisk>>
         if h.len() < 13 || !h.starts_with(b"EVF\x09") {
             return Ok(None);
         }
-        numbered.push((u16::from_le_bytes([h[9], h[10]]), f));
+        let n = u16::from_le_bytes([h[9], h[10]]);
+        numbered.push((
+            n,
+            Segment {
+                name: p.clone(),
+                disk: Arc::new(f),
+            },
+        ));
     }
     numbered.sort_by_key(|(n, _)| *n);
     Ok(Some(numbered.into_iter().map(|(_, f)| f).collect()))
@@ -278,7 +340,7 @@ fn numbered_segments(segments: &[PathBuf]) -> Result<Option<Vec<super::RawDisk>>
 
 fn tail_chunk(
     path: &Path,
-    numbered: Option<&[super::RawDisk]>,
+    numbered: Option<&[Segment]>,
     reader: &EwfReader,
 ) -> Result<Option<TailChunk>, ImageError> {
     let size = reader.total_size();
@@ -304,7 +366,7 @@ fn tail_chunk(
     };
     Ok(Some(TailChunk {
         start: index as u64 * cs,
-        file: super::RawDisk::open(file.path())?,
+        file: file.clone(),
         at,
     }))
 }
@@ -333,7 +395,7 @@ struct EwfDisk {
     tail: Option<TailChunk>,
     /// EWF1 segment files in the crate's order, for checking chunks
     /// (empty for EWF2).
-    files: Vec<super::RawDisk>,
+    files: Vec<Segment>,
     /// One bit per chunk: its checksum was checked and matched.
     checked: Vec<AtomicU64>,
 }
@@ -358,7 +420,6 @@ impl EwfDisk {
         let cs = self.reader.chunk_size();
         let start = idx * cs;
         let len = cs.min(self.size.saturating_sub(start)) as usize;
-        let bytes = file.bytes();
         let (want, have) = if compressed {
             // zlib: the Adler-32 of the inflated data, big-endian, ends the
             // stream; libewf pads the stored stream with zeros (to 16 bytes
@@ -366,7 +427,7 @@ impl EwfDisk {
             // the last words. Any word there equal to the Adler-32 of what
             // the crate inflated passes (a chance match is ~2^-26).
             let from = stored.saturating_sub(PAD_SEARCH + 4).max(2);
-            let Some(region) = super::bytes_at(bytes, at + from, (stored - from) as usize) else {
+            let Some(region) = file.bytes(at + from, (stored - from) as usize) else {
                 return Err(self.bad_chunk(
                     idx,
                     file,
@@ -395,7 +456,7 @@ impl EwfDisk {
             if stored < len as u64 + 4 {
                 return Ok(()); // no checksum stored with it
             }
-            let Some(data) = super::bytes_at(bytes, at, len + 4) else {
+            let Some(data) = file.bytes(at, len + 4) else {
                 return Err(self.bad_chunk(
                     idx,
                     file,
@@ -421,12 +482,12 @@ impl EwfDisk {
         Ok(())
     }
 
-    fn bad_chunk(&self, idx: u64, file: &super::RawDisk, at: u64, what: &str) -> std::io::Error {
+    fn bad_chunk(&self, idx: u64, file: &Segment, at: u64, what: &str) -> std::io::Error {
         let cs = self.reader.chunk_size();
         let start = idx * cs;
         let end = (start + cs).min(self.size).saturating_sub(1);
         let name = file
-            .path()
+            .name
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -504,10 +565,11 @@ impl Disk for EwfDisk {
         self.read_crate(offset, head)?;
         let within = offset.max(tail.start) - tail.start;
         tail.file
+            .disk
             .read_exact_at(tail.at + within, rest)
             .map_err(|e| {
                 super::io_err(
-                    tail.file.path(),
+                    &tail.file.name,
                     tail.at + within,
                     format!("EWF last chunk is truncated: {e}"),
                 )

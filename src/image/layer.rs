@@ -140,6 +140,60 @@ pub(crate) fn open_layer(path: &Path, chain: &mut Chain) -> Result<Opened, Image
     }
 }
 
+/// Opens a remote image: raw (a fixed VHD reads as its raw disk) or a
+/// single-segment EWF1. Other containers are refused by name: their
+/// readers want files.
+pub(crate) fn open_remote(disk: super::http::HttpDisk) -> Result<Opened, ImageError> {
+    let path = disk.alias().to_path_buf();
+    let mut head = vec![0u8; disk.size().min(super::sniff::HEAD as u64) as usize];
+    disk.read_exact_at(0, &mut head)
+        .map_err(|e| ImageError::Read {
+            path: path.clone(),
+            offset: 0,
+            len: head.len(),
+            what: super::without_path(&path.display().to_string(), &e.to_string()),
+        })?;
+    let not_over_http = |what: &str| {
+        Err(ImageError::unsupported(
+            &path,
+            format!("{what} images are not read over HTTP (only raw and single-segment E01): download it first"),
+        ))
+    };
+    match sniff(&head) {
+        Kind::Raw => {
+            if let Some(f) = super::sniff::foreign(&head) {
+                return Err(not_a_disk_image(&path, f));
+            }
+            let mut info = ContainerInfo::single(&path);
+            if let Some(tag) = disk.etag() {
+                info.push("http.etag", tag);
+            }
+            Ok(Opened {
+                format: Format::Raw,
+                info,
+                disk: Box::new(disk),
+                ewf: None,
+            })
+        }
+        Kind::Ewf => {
+            let etag = disk.etag().map(str::to_string);
+            let mut opened = guard(&path, "EWF", || ewf::open_remote(&path, disk))?;
+            if let Some(tag) = etag {
+                opened.info.push("http.etag", tag);
+            }
+            Ok(opened)
+        }
+        Kind::EwfLogical => Err(ImageError::unsupported(
+            &path,
+            "logical evidence file (L01/Lx01): it holds files, not a disk image",
+        )),
+        Kind::Vhd => not_over_http("dynamic or differencing VHD"),
+        Kind::Vhdx => not_over_http("VHDX"),
+        Kind::Vmdk => not_over_http("VMDK"),
+        Kind::Qcow2 => not_over_http("qcow2"),
+    }
+}
+
 fn not_a_disk_image(path: &Path, f: super::sniff::Foreign) -> ImageError {
     ImageError::NotADiskImage {
         path: path.to_path_buf(),

@@ -23,6 +23,7 @@
 //! SHA-1 through the `md-5` and `sha1` crates).
 
 mod ewf;
+pub mod http;
 mod layer;
 mod pool;
 mod qcow2;
@@ -83,6 +84,11 @@ pub enum ImageError {
     /// The container is valid but uses a feature we do not read.
     #[error("{}: unsupported: {what}", path.display())]
     Unsupported { path: PathBuf, what: String },
+    /// A remote image (`http(s)://`) its server would not serve as verskew
+    /// reads one: Range ignored, a redirect refused, an object that changed
+    /// while read. `path` is the redacted URL.
+    #[error("{}: {what}", path.display())]
+    Remote { path: PathBuf, what: String },
 }
 
 /// An I/O error as one line for a user: the OS's words without the
@@ -110,6 +116,7 @@ impl ImageError {
             ImageError::Read { .. } => "io-error",
             ImageError::Missing { .. } => "missing-segment",
             ImageError::Unsupported { .. } => "unsupported-container",
+            ImageError::Remote { .. } => "remote",
         }
     }
 
@@ -254,6 +261,8 @@ pub struct Image {
     pub disk: Box<dyn Disk>,
     /// Set for EWF images: the reader that can check the stored hashes.
     ewf: Option<std::sync::Arc<::ewf::EwfReader>>,
+    /// Set for remote images: what reading it has cost so far.
+    transfer: Option<std::sync::Arc<http::Counters>>,
 }
 
 impl fmt::Debug for Image {
@@ -271,9 +280,19 @@ impl Image {
     pub fn size(&self) -> u64 {
         self.disk.size()
     }
+
+    /// For an image read over HTTP: the bytes and requests it has cost so
+    /// far (`None` for a local image).
+    pub fn transfer(&self) -> Option<http::Transfer> {
+        self.transfer.as_ref().map(|c| c.snapshot())
+    }
 }
 
 /// Opens an image read-only and recognises its format by content.
+///
+/// An `http://` or `https://` URL (best given through
+/// [`http::alias_urls`], which keeps its query string out of every
+/// message) is read by range requests: raw images and single-segment E01s.
 ///
 /// Nothing is ever written next to the image: every file (segments, extents,
 /// parents, backing files) is opened read-only and mapped with a read-only map.
@@ -286,15 +305,25 @@ pub fn open(path: &Path) -> Result<Image, ImageError> {
             what: "images are read by path, not from standard input (they need reads at any offset): save it to a file first".into(),
         });
     }
-    let opened = layer::open_top(path)?;
+    let (path, opened, transfer) = match http::open(path) {
+        // An http(s) URL: read by range requests, named by its redacted form.
+        Some(remote) => {
+            let disk = remote?;
+            let counters = disk.counters();
+            let name = disk.alias().to_path_buf();
+            (name, layer::open_remote(disk)?, Some(counters))
+        }
+        None => (path.to_path_buf(), layer::open_top(path)?, None),
+    };
     let mut info = opened.info;
     info.finish();
     Ok(Image {
-        path: path.to_path_buf(),
+        path,
         format: opened.format,
         info,
         disk: opened.disk,
         ewf: opened.ewf,
+        transfer,
     })
 }
 

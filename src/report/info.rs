@@ -19,6 +19,9 @@ pub fn info_text(i: &Info) -> String {
         size(i.size),
         i.size
     );
+    if let Some(t) = &i.transfer {
+        o.push_str(&super::fetched_line(t.bytes_fetched, t.requests, t.retries));
+    }
     if i.container.files.len() > 1 {
         o.push_str("files:\n");
         for f in &i.container.files {

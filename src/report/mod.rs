@@ -52,6 +52,14 @@ pub enum Outcome {
     },
 }
 
+/// The line a report gives an image read over HTTP: what it cost.
+pub(crate) fn fetched_line(bytes: u64, requests: u64, retries: u64) -> String {
+    format!(
+        "fetched over HTTP: {} ({bytes} bytes) in {requests} request(s), {retries} retried\n",
+        size(bytes)
+    )
+}
+
 /// Human size: "8.0 MiB".
 pub(crate) fn size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];

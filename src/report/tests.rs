@@ -214,6 +214,7 @@ fn diagnosis(hostile: bool, volumes: usize) -> Diagnosis {
             reason: s("reason"),
         }],
         rules_files: Vec::new(),
+        transfer: None,
         boot_entries: Vec::new(),
     }
 }

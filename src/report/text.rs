@@ -34,6 +34,9 @@ pub fn text_report_with(d: &Diagnosis, opts: TextOptions) -> String {
         d.format,
         size(d.size)
     );
+    if let Some(t) = &d.transfer {
+        o.push_str(&super::fetched_line(t.bytes_fetched, t.requests, t.retries));
+    }
     // Silence is not health: say first what could not be judged.
     let status = d.status();
     if status == Status::NotEvaluated {

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::disk::Partition;
+use super::info::{remote, Remote};
 use super::install::Install;
 use super::{list, Shown};
 use crate::analysis::{self, Evidence, Severity};
@@ -16,6 +17,9 @@ pub(in crate::report) struct Diagnosis<'a> {
     image: &'a str,
     format: Shown<'a>,
     size: u64,
+    /// Only for an image read over HTTP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<Remote>,
     /// `evaluated`, `partial` or `not-evaluated`: how much of the image the
     /// rules could judge (see `installs[].coverage`).
     status: &'static str,
@@ -65,6 +69,7 @@ impl<'a> From<&'a model::Diagnosis> for Diagnosis<'a> {
             image: &d.image,
             format: Shown(&d.format),
             size: d.size,
+            remote: remote!(d.transfer),
             status: d.status().id(),
             volumes: list(&d.volumes),
             installs: d

@@ -10,6 +10,26 @@ use crate::commands::info::{self as model, FsFacts};
 use crate::report::{INFO_SCHEMA, TOOL_VERSION};
 use crate::volume::Filesystem;
 
+/// `remote`: what reading an image over HTTP cost (diagnose and info).
+#[derive(Serialize)]
+pub(super) struct Remote {
+    pub(super) bytes_fetched: u64,
+    pub(super) requests: u64,
+    pub(super) retries: u64,
+}
+
+/// The fields of the model's transfer (named without importing `image`).
+macro_rules! remote {
+    ($t:expr) => {
+        $t.as_ref().map(|t| Remote {
+            bytes_fetched: t.bytes_fetched,
+            requests: t.requests,
+            retries: t.retries,
+        })
+    };
+}
+pub(super) use remote;
+
 #[derive(Serialize)]
 pub(in crate::report) struct Info<'a> {
     schema: &'static str,
@@ -17,6 +37,9 @@ pub(in crate::report) struct Info<'a> {
     image: &'a str,
     format: Shown<'a>,
     size: u64,
+    /// Only for an image read over HTTP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<Remote>,
     container: Container<'a>,
     volumes: Option<VolumeMap<'a>>,
     volume_error: Option<&'a str>,
@@ -38,6 +61,7 @@ impl<'a> From<&'a model::Info> for Info<'a> {
             image: &i.image,
             format: Shown(&i.format),
             size: i.size,
+            remote: remote!(i.transfer),
             container: Container {
                 files: &i.container.files,
                 metadata: &i.container.metadata,
