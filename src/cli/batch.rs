@@ -24,11 +24,11 @@ impl Batch {
         }
     }
 
-    /// A folder or pattern was given, or several images: the run ends
-    /// with a summary line. One image named as such keeps the output it
-    /// always had.
+    /// Several images (named, or found in folders and patterns): the run
+    /// ends with a summary line. One image keeps the output it always had
+    /// (a folder or pattern that gives nothing says so on its one line).
     fn summarised(&self) -> bool {
-        self.expanded.expanded || self.expanded.targets.len() > 1
+        self.expanded.targets.len() > 1
     }
 }
 

@@ -325,7 +325,7 @@ impl Acc {
             }
             // A report written pretty-printed (one object over many
             // lines): read the file's remainder as one document.
-            let (doc, first) = if text == b"{" && number == 1 {
+            let (doc, first) = if text == &b"{"[..] && number == 1 {
                 let mut all = bytes.clone();
                 if r.by_ref().take(MAX_LINE as u64).read_to_end(&mut all).is_err() {
                     self.skip(name, number, "read error".into());
