@@ -15,11 +15,16 @@ pub const FLEET_SCHEMA: &str = "verskew.fleet/1";
 /// Most names a text line lists before "and N more" (JSON lists all).
 const NAMES_SHOWN: usize = 20;
 
+/// Text from a report, for a person.
+fn esc(s: &str) -> String {
+    escape(s).into_owned()
+}
+
 fn names(members: &[Member]) -> String {
     let mut shown: Vec<String> = members
         .iter()
         .take(NAMES_SHOWN)
-        .map(|m| escape(&m.label()))
+        .map(|m| esc(&m.label()))
         .collect();
     if members.len() > NAMES_SHOWN {
         shown.push(format!("and {} more", members.len() - NAMES_SHOWN));
@@ -32,12 +37,12 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn group_title(os: &str, build: Option<&str>, families: &[String]) -> String {
-    let mut t = escape(os);
+    let mut t = esc(os);
     if let Some(b) = build {
-        t.push_str(&format!(" build {}", escape(b)));
+        t.push_str(&format!(" build {}", esc(b)));
     }
     if !families.is_empty() {
-        let f: Vec<String> = families.iter().map(|f| escape(f)).collect();
+        let f: Vec<String> = families.iter().map(|f| esc(f)).collect();
         t.push_str(&format!(" ({})", f.join(", ")));
     }
     t
@@ -80,12 +85,12 @@ pub fn fleet_text(f: &Fleet) -> String {
                         _ => v.members.len().to_string(),
                     };
                     match n > 0 || tied {
-                        true => format!("{count} at {}: {}", escape(&v.version), names(&v.members)),
-                        false => format!("{count} at {}", escape(&v.version)),
+                        true => format!("{count} at {}: {}", esc(&v.version), names(&v.members)),
+                        false => format!("{count} at {}", esc(&v.version)),
                     }
                 })
                 .collect();
-            out.push_str(&format!("  {}: {}", escape(&d.file), parts.join("; ")));
+            out.push_str(&format!("  {}: {}", esc(&d.file), parts.join("; ")));
             if !d.unread.is_empty() {
                 out.push_str(&format!("; version not read on {}", names(&d.unread)));
             }
@@ -103,10 +108,10 @@ pub fn fleet_text(f: &Fleet) -> String {
         for x in &f.failed {
             out.push_str(&format!(
                 "  {} ({}): {} [{}]\n",
-                escape(&x.image),
-                escape(&x.kind),
-                escape(&x.error),
-                escape(&x.at)
+                esc(&x.image),
+                esc(&x.kind),
+                esc(&x.error),
+                esc(&x.at)
             ));
         }
     }
@@ -114,20 +119,20 @@ pub fn fleet_text(f: &Fleet) -> String {
         out.push_str(&format!("\nNot read ({}):\n", f.skipped.len()));
         for s in &f.skipped {
             let at = match s.line {
-                0 => escape(&s.report),
-                n => format!("{}:{n}", escape(&s.report)),
+                0 => esc(&s.report),
+                n => format!("{}:{n}", esc(&s.report)),
             };
-            out.push_str(&format!("  {at}: {}\n", escape(&s.reason)));
+            out.push_str(&format!("  {at}: {}\n", esc(&s.reason)));
         }
     }
     out
 }
 
 fn rule_line(r: &RuleSpread) -> String {
-    let sev: Vec<String> = r.severities.iter().map(|s| escape(s)).collect();
+    let sev: Vec<String> = r.severities.iter().map(|s| esc(s)).collect();
     format!(
         "{} ({}): {}: {}",
-        escape(&r.rule),
+        esc(&r.rule),
         sev.join(", "),
         plural(r.members.len(), "image", "images"),
         names(&r.members)
