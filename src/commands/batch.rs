@@ -423,16 +423,30 @@ fn sniffed(path: &Path) -> bool {
 }
 
 /// Whether a folder is a triage collection (KAPE, Velociraptor: the files
-/// of a system copied as plain files), which is analysed as one image: it
-/// holds `Windows\System32\config\SYSTEM` (any case) at most three folder
-/// levels down (`C\Windows\…`, `uploads\auto\C%3A\Windows\…`).
+/// of one system copied as plain files), which is analysed as one image:
+/// it holds `Windows\System32\config\SYSTEM` (any case) at most three
+/// folder levels down (`C\Windows\…`, `uploads\auto\C%3A\Windows\…`),
+/// exactly once, and no disk image by name beside its folders. A folder
+/// holding several collections, or collections and images, is a folder of
+/// evidence: it is walked, and each collection in it is one target.
 ///
 /// Minimal on purpose: the lead joins it to the triage module's
 /// `collection_roots` when both are merged.
 fn is_collection(dir: &Path) -> bool {
     const MAX_FOLDERS: usize = 256;
+    let Ok(top) = fs::read_dir(dir) else {
+        return false;
+    };
+    let images_beside = top.flatten().take(MAX_ENTRIES).any(|e| {
+        e.file_type().is_ok_and(|t| !t.is_dir())
+            && name_kind(&e.file_name().to_string_lossy()) != NameKind::Unknown
+    });
+    if images_beside {
+        return false;
+    }
     let mut level = vec![dir.to_path_buf()];
     let mut seen = 0usize;
+    let mut roots = 0usize;
     for depth in 0..=3 {
         let mut next = Vec::new();
         for d in &level {
@@ -440,7 +454,9 @@ fn is_collection(dir: &Path) -> bool {
                 .iter()
                 .try_fold(d.clone(), |at, name| child(&at, name, true));
             if hive.and_then(|c| child(&c, "system", false)).is_some() {
-                return true;
+                roots += 1;
+                // Not below a system root: its own folders are no others.
+                continue;
             }
             if depth == 3 {
                 continue;
@@ -457,7 +473,7 @@ fn is_collection(dir: &Path) -> bool {
         }
         level = next;
     }
-    false
+    roots == 1
 }
 
 /// The entry of `dir` named `name` (ASCII case-insensitive), a folder or a
@@ -766,6 +782,16 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["a.E01", "b.img", "disk", "host1", "s.001", "sub/c.vhd"]);
+        // Two collections side by side: a folder of evidence, each one target.
+        let two = tempfile::tempdir().unwrap();
+        for host in ["web1", "web2"] {
+            let c = two.path().join(host).join("uploads/auto/C%3A/windows/system32/config");
+            fs::create_dir_all(&c).unwrap();
+            fs::write(c.join("SYSTEM"), b"regf").unwrap();
+        }
+        let got = expand(&[two.path().to_path_buf()]);
+        let want: Vec<Target> = ["web1", "web2"].iter().map(|h| Target::image(two.path().join(h))).collect();
+        assert_eq!(got.targets, want);
         // A collection given on its own is one target, as given.
         let one = expand(&[d.join("host1")]);
         assert_eq!(one.targets, [Target::image(d.join("host1"))]);
