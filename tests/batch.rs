@@ -390,3 +390,21 @@ fn the_whole_testdata_folder_in_one_run_leaves_it_as_it_was() {
     listing(&td, &mut after);
     assert_eq!(before, after, "testdata/ changed");
 }
+
+/// `--output` never overwrites an image a folder expanded to.
+#[test]
+fn output_refuses_an_image_found_in_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("seed.img");
+    std::fs::copy(data(SEED), &img).unwrap();
+    let before = std::fs::read(&img).unwrap();
+    let (code, _, err) = run(&[
+        "diagnose",
+        dir.path().to_str().unwrap(),
+        "--output",
+        img.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("refusing to overwrite evidence"), "{err}");
+    assert_eq!(std::fs::read(&img).unwrap(), before);
+}
