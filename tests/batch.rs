@@ -79,8 +79,16 @@ fn evidence_folder() -> tempfile::TempDir {
             &format!("nt4-iis4-kb291589-fat32.00{n}"),
         );
     }
-    link(d, "split.E01", "containers/nt4-iis4-kb291589-mbr63-split.E01");
-    link(d, "split.E02", "containers/nt4-iis4-kb291589-mbr63-split.E02");
+    link(
+        d,
+        "split.E01",
+        "containers/nt4-iis4-kb291589-mbr63-split.E01",
+    );
+    link(
+        d,
+        "split.E02",
+        "containers/nt4-iis4-kb291589-mbr63-split.E02",
+    );
     std::fs::write(d.join("zeros.img"), vec![0u8; 1 << 20]).unwrap();
     std::fs::write(d.join("notes.txt"), "acquired 2001-10-02\n").unwrap();
     dir
@@ -93,10 +101,16 @@ fn a_folder_expands_to_its_images_sorted_each_set_once() {
     let (code, out, err) = run(&["diagnose", "--format", "json", d]);
     assert_eq!(code, 2, "the zeros make it 2: {err}");
     let rows = json_lines(&out);
-    let want: Vec<String> = ["fat.001", "healthy.img", "seed.img", "split.E01", "zeros.img"]
-        .iter()
-        .map(|n| dir.path().join(n).display().to_string())
-        .collect();
+    let want: Vec<String> = [
+        "fat.001",
+        "healthy.img",
+        "seed.img",
+        "split.E01",
+        "zeros.img",
+    ]
+    .iter()
+    .map(|n| dir.path().join(n).display().to_string())
+    .collect();
     assert_eq!(images(&rows), want);
     for r in &rows[..4] {
         assert!(r["error"].is_null(), "{r}");
@@ -143,7 +157,10 @@ fn a_pattern_expands_in_order_and_mixes_with_plain_paths() {
     let rows = json_lines(&out);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["kind"], "not-found");
-    assert!(err.contains("*.nothing: no disk image matches this pattern"), "{err}");
+    assert!(
+        err.contains("*.nothing: no disk image matches this pattern"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -171,7 +188,11 @@ fn argument_order_is_kept_whatever_finishes_first() {
     }
     // Byte-identical whatever the number of jobs.
     for (format, out) in &outputs[2..] {
-        let first = if *format == "json" { &outputs[0].1 } else { &outputs[1].1 };
+        let first = if *format == "json" {
+            &outputs[0].1
+        } else {
+            &outputs[1].1
+        };
         assert_eq!(out, first, "{format}");
     }
 }
@@ -273,7 +294,10 @@ fn fleet_names_the_builds_that_disagree_and_where_rules_fire() {
     let r = reports.to_str().unwrap();
     let (code, out, err) = run(&["fleet", r]);
     assert_eq!(code, 1, "disagreeing versions give 1: {err}");
-    assert!(out.starts_with("Fleet: 6 images, 6 installs from 1 report\n"), "{out}");
+    assert!(
+        out.starts_with("Fleet: 6 images, 6 installs from 1 report\n"),
+        "{out}"
+    );
     assert!(out.contains("\nWindows NT 4.0 build 1381 ("), "{out}");
     assert!(
         out.contains("  w3svc.dll: 4 images at 4.2.769.1; 2 at 4.2.622.1: nt4-iis4-kb291589-gpt.img, nt4-iis4-kb291589.img\n"),
@@ -323,7 +347,10 @@ fn fleet_skips_malformed_lines_and_names_them() {
     let good = std::fs::read_to_string(nt4_reports(dir.path())).unwrap();
     let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
     lines.insert(1, "this is not json".into());
-    lines.insert(3, "{\"schema\":\"verskew.versions/1\",\"path\":\"x\"}".into());
+    lines.insert(
+        3,
+        "{\"schema\":\"verskew.versions/1\",\"path\":\"x\"}".into(),
+    );
     lines.push("{\"schema\":\"verskew.diagnose/1\",\"installs\":\"nope\"}".into());
     lines.push(
         "{\"schema\":\"verskew.diagnose/1\",\"tool_version\":\"0\",\"image\":\"gone.img\",\"error\":\"gone.img: cannot open\",\"kind\":\"not-found\"}".into(),
@@ -333,12 +360,23 @@ fn fleet_skips_malformed_lines_and_names_them() {
     let b = bad.to_str().unwrap();
     let (code, out, err) = run(&["fleet", b]);
     assert_eq!(code, 1, "versions still disagree: {err}");
-    assert!(out.contains("NOT COMPLETE: 1 image not analysed, 3 lines not read"), "{out}");
+    assert!(
+        out.contains("NOT COMPLETE: 1 image not analysed, 3 lines not read"),
+        "{out}"
+    );
     for line in [2, 4, 9] {
         assert!(out.contains(&format!("  {b}:{line}: ")), "{line}: {out}");
-        assert!(err.contains(&format!("{b}:{line}: skipped: ")), "{line}: {err}");
+        assert!(
+            err.contains(&format!("{b}:{line}: skipped: ")),
+            "{line}: {err}"
+        );
     }
-    assert!(out.contains(&format!("  gone.img (not-found): gone.img: cannot open [{b}:10]")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "  gone.img (not-found): gone.img: cannot open [{b}:10]"
+        )),
+        "{out}"
+    );
     // Only malformed lines and a failed image: nothing disagrees, but the
     // comparison is not complete: 3, never 0.
     let thin = dir.path().join("thin.jsonl");
@@ -377,10 +415,16 @@ fn the_whole_testdata_folder_in_one_run_leaves_it_as_it_was() {
     let mut sorted = names.clone();
     sorted.sort_by(|a, b| Path::new(a).cmp(Path::new(b)));
     assert_eq!(names, sorted, "sorted");
-    for later in ["nt4-iis4-kb291589-fat32.002", "mbr63-split.E02", "mbr63.002"] {
+    for later in [
+        "nt4-iis4-kb291589-fat32.002",
+        "mbr63-split.E02",
+        "mbr63.002",
+    ] {
         assert!(!names.iter().any(|n| n.ends_with(later)), "{later} listed");
     }
-    assert!(names.iter().any(|n| n.ends_with("nt4-iis4-kb291589-fat32.001")));
+    assert!(names
+        .iter()
+        .any(|n| n.ends_with("nt4-iis4-kb291589-fat32.001")));
     let summary = summary(&err);
     assert!(
         summary.starts_with(&format!("verskew: {} images: ", rows.len())),

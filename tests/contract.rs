@@ -1452,7 +1452,10 @@ fn fleet_json_has_every_documented_field_with_its_type() {
         ],
     );
     assert_eq!(f["schema"], "verskew.fleet/1");
-    assert_eq!((f["images"].as_u64(), f["installs"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (f["images"].as_u64(), f["installs"].as_u64()),
+        (Some(2), Some(2))
+    );
     for g in nonempty("groups", &f["groups"]) {
         fields(
             "groups[]",

@@ -45,7 +45,9 @@ pub fn run_fleet(reports: &[PathBuf], format: FleetFormat, out: &mut Output) -> 
     }
     let status = if f.unreadable_reports > 0 || (f.images == 0 && f.failed.is_empty()) {
         if f.unreadable_reports == 0 {
-            note("no diagnose report was read (give the output of `verskew diagnose --format json`)");
+            note(
+                "no diagnose report was read (give the output of `verskew diagnose --format json`)",
+            );
         }
         Exit::Failed
     } else if f.disagrees() {

@@ -231,11 +231,18 @@ pub fn run() -> i32 {
         }
     }));
     let batch = match &cli.command {
-        Command::Diagnose { images, jobs, .. } => Batch::new(commands::batch::expand(images), *jobs),
+        Command::Diagnose { images, jobs, .. } => {
+            Batch::new(commands::batch::expand(images), *jobs)
+        }
         _ => Batch::new(Default::default(), None),
     };
     let images: Vec<&Path> = match &cli.command {
-        Command::Diagnose { .. } => batch.expanded.targets.iter().map(|t| t.path.as_path()).collect(),
+        Command::Diagnose { .. } => batch
+            .expanded
+            .targets
+            .iter()
+            .map(|t| t.path.as_path())
+            .collect(),
         Command::Fleet { reports, .. } => reports.iter().map(PathBuf::as_path).collect(),
         Command::Versions { image, .. } | Command::Info { image, .. } => vec![image.as_path()],
         _ => Vec::new(),

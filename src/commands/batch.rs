@@ -116,16 +116,14 @@ fn from_pattern(arg: &Path) -> Vec<Target> {
     let text = arg.to_string_lossy().replace('\\', "/");
     let glob = match GlobBuilder::new(&text).literal_separator(true).build() {
         Ok(g) => g.compile_matcher(),
-        Err(e) => {
-            return vec![Target::problem(
-                arg,
-                format!("bad pattern: {e}"),
-            )]
-        }
+        Err(e) => return vec![Target::problem(arg, format!("bad pattern: {e}"))],
     };
     // Walk from the longest leading part without a wildcard.
     let parts: Vec<&str> = text.split('/').collect();
-    let fixed = parts.iter().take_while(|c| !is_pattern(Path::new(c))).count();
+    let fixed = parts
+        .iter()
+        .take_while(|c| !is_pattern(Path::new(c)))
+        .count();
     let base = parts[..fixed].join("/");
     let depth = match text.contains("**") {
         true => MAX_DEPTH,
@@ -344,7 +342,11 @@ fn name_kind(name: &str) -> NameKind {
             true => NameKind::Image,
             false => NameKind::Segment,
         },
-        e if e.strip_prefix("ex").or_else(|| e.strip_prefix('e')).is_some_and(|n| n.len() == 2 && digits(n)) => {
+        e if e
+            .strip_prefix("ex")
+            .or_else(|| e.strip_prefix('e'))
+            .is_some_and(|n| n.len() == 2 && digits(n)) =>
+        {
             NameKind::Segment
         }
         // `.ab`…`.zz`, `.eaa`…: a later segment, or just some file: by its
@@ -358,9 +360,8 @@ fn ewf_later(ext: &str) -> bool {
     let two_digits = |n: &str| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()) && n != "01";
     let numbered = ext.strip_prefix("ex").is_some_and(two_digits)
         || ext.strip_prefix('e').is_some_and(two_digits);
-    let lettered = ext.len() == 3
-        && ext.bytes().all(|b| b.is_ascii_lowercase())
-        && ext.as_bytes()[0] >= b'e';
+    let lettered =
+        ext.len() == 3 && ext.bytes().all(|b| b.is_ascii_lowercase()) && ext.as_bytes()[0] >= b'e';
     numbered || lettered
 }
 
@@ -392,7 +393,11 @@ fn first_of_set(name: &str, folder: &BTreeSet<String>) -> bool {
             !has(format!("{stem}.{:0>w$}", "1", w = e.len()))
         }
         e if ewf_later(e) => {
-            let first = if e.starts_with("ex") && e.len() == 4 { "ex01" } else { "e01" };
+            let first = if e.starts_with("ex") && e.len() == 4 {
+                "ex01"
+            } else {
+                "e01"
+            };
             !has(format!("{stem}.{first}"))
         }
         "vmdk" => match extent_of(&stem) {
@@ -676,27 +681,64 @@ mod tests {
 
     #[test]
     fn names_say_image_segment_or_nothing() {
-        for n in ["a.img", "a.DD", "a.E01", "a.Ex01", "a.001", "a.0001", "a.aa", "a.vmdk", "a.qcow2", "a.VHDX"] {
+        for n in [
+            "a.img", "a.DD", "a.E01", "a.Ex01", "a.001", "a.0001", "a.aa", "a.vmdk", "a.qcow2",
+            "a.VHDX",
+        ] {
             assert_eq!(name_kind(n), NameKind::Image, "{n}");
         }
         for n in ["a.002", "a.E02", "a.e10", "a.Ex02"] {
             assert_eq!(name_kind(n), NameKind::Segment, "{n}");
         }
-        for n in ["a.txt", "a.ab", "README", "a.exe", "a.md", ".001", "a.env", "a.EAA", "a-flat.vmdk", "a-s001.vmdk"] {
+        for n in [
+            "a.txt",
+            "a.ab",
+            "README",
+            "a.exe",
+            "a.md",
+            ".001",
+            "a.env",
+            "a.EAA",
+            "a-flat.vmdk",
+            "a-s001.vmdk",
+        ] {
             assert_eq!(name_kind(n), NameKind::Unknown, "{n}");
         }
     }
 
     #[test]
     fn a_set_counts_once_and_an_orphan_segment_is_kept() {
-        let folder: BTreeSet<String> = ["x.001", "x.002", "y.e01", "y.e02", "y.eaa", "z.003", "d.vmdk", "d-s001.vmdk", "w.aa", "w.ab", "o-flat.vmdk"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let kept: Vec<&str> = ["x.001", "x.002", "y.E01", "y.E02", "y.EAA", "z.003", "d.vmdk", "d-s001.vmdk", "w.aa", "w.ab"]
-            .into_iter()
-            .filter(|n| first_of_set(n, &folder))
-            .collect();
+        let folder: BTreeSet<String> = [
+            "x.001",
+            "x.002",
+            "y.e01",
+            "y.e02",
+            "y.eaa",
+            "z.003",
+            "d.vmdk",
+            "d-s001.vmdk",
+            "w.aa",
+            "w.ab",
+            "o-flat.vmdk",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let kept: Vec<&str> = [
+            "x.001",
+            "x.002",
+            "y.E01",
+            "y.E02",
+            "y.EAA",
+            "z.003",
+            "d.vmdk",
+            "d-s001.vmdk",
+            "w.aa",
+            "w.ab",
+        ]
+        .into_iter()
+        .filter(|n| first_of_set(n, &folder))
+        .collect();
         assert_eq!(kept, ["x.001", "y.E01", "z.003", "d.vmdk", "w.aa"]);
         let alone: BTreeSet<String> = ["o-flat.vmdk".to_string()].into();
         assert!(first_of_set("o-flat.vmdk", &alone));
@@ -746,7 +788,10 @@ mod tests {
         })
         .count();
         assert_eq!(n, 12);
-        assert!(!early.load(Ordering::SeqCst), "an item started more than 3 ahead");
+        assert!(
+            !early.load(Ordering::SeqCst),
+            "an item started more than 3 ahead"
+        );
         // Dropped half way: the workers stop, nothing hangs.
         let mut some = ordered(100, 2, |i| i);
         assert_eq!(some.next().map(|x| x.0), Some(0));
@@ -781,16 +826,25 @@ mod tests {
                 t.path.strip_prefix(d).unwrap().display().to_string()
             })
             .collect();
-        assert_eq!(names, ["a.E01", "b.img", "disk", "host1", "s.001", "sub/c.vhd"]);
+        assert_eq!(
+            names,
+            ["a.E01", "b.img", "disk", "host1", "s.001", "sub/c.vhd"]
+        );
         // Two collections side by side: a folder of evidence, each one target.
         let two = tempfile::tempdir().unwrap();
         for host in ["web1", "web2"] {
-            let c = two.path().join(host).join("uploads/auto/C%3A/windows/system32/config");
+            let c = two
+                .path()
+                .join(host)
+                .join("uploads/auto/C%3A/windows/system32/config");
             fs::create_dir_all(&c).unwrap();
             fs::write(c.join("SYSTEM"), b"regf").unwrap();
         }
         let got = expand(&[two.path().to_path_buf()]);
-        let want: Vec<Target> = ["web1", "web2"].iter().map(|h| Target::image(two.path().join(h))).collect();
+        let want: Vec<Target> = ["web1", "web2"]
+            .iter()
+            .map(|h| Target::image(two.path().join(h)))
+            .collect();
         assert_eq!(got.targets, want);
         // A collection given on its own is one target, as given.
         let one = expand(&[d.join("host1")]);

@@ -47,7 +47,10 @@ impl Member {
     /// installs (raw: escape it before showing it to a person).
     pub fn label(&self) -> String {
         match self.shared {
-            true => format!("{} ({} on volume #{})", self.image, self.install, self.volume),
+            true => format!(
+                "{} ({} on volume #{})",
+                self.image, self.install, self.volume
+            ),
             false => self.image.clone(),
         }
     }
@@ -255,7 +258,10 @@ enum Line {
 
 fn next_line(r: &mut impl BufRead) -> io::Result<Line> {
     let mut buf = Vec::new();
-    let n = r.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+    let n = r
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut buf)?;
     if n == 0 {
         return Ok(Line::End);
     }
@@ -327,7 +333,11 @@ impl Acc {
             // lines): read the file's remainder as one document.
             let (doc, first) = if text == &b"{"[..] && number == 1 {
                 let mut all = bytes.clone();
-                if r.by_ref().take(MAX_LINE as u64).read_to_end(&mut all).is_err() {
+                if r.by_ref()
+                    .take(MAX_LINE as u64)
+                    .read_to_end(&mut all)
+                    .is_err()
+                {
                     self.skip(name, number, "read error".into());
                     return;
                 }
@@ -351,7 +361,11 @@ impl Acc {
             Some(s) if s.starts_with("verskew.diagnose/") => {}
             Some(s) => {
                 let s: String = s.chars().take(64).collect();
-                self.skip(name, number, format!("not a diagnose report (schema {s:?})"));
+                self.skip(
+                    name,
+                    number,
+                    format!("not a diagnose report (schema {s:?})"),
+                );
                 return;
             }
             None => {
@@ -359,7 +373,10 @@ impl Acc {
                 return;
             }
         }
-        let image = report.image.clone().unwrap_or_else(|| format!("{name}:{number}"));
+        let image = report
+            .image
+            .clone()
+            .unwrap_or_else(|| format!("{name}:{number}"));
         if let Some(error) = report.error {
             self.fleet.failed.push(FailedImage {
                 image,
@@ -396,10 +413,9 @@ impl Acc {
                 entry.0.insert(s);
             }
             entry.1.insert(member.clone());
-            if let (Some(ev), Some(facts)) = (
-                f.evidence,
-                here.iter_mut().find(|i| i.member == member),
-            ) {
+            if let (Some(ev), Some(facts)) =
+                (f.evidence, here.iter_mut().find(|i| i.member == member))
+            {
                 let mut budget = MAX_EVIDENCE_VALUES;
                 evidence_files(&ev, 0, &mut budget, &mut |path, version| {
                     add_file(facts, path, Some(version));
@@ -433,8 +449,14 @@ impl Acc {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end.max(start)]
 }
 
@@ -634,7 +656,10 @@ mod tests {
         assert!(f.skipped.is_empty(), "{:?}", f.skipped);
         assert_eq!(f.groups.len(), 1);
         let g = &f.groups[0];
-        assert_eq!((g.os.as_str(), g.build.as_deref()), ("Windows NT 4.0", Some("1381")));
+        assert_eq!(
+            (g.os.as_str(), g.build.as_deref()),
+            ("Windows NT 4.0", Some("1381"))
+        );
         assert_eq!(g.files_compared, 2);
         assert_eq!(g.disagreements.len(), 1);
         let d = &g.disagreements[0];
@@ -643,12 +668,20 @@ mod tests {
         let shares: Vec<(&str, Vec<String>)> = d
             .versions
             .iter()
-            .map(|v| (v.version.as_str(), v.members.iter().map(Member::label).collect()))
+            .map(|v| {
+                (
+                    v.version.as_str(),
+                    v.members.iter().map(Member::label).collect(),
+                )
+            })
             .collect();
         assert_eq!(
             shares,
             [
-                ("4.2.769.1", vec!["img01".into(), "img02".into(), "img03".into()]),
+                (
+                    "4.2.769.1",
+                    vec!["img01".into(), "img02".into(), "img03".into()]
+                ),
                 ("4.2.622.1", vec!["img07".to_string(), "img31".into()]),
             ]
         );

@@ -74,7 +74,8 @@ pub fn fleet_text(f: &Fleet) -> String {
             out.push_str("  every file is at one version\n");
         }
         for d in &g.disagreements {
-            let tied = d.versions.len() > 1 && d.versions[0].members.len() == d.versions[1].members.len();
+            let tied =
+                d.versions.len() > 1 && d.versions[0].members.len() == d.versions[1].members.len();
             let parts: Vec<String> = d
                 .versions
                 .iter()
@@ -486,8 +487,14 @@ mod tests {
             t.contains("  w3svc.dll: 2 images at 4.2.739.1; 1 at 4.2.622.1: <img07>\n"),
             "{t}"
         );
-        assert!(t.contains("Windows NT 4.0 build 1381 (iis4): 3 installs, 9 files compared"), "{t}");
-        assert!(t.contains("  lockstep-mismatch (error): 1 image: <img07>\n"), "{t}");
+        assert!(
+            t.contains("Windows NT 4.0 build 1381 (iis4): 3 installs, 9 files compared"),
+            "{t}"
+        );
+        assert!(
+            t.contains("  lockstep-mismatch (error): 1 image: <img07>\n"),
+            "{t}"
+        );
     }
 
     #[test]
@@ -503,7 +510,10 @@ mod tests {
     fn json_carries_schema_and_counts() {
         let v: serde_json::Value = serde_json::from_str(&fleet_json(&sample())).unwrap();
         assert_eq!(v["schema"], FLEET_SCHEMA);
-        assert_eq!(v["groups"][0]["disagreements"][0]["versions"][1]["count"], 1);
+        assert_eq!(
+            v["groups"][0]["disagreements"][0]["versions"][1]["count"],
+            1
+        );
         assert_eq!(v["rules"][0]["members"][0]["image"], "<img07>");
     }
 }
