@@ -113,8 +113,17 @@ fn from_folder(dir: &Path) -> Vec<Target> {
 
 /// The images a pattern matches, or one problem target saying why none.
 fn from_pattern(arg: &Path) -> Vec<Target> {
-    let text = arg.to_string_lossy().replace('\\', "/");
-    let glob = match GlobBuilder::new(&text).literal_separator(true).build() {
+    // On Windows, where cmd.exe leaves patterns to the program, `\\` is the
+    // separator; elsewhere it escapes a wildcard, as in a shell.
+    let text = match cfg!(windows) {
+        true => arg.to_string_lossy().replace('\\', "/"),
+        false => arg.to_string_lossy().into_owned(),
+    };
+    let glob = match GlobBuilder::new(&text)
+        .literal_separator(true)
+        .case_insensitive(cfg!(windows))
+        .build()
+    {
         Ok(g) => g.compile_matcher(),
         Err(e) => return vec![Target::problem(arg, format!("bad pattern: {e}"))],
     };
@@ -253,7 +262,10 @@ impl Walk {
             return;
         };
         for (path, kind) in entries {
-            let text = path.to_string_lossy().replace('\\', "/");
+            let text = match cfg!(windows) {
+                true => path.to_string_lossy().replace('\\', "/"),
+                false => path.to_string_lossy().into_owned(),
+            };
             if matches(&text) {
                 out.push(path.clone());
             } else if kind.is_dir() {
