@@ -14,7 +14,6 @@ use super::Exit;
 pub enum FleetFormat {
     Text,
     Json,
-    /// One self-contained page (no script, no network).
     Html,
 }
 

@@ -241,6 +241,15 @@ pub fn fleet(reports: &[PathBuf]) -> Fleet {
     acc.finish()
 }
 
+/// [`fleet`] over one report already open (`name` is how the fleet names
+/// it): for callers holding the bytes, and the fuzz harness.
+pub fn fleet_of(name: &str, report: impl BufRead) -> Fleet {
+    let mut acc = Acc::default();
+    acc.fleet.reports.push(name.to_string());
+    acc.read(name, report);
+    acc.finish()
+}
+
 fn open_report(path: &Path) -> io::Result<File> {
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
@@ -635,10 +644,7 @@ mod tests {
     }
 
     fn run(text: &str) -> Fleet {
-        let mut acc = Acc::default();
-        acc.fleet.reports.push("r.jsonl".into());
-        acc.read("r.jsonl", text.as_bytes());
-        acc.finish()
+        fleet_of("r.jsonl", text.as_bytes())
     }
 
     #[test]
@@ -716,6 +722,41 @@ mod tests {
         let f = run(&serde_json::to_string_pretty(&v).unwrap());
         assert_eq!(f.images, 1);
         assert!(f.skipped.is_empty());
+    }
+
+    /// Seeded bit flips, byte overwrites and cuts of real report lines:
+    /// never a panic, and every line is either read or said as skipped.
+    #[test]
+    fn mutated_reports_are_read_or_skipped_never_a_panic() {
+        let base = [
+            report("img01", "4.2.769.1", None),
+            report("img07", "4.2.622.1", Some("lockstep-mismatch")),
+        ]
+        .join("\n");
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let mut b = base.clone().into_bytes();
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % b.len();
+                match next() % 3 {
+                    0 => b[at] ^= 1 << (next() % 8),
+                    1 => b[at] = b"{}[]\":,0\\\n"[(next() % 10) as usize],
+                    _ => b.truncate(at.max(1)),
+                }
+            }
+            let f = fleet_of("m.jsonl", &b[..]);
+            let lines = b
+                .split(|c| *c == b'\n')
+                .filter(|l| !trim(l).is_empty())
+                .count();
+            assert!(f.images + f.failed.len() + f.skipped.len() <= lines.max(1));
+        }
     }
 
     #[test]
