@@ -452,3 +452,25 @@ fn output_refuses_an_image_found_in_a_folder() {
     assert!(err.contains("refusing to overwrite evidence"), "{err}");
     assert_eq!(std::fs::read(&img).unwrap(), before);
 }
+
+/// The fleet report is sorted: the order of the report lines changes
+/// nothing.
+#[test]
+fn fleet_output_does_not_depend_on_the_order_of_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = std::fs::read_to_string(nt4_reports(dir.path())).unwrap();
+    let forward = dir.path().join("forward.jsonl");
+    let backward = dir.path().join("backward.jsonl");
+    std::fs::write(&forward, &lines).unwrap();
+    let mut rev: Vec<&str> = lines.lines().collect();
+    rev.reverse();
+    std::fs::write(&backward, rev.join("\n")).unwrap();
+    for format in ["text", "json", "html"] {
+        let one = |p: &Path| {
+            run(&["fleet", "--format", format, p.to_str().unwrap()])
+                .1
+                .replace(p.to_str().unwrap(), "REPORT")
+        };
+        assert_eq!(one(&forward), one(&backward), "{format}");
+    }
+}
