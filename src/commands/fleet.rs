@@ -338,28 +338,70 @@ impl Acc {
             if text.is_empty() {
                 continue;
             }
-            // A report written pretty-printed (one object over many
-            // lines): read the file's remainder as one document.
-            let (doc, first) = if text == &b"{"[..] && number == 1 {
-                let mut all = bytes.clone();
+            // Reports written pretty-printed (`jq .`: objects over many
+            // lines): the file's remainder is read as a stream of them.
+            if text == &b"{"[..] && number == 1 {
+                let mut all = bytes;
                 if r.by_ref()
                     .take(MAX_LINE as u64)
                     .read_to_end(&mut all)
                     .is_err()
                 {
                     self.skip(name, number, "read error".into());
+                    self.fleet.unreadable_reports += 1;
                     return;
                 }
-                (all, number)
-            } else {
-                (bytes, number)
-            };
-            self.line(name, first, &doc);
+                self.documents(name, &all);
+                return;
+            }
+            self.line(name, number, &bytes);
+        }
+    }
+
+    /// Concatenated JSON documents, each named by the line it starts on.
+    fn documents(&mut self, name: &str, all: &[u8]) {
+        let mut stream = serde_json::Deserializer::from_slice(all).into_iter::<Value>();
+        loop {
+            let end = stream.byte_offset();
+            let start = end
+                + all[end..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_whitespace())
+                    .count();
+            let line = 1 + all[..start].iter().filter(|c| **c == b'\n').count();
+            match stream.next() {
+                None => return,
+                Some(Ok(v)) => {
+                    let parsed = serde_json::from_value(v).map_err(|e| e.to_string());
+                    self.report(name, line, parsed);
+                }
+                Some(Err(e)) => {
+                    self.skip(
+                        name,
+                        line,
+                        format!("not a diagnose report: {e}; the rest of the file was not read"),
+                    );
+                    return;
+                }
+            }
+            if self.fleet.images + self.fleet.failed.len() >= MAX_IMAGES {
+                self.skip(
+                    name,
+                    line,
+                    format!("more than {MAX_IMAGES} images: the rest was not read"),
+                );
+                return;
+            }
         }
     }
 
     fn line(&mut self, name: &str, number: usize, bytes: &[u8]) {
-        let report: ReportIn = match serde_json::from_slice(bytes) {
+        let parsed = serde_json::from_slice(bytes).map_err(|e| e.to_string());
+        self.report(name, number, parsed);
+    }
+
+    fn report(&mut self, name: &str, number: usize, parsed: Result<ReportIn, String>) {
+        let report = match parsed {
             Ok(r) => r,
             Err(e) => {
                 self.skip(name, number, format!("not a diagnose report: {e}"));
@@ -722,6 +764,15 @@ mod tests {
         let f = run(&serde_json::to_string_pretty(&v).unwrap());
         assert_eq!(f.images, 1);
         assert!(f.skipped.is_empty());
+        // `jq .` over JSON Lines: documents one after another, a bad one
+        // named by the line it starts on.
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        let lines = pretty.lines().count();
+        let three = format!("{pretty}\n{{\"schema\": 3}}\n{pretty}\n");
+        let f = run(&three);
+        assert_eq!(f.images, 2);
+        assert_eq!(f.skipped.len(), 1);
+        assert_eq!(f.skipped[0].line, lines + 1);
     }
 
     /// Seeded bit flips, byte overwrites and cuts of real report lines:
