@@ -1553,3 +1553,125 @@ fn text_output_has_no_escape_codes() {
         }
     }
 }
+
+// ---- fleet -----------------------------------------------------------------
+
+fn check_member(what: &str, m: &Value) {
+    fields(
+        what,
+        m,
+        &[("image", T::Str), ("volume", T::Int), ("install", T::Str)],
+    );
+}
+
+#[test]
+fn fleet_json_has_every_documented_field_with_its_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = verskew()
+        .args(["diagnose", "--format", "json", "--fail-on", "never"])
+        .args([need(SEED), need("nt4-iis4-healthy.img"), "no-such.img"])
+        .output()
+        .unwrap();
+    let mut lines = String::from_utf8(out.stdout).unwrap();
+    lines.push_str("not a report\n");
+    let reports = dir.path().join("fleet.jsonl");
+    std::fs::write(&reports, lines).unwrap();
+    let (code, docs, stderr) = run_json(&["fleet", "--format", "json", reports.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(docs.len(), 1, "one object");
+    let f = &docs[0];
+    fields(
+        "fleet",
+        f,
+        &[
+            ("schema", T::Str),
+            ("tool_version", T::Str),
+            ("reports", T::Arr),
+            ("images", T::Int),
+            ("installs", T::Int),
+            ("groups", T::Arr),
+            ("rules", T::Arr),
+            ("failed", T::Arr),
+            ("skipped", T::Arr),
+        ],
+    );
+    assert_eq!(f["schema"], "verskew.fleet/1");
+    assert_eq!(
+        (f["images"].as_u64(), f["installs"].as_u64()),
+        (Some(2), Some(2))
+    );
+    for g in nonempty("groups", &f["groups"]) {
+        fields(
+            "groups[]",
+            g,
+            &[
+                ("os", T::Str),
+                ("build", T::OptStr),
+                ("families", T::Arr),
+                ("installs", T::Int),
+                ("members", T::Arr),
+                ("files_compared", T::Int),
+                ("disagreements", T::Arr),
+            ],
+        );
+        for m in nonempty("members", &g["members"]) {
+            check_member("groups[].members[]", m);
+        }
+        for d in nonempty("disagreements", &g["disagreements"]) {
+            fields(
+                "disagreements[]",
+                d,
+                &[
+                    ("file", T::Str),
+                    ("path", T::Str),
+                    ("versions", T::Arr),
+                    ("unread", T::Arr),
+                ],
+            );
+            for v in nonempty("versions", &d["versions"]) {
+                fields(
+                    "versions[]",
+                    v,
+                    &[("version", T::Str), ("count", T::Int), ("members", T::Arr)],
+                );
+                for m in nonempty("versions[].members", &v["members"]) {
+                    check_member("versions[].members[]", m);
+                }
+            }
+        }
+    }
+    for r in nonempty("rules", &f["rules"]) {
+        fields(
+            "rules[]",
+            r,
+            &[
+                ("rule", T::Str),
+                ("severities", T::Arr),
+                ("count", T::Int),
+                ("members", T::Arr),
+            ],
+        );
+        for m in nonempty("rules[].members", &r["members"]) {
+            check_member("rules[].members[]", m);
+        }
+    }
+    for x in nonempty("failed", &f["failed"]) {
+        fields(
+            "failed[]",
+            x,
+            &[
+                ("image", T::Str),
+                ("kind", T::Str),
+                ("error", T::Str),
+                ("at", T::Str),
+            ],
+        );
+    }
+    for s in nonempty("skipped", &f["skipped"]) {
+        fields(
+            "skipped[]",
+            s,
+            &[("report", T::Str), ("line", T::Int), ("reason", T::Str)],
+        );
+    }
+}

@@ -532,12 +532,11 @@ fn unusable_inputs_exit_2_with_a_one_line_message() {
     std::fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
     let empty = dir.path().join("empty.img");
     std::fs::write(&empty, b"").unwrap();
-    for p in [
-        &zeros,
-        &empty,
-        &dir.path().join("missing.img"),
-        &dir.path().to_path_buf(),
-    ] {
+    // A folder gives the images inside it (tests/batch.rs); one without
+    // any is one failed argument.
+    let no_images = dir.path().join("no-images");
+    std::fs::create_dir(&no_images).unwrap();
+    for p in [&zeros, &empty, &dir.path().join("missing.img"), &no_images] {
         let out = verskew().arg("diagnose").arg(p).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", p.display());
         let err = String::from_utf8(out.stderr).unwrap();

@@ -377,6 +377,7 @@ fn help_completions_and_man_page_come_from_the_cli_definition() {
         "versions",
         "info",
         "rules",
+        "fleet",
         "completions",
         "man",
     ];
@@ -412,7 +413,7 @@ fn help_completions_and_man_page_come_from_the_cli_definition() {
         );
     }
     // Each command's own page, which the first page refers to.
-    for c in ["diagnose", "versions", "info", "rules"] {
+    for c in ["diagnose", "versions", "info", "rules", "fleet"] {
         let out = verskew().args(["man", c]).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{c}");
         let page = String::from_utf8(out.stdout).unwrap();

@@ -20,8 +20,18 @@ Examples:
   verskew diagnose --format html --output report.html a.E01 b.vmdk
   verskew diagnose --format bodyfile disk.img >> case.body   (then mactime -b case.body)
   verskew diagnose --format sarif --output verskew.sarif images/*.E01
+  verskew diagnose --format json --jobs 4 /evidence/ 'backups/*.E01' > fleet.jsonl
 
 Exit status: 0 every image evaluated and no finding at or above --fail-on; 1 at least one such finding; 2 an image could not be analysed; 3 not (fully) evaluated.";
+
+pub const FLEET: &str = "\
+Examples:
+  verskew diagnose --format json /evidence/ > fleet.jsonl
+  verskew fleet fleet.jsonl
+  verskew fleet --format html --output fleet.html fleet.jsonl
+  verskew diagnose --format json /evidence/ | verskew fleet -
+
+Exit status: 0 every file agrees within each Windows release; 1 some file's versions disagree; 2 a report could not be read, or none was given; 3 lines were skipped or images were not analysed.";
 
 pub const VERSIONS: &str = "\
 Examples:

@@ -2,8 +2,10 @@
 //! the output format, draws progress on a terminal and maps results to exit
 //! statuses (see [`Exit`]). The library never links clap or indicatif.
 
+mod batch;
 mod docs;
 mod examples;
+mod fleet;
 mod output;
 
 use std::io::IsTerminal;
@@ -15,11 +17,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use verskew::analysis::rules::ALL as RULES;
 use verskew::analysis::{Knowledge, Severity, Status};
-use verskew::commands::diagnose::{diagnose_in, Diagnosis};
+use verskew::commands::diagnose::Diagnosis;
 use verskew::commands::versions::{versions_in, Listing};
 use verskew::commands::{self, census, info::info_in, Select};
 use verskew::report::{self, Headings, TextOptions};
 
+use batch::{Batch, Tally};
+use fleet::{run_fleet, FleetFormat};
 use output::{note, Output};
 
 /// Explains, from a disk image and without booting it, why Windows services
@@ -88,12 +92,17 @@ enum Command {
     /// Diagnose DLL version mismatches (KB Q291589 and kin) in disk images.
     ///
     /// Accepts raw/dd images, split raw, E01/Ex01, VHD, VHDX, VMDK and qcow2,
-    /// with MBR, GPT or no partition table. Prints one report per image.
+    /// with MBR, GPT or no partition table. Prints one report per image, in
+    /// the order given; several images are analysed at once (--jobs).
     #[command(after_help = examples::DIAGNOSE)]
     Diagnose {
-        /// Disk images to analyse.
+        /// Disk images to analyse; a folder gives the images inside it, a
+        /// quoted pattern ('imgs/*.E01') the images it matches.
         #[arg(required = true)]
         images: Vec<PathBuf>,
+        /// Images analysed at once (default: the cores, at most 4).
+        #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: Option<u16>,
         /// text; json (one object per image); html (one self-contained page
         /// for all images); sarif (SARIF 2.1.0) and junit (JUnit XML): one
         /// document covering every image; timeline (Timesketch JSON Lines of
@@ -158,6 +167,21 @@ enum Command {
         rule: Option<String>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+    /// Compare many images' diagnose reports: the versions of each IIS
+    /// file that disagree between installs of one Windows release, and
+    /// which rules fire on which images.
+    ///
+    /// Reads the JSON Lines of `verskew diagnose --format json` (`-` is
+    /// standard input); a line that is no diagnose report is skipped and
+    /// named as FILE:LINE.
+    #[command(after_help = examples::FLEET)]
+    Fleet {
+        /// Reports written by `verskew diagnose --format json`.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+        format: FleetFormat,
     },
     /// Print a shell completion script for SHELL to stdout.
     #[command(after_help = examples::COMPLETIONS)]
@@ -264,8 +288,20 @@ pub fn run() -> i32 {
         }
         _ => {}
     }
+    let batch = match &cli.command {
+        Command::Diagnose { images, jobs, .. } => {
+            Batch::new(commands::batch::expand(images), *jobs)
+        }
+        _ => Batch::new(Default::default(), None),
+    };
     let images: Vec<&Path> = match &cli.command {
-        Command::Diagnose { images, .. } => images.iter().map(PathBuf::as_path).collect(),
+        Command::Diagnose { .. } => batch
+            .expanded
+            .targets
+            .iter()
+            .map(|t| t.path.as_path())
+            .collect(),
+        Command::Fleet { reports, .. } => reports.iter().map(PathBuf::as_path).collect(),
         Command::Versions { image, .. } | Command::Info { image, .. } => vec![image.as_path()],
         _ => Vec::new(),
     };
@@ -279,15 +315,15 @@ pub fn run() -> i32 {
     let quiet = cli.quiet;
     let status = match cli.command {
         Command::Diagnose {
-            images,
             format,
             fail_on,
             rules,
             volume,
+            ..
         } => match load_rules(&rules) {
             Ok(k) => {
                 let select = volume.select();
-                run_diagnose(&images, format, fail_on, quiet, &k, select, &mut out)
+                run_diagnose(&batch, format, fail_on, quiet, &k, select, &mut out)
             }
             Err(e) => {
                 note(&e);
@@ -316,6 +352,7 @@ pub fn run() -> i32 {
             volume,
         } => run_info(&image, format, verify, volume.select(), &mut out),
         Command::Rules { rule, format } => run_rules(rule.as_deref(), format, &mut out),
+        Command::Fleet { reports, format } => run_fleet(&reports, format, &mut out),
         Command::Completions { shell } => {
             let mut bytes = Vec::new();
             docs::completions(shell, &mut bytes);
@@ -405,7 +442,7 @@ fn census_with_bar(image: &Path, select: Select) -> Result<census::Census, comma
 }
 
 fn run_diagnose(
-    images: &[PathBuf],
+    batch: &Batch,
     format: DiagnoseFormat,
     fail_on: FailOn,
     quiet: bool,
@@ -415,12 +452,15 @@ fn run_diagnose(
 ) -> i32 {
     let opts = TextOptions { quiet };
     let mut status = Exit::Clean;
+    let images = &batch.expanded.targets;
     let bar = progress(images.len() as u64, "diagnosing");
     // html, sarif and junit: one document over every image, written at the end.
     let mut outcomes = Vec::new();
-    for (n, path) in images.iter().enumerate() {
-        let result = diagnose_in(path, k, select);
+    let mut tally = Tally::start();
+    for (n, result) in commands::batch::diagnose_all(images, batch.jobs, k, select) {
+        let path = &images[n].path;
         bar.inc(1);
+        tally.add(&result);
         let text = match result {
             Ok(d) => {
                 status = status.max(judge(&d, fail_on));
@@ -467,6 +507,7 @@ fn run_diagnose(
         DiagnoseFormat::Junit => out.raw(&report::junit_report(&outcomes)),
         _ => {}
     }
+    tally.finish(batch);
     status as i32
 }
 

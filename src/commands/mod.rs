@@ -1,9 +1,12 @@
-//! The commands, each wiring the stages for one job: `diagnose`, `versions`
-//! (and its `--all` census), `info`. A command opens the image, finds its
+//! The commands, each wiring the stages for one job: `diagnose` (`batch`
+//! for many images), `versions` (and its `--all` census), `info`, `fleet`
+//! (many images' reports compared). A command opens the image, finds its
 //! volumes and hands typed results to `report/`; it prints nothing itself.
 
+pub mod batch;
 pub mod census;
 pub mod diagnose;
+pub mod fleet;
 pub mod info;
 pub mod versions;
 

@@ -337,6 +337,18 @@ pub fn identify(disk: &dyn Disk) -> Option<&'static str> {
     sniff::foreign(&head).map(|f| f.what)
 }
 
+/// Whether the first bytes of a file (a few KiB) look like a disk image
+/// this crate reads: a container's magic (EWF, VHD, VHDX, VMDK, qcow2) or a
+/// boot sector, MBR or GPT. `diagnose` uses it on the files of a folder
+/// whose names say nothing; the file is still recognised by content when
+/// opened. Logical evidence files (L01) are not disk images.
+pub fn looks_like_an_image(head: &[u8]) -> bool {
+    match layer::sniff(head) {
+        layer::Kind::Raw | layer::Kind::EwfLogical => sniff::looks_like_a_disk(head),
+        _ => true,
+    }
+}
+
 /// The first segment missing from the split raw set that `path` starts
 /// (`x.001` alone → `x.002`; `x.001`, `x.002` → `x.003`); `None` when
 /// `path` is not named like a first segment. A set that simply ends is

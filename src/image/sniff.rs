@@ -133,7 +133,7 @@ pub(crate) fn foreign(head: &[u8]) -> Option<Foreign> {
 
 /// A boot sector, an MBR signature or a GPT header: leave it to the volume
 /// layer, whatever else the bytes resemble.
-fn looks_like_a_disk(head: &[u8]) -> bool {
+pub(crate) fn looks_like_a_disk(head: &[u8]) -> bool {
     let at = |off: usize, magic: &[u8]| head.get(off..off + magic.len()) == Some(magic);
     at(3, b"NTFS    ")
         || at(3, b"EXFAT   ")

@@ -3,6 +3,7 @@
 //! an image. Adding a format is one file here plus one CLI choice.
 
 mod escape;
+mod fleet;
 mod html;
 mod info;
 mod json;
@@ -20,6 +21,7 @@ mod versions;
 mod wire;
 
 pub use escape::{escape, needs_escape};
+pub use fleet::{fleet_html, fleet_json, fleet_text, FLEET_SCHEMA};
 pub use html::html_report;
 pub use info::{info_json, info_text};
 pub use json::{json_error, json_report};
