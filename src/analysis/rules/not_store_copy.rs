@@ -27,7 +27,7 @@ impl Rule for NotStoreCopy {
         vec![Severity::Warning, Severity::Error]
     }
     fn references(&self) -> &'static [&'static str] {
-        &["KB2795190", "KB929833"]
+        &["KB2795190", "KB929833", "KB947821"]
     }
     fn evidence_keys(&self) -> &'static [&'static str] {
         &["file", "store"]
@@ -126,9 +126,10 @@ impl Rule for NotStoreCopy {
                 .iter()
                 .find(|d| d.volume == Some(install.volume))
                 .map_or("<drive>:".to_string(), |d| format!("{}:", d.letter));
+            let remedy = if surt { &k.remedy_surt } else { &k.remedy };
             f.remedy = format!(
                 "{}.",
-                if surt { &k.remedy_surt } else { &k.remedy }
+                remedy
                     .replace("{drive}", &drive)
                     .replace("{root}", &install.system_root)
             );

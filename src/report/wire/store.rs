@@ -105,7 +105,7 @@ impl<'a> From<&'a model::StoreFile> for StoreFile<'a> {
                 .collect(),
             link: f.link.id(),
             linked_component: match &f.link {
-                model::Link::Older(c) => Some(c),
+                model::Link::Older(c) => Some(c.as_str()),
                 _ => None,
             },
             manifest: f.manifest.as_ref().map(model::Manifest::id),
