@@ -61,12 +61,12 @@ impl Rule for NotStoreCopy {
                 if sf.verdict == Verdict::HashDiffers {
                     facts.push(format!(
                         "its {} is {ours}, the component's manifest gives {digest}",
-                        algorithm.to_uppercase()
+                        digest_name(algorithm)
                     ));
                 } else {
                     facts.push(format!(
                         "its {} matches the component's manifest",
-                        algorithm.to_uppercase()
+                        digest_name(algorithm)
                     ));
                 }
             }
@@ -137,6 +137,14 @@ impl Rule for NotStoreCopy {
             out.push(f);
         }
         out
+    }
+}
+
+/// `sha256` → `SHA-256`, as the algorithm is written for people.
+fn digest_name(algorithm: &str) -> &'static str {
+    match algorithm {
+        "sha1" => "SHA-1",
+        _ => "SHA-256",
     }
 }
 
