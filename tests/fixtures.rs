@@ -201,6 +201,7 @@ fn manifest_parses_and_every_file_exists() {
         "wrong-machine",
         "broken-delay-import",
         "pending-rename",
+        "not-store-copy",
     ];
     let mut names = BTreeSet::new();
     for img in &m.image {
