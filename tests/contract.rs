@@ -699,8 +699,13 @@ fn check_evidence(img: &str, f: &Value) {
             );
             let verdict = ev["store"]["verdict"].as_str().unwrap();
             assert!(
-                ["hash-differs", "version-differs", "older-component", "not-linked"]
-                    .contains(&verdict),
+                [
+                    "hash-differs",
+                    "version-differs",
+                    "older-component",
+                    "not-linked"
+                ]
+                .contains(&verdict),
                 "{what}: verdict {verdict}"
             );
         }
@@ -777,7 +782,11 @@ fn check_component_store(what: &str, s: &Value) {
             ("files", T::Arr),
         ],
     );
-    assert_eq!(s["checked"] == false, s["reason"].is_string(), "{what}: {s}");
+    assert_eq!(
+        s["checked"] == false,
+        s["reason"].is_string(),
+        "{what}: {s}"
+    );
     assert!(["ntfs", "not-applicable"].contains(&s["hard_links"].as_str().unwrap()));
     for f in s["files"].as_array().unwrap() {
         fields(

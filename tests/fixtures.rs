@@ -1105,7 +1105,9 @@ fn store_images_hold_real_hard_links() {
             .flat_map(|f| f.paths.iter().map(|p| p.to_ascii_lowercase()))
             .collect();
         for f in img.files.iter().filter(|f| {
-            f.path.to_ascii_lowercase().starts_with(r"\windows\system32\inetsrv\")
+            f.path
+                .to_ascii_lowercase()
+                .starts_with(r"\windows\system32\inetsrv\")
                 && !f.file_version.is_empty()
         }) {
             let name = f.path.rsplit('\\').next().unwrap().to_ascii_lowercase();
@@ -1123,7 +1125,11 @@ fn store_images_hold_real_hard_links() {
                 })
                 .map(|c| (c.path.clone(), inode(&path, &c.path)))
                 .collect();
-            assert!(!copies.is_empty(), "{}: no component holds {name}", img.name);
+            assert!(
+                !copies.is_empty(),
+                "{}: no component holds {name}",
+                img.name
+            );
             let linked = copies.iter().find(|(_, i)| *i == live);
             if flagged.contains(&f.path.to_ascii_lowercase()) && !img.name.contains("older") {
                 assert!(linked.is_none(), "{}: {} is linked", img.name, f.path);
@@ -1131,9 +1137,18 @@ fn store_images_hold_real_hard_links() {
             }
             let (copy, _) =
                 linked.unwrap_or_else(|| panic!("{}: {} is no store copy", img.name, f.path));
-            let out = Command::new("istat").arg(&path).arg(&live).output().unwrap();
+            let out = Command::new("istat")
+                .arg(&path)
+                .arg(&live)
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&out.stdout).to_string();
-            assert!(text.contains("Links: 2"), "{}: {}\n{text}", img.name, f.path);
+            assert!(
+                text.contains("Links: 2"),
+                "{}: {}\n{text}",
+                img.name,
+                f.path
+            );
             if img.name.contains("older") && name == "iiscore.dll" {
                 assert!(copy.contains("_6.1.7601.17514_"), "{}: {copy}", img.name);
             }

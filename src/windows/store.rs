@@ -272,7 +272,11 @@ pub fn check(
         hard_links: vol.kind() == Filesystem::Ntfs,
         ..ComponentStore::default()
     };
-    for s in setup_execute.iter().filter(|s| !s.trim().is_empty()).take(64) {
+    for s in setup_execute
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .take(64)
+    {
         store.pending.push(format!(
             "Session Manager SetupExecute runs {s} at the next boot (servicing not finished)"
         ));
@@ -401,7 +405,12 @@ pub fn check(
         let lower = f.path.to_ascii_lowercase();
         let under = lower.starts_with(&sys32) || lower.starts_with(&wow);
         let parent = lower.rsplit('\\').nth(1).unwrap_or("");
-        under && (parent == "inetsrv" || scope.names.iter().any(|n| *n == f.name().to_ascii_lowercase()))
+        under
+            && (parent == "inetsrv"
+                || scope
+                    .names
+                    .iter()
+                    .any(|n| *n == f.name().to_ascii_lowercase()))
     });
     for file in targets.by_ref().take(MAX_STORE_FILES) {
         let lower = file.path.to_ascii_lowercase();
@@ -457,7 +466,8 @@ pub fn check(
         {
             unreadable.push(Unreadable::new(&file.path, why));
         }
-        let (verdict, evidence) = verdict(file, &components, &link, manifest.as_ref(), &scope.compare);
+        let (verdict, evidence) =
+            verdict(file, &components, &link, manifest.as_ref(), &scope.compare);
         store.files.push(StoreFile {
             path: file.path.clone(),
             file_version: file.version.as_ref().and_then(|v| v.file_version),
@@ -515,14 +525,10 @@ fn verdict(
         }
         _ => None,
     };
-    let version = file
-        .version
-        .as_ref()
-        .and_then(|v| v.file_version)
-        .map(|v| {
-            evidence.push("component-version");
-            same_version(v, newest.version, compare)
-        });
+    let version = file.version.as_ref().and_then(|v| v.file_version).map(|v| {
+        evidence.push("component-version");
+        same_version(v, newest.version, compare)
+    });
     let verdict = if matches!(link, Link::Older(_)) {
         Verdict::OlderComponent
     } else if hash == Some(false) {
@@ -549,11 +555,13 @@ pub fn same_version(file: Version, component: Version, compare: &str) -> bool {
     }
 }
 
+/// A manifest's files: name (lower case) → (algorithm, base64 digest).
+pub type ManifestFiles = BTreeMap<String, (&'static str, String)>;
+
 /// A manifest as read.
 #[derive(Debug, Clone)]
 enum ManifestDoc {
-    /// File name (lower case) → (algorithm, base64 digest).
-    Xml(BTreeMap<String, (&'static str, String)>),
+    Xml(ManifestFiles),
     Compressed,
     Missing,
     Unreadable(String),
@@ -589,9 +597,7 @@ fn read_manifest(vol: &dyn Volume, dir: Option<&str>, folder: &str) -> ManifestD
 /// Parses a component manifest: `Ok(None)` for a delta-compressed one
 /// (`DCM\x01`, Windows 8 and later), else each `<file name=…>` with the
 /// algorithm and base64 digest of its `<asmv2:hash>`.
-pub fn parse_manifest(
-    bytes: &[u8],
-) -> Result<Option<BTreeMap<String, (&'static str, String)>>, String> {
+pub fn parse_manifest(bytes: &[u8]) -> Result<Option<ManifestFiles>, String> {
     if bytes.starts_with(b"DCM\x01") {
         return Ok(None);
     }
@@ -650,7 +656,11 @@ pub fn parse_manifest(
         else {
             continue;
         };
-        let value: String = value.chars().filter(|c| !c.is_whitespace()).take(128).collect();
+        let value: String = value
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .take(128)
+            .collect();
         files.insert(name, (algorithm, value));
     }
     Ok(Some(files))
@@ -664,7 +674,7 @@ fn judge_manifest(vol: &dyn Volume, doc: &ManifestDoc, file: &super::PeFile) -> 
         ManifestDoc::Xml(files) => match files.get(&file.name().to_lowercase()) {
             None => Manifest::NoEntry,
             Some((algorithm, digest)) => Manifest::Hash {
-                algorithm: *algorithm,
+                algorithm,
                 digest: digest.clone(),
                 file_digest: file_digest(vol, &file.path, algorithm),
             },
@@ -809,6 +819,10 @@ mod tests {
         let comp = Version::new(6, 1, 7601, 17514);
         assert!(same_version(file, comp, "build-revision"));
         assert!(!same_version(file, comp, "full"));
-        assert!(!same_version(file, Version::new(6, 1, 7601, 23000), "build-revision"));
+        assert!(!same_version(
+            file,
+            Version::new(6, 1, 7601, 23000),
+            "build-revision"
+        ));
     }
 }
