@@ -953,6 +953,27 @@ fn component_store_has_its_documented_shape_and_evidence() {
     assert_eq!(file(&s, r"\defdoc.dll")["manifest"], "unreadable");
     assert_eq!(file(&s, r"\static.dll")["verdict"], "store-copy");
     assert_eq!(s["notes"].as_array().unwrap().len(), 1, "{s}");
+
+    // An IIS 7.5 install without a WinSxS folder says the store was not
+    // checked (and why) without lowering its status; before Vista the store
+    // is not part of the install at all (null).
+    let (_, r, _) = run_json(&[
+        "diagnose",
+        "--format",
+        "json",
+        need("w2k8r2-iis75-config.img"),
+        SEED,
+    ]);
+    let s = store(&r[0]);
+    check_component_store("w2k8r2-iis75-config", &s);
+    assert_eq!(s["checked"], false);
+    assert!(s["reason"].as_str().unwrap().contains("WinSxS"), "{s}");
+    assert_eq!(r[0]["installs"][0]["status"], "evaluated");
+    assert!(!r[0]["installs"][0]["coverage"]["families"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("component-store")));
+    assert!(store(&r[1]).is_null());
 }
 
 /// `installs[].loader`: the static loader check's facts.
