@@ -813,6 +813,81 @@ mod tests {
         }
     }
 
+    /// On a filesystem without hard links (FAT; here an in-memory volume)
+    /// the link is "not applicable" and the verdict rests on the manifest
+    /// hash and the component version; queued servicing is noted.
+    #[test]
+    fn without_hard_links_the_manifest_and_version_decide() {
+        use crate::windows::load_tests::MemVolume;
+        use crate::windows::{Install, PeFile};
+        use sha2::Digest as _;
+        let folder = "amd64_microsoft-windows-iis-corewebengine_31bf3856ad364e35_6.1.7601.17514_none_0011223344556677";
+        let digest = base64(&sha2::Sha256::digest(b"the store's bytes"));
+        let manifest = format!(
+            r#"<assembly><file name="iiscore.dll"><hash><DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha256"/><DigestValue>{digest}</DigestValue></hash></file></assembly>"#
+        );
+        let judge = |live: &[u8]| {
+            let vol = MemVolume(vec![
+                (
+                    format!(r"\Windows\WinSxS\{folder}\iiscore.dll"),
+                    b"the store's bytes".to_vec(),
+                ),
+                (
+                    format!(r"\Windows\WinSxS\Manifests\{folder}.manifest"),
+                    manifest.clone().into_bytes(),
+                ),
+                (r"\Windows\WinSxS\pending.xml".into(), b"<x/>".to_vec()),
+                (
+                    r"\Windows\System32\inetsrv\iiscore.dll".into(),
+                    live.to_vec(),
+                ),
+            ]);
+            let mut install = Install {
+                system_root: r"\Windows".into(),
+                ..Install::default()
+            };
+            install.os.version = Some("6.1".into());
+            install.os.bits = Some(64);
+            let entry = vol
+                .lookup(r"\Windows\System32\inetsrv\iiscore.dll")
+                .unwrap();
+            install.files.push(PeFile {
+                path: entry.path.clone(),
+                id: entry.id,
+                size: entry.size,
+                created: None,
+                modified: None,
+                compressed: false,
+                is_pe: true,
+                version: Some(crate::pe::VersionInfo {
+                    file_version: Some(Version::new(7, 5, 7601, 17514)),
+                    ..Default::default()
+                }),
+                machine: None,
+                error: None,
+            });
+            let scope = StoreScope {
+                os: vec!["6.1".into()],
+                folder_prefixes: vec!["microsoft-windows-iis-".into()],
+                names: Vec::new(),
+                compare: "build-revision".into(),
+            };
+            let mut lost = Vec::new();
+            let store = check(&vol, &install, &scope, &["poqexec.exe".into()], &mut lost).unwrap();
+            assert!(lost.is_empty(), "{lost:?}");
+            assert!(store.checked && !store.hard_links);
+            assert_eq!(store.pending.len(), 2, "{:?}", store.pending);
+            assert_eq!(store.manifest_format, Some("xml"));
+            store.files.into_iter().next().unwrap()
+        };
+        let same = judge(b"the store's bytes");
+        assert_eq!(same.link, Link::NotApplicable);
+        assert_eq!(same.evidence, ["manifest-hash", "component-version"]);
+        assert_eq!(same.verdict, Verdict::StoreCopy);
+        let other = judge(b"other bytes");
+        assert_eq!(other.verdict, Verdict::HashDiffers);
+    }
+
     #[test]
     fn versions_compare_as_the_knowledge_says() {
         let file = Version::new(7, 5, 7601, 17514);
