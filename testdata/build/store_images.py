@@ -15,7 +15,8 @@ and later write: "DCM\\x01" then "PA30" and bytes no one can decode.
   w2k8r2-store-manifest-mismatch  inetsrv\\iiscore.dll a separate copy at another revision: its hash and
                                   version disagree with the manifest and the component
   w2k8r2-store-older-component    iiscore.dll linked to the 17514 component while 23505 is in the store;
-                                  pending.xml and SetupExecute say servicing is pending
+                                  pending.xml and SetupExecute say servicing is pending (a warning:
+                                  servicing may project another branch than the newest)
   w2k19-store-healthy             DCM manifests: hard links and folder versions only: quiet
   w2k19-store-not-linked          iiscore.dll a separate copy at another revision (error), w3wp.exe a
                                   separate copy at the component's revision (warning)
@@ -244,7 +245,7 @@ def build(F, fx):
          "The healthy store image with a later corewebengine component (6.1.7601.23505) in WinSxS while "
          "inetsrv\\iiscore.dll is still the hard link to the 17514 copy; WinSxS\\pending.xml and Session "
          "Manager SetupExecute (poqexec) say servicing waits for a reboot, which the finding notes.",
-         [fx.finding("not-store-copy", "error", inet + "iiscore.dll")], "evaluated", ""),
+         [fx.finding("not-store-copy", "warning", inet + "iiscore.dll")], "evaluated", ""),
         ("w2k19-store-healthy", w2019_base, "healthy",
          "Windows Server 2019 (10.0.17763.1852) with IIS 10: every inetsrv file a hard link to its component "
          "copy (10.0.17763.1852); the manifests are delta-compressed (DCM), so the store is judged by hard "

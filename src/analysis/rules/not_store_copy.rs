@@ -2,7 +2,9 @@
 //! component store's copy of the newest component holding it. Error when
 //! its bytes disagree with the newest component's manifest digest or its
 //! version with the component's; warning when the version agrees but it is
-//! a separate file rather than the store's hard link. Files the store does
+//! a separate file rather than the store's hard link, and when it is the
+//! store's copy of an older component (servicing may project another branch
+//! than the newest version's). Files the store does
 //! not hold, and files nothing could decide, are no finding (the store
 //! check lists them).
 
@@ -41,10 +43,11 @@ impl Rule for NotStoreCopy {
         let mut out = Vec::new();
         for sf in &store.files {
             let severity = match sf.verdict {
-                Verdict::HashDiffers | Verdict::VersionDiffers | Verdict::OlderComponent => {
-                    Severity::Error
-                }
-                Verdict::NotLinked => Severity::Warning,
+                Verdict::HashDiffers | Verdict::VersionDiffers => Severity::Error,
+                // Servicing projected it, but not the newest version the
+                // store holds: another branch (GDR/LDR) or an update not yet
+                // finished can explain that, so it is not called an error.
+                Verdict::OlderComponent | Verdict::NotLinked => Severity::Warning,
                 _ => continue,
             };
             let Some(newest) = sf.newest() else { continue };
@@ -94,7 +97,7 @@ impl Rule for NotStoreCopy {
                 Verdict::HashDiffers => "its bytes are not what the component store holds",
                 Verdict::VersionDiffers => "it is not at the version of the newest component",
                 Verdict::OlderComponent => {
-                    "it is the store's copy of an older component, not of the newest"
+                    "it is the store's copy of an older component, not of the newest (servicing projects one branch of a file, GDR or LDR, which the version alone does not tell, so a newer component of another branch can be in the store legitimately)"
                 }
                 _ => "it is at the component's version but not the store's copy",
             };
