@@ -332,7 +332,15 @@ pub fn check(
     // The component folders the knowledge names, by architecture.
     let mut long_names = 0usize;
     let mut folders: Vec<(String, String, Version, &crate::fs::Entry)> = Vec::new();
-    for e in entries.iter().filter(|e| e.is_dir) {
+    for e in &entries {
+        // An entry whose record could not be read may be a component.
+        if let Some(why) = &e.error {
+            unreadable.push(Unreadable::new(&e.path, why));
+            continue;
+        }
+        if !e.is_dir {
+            continue;
+        }
         let name = e.name();
         if name.chars().count() > MAX_FOLDER_NAME {
             long_names += 1;
@@ -373,11 +381,21 @@ pub fn check(
         match vol.list(e) {
             Ok(list) => {
                 store.components_listed += 1;
-                for f in list
-                    .iter()
-                    .filter(|f| !f.is_dir && f.error.is_none())
-                    .take(MAX_COMPONENT_FILES)
-                {
+                if list.len() > MAX_COMPONENT_FILES {
+                    let why = format!(
+                        "{} entries, more than the {MAX_COMPONENT_FILES} considered",
+                        list.len()
+                    );
+                    unreadable.push(Unreadable::new(&e.path, &why));
+                }
+                for f in list.iter().take(MAX_COMPONENT_FILES) {
+                    if let Some(why) = &f.error {
+                        unreadable.push(Unreadable::new(&f.path, why));
+                        continue;
+                    }
+                    if f.is_dir {
+                        continue;
+                    }
                     holders
                         .entry(f.name().to_lowercase())
                         .or_default()
