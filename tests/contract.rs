@@ -221,11 +221,15 @@ fn check_diagnose_report(r: &Value) {
                 ("coverage", T::Obj),
                 ("iis_config", T::OptObj),
                 ("loader", T::OptObj),
+                ("component_store", T::OptObj),
                 ("story", T::OptStr),
             ],
         );
         if i["loader"].is_object() {
             check_loader(&w("loader"), &i["loader"]);
+        }
+        if i["component_store"].is_object() {
+            check_component_store(&w("component_store"), &i["component_store"]);
         }
         assert!(STATUSES.contains(&i["status"].as_str().unwrap()), "{i}");
         for p in i["pending_sources"].as_array().unwrap() {
@@ -700,6 +704,38 @@ fn check_evidence(img: &str, f: &Value) {
             }
         }
         "no-version-resource" => fields(&what, ev, &[("file", T::Obj)]),
+        "not-store-copy" => {
+            fields(&what, ev, &[("file", T::Obj), ("store", T::Obj)]);
+            fields(
+                &what,
+                &ev["store"],
+                &[
+                    ("component", T::Str),
+                    ("component_version", T::Str),
+                    ("components", T::Arr),
+                    ("evidence", T::Arr),
+                    ("file_digest", T::OptStr),
+                    ("hash_algorithm", T::OptStr),
+                    ("link", T::Str),
+                    ("linked_component", T::OptStr),
+                    ("manifest", T::Str),
+                    ("manifest_digest", T::OptStr),
+                    ("pending", T::Arr),
+                    ("verdict", T::Str),
+                ],
+            );
+            let verdict = ev["store"]["verdict"].as_str().unwrap();
+            assert!(
+                [
+                    "hash-differs",
+                    "version-differs",
+                    "older-component",
+                    "not-linked"
+                ]
+                .contains(&verdict),
+                "{what}: verdict {verdict}"
+            );
+        }
         "dirty-hive" => fields(&what, ev, &[("hive", T::OptObj)]),
         "pending-rename" => {
             fields(
@@ -754,6 +790,217 @@ fn check_evidence(img: &str, f: &Value) {
         }
         other => panic!("{img}: rule `{other}` is not in the README's rule table"),
     }
+}
+
+/// `installs[].component_store`: the live IIS files against WinSxS.
+fn check_component_store(what: &str, s: &Value) {
+    fields(
+        what,
+        s,
+        &[
+            ("path", T::Str),
+            ("checked", T::Bool),
+            ("reason", T::OptStr),
+            ("hard_links", T::Str),
+            ("manifest_format", T::OptStr),
+            ("pending", T::Arr),
+            ("components_listed", T::Int),
+            ("notes", T::Arr),
+            ("files", T::Arr),
+        ],
+    );
+    assert_eq!(
+        s["checked"] == false,
+        s["reason"].is_string(),
+        "{what}: {s}"
+    );
+    assert!(["ntfs", "not-applicable"].contains(&s["hard_links"].as_str().unwrap()));
+    for f in s["files"].as_array().unwrap() {
+        fields(
+            what,
+            f,
+            &[
+                ("path", T::Str),
+                ("file_version", T::OptStr),
+                ("architectures", T::Arr),
+                ("component", T::OptStr),
+                ("component_version", T::OptStr),
+                ("components", T::Arr),
+                ("link", T::Str),
+                ("linked_component", T::OptStr),
+                ("manifest", T::OptStr),
+                ("manifest_reason", T::OptStr),
+                ("hash_algorithm", T::OptStr),
+                ("manifest_digest", T::OptStr),
+                ("file_digest", T::OptStr),
+                ("evidence", T::Arr),
+                ("verdict", T::Str),
+            ],
+        );
+        for c in f["components"].as_array().unwrap() {
+            fields(
+                what,
+                c,
+                &[
+                    ("folder", T::Str),
+                    ("architecture", T::Str),
+                    ("version", T::Str),
+                ],
+            );
+        }
+        let verdict = f["verdict"].as_str().unwrap();
+        assert!(
+            [
+                "store-copy",
+                "hash-differs",
+                "version-differs",
+                "older-component",
+                "not-linked",
+                "not-in-store",
+                "not-checked"
+            ]
+            .contains(&verdict),
+            "{what}: verdict {verdict}"
+        );
+        for e in f["evidence"].as_array().unwrap() {
+            let e = e.as_str().unwrap();
+            assert!(
+                ["hard-link", "manifest-hash", "component-version"].contains(&e),
+                "{what}: evidence {e}"
+            );
+        }
+    }
+}
+
+/// The component store images: every documented field of
+/// `installs[].component_store` and of `not-store-copy`'s evidence, and each
+/// image's verdicts resting on the evidence its store allows.
+#[test]
+fn component_store_has_its_documented_shape_and_evidence() {
+    let images = [
+        "w2k8r2-store-healthy.img",
+        "w2k8r2-store-manifest-mismatch.img",
+        "w2k8r2-store-older-component.img",
+        "w2k19-store-healthy.img",
+        "w2k19-store-not-linked.img",
+        "w2k8r2-store-hostile.img",
+    ];
+    let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
+    args.extend(images.iter().map(|f| need(f)));
+    let (code, reports, stderr) = run_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(reports.len(), images.len());
+    let store = |r: &Value| r["installs"][0]["component_store"].clone();
+    let file = |s: &Value, name: &str| {
+        s["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in {s}"))
+            .clone()
+    };
+    for r in &reports {
+        check_diagnose_report(r);
+        let s = store(r);
+        assert_eq!(s["checked"], true, "{s}");
+        assert_eq!(s["hard_links"], "ntfs");
+        assert!(
+            r["installs"][0]["coverage"]["families"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("component-store")),
+            "{r}"
+        );
+    }
+    // 2008 R2: XML manifests, every kind of evidence.
+    let healthy = store(&reports[0]);
+    assert_eq!(healthy["manifest_format"], "xml");
+    for f in healthy["files"].as_array().unwrap() {
+        assert_eq!(f["verdict"], "store-copy", "{f}");
+        assert_eq!(
+            f["evidence"],
+            serde_json::json!(["hard-link", "manifest-hash", "component-version"]),
+            "{f}"
+        );
+        assert_eq!(f["link"], "newest-component");
+        assert_eq!(f["manifest_digest"], f["file_digest"]);
+    }
+    let mismatch = file(&store(&reports[1]), r"\iiscore.dll");
+    assert_eq!(mismatch["verdict"], "hash-differs");
+    assert_eq!(mismatch["link"], "not-linked");
+    assert_ne!(mismatch["manifest_digest"], mismatch["file_digest"]);
+    let older = store(&reports[2]);
+    let iiscore = file(&older, r"\iiscore.dll");
+    assert_eq!(iiscore["verdict"], "older-component");
+    assert!(iiscore["linked_component"]
+        .as_str()
+        .unwrap()
+        .contains("_6.1.7601.17514_"));
+    assert_eq!(iiscore["component_version"], "6.1.7601.23505");
+    assert_eq!(older["pending"].as_array().unwrap().len(), 2, "{older}");
+    // Server 2019: DCM manifests, so hard links and versions only.
+    let w19 = store(&reports[3]);
+    assert_eq!(w19["manifest_format"], "compressed");
+    for f in w19["files"].as_array().unwrap() {
+        assert_eq!(f["verdict"], "store-copy", "{f}");
+        assert_eq!(f["manifest"], "compressed");
+        assert_eq!(
+            f["evidence"],
+            serde_json::json!(["hard-link", "component-version"])
+        );
+    }
+    let nl = store(&reports[4]);
+    assert_eq!(file(&nl, r"\iiscore.dll")["verdict"], "version-differs");
+    assert_eq!(file(&nl, r"\w3wp.exe")["verdict"], "not-linked");
+    let severities: Vec<(&str, &str)> = reports[4]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap(),
+                f["paths"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        severities,
+        [
+            ("error", r"\Windows\System32\inetsrv\iiscore.dll"),
+            ("warning", r"\Windows\System32\inetsrv\w3wp.exe")
+        ]
+    );
+    // Hostile: partial, the damaged manifests and the long name said.
+    let hostile = &reports[5];
+    assert_eq!(hostile["status"], "partial");
+    assert!(hostile["findings"].as_array().unwrap().is_empty());
+    let s = store(hostile);
+    assert_eq!(file(&s, r"\static.dll")["manifest"], "unreadable");
+    assert_eq!(file(&s, r"\defdoc.dll")["manifest"], "unreadable");
+    assert_eq!(file(&s, r"\static.dll")["verdict"], "store-copy");
+    assert_eq!(s["notes"].as_array().unwrap().len(), 1, "{s}");
+
+    // An IIS 7.5 install without a WinSxS folder says the store was not
+    // checked (and why) without lowering its status; before Vista the store
+    // is not part of the install at all (null).
+    let (_, r, _) = run_json(&[
+        "diagnose",
+        "--format",
+        "json",
+        need("w2k8r2-iis75-config.img"),
+        SEED,
+    ]);
+    let s = store(&r[0]);
+    check_component_store("w2k8r2-iis75-config", &s);
+    assert_eq!(s["checked"], false);
+    assert!(s["reason"].as_str().unwrap().contains("WinSxS"), "{s}");
+    assert_eq!(r[0]["installs"][0]["status"], "evaluated");
+    assert!(!r[0]["installs"][0]["coverage"]["families"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("component-store")));
+    assert!(store(&r[1]).is_null());
 }
 
 /// `installs[].loader`: the static loader check's facts.

@@ -201,6 +201,7 @@ fn manifest_parses_and_every_file_exists() {
         "wrong-machine",
         "broken-delay-import",
         "pending-rename",
+        "not-store-copy",
     ];
     let mut names = BTreeSet::new();
     for img in &m.image {
@@ -1073,6 +1074,87 @@ fn layout_variants_are_what_they_claim() {
             }
         }
     }
+}
+
+/// The component store images, by The Sleuth Kit: each `System32\inetsrv`
+/// file that the store images claim is the store's copy is the same MFT
+/// record as its copy in a `WinSxS` component folder (`ifind` gives one
+/// inode, `istat` says `Links: 2`), and the files their findings name are
+/// separate records (or, for the older component, the older folder's).
+#[test]
+fn store_images_hold_real_hard_links() {
+    if !skip_unless(&["istat", "ifind"]) {
+        return;
+    }
+    let m = manifest();
+    let inode = |img: &Path, win: &str| {
+        let out = Command::new("ifind")
+            .args(["-n", &tsk_path(win)])
+            .arg(img)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let mut seen = 0;
+    for img in m.image.iter().filter(|i| i.name.contains("-store-")) {
+        seen += 1;
+        let path = testdata().join(&img.file);
+        let flagged: BTreeSet<String> = img
+            .findings
+            .iter()
+            .flat_map(|f| f.paths.iter().map(|p| p.to_ascii_lowercase()))
+            .collect();
+        for f in img.files.iter().filter(|f| {
+            f.path
+                .to_ascii_lowercase()
+                .starts_with(r"\windows\system32\inetsrv\")
+                && !f.file_version.is_empty()
+        }) {
+            let name = f.path.rsplit('\\').next().unwrap().to_ascii_lowercase();
+            let live = inode(&path, &f.path);
+            assert!(!live.is_empty(), "{}: {} not found", img.name, f.path);
+            // The copies of this name in WinSxS, by inode.
+            let copies: Vec<(String, String)> = img
+                .files
+                .iter()
+                .filter(|c| {
+                    let lower = c.path.to_ascii_lowercase();
+                    lower.starts_with(r"\windows\winsxs\amd64_")
+                        && lower.ends_with(&format!(r"\{name}"))
+                        && lower.len() < 160
+                })
+                .map(|c| (c.path.clone(), inode(&path, &c.path)))
+                .collect();
+            assert!(
+                !copies.is_empty(),
+                "{}: no component holds {name}",
+                img.name
+            );
+            let linked = copies.iter().find(|(_, i)| *i == live);
+            if flagged.contains(&f.path.to_ascii_lowercase()) && !img.name.contains("older") {
+                assert!(linked.is_none(), "{}: {} is linked", img.name, f.path);
+                continue;
+            }
+            let (copy, _) =
+                linked.unwrap_or_else(|| panic!("{}: {} is no store copy", img.name, f.path));
+            let out = Command::new("istat")
+                .arg(&path)
+                .arg(&live)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(
+                text.contains("Links: 2"),
+                "{}: {}\n{text}",
+                img.name,
+                f.path
+            );
+            if img.name.contains("older") && name == "iiscore.dll" {
+                assert!(copy.contains("_6.1.7601.17514_"), "{}: {copy}", img.name);
+            }
+        }
+    }
+    assert_eq!(seen, 6, "the six store images are in the manifest");
 }
 
 /// The NTFS version of each raw NTFS image is the manifest's, by The Sleuth

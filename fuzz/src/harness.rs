@@ -1008,6 +1008,21 @@ pub fn run_iis_config(data: &[u8]) -> bool {
     !c.global_modules.is_empty()
 }
 
+/// A component store manifest (`WinSxS\Manifests\*.manifest`) and a
+/// component folder name from the same bytes: every digest kept within its
+/// cap, a `DCM` manifest said to be compressed, never a panic.
+pub fn run_store_manifest(data: &[u8]) -> bool {
+    use verskew::windows::store;
+    let _ = store::parse_folder(&String::from_utf8_lossy(&data[..data.len().min(512)]));
+    match store::parse_manifest(data) {
+        Ok(Some(files)) => {
+            assert!(files.values().all(|(_, d)| d.len() <= 128));
+            !files.is_empty()
+        }
+        _ => false,
+    }
+}
+
 /// The import, delay-import and export reader (`pe::read_imports`) on
 /// hostile bytes: every count within its cap, every forwarder parsed or
 /// refused, every lookup answered. True when the tables were read.

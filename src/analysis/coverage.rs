@@ -206,6 +206,13 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
         }
         (s, _) => s,
     };
+    // The component store: listed among what ran only when it was read (its
+    // absence is said in the install's `component_store`); it never turns
+    // an install no family judged into an evaluated one.
+    if status != Status::NotEvaluated && install.component_store.as_ref().is_some_and(|s| s.checked)
+    {
+        families.push("component-store".into());
+    }
     Coverage {
         status,
         reasons,

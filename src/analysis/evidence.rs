@@ -66,6 +66,9 @@ pub struct Evidence {
     pub service_pack: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sets: Option<Vec<SetEvidence>>,
+    /// A live file against the component store (WinSxS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreEvidence>,
     /// Dated events around the file, oldest first, as "TIME what".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<String>>,
@@ -134,6 +137,36 @@ impl FileEvidence {
             size: f.size,
         }
     }
+}
+
+/// A live file against the newest component of the store that holds a file
+/// of its name, and how that was judged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreEvidence {
+    /// The newest component's folder under `WinSxS`.
+    pub component: String,
+    pub component_version: Version,
+    /// Every component folder of the file's architecture holding a file of
+    /// its name, newest first.
+    pub components: Vec<String>,
+    /// What the verdict rests on: `hard-link`, `manifest-hash`,
+    /// `component-version`.
+    pub evidence: Vec<String>,
+    /// The live file's digest (base64), when the manifest gave one.
+    pub file_digest: Option<String>,
+    pub hash_algorithm: Option<String>,
+    /// `newest-component`, `older-component`, `not-linked`, `not-applicable`.
+    pub link: String,
+    /// The older component whose copy the live file is.
+    pub linked_component: Option<String>,
+    /// `xml`, `no-entry`, `compressed`, `missing`, `unreadable`.
+    pub manifest: String,
+    /// The digest the newest component's manifest gives (base64).
+    pub manifest_digest: Option<String>,
+    /// Queued servicing (`pending.xml`, `SetupExecute`).
+    pub pending: Vec<String>,
+    /// `hash-differs`, `version-differs`, `not-linked`.
+    pub verdict: String,
 }
 
 /// One lockstep set a file disagrees with.

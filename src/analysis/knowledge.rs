@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::pe::Version;
+use crate::windows::store::StoreScope;
 use crate::windows::{AddOnScope, LoaderScope, Scope};
 
 const BUILTIN: &[(&str, &str)] = &[
@@ -56,6 +57,9 @@ pub struct Knowledge {
     /// file is older than its record.
     pub update_records: Option<UpdateRecords>,
     pub loader: Option<Loader>,
+    /// The component store (WinSxS) check: where it applies, which
+    /// component folders are listed, the finding's wording and remedy.
+    pub component_store: Option<ComponentStoreKnowledge>,
     /// The `--rules` files merged over the built-in knowledge, in order:
     /// reports name each with its digest, so a result can be reproduced.
     #[serde(skip)]
@@ -227,6 +231,30 @@ pub struct Modules {
     /// `{dll}`, `{bits}`, `{name}`.
     #[serde(default)]
     pub remedy_dependency: String,
+    pub references: Vec<String>,
+}
+
+/// Vista and later: live system files are hard links to their copies in
+/// the component store (`WinSxS`). What the store check reads and what the
+/// `not-store-copy` rule says. `{file}`, `{component}` are filled in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentStoreKnowledge {
+    /// OS versions whose system files are projected from the store.
+    pub os: Vec<String>,
+    /// Component name prefixes (lower case) whose folders are listed.
+    pub folder_prefixes: Vec<String>,
+    /// How a file version is compared with its component's version:
+    /// `full` or `build-revision`.
+    pub compare: String,
+    /// Why a file that is not the store's copy matters.
+    pub why: String,
+    /// The remedy where the OS repairs its store with DISM (NT 6.2 and
+    /// later), and where it needs the System Update Readiness Tool.
+    pub remedy: String,
+    pub remedy_surt: String,
+    /// OS versions that take `remedy_surt`.
+    pub surt_os: Vec<String>,
     pub references: Vec<String>,
 }
 
@@ -437,6 +465,9 @@ impl Knowledge {
         if other.loader.is_some() {
             self.loader = other.loader;
         }
+        if other.component_store.is_some() {
+            self.component_store = other.component_store;
+        }
     }
 
     /// What the Windows loader must collect for these rules to run.
@@ -471,6 +502,16 @@ impl Knowledge {
                 filter_folders: l.filter_folders.clone(),
             }),
             pending_names: self.interesting_files(),
+            store: self.component_store.as_ref().map(|c| StoreScope {
+                os: c.os.clone(),
+                folder_prefixes: c
+                    .folder_prefixes
+                    .iter()
+                    .map(|p| p.to_ascii_lowercase())
+                    .collect(),
+                names: self.interesting_files(),
+                compare: c.compare.clone(),
+            }),
         }
     }
 

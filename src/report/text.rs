@@ -321,7 +321,58 @@ fn install(o: &mut String, i: &Install, c: &Coverage, multi: bool) {
     if let Some(f) = &i.iis_config {
         iis_config(o, f);
     }
+    if let Some(s) = &i.component_store {
+        component_store(o, s);
+    }
     let _ = writeln!(o, "    PE files examined: {}", i.files_count);
+}
+
+/// One line for the component store check: what was compared and how, or
+/// why nothing was; then each queued servicing operation.
+fn component_store(o: &mut String, s: &crate::windows::store::ComponentStore) {
+    use crate::windows::store::Verdict;
+    if !s.checked {
+        let _ = writeln!(
+            o,
+            "    component store: not checked ({})",
+            escape(s.reason.as_deref().unwrap_or("no reason recorded"))
+        );
+        return;
+    }
+    let count = |v: Verdict| s.files.iter().filter(|f| f.verdict == v).count();
+    let mut parts = Vec::new();
+    for (v, what) in [
+        (Verdict::StoreCopy, "the store's copy"),
+        (Verdict::HashDiffers, "another hash"),
+        (Verdict::VersionDiffers, "another version"),
+        (Verdict::OlderComponent, "an older component's copy"),
+        (Verdict::NotLinked, "a separate copy"),
+        (Verdict::NotInStore, "in no listed component"),
+        (Verdict::NotChecked, "not decided"),
+    ] {
+        let n = count(v);
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let how = match (s.hard_links, s.manifest_format) {
+        (true, Some(m)) => format!("hard links and {m} manifests"),
+        (true, None) => "hard links, no manifest read".to_string(),
+        (false, Some(m)) => format!("{m} manifests, no hard links on this filesystem"),
+        (false, None) => "component versions only".to_string(),
+    };
+    let _ = writeln!(
+        o,
+        "    component store {}: {} live file(s) against {} component folder(s), by {how}{}{}",
+        escape(&s.path),
+        s.files.len(),
+        s.components_listed,
+        if parts.is_empty() { "" } else { ": " },
+        parts.join(", ")
+    );
+    for p in &s.pending {
+        let _ = writeln!(o, "      servicing pending: {}", escape(p));
+    }
 }
 
 /// One line for IIS 7 and later's configuration, a line per pool with the

@@ -418,6 +418,10 @@ fn load_install(
     install.files_count = install.files.len();
     install.pending_sources = pending_sources(disk, vol, volume, &install, scope, bias, unreadable);
     install.local_times = zone;
+    if let Some(ss) = &scope.store {
+        install.component_store =
+            super::store::check(vol, &install, ss, &install.setup_execute, unreadable);
+    }
     if let Some(ls) = &scope.loader {
         let inputs = loader_inputs(system.as_ref(), &install, ls, unreadable);
         install.loader = Some(super::loader::check(vol, &install, ls, &inputs));
@@ -1281,6 +1285,7 @@ fn read_system(sys: &Hive, install: &mut Install, scope: &Scope, unreadable: &mu
             strings.push(String::new());
         }
         install.pending_renames = strings;
+        install.setup_execute = multi(&sm, "SetupExecute");
     }
     if let Some(env) = key(&format!(r"{}\Control\Session Manager\Environment", cs.name)) {
         install.os.architecture = string(&env, "PROCESSOR_ARCHITECTURE");

@@ -9,6 +9,7 @@ pub mod iis_config;
 mod load;
 pub mod loader;
 mod paths;
+pub mod store;
 pub mod updates;
 
 #[cfg(test)]
@@ -56,6 +57,8 @@ pub struct Scope {
     pub updates_key: Option<String>,
     /// The static loader check, when asked for.
     pub loader: Option<LoaderScope>,
+    /// The component store check (Vista and later), when asked for.
+    pub store: Option<store::StoreScope>,
 }
 
 /// What the static loader check reads beyond the services and add-ons.
@@ -140,6 +143,12 @@ pub struct Install {
     /// bitness a worker process of this install can run at, as that worker
     /// would find it.
     pub iis_images: Vec<ModuleImage>,
+    /// Session Manager `SetupExecute`: programs the next boot runs to
+    /// finish servicing (Vista and later).
+    pub setup_execute: Vec<String>,
+    /// Vista and later: the live IIS files against the component store
+    /// (`WinSxS`); `None` where the knowledge does not apply it.
+    pub component_store: Option<store::ComponentStore>,
 }
 
 /// One image `applicationHost.config` names (a `<globalModules>` entry or a

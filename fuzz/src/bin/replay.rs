@@ -44,6 +44,9 @@ fn main() {
             "iis_config" => {
                 harness::run_iis_config(&data);
             }
+            "store_manifest" => {
+                harness::run_store_manifest(&data);
+            }
             "hive_log" => {
                 harness::run_hive_log(&data);
             }

@@ -22,6 +22,7 @@ mod missing_service_binary;
 mod module_bitness;
 mod module_no_register;
 mod no_version_resource;
+mod not_store_copy;
 mod pending_rename;
 mod pools;
 pub(crate) mod remedy;
@@ -74,6 +75,7 @@ pub static ALL: &[&dyn Rule] = &[
     &module_bitness::ModuleBitness,
     &module_no_register::ModuleNoRegister,
     &no_version_resource::NoVersionResource,
+    &not_store_copy::NotStoreCopy,
     &dirty_hive::DirtyHive,
     &pending_rename::PendingRename,
     &broken_import::BrokenImport,

@@ -298,6 +298,37 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
         module("Agent", r"\Program Files\agent.dll", true),
     ];
 
+    // The component store: an inetsrv file that is a separate copy of
+    // another version than its component's.
+    {
+        use crate::windows::store::{
+            Component, ComponentStore, Link, Manifest, StoreFile, Verdict,
+        };
+        let live = file("iiscore.dll", "10.0.17763.1697");
+        iis10.component_store = Some(ComponentStore {
+            path: r"\Windows\WinSxS".into(),
+            checked: true,
+            hard_links: true,
+            files: vec![StoreFile {
+                path: live.path.clone(),
+                file_version: live.version.as_ref().and_then(|v| v.file_version),
+                architectures: vec!["amd64"],
+                components: vec![Component {
+                    folder: "amd64_microsoft-windows-iis-corewebengine_31bf3856ad364e35_10.0.17763.1852_none_0011223344556677".into(),
+                    architecture: "amd64".into(),
+                    version: crate::pe::Version::new(10, 0, 17763, 1852),
+                    file: live.id,
+                }],
+                link: Link::NotLinked,
+                manifest: Some(Manifest::Compressed),
+                evidence: vec!["hard-link", "component-version"],
+                verdict: Verdict::VersionDiffers,
+            }],
+            ..ComponentStore::default()
+        });
+        iis10.files.push(live);
+    }
+
     // The loader check: a broken import, a missing DLL, a 64-bit module in a
     // 32-bit process and a broken delay import.
     nt4.loader = Some(loader_facts());

@@ -47,6 +47,9 @@ pub(super) struct Install<'a> {
     iis_config: Option<super::iis_config::IisConfig<'a>>,
     /// The static loader check; null when it did not run.
     loader: Option<super::loader::Loader<'a>>,
+    /// Vista and later: the live IIS files against the component store;
+    /// null where the knowledge does not apply it (before Vista).
+    component_store: Option<super::store::ComponentStore<'a>>,
     /// One paragraph: the dated facts in order, what follows, the remedy;
     /// null for an install without a warning or an error.
     story: Option<&'a str>,
@@ -126,6 +129,7 @@ impl<'a> Install<'a> {
                 .as_ref()
                 .map(|c| super::iis_config::IisConfig::of(c, &i.iis_images)),
             loader: i.loader.as_ref().map(Into::into),
+            component_store: i.component_store.as_ref().map(Into::into),
             story,
             drives: multi.then(|| {
                 i.drives

@@ -19,6 +19,7 @@ mod info;
 mod install;
 mod loader;
 mod rules;
+mod store;
 mod versions;
 
 use std::fmt;
