@@ -242,9 +242,10 @@ pub(super) fn read_web_configs<'a>(
             ..WebConfig::default()
         };
         let what = format!("web.config of {site}{}", app.path);
+        // No root virtual directory: no folder, so no web.config to read.
         let Some(raw) = &app.physical_path else {
+            wc.state = "absent";
             wc.reason = Some("the application has no root virtual directory with a physicalPath".into());
-            unreadable.push(Unreadable::new(&file.path, format!("{what}: {}", wc.reason.as_deref().unwrap_or(""))));
             out.push(wc);
             continue;
         };

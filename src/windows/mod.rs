@@ -317,7 +317,7 @@ pub struct WebConfig {
     /// the physical path could not be placed (a share, a variable not known
     /// offline).
     pub path: Option<String>,
-    /// `read`, `absent` (the folder holds none), `unreadable` or
+    /// `read`, `absent` (the folder holds none, or the application has no root virtual directory), `unreadable` or
     /// `not-checked`.
     pub state: &'static str,
     /// Why it is `unreadable` or `not-checked`.
