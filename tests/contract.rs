@@ -918,7 +918,10 @@ fn check_iis_sections(what: &str, c: &Value) {
             ],
         );
         let states = ["read", "absent", "unreadable", "not-checked"];
-        assert!(states.contains(&w["state"].as_str().unwrap()), "{what}: {w}");
+        assert!(
+            states.contains(&w["state"].as_str().unwrap()),
+            "{what}: {w}"
+        );
         uses(what, &w["uses"]);
         if w["aspnetcore"].is_object() {
             fields(

@@ -1295,7 +1295,11 @@ fn coverage_fixtures_are_what_they_claim() {
     );
     for twin in ["w2k19-iis10-sections-healthy", "w2k19-iis10-ancm-healthy"] {
         let t = get(twin);
-        assert_eq!((t.status.as_str(), t.findings.len()), ("evaluated", 0), "{twin}");
+        assert_eq!(
+            (t.status.as_str(), t.findings.len()),
+            ("evaluated", 0),
+            "{twin}"
+        );
     }
     let w12 = get("w2k12-iis8");
     assert_eq!(os(w12).0, "6.2");

@@ -379,12 +379,7 @@ fn iis_config(o: &mut String, f: &crate::windows::IisConfigFile) {
     let schema = &f.schema;
     match &schema.error {
         Some(e) => {
-            let _ = writeln!(
-                o,
-                "      schema {}: {}",
-                escape(&schema.path),
-                escape(e)
-            );
+            let _ = writeln!(o, "      schema {}: {}", escape(&schema.path), escape(e));
         }
         None => {
             let unread = schema.files.iter().filter(|x| x.error.is_some()).count();

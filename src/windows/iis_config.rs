@@ -293,9 +293,9 @@ pub fn parse_web_config(bytes: &[u8], host: &IisConfig) -> Result<WebConfigFile,
     let aspnetcore = elements(root)
         .flat_map(|e| match e.tag_name().name() {
             "system.webServer" => vec![e],
-            "location" if matches!(e.attribute("path"), None | Some("") | Some(".")) => {
-                elements(e).filter(|c| c.has_tag_name("system.webServer")).collect()
-            }
+            "location" if matches!(e.attribute("path"), None | Some("") | Some(".")) => elements(e)
+                .filter(|c| c.has_tag_name("system.webServer"))
+                .collect(),
             _ => Vec::new(),
         })
         .flat_map(elements)
@@ -393,7 +393,9 @@ fn uses(
                     if depth + 1 >= MAX_SECTION_DEPTH {
                         note(
                             problems,
-                            format!("section groups nested deeper than {MAX_SECTION_DEPTH}: not read"),
+                            format!(
+                                "section groups nested deeper than {MAX_SECTION_DEPTH}: not read"
+                            ),
                         );
                         continue;
                     }
@@ -1022,7 +1024,10 @@ mod tests {
             .into_iter()
             .chain(web.encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
-        assert_eq!(parse_web_config(&le, &host).unwrap().uses, got_uses(web, &host));
+        assert_eq!(
+            parse_web_config(&le, &host).unwrap().uses,
+            got_uses(web, &host)
+        );
         // Out of process is the module's default.
         let w = parse_web_config(
             br#"<configuration><system.webServer><aspNetCore processPath="dotnet" /></system.webServer></configuration>"#,
@@ -1050,15 +1055,22 @@ mod tests {
     #[test]
     fn hostile_web_configs_are_refused_or_capped() {
         let host = parse(HOST.as_bytes()).unwrap();
-        assert!(parse_web_config(b"<configuration><system.webServer>", &host)
+        assert!(
+            parse_web_config(b"<configuration><system.webServer>", &host)
+                .unwrap_err()
+                .contains("not well-formed")
+        );
+        assert!(parse_web_config(b"<html/>", &host)
             .unwrap_err()
-            .contains("not well-formed"));
-        assert!(parse_web_config(b"<html/>", &host).unwrap_err().contains("<html>"));
+            .contains("<html>"));
         let huge = vec![b' '; MAX_WEB_CONFIG_BYTES + 1];
-        assert!(parse_web_config(&huge, &host).unwrap_err().contains("more than"));
+        assert!(parse_web_config(&huge, &host)
+            .unwrap_err()
+            .contains("more than"));
         // Groups nested past the cap are said, not walked.
         let mut groups = String::new();
-        let mut web = String::from("<configuration><configSections><sectionGroup name=\"system.webServer\">");
+        let mut web =
+            String::from("<configuration><configSections><sectionGroup name=\"system.webServer\">");
         let mut body = String::from("<configuration><system.webServer>");
         for i in 0..40 {
             groups.push_str(&format!("<sectionGroup name=\"g{i}\">"));
@@ -1073,7 +1085,11 @@ mod tests {
         }
         web.push_str("</system.webServer></configuration>");
         let w = parse_web_config(web.as_bytes(), &IisConfig::default()).unwrap();
-        assert!(w.problems.iter().any(|p| p.contains("nested deeper")), "{:?}", w.problems);
+        assert!(
+            w.problems.iter().any(|p| p.contains("nested deeper")),
+            "{:?}",
+            w.problems
+        );
         // Deep element nesting is bounded by the node cap, not the stack.
         let deep = format!(
             "<configuration><system.webServer>{}{}</system.webServer></configuration>",
@@ -1092,9 +1108,16 @@ mod tests {
             <sectionSchema /></configSchema>"#;
         assert_eq!(
             schema_sections(xml).unwrap(),
-            ["system.webServer/rewrite/globalRules", "system.webServer/rewrite/rules"]
+            [
+                "system.webServer/rewrite/globalRules",
+                "system.webServer/rewrite/rules"
+            ]
         );
-        assert!(schema_sections(b"<configuration/>").unwrap_err().contains("configSchema"));
-        assert!(schema_sections(b"<configSchema>").unwrap_err().contains("XML"));
+        assert!(schema_sections(b"<configuration/>")
+            .unwrap_err()
+            .contains("configSchema"));
+        assert!(schema_sections(b"<configSchema>")
+            .unwrap_err()
+            .contains("XML"));
     }
 }

@@ -209,11 +209,10 @@ pub(super) fn read_web_configs<'a>(
     };
     let config = &file.config;
     let env = Env::of(install, volume);
-    let apps = config.sites.iter().flat_map(|s| {
-        s.applications
-            .iter()
-            .map(move |a| (s.name.as_str(), a))
-    });
+    let apps = config
+        .sites
+        .iter()
+        .flat_map(|s| s.applications.iter().map(move |a| (s.name.as_str(), a)));
     let total = apps.clone().count();
     if total > MAX_WEB_CONFIGS {
         unreadable.push(Unreadable::new(
@@ -245,7 +244,8 @@ pub(super) fn read_web_configs<'a>(
         // No root virtual directory: no folder, so no web.config to read.
         let Some(raw) = &app.physical_path else {
             wc.state = "absent";
-            wc.reason = Some("the application has no root virtual directory with a physicalPath".into());
+            wc.reason =
+                Some("the application has no root virtual directory with a physicalPath".into());
             out.push(wc);
             continue;
         };
@@ -292,7 +292,9 @@ pub(super) fn read_web_configs<'a>(
             Ok(c) => {
                 wc.state = "read";
                 if let (Some(a), Some(k)) = (&c.aspnetcore, ancm) {
-                    wc.ancm = Some(ancm_handler(install, disk, vol, volume, &env, a, bits, &folder, k));
+                    wc.ancm = Some(ancm_handler(
+                        install, disk, vol, volume, &env, a, bits, &folder, k,
+                    ));
                 }
                 wc.config = Some(c);
             }
@@ -382,7 +384,11 @@ fn ancm_handler<'a>(
 ) -> AncmHandler {
     let in_process = a.in_process();
     let mut h = AncmHandler {
-        hosting_model: if in_process { "inprocess" } else { "outofprocess" },
+        hosting_model: if in_process {
+            "inprocess"
+        } else {
+            "outofprocess"
+        },
         handler: if in_process {
             k.inprocess_handler.clone()
         } else {
@@ -447,7 +453,11 @@ fn in_process_handler<'a>(
     let root = match named {
         Some(r) => r,
         None => {
-            let pf = if bits == 32 && env.os64 { &env.pf86 } else { &env.pf };
+            let pf = if bits == 32 && env.os64 {
+                &env.pf86
+            } else {
+                &env.pf
+            };
             format!(r"{pf}\{}", k.dotnet)
         }
     };
@@ -462,12 +472,14 @@ fn in_process_handler<'a>(
     versions.sort_by_key(|n| folder_version(n));
     versions.reverse();
     if versions.is_empty() {
-        h.searched.push(format!(r"{shared_shown}\<version>\{}", h.handler));
+        h.searched
+            .push(format!(r"{shared_shown}\<version>\{}", h.handler));
         h.state = "no-framework";
         return Ok(());
     }
     for v in &versions {
-        h.searched.push(format!(r"{shared_shown}\{v}\{}", h.handler));
+        h.searched
+            .push(format!(r"{shared_shown}\{v}\{}", h.handler));
         let p = format!(r"{shared}\{v}\{}", h.handler);
         if let Some(e) = probe(placed.on, &p)? {
             h.found = Some(if placed.shown.starts_with('\\') {
@@ -506,14 +518,19 @@ fn out_of_process_handler<'a>(
                 k.module
             )
         })?;
-    let binary = module
-        .binary
-        .as_ref()
-        .ok_or_else(|| format!("{}'s image {} could not be expanded", k.module, module.image))?;
-    let found = binary.found.as_deref().ok_or_else(|| match &binary.unreadable {
-        Some(why) => format!("{}: {why}", binary.path),
-        None => format!("{} itself is missing (missing-module)", binary.path),
+    let binary = module.binary.as_ref().ok_or_else(|| {
+        format!(
+            "{}'s image {} could not be expanded",
+            k.module, module.image
+        )
     })?;
+    let found = binary
+        .found
+        .as_deref()
+        .ok_or_else(|| match &binary.unreadable {
+            Some(why) => format!("{}: {why}", binary.path),
+            None => format!("{} itself is missing (missing-module)", binary.path),
+        })?;
     let (on, path, shown_prefix): (&dyn Volume, String, Option<char>) = if found.starts_with('\\') {
         (vol, found.to_string(), None)
     } else {
@@ -550,7 +567,8 @@ fn out_of_process_handler<'a>(
         }
     };
     let Some(version) = version else {
-        h.searched.push(shown(&format!(r"{dir}\<version>\{}", h.handler)));
+        h.searched
+            .push(shown(&format!(r"{dir}\<version>\{}", h.handler)));
         h.state = "no-version-folder";
         return Ok(());
     };
@@ -574,7 +592,10 @@ mod tests {
     fn version_folders_sort_as_the_module_sorts_them() {
         let mut v = vec!["8.0.1", "18.0.24201", "8.0.10", "9.0.0-preview.1", "9.0.0"];
         v.sort_by_key(|n| folder_version(n));
-        assert_eq!(v, ["8.0.1", "8.0.10", "9.0.0-preview.1", "9.0.0", "18.0.24201"]);
+        assert_eq!(
+            v,
+            ["8.0.1", "8.0.10", "9.0.0-preview.1", "9.0.0", "18.0.24201"]
+        );
         for bad in ["1.2", "1.2.3.4", "a.b.c", "", "1..2", "1.2.3-", "x"] {
             assert_eq!(folder_version(bad), None, "{bad}");
         }

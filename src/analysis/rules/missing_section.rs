@@ -18,6 +18,11 @@ use crate::windows::WebConfig;
 
 pub struct MissingSection;
 
+/// (location, state, component or section): one finding each.
+type Key = (Option<String>, &'static str, String);
+/// The sections of one finding: declared, schema, module registered.
+type Group = (Vec<String>, bool, Option<bool>, Option<bool>);
+
 /// One configuration file's uses and the applications it governs.
 struct Source<'a> {
     config: String,
@@ -76,7 +81,9 @@ impl Rule for MissingSection {
                         .filter(|(s, p, _)| {
                             let full = format!("{s}{p}").to_ascii_lowercase();
                             let full = full.trim_end_matches('/');
-                            full == l || full.starts_with(&format!("{l}/")) || l.starts_with(&format!("{full}/"))
+                            full == l
+                                || full.starts_with(&format!("{l}/"))
+                                || l.starts_with(&format!("{full}/"))
                         })
                         .cloned()
                         .collect()
@@ -135,10 +142,9 @@ impl Rule for MissingSection {
         };
         let mut out = Vec::new();
         for src in sources.iter().filter(|s| !s.apps.is_empty()) {
-            // (location, state, component or section) → sections.
-            type Key = (Option<String>, &'static str, String);
-            let mut groups: BTreeMap<Key, (Vec<String>, bool, Option<bool>, Option<bool>)> =
-                BTreeMap::new();
+            // (location, state, component or section) → sections and the
+            // facts behind them.
+            let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
             for u in &src.uses {
                 let declared = u.declared
                     || src
@@ -164,20 +170,20 @@ impl Rule for MissingSection {
                     continue;
                 };
                 let key = component.map_or_else(|| u.section.clone(), |c| c.name.clone());
-                let g = groups
-                    .entry((u.location.clone(), state, key))
-                    .or_insert((Vec::new(), declared, schema, module));
+                let g = groups.entry((u.location.clone(), state, key)).or_insert((
+                    Vec::new(),
+                    declared,
+                    schema,
+                    module,
+                ));
                 g.0.push(u.section.clone());
             }
             for ((location, state, _), (mut sections, declared, schema, module)) in groups {
                 sections.sort();
                 sections.dedup();
                 let component = k.component(&sections[0]);
-                let mut apps: Vec<String> = src
-                    .apps
-                    .iter()
-                    .map(|(s, p, _)| format!("{s}{p}"))
-                    .collect();
+                let mut apps: Vec<String> =
+                    src.apps.iter().map(|(s, p, _)| format!("{s}{p}")).collect();
                 apps.sort();
                 apps.dedup();
                 let pool_names: Vec<String> = src.apps.iter().map(|a| a.2.clone()).collect();
@@ -189,7 +195,10 @@ impl Rule for MissingSection {
                         .replace("{apps}", &apps.join(", "))
                         .replace("{modules}", &modules.join(" or "))
                         .replace("{component}", component.map_or("", |c| c.name.as_str()))
-                        .replace("{installer}", component.map_or("", |c| c.installer.as_str()))
+                        .replace(
+                            "{installer}",
+                            component.map_or("", |c| c.installer.as_str()),
+                        )
                 };
                 let (says, remedy) = match (state, component) {
                     (_, None) => (

@@ -245,13 +245,15 @@ impl<'a> IisConfig<'a> {
                         .flat_map(|c| c.sections.iter().map(String::as_str))
                         .collect(),
                     uses: w.config.as_ref().map(|c| uses(&c.uses)).unwrap_or_default(),
-                    aspnetcore: w.config.as_ref().and_then(|c| c.aspnetcore.as_ref()).map(|a| {
-                        AspNetCore {
+                    aspnetcore: w
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.aspnetcore.as_ref())
+                        .map(|a| AspNetCore {
                             hosting_model: a.hosting_model.as_deref(),
                             process_path: a.process_path.as_deref(),
                             handler_version: a.handler_version.as_deref(),
-                        }
-                    }),
+                        }),
                     problems: w.config.as_ref().map_or(&[][..], |c| &c.problems[..]),
                     ancm: w.ancm.as_ref().map(|h| Ancm {
                         hosting_model: h.hosting_model,
