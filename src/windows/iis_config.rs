@@ -1120,4 +1120,33 @@ mod tests {
             .unwrap_err()
             .contains("XML"));
     }
+
+    /// Every cut and a hostile byte at every offset of a published
+    /// web.config and a schema file: refused or read, never a panic, and
+    /// what is read stays within its caps.
+    #[test]
+    fn web_config_and_schema_mutations_never_panic() {
+        let host = parse(HOST.as_bytes()).unwrap();
+        let web = br#"<?xml version="1.0" encoding="utf-8"?><configuration><location path="." inheritInChildApplications="false"><system.webServer><handlers><add name="aspNetCore" path="*" verb="*" modules="AspNetCoreModuleV2" /></handlers><aspNetCore processPath="dotnet" hostingModel="inprocess"><handlerSettings><handlerSetting name="handlerVersion" value="18.0.1" /></handlerSettings></aspNetCore><rewrite><rules /></rewrite></system.webServer></location></configuration>"#;
+        let schema = br#"<configSchema><sectionSchema name="system.webServer/rewrite/rules"><attribute name="a" /></sectionSchema></configSchema>"#;
+        for (bytes, is_schema) in [(&web[..], false), (&schema[..], true)] {
+            for cut in 0..bytes.len() {
+                let _ = parse_web_config(&bytes[..cut], &host);
+                let _ = schema_sections(&bytes[..cut]);
+            }
+            for at in 0..bytes.len() {
+                for b in [b'<', b'>', b'"', b'/', 0x00, 0xFF, b'&'] {
+                    let mut m = bytes.to_vec();
+                    m[at] = b;
+                    if is_schema {
+                        if let Ok(s) = schema_sections(&m) {
+                            assert!(s.len() <= 1);
+                        }
+                    } else if let Ok(w) = parse_web_config(&m, &host) {
+                        assert!(w.uses.len() <= MAX_USES && w.problems.len() <= 64);
+                    }
+                }
+            }
+        }
+    }
 }
