@@ -931,6 +931,7 @@ fn check_iis_sections(what: &str, c: &Value) {
                     ("hosting_model", T::OptStr),
                     ("process_path", T::OptStr),
                     ("handler_version", T::OptStr),
+                    ("module", T::OptStr),
                 ],
             );
         }

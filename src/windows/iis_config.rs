@@ -93,6 +93,10 @@ pub struct AspNetCore {
     /// `<handlerSettings><handlerSetting name="handlerVersion">`: the
     /// out-of-process handler's version folder, when pinned.
     pub handler_version: Option<String>,
+    /// The module a `<handlers><add>` of the same file names for it
+    /// (`AspNetCoreModuleV2`; `AspNetCoreModule` is version 1, which has
+    /// no separate request handler), when one does.
+    pub module: Option<String>,
 }
 
 impl AspNetCore {
@@ -290,7 +294,7 @@ pub fn parse_web_config(bytes: &[u8], host: &IisConfig) -> Result<WebConfigFile,
     let uses = uses(root, &declared, &groups, &mut problems);
     // `<aspNetCore>` at the file's level, or in the `<location path=".">`
     // that publishing writes around it.
-    let aspnetcore = elements(root)
+    let own_level: Vec<roxmltree::Node> = elements(root)
         .flat_map(|e| match e.tag_name().name() {
             "system.webServer" => vec![e],
             "location" if matches!(e.attribute("path"), None | Some("") | Some(".")) => elements(e)
@@ -298,7 +302,21 @@ pub fn parse_web_config(bytes: &[u8], host: &IisConfig) -> Result<WebConfigFile,
                 .collect(),
             _ => Vec::new(),
         })
+        .collect();
+    let module = own_level
+        .iter()
+        .flat_map(|ws| elements(*ws))
+        .filter(|e| e.has_tag_name("handlers"))
         .flat_map(elements)
+        .filter(|e| e.has_tag_name("add"))
+        .filter_map(|e| e.attribute("modules"))
+        .flat_map(|m| m.split(','))
+        .map(str::trim)
+        .find(|m| m.to_ascii_lowercase().starts_with("aspnetcoremodule"))
+        .map(String::from);
+    let aspnetcore = own_level
+        .iter()
+        .flat_map(|ws| elements(*ws))
         .find(|e| e.has_tag_name("aspNetCore"))
         .map(|a| AspNetCore {
             hosting_model: a.attribute("hostingModel").map(String::from),
@@ -313,6 +331,7 @@ pub fn parse_web_config(bytes: &[u8], host: &IisConfig) -> Result<WebConfigFile,
                 })
                 .and_then(|h| h.attribute("value"))
                 .map(String::from),
+            module: module.clone(),
         });
     Ok(WebConfigFile {
         sections: own.sections,
@@ -1019,6 +1038,7 @@ mod tests {
         assert!(a.in_process());
         assert_eq!(a.handler_version.as_deref(), Some("18.0.1"));
         assert_eq!(a.process_path.as_deref(), Some(r".\App.exe"));
+        assert_eq!(a.module, None);
         // UTF-16 with its BOM reads the same.
         let le: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
@@ -1030,11 +1050,13 @@ mod tests {
         );
         // Out of process is the module's default.
         let w = parse_web_config(
-            br#"<configuration><system.webServer><aspNetCore processPath="dotnet" /></system.webServer></configuration>"#,
+            br#"<configuration><system.webServer><handlers><add name="a" modules="AspNetCoreModuleV2" /></handlers><aspNetCore processPath="dotnet" /></system.webServer></configuration>"#,
             &host,
         )
         .unwrap();
-        assert!(!w.aspnetcore.unwrap().in_process());
+        let a = w.aspnetcore.unwrap();
+        assert!(!a.in_process());
+        assert_eq!(a.module.as_deref(), Some("AspNetCoreModuleV2"));
     }
 
     fn got_uses(web: &str, host: &IisConfig) -> Vec<SectionUse> {

@@ -291,7 +291,14 @@ pub(super) fn read_web_configs<'a>(
         match bytes.and_then(|b| iis_config::parse_web_config(&b, config)) {
             Ok(c) => {
                 wc.state = "read";
-                if let (Some(a), Some(k)) = (&c.aspnetcore, ancm) {
+                // Version 1 of the module (a handler naming AspNetCoreModule)
+                // has no request handler of its own: nothing to look for.
+                let v2 = c.aspnetcore.as_ref().is_some_and(|a| {
+                    a.module
+                        .as_deref()
+                        .is_none_or(|m| ancm.is_some_and(|k| m.eq_ignore_ascii_case(&k.module)))
+                });
+                if let (Some(a), Some(k), true) = (&c.aspnetcore, ancm, v2) {
                     wc.ancm = Some(ancm_handler(
                         install, disk, vol, volume, &env, a, bits, &folder, k,
                     ));

@@ -89,6 +89,7 @@ struct AspNetCore<'a> {
     hosting_model: Option<&'a str>,
     process_path: Option<&'a str>,
     handler_version: Option<&'a str>,
+    module: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -253,6 +254,7 @@ impl<'a> IisConfig<'a> {
                             hosting_model: a.hosting_model.as_deref(),
                             process_path: a.process_path.as_deref(),
                             handler_version: a.handler_version.as_deref(),
+                            module: a.module.as_deref(),
                         }),
                     problems: w.config.as_ref().map_or(&[][..], |c| &c.problems[..]),
                     ancm: w.ancm.as_ref().map(|h| Ancm {
