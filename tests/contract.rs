@@ -231,6 +231,9 @@ fn check_diagnose_report(r: &Value) {
         if i["component_store"].is_object() {
             check_component_store(&w("component_store"), &i["component_store"]);
         }
+        if i["iis_config"].is_object() {
+            check_iis_sections(&w("iis_config"), &i["iis_config"]);
+        }
         assert!(STATUSES.contains(&i["status"].as_str().unwrap()), "{i}");
         for p in i["pending_sources"].as_array().unwrap() {
             fields(
@@ -788,6 +791,59 @@ fn check_evidence(img: &str, f: &Value) {
                 );
             }
         }
+        "missing-section" => {
+            fields(&what, ev, &[("section", T::Obj)]);
+            let x = &ev["section"];
+            fields(
+                &what,
+                x,
+                &[
+                    ("applications", T::Arr),
+                    ("component", T::OptStr),
+                    ("config", T::Str),
+                    ("declared", T::Bool),
+                    ("location", T::OptStr),
+                    ("module_registered", T::OptBool),
+                    ("modules", T::Arr),
+                    ("pools", T::Arr),
+                    ("schema", T::OptBool),
+                    ("schema_folder", T::Str),
+                    ("sections", T::Arr),
+                    ("state", T::Str),
+                ],
+            );
+            let states = ["undeclared", "no-schema", "no-module"];
+            assert!(states.contains(&x["state"].as_str().unwrap()), "{what}");
+            nonempty(&what, &x["sections"]);
+            for p in nonempty(&what, &x["pools"]) {
+                fields(
+                    &what,
+                    p,
+                    &[("applications", T::Arr), ("bits", T::Int), ("name", T::Str)],
+                );
+            }
+        }
+        "ancm-handler-missing" => {
+            fields(&what, ev, &[("ancm", T::Obj)]);
+            let a = &ev["ancm"];
+            fields(
+                &what,
+                a,
+                &[
+                    ("application", T::Str),
+                    ("bits", T::Int),
+                    ("handler", T::Str),
+                    ("hosting_model", T::Str),
+                    ("pools", T::Arr),
+                    ("searched", T::Arr),
+                    ("state", T::Str),
+                    ("web_config", T::Str),
+                ],
+            );
+            let states = ["missing", "no-framework", "no-version-folder"];
+            assert!(states.contains(&a["state"].as_str().unwrap()), "{what}");
+            nonempty(&what, &a["searched"]);
+        }
         other => panic!("{img}: rule `{other}` is not in the README's rule table"),
     }
 }
@@ -1099,6 +1155,146 @@ fn check_loader(what: &str, l: &Value) {
             }
         }
     }
+}
+
+/// `installs[].iis_config`'s sections, schema folder and `web_configs[]`.
+fn check_iis_sections(what: &str, c: &Value) {
+    fields(
+        what,
+        c,
+        &[
+            ("uses", T::Arr),
+            ("schema", T::Obj),
+            ("web_configs", T::Arr),
+        ],
+    );
+    let uses = |what: &str, u: &Value| {
+        for x in u.as_array().unwrap() {
+            fields(
+                what,
+                x,
+                &[
+                    ("section", T::Str),
+                    ("location", T::OptStr),
+                    ("declared", T::Bool),
+                ],
+            );
+        }
+    };
+    uses(what, &c["uses"]);
+    fields(
+        what,
+        &c["schema"],
+        &[("path", T::Str), ("error", T::OptStr), ("files", T::Arr)],
+    );
+    for f in c["schema"]["files"].as_array().unwrap() {
+        fields(
+            what,
+            f,
+            &[("name", T::Str), ("sections", T::Arr), ("error", T::OptStr)],
+        );
+    }
+    for w in c["web_configs"].as_array().unwrap() {
+        fields(
+            what,
+            w,
+            &[
+                ("site", T::Str),
+                ("application", T::Str),
+                ("pool", T::Str),
+                ("bits", T::OptInt),
+                ("physical_path", T::Str),
+                ("path", T::OptStr),
+                ("state", T::Str),
+                ("reason", T::OptStr),
+                ("sections_declared", T::Arr),
+                ("uses", T::Arr),
+                ("aspnetcore", T::OptObj),
+                ("problems", T::Arr),
+                ("ancm", T::OptObj),
+            ],
+        );
+        let states = ["read", "absent", "unreadable", "not-checked"];
+        assert!(
+            states.contains(&w["state"].as_str().unwrap()),
+            "{what}: {w}"
+        );
+        uses(what, &w["uses"]);
+        if w["aspnetcore"].is_object() {
+            fields(
+                what,
+                &w["aspnetcore"],
+                &[
+                    ("hosting_model", T::OptStr),
+                    ("process_path", T::OptStr),
+                    ("handler_version", T::OptStr),
+                    ("module", T::OptStr),
+                ],
+            );
+        }
+        if w["ancm"].is_object() {
+            fields(
+                what,
+                &w["ancm"],
+                &[
+                    ("hosting_model", T::Str),
+                    ("handler", T::Str),
+                    ("searched", T::Arr),
+                    ("found", T::OptStr),
+                    ("state", T::Str),
+                    ("reason", T::OptStr),
+                ],
+            );
+        }
+    }
+}
+
+/// The section and ASP.NET Core images raise `missing-section` and
+/// `ancm-handler-missing`; each finding's evidence and each install's
+/// `iis_config` (schema folder, web.configs, handlers) have their
+/// documented shape, and the hostile web.configs are said, not judged.
+#[test]
+fn section_rules_have_their_documented_evidence() {
+    let images = [
+        "w2k19-iis10-rewrite-uninstalled.img",
+        "w2k19-iis10-section-no-schema.img",
+        "w2k19-iis10-ancm-inprocess-missing.img",
+        "w2k19-iis10-ancm-outofprocess-missing.img",
+        "w2k19-iis10-webconfig-hostile.img",
+    ];
+    let mut args = vec!["diagnose", "--format", "json", "--fail-on", "never"];
+    args.extend(images.iter().map(|f| need(f)));
+    let (code, reports, stderr) = run_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let mut rules = std::collections::BTreeSet::new();
+    for r in &reports {
+        check_diagnose_report(r);
+        for f in r["findings"].as_array().unwrap() {
+            rules.insert(f["rule"].as_str().unwrap().to_string());
+        }
+    }
+    for want in ["missing-section", "ancm-handler-missing"] {
+        assert!(rules.contains(want), "{want} not exercised: {rules:?}");
+    }
+    let hostile = &reports[4]["installs"][0]["iis_config"]["web_configs"];
+    let states: std::collections::BTreeMap<&str, &str> = hostile
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["site"].as_str().unwrap(), w["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states["malformed"], "unreadable");
+    assert_eq!(states["oversized"], "unreadable");
+    assert_eq!(states["utf16"], "read");
+    let ancm = &reports[2]["installs"][0]["iis_config"]["web_configs"];
+    let shop = ancm
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["site"] == "shop")
+        .unwrap();
+    assert_eq!(shop["ancm"]["state"], "missing");
+    assert_eq!(shop["ancm"]["hosting_model"], "inprocess");
 }
 
 /// The loader images raise the four loader rules; each finding's evidence

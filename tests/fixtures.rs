@@ -196,6 +196,8 @@ fn manifest_parses_and_every_file_exists() {
         "missing-module",
         "module-bitness",
         "module-no-register",
+        "missing-section",
+        "ancm-handler-missing",
         "broken-import",
         "missing-dependency",
         "wrong-machine",
@@ -1366,6 +1368,21 @@ fn coverage_fixtures_are_what_they_claim() {
     // The IIS 7.5 version rules judge it; without applicationHost.config
     // the module rules cannot: partial, never an all-clear.
     assert_eq!((r2.status.as_str(), r2.findings.len()), ("partial", 0));
+    // Hostile web.configs are said, never judged: partial, no finding; each
+    // section and ASP.NET Core case has its healthy twin.
+    let hostile = get("w2k19-iis10-webconfig-hostile");
+    assert_eq!(
+        (hostile.status.as_str(), hostile.findings.len()),
+        ("partial", 0)
+    );
+    for twin in ["w2k19-iis10-sections-healthy", "w2k19-iis10-ancm-healthy"] {
+        let t = get(twin);
+        assert_eq!(
+            (t.status.as_str(), t.findings.len()),
+            ("evaluated", 0),
+            "{twin}"
+        );
+    }
     let w12 = get("w2k12-iis8");
     assert_eq!(os(w12).0, "6.2");
     assert_eq!(

@@ -987,10 +987,28 @@ fn open_and_read(hive: &[u8], logs: &[(String, Vec<u8>)]) -> bool {
 pub fn run_iis_config(data: &[u8]) -> bool {
     use verskew::windows::iis_config;
     let _ = iis_config::redirection(data);
+    // The same bytes as a schema file and as a site's web.config, judged
+    // against IIS's own declarations and against none.
+    if let Ok(s) = iis_config::schema_sections(data) {
+        assert!(s.len() <= 100_000);
+    }
+    let host = iis_config::parse(
+        br#"<configuration><configSections><sectionGroup name="system.webServer"><section name="defaultDocument" /><sectionGroup name="rewrite"><section name="rules" /></sectionGroup><section name="aspNetCore" /></sectionGroup></configSections></configuration>"#,
+    )
+    .expect("the harness's own declarations parse");
+    for h in [&host, &iis_config::IisConfig::default()] {
+        if let Ok(w) = iis_config::parse_web_config(data, h) {
+            assert!(w.uses.len() <= 4096 && w.problems.len() <= 64);
+            if let Some(a) = &w.aspnetcore {
+                let _ = a.in_process();
+            }
+        }
+    }
     let Ok(c) = iis_config::parse(data) else {
         return false;
     };
     assert!(c.global_modules.len() <= 100_000 && c.problems.len() <= 64);
+    assert!(c.uses.len() <= 4096);
     for m in &c.global_modules {
         for (bits, os64) in [(32, true), (64, true), (32, false)] {
             let _ = iis_config::expand_image(

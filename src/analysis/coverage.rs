@@ -121,6 +121,13 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
     if modules_apply && install.iis_config.is_some() {
         families.push("iis-modules".into());
     }
+    let section_gaps = match (&install.iis_config, modules_apply) {
+        (Some(f), true) => {
+            families.push("iis-sections".into());
+            section_gaps(f)
+        }
+        _ => Vec::new(),
+    };
     let components = cx
         .families
         .iter()
@@ -198,6 +205,14 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
     } else {
         Status::Evaluated
     };
+    // Sections, web.configs and ASP.NET Core handlers not checked.
+    let status = match (status, section_gaps.is_empty()) {
+        (Status::Evaluated | Status::Partial, false) => {
+            reasons.extend(section_gaps);
+            Status::Partial
+        }
+        (s, _) => s,
+    };
     // The loader check: imports it could not decide leave its rules partial.
     let status = match (status, loader_undecided(install)) {
         (Status::Evaluated | Status::Partial, Some(why)) => {
@@ -255,6 +270,73 @@ fn loader_undecided(install: &Install) -> Option<String> {
         first.get_or_insert_with(|| cap.clone());
     }
     first.map(|f| format!("the loader check could not decide {count} import(s); first: {f}"))
+}
+
+/// What the section and ASP.NET Core checks could not cover: web.config
+/// files not read or not placed, schema files not read while a declared
+/// section needed them, applications whose request handler was not checked.
+fn section_gaps(f: &crate::windows::IisConfigFile) -> Vec<String> {
+    let mut gaps = Vec::new();
+    let lost: Vec<String> = f
+        .web_configs
+        .iter()
+        .filter(|w| matches!(w.state, "unreadable" | "not-checked"))
+        .map(|w| {
+            format!(
+                "{}: {}",
+                w.path
+                    .clone()
+                    .unwrap_or_else(|| format!("{}{}", w.site, w.application)),
+                w.reason.as_deref().unwrap_or("not read")
+            )
+        })
+        .collect();
+    if let Some(first) = lost.first() {
+        gaps.push(format!(
+            "{} web.config file(s) could not be read or placed, so their sections and ASP.NET Core settings were not checked; first: {first}",
+            lost.len()
+        ));
+    }
+    let declared_uses = f.config.uses.iter().chain(
+        f.web_configs
+            .iter()
+            .filter_map(|w| w.config.as_ref())
+            .flat_map(|c| c.uses.iter()),
+    );
+    let unknown = declared_uses
+        .filter(|u| u.declared && !f.schema.defines(&u.section))
+        .count();
+    if unknown > 0 && !f.schema.complete() {
+        gaps.push(format!(
+            "the schema folder {} could not be read in full ({}): {unknown} declared section(s) could not be checked for a schema",
+            f.schema.path,
+            f.schema
+                .error
+                .clone()
+                .or_else(|| f.schema.files.iter().find_map(|x| x.error.clone()))
+                .unwrap_or_default()
+        ));
+    }
+    let unchecked: Vec<String> = f
+        .web_configs
+        .iter()
+        .filter_map(|w| {
+            let h = w.ancm.as_ref().filter(|h| h.state == "not-checked")?;
+            Some(format!(
+                "{}{}: {}",
+                w.site,
+                w.application,
+                h.reason.as_deref().unwrap_or("")
+            ))
+        })
+        .collect();
+    if let Some(first) = unchecked.first() {
+        gaps.push(format!(
+            "the ASP.NET Core request handler of {} application(s) was not checked; first: {first}",
+            unchecked.len()
+        ));
+    }
+    gaps
 }
 
 fn os_name(install: &Install) -> String {

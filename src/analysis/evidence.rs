@@ -17,6 +17,10 @@ use crate::windows::{HiveInfo, Install, LocalTimes, PeFile};
 /// The evidence of one finding.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Evidence {
+    /// An ASP.NET Core application whose request handler is not where the
+    /// module looks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ancm: Option<AncmEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_version: Option<Version>,
     /// Which control set the services were read from, and why; absent when
@@ -62,6 +66,10 @@ pub struct Evidence {
     pub runtime: Option<RuntimeEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub searched: Option<Vec<String>>,
+    /// Sections a configuration file sets without what must stand behind
+    /// them (a declaration, a schema, a module).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<SectionEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_pack: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -272,6 +280,53 @@ pub struct IisModuleEvidence {
     pub pre_condition: Vec<String>,
     /// The path that worker loads, from the volume root.
     pub resolved: String,
+}
+
+/// Sections one configuration file sets, and what is missing behind them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionEvidence {
+    /// The applications (`site/path`) the file governs.
+    pub applications: Vec<String>,
+    /// The component that owns the sections (`URL Rewrite`), when the
+    /// knowledge names one.
+    pub component: Option<String>,
+    /// The file that sets them, as reports show paths.
+    pub config: String,
+    /// Some `<configSections>` declares them.
+    pub declared: bool,
+    /// The `<location path>` they are set in; null at the file's level.
+    pub location: Option<String>,
+    /// Whether one of `modules` is in `<globalModules>`; null when the
+    /// knowledge names no module for them.
+    pub module_registered: Option<bool>,
+    pub modules: Vec<String>,
+    pub pools: Vec<PoolEvidence>,
+    /// Whether a schema file defines them; null when the schema folder
+    /// could not be read in full.
+    pub schema: Option<bool>,
+    pub schema_folder: String,
+    pub sections: Vec<String>,
+    /// `undeclared`, `no-schema` or `no-module`.
+    pub state: String,
+}
+
+/// An ASP.NET Core application and where the module looked for its
+/// request handler.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AncmEvidence {
+    /// `site/path`.
+    pub application: String,
+    /// The pool's worker bitness.
+    pub bits: u32,
+    pub handler: String,
+    /// `inprocess` or `outofprocess`.
+    pub hosting_model: String,
+    pub pools: Vec<PoolEvidence>,
+    /// Every place looked at, in the module's order.
+    pub searched: Vec<String>,
+    /// `missing`, `no-framework` or `no-version-folder`.
+    pub state: String,
+    pub web_config: String,
 }
 
 /// An application pool and the applications (`site/path`) it serves.

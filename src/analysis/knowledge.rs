@@ -53,6 +53,11 @@ pub struct Knowledge {
     pub addons: Option<AddOns>,
     pub collect: Option<Collect>,
     pub modules: Option<Modules>,
+    /// IIS 7 and later: sections a configuration sets and what must stand
+    /// behind each (declaration, schema, module).
+    pub sections: Option<Sections>,
+    /// The ASP.NET Core Module's request handlers.
+    pub ancm: Option<Ancm>,
     /// Where updates record what they installed, and what to do when a
     /// file is older than its record.
     pub update_records: Option<UpdateRecords>,
@@ -258,6 +263,76 @@ pub struct ComponentStoreKnowledge {
     pub references: Vec<String>,
 }
 
+/// What a section needs to be read and acted on, what a worker does when
+/// something is missing, and the components that bring sections with them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sections {
+    /// The symptom when no `<configSections>` declares an element set.
+    pub undeclared: String,
+    /// When it is declared but no schema file defines it.
+    pub no_schema: String,
+    /// When it is declared with its schema, but the component's module is
+    /// not a global module.
+    pub no_module: String,
+    pub remedy_undeclared: String,
+    pub remedy_no_schema: String,
+    pub remedy_no_module: String,
+    /// The remedy for a section no component of the table owns.
+    pub remedy_unknown: String,
+    #[serde(default)]
+    pub component: Vec<SectionComponent>,
+    pub references: Vec<String>,
+}
+
+/// A component that installs a section (its declaration, its schema file)
+/// and the native module that acts on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionComponent {
+    /// The section or group it owns (`system.webServer/rewrite`): every
+    /// section at or below it.
+    pub section: String,
+    pub name: String,
+    /// `<globalModules>` names, any of which acts on the section.
+    pub modules: Vec<String>,
+    /// What installs it, for the remedy.
+    pub installer: String,
+    pub references: Vec<String>,
+}
+
+impl Sections {
+    /// The component owning `section`, the most specific first.
+    pub fn component(&self, section: &str) -> Option<&SectionComponent> {
+        let s = section.to_ascii_lowercase();
+        self.component
+            .iter()
+            .filter(|c| {
+                let c = c.section.to_ascii_lowercase();
+                s == c || s.starts_with(&format!("{c}/"))
+            })
+            .max_by_key(|c| c.section.len())
+    }
+}
+
+/// The ASP.NET Core Module (V2): where it looks for its request handlers,
+/// what a worker answers when one is missing, and the remedy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ancm {
+    pub module: String,
+    pub inprocess_handler: String,
+    pub outofprocess_handler: String,
+    pub dotnet: String,
+    pub shared_framework: String,
+    pub inprocess_missing: String,
+    pub inprocess_no_framework: String,
+    pub outofprocess_missing: String,
+    pub outofprocess_no_version: String,
+    pub remedy: String,
+    pub references: Vec<String>,
+}
+
 /// The static loader check: what it reads and the errors it names.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -459,6 +534,12 @@ impl Knowledge {
         if other.modules.is_some() {
             self.modules = other.modules;
         }
+        if other.sections.is_some() {
+            self.sections = other.sections;
+        }
+        if other.ancm.is_some() {
+            self.ancm = other.ancm;
+        }
         if other.update_records.is_some() {
             self.update_records = other.update_records;
         }
@@ -511,6 +592,13 @@ impl Knowledge {
                     .collect(),
                 names: self.interesting_files(),
                 compare: c.compare.clone(),
+            }),
+            ancm: self.ancm.as_ref().map(|a| crate::windows::AncmScope {
+                module: a.module.clone(),
+                inprocess_handler: a.inprocess_handler.clone(),
+                outofprocess_handler: a.outofprocess_handler.clone(),
+                dotnet: a.dotnet.clone(),
+                shared_framework: a.shared_framework.clone(),
             }),
         }
     }

@@ -406,6 +406,7 @@ fn iis_configuration_is_reported_with_pools_and_their_applications() {
         path: r"\Windows\System32\inetsrv\config\applicationHost.config".into(),
         redirected_to: Some(r"\\filer\iis".into()),
         config: crate::windows::iis_config::parse(xml.as_bytes()).unwrap(),
+        ..Default::default()
     });
     let t = text_report(&d);
     for want in [
@@ -429,8 +430,11 @@ fn iis_configuration_is_reported_with_pools_and_their_applications() {
             "path",
             "problems",
             "redirected_to",
+            "schema",
             "sections",
-            "sites"
+            "sites",
+            "uses",
+            "web_configs"
         ]
     );
     assert_eq!(c["app_pools"][0]["applications"][0], "Shop/");

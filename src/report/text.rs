@@ -430,6 +430,69 @@ fn iis_config(o: &mut String, f: &crate::windows::IisConfigFile) {
     for problem in &c.problems {
         let _ = writeln!(o, "      skipped: {}", escape(problem));
     }
+    let schema = &f.schema;
+    match &schema.error {
+        Some(e) => {
+            let _ = writeln!(o, "      schema {}: {}", escape(&schema.path), escape(e));
+        }
+        None => {
+            let unread = schema.files.iter().filter(|x| x.error.is_some()).count();
+            let _ = writeln!(
+                o,
+                "      schema {}: {} files, {} sections{}",
+                escape(&schema.path),
+                schema.files.len(),
+                schema.files.iter().map(|x| x.sections.len()).sum::<usize>(),
+                match unread {
+                    0 => String::new(),
+                    n => format!(", {n} unreadable"),
+                }
+            );
+        }
+    }
+    for w in &f.web_configs {
+        let mut line = format!(
+            "      web.config of {}{} (pool {}): {}",
+            escape(&w.site),
+            escape(&w.application),
+            escape(&w.pool),
+            escape(w.path.as_deref().unwrap_or("?"))
+        );
+        match (w.state, &w.reason) {
+            ("read", _) => {}
+            (state, Some(r)) => line.push_str(&format!(" {state}: {}", escape(r))),
+            (state, None) => line.push_str(&format!(" {state}")),
+        }
+        if let Some(c) = &w.config {
+            let set: Vec<String> = c
+                .uses
+                .iter()
+                .map(|u| {
+                    let mut s = escape(&u.section).into_owned();
+                    if !u.declared {
+                        s.push_str(" (undeclared)");
+                    }
+                    s
+                })
+                .collect();
+            if !set.is_empty() {
+                line.push_str(&format!("; sets {}", set.join(", ")));
+            }
+        }
+        if let Some(h) = &w.ancm {
+            line.push_str(&format!(
+                "; ASP.NET Core {}: {} {}",
+                h.hosting_model,
+                escape(&h.handler),
+                match (&h.found, &h.reason) {
+                    (Some(p), _) => format!("at {}", escape(p)),
+                    (None, Some(r)) => format!("{}: {}", h.state, escape(r)),
+                    (None, None) => h.state.to_string(),
+                }
+            ));
+        }
+        let _ = writeln!(o, "{line}");
+    }
 }
 
 /// One finding; `named` adds its volume (the disk has several).
@@ -493,6 +556,25 @@ fn evidence(o: &mut String, e: &Evidence) {
         text(o, key, Some(parts.join(", ")));
     }
     let some = |s: &String| Some(s.clone());
+    let pool_lines = |pools: &[crate::analysis::evidence::PoolEvidence]| -> Vec<String> {
+        pools
+            .iter()
+            .map(|p| format!("{} ({}-bit: {})", p.name, p.bits, p.applications.join(", ")))
+            .collect()
+    };
+    if let Some(a) = &e.ancm {
+        let parts = [
+            ("application", some(&a.application)),
+            ("bits", Some(a.bits.to_string())),
+            ("handler", some(&a.handler)),
+            ("hosting_model", some(&a.hosting_model)),
+            ("state", some(&a.state)),
+            ("web_config", some(&a.web_config)),
+        ];
+        pairs(o, "ancm", &parts);
+        list(o, "pools", &pool_lines(&a.pools));
+        list(o, "searched", &a.searched);
+    }
     text(o, "baseline_version", e.baseline_version);
     text(o, "control_set", e.control_set.as_ref());
     text(o, "expected_version", e.expected_version.as_ref());
@@ -637,6 +719,27 @@ fn evidence(o: &mut String, e: &Evidence) {
     }
     if let Some(s) = &e.searched {
         list(o, "searched", s);
+    }
+    if let Some(x) = &e.section {
+        let flag = |b: Option<bool>| b.map(|b| b.to_string());
+        let parts = [
+            ("component", x.component.clone()),
+            ("config", some(&x.config)),
+            ("declared", Some(x.declared.to_string())),
+            ("location", x.location.clone()),
+            ("module_registered", flag(x.module_registered)),
+            (
+                "modules",
+                (!x.modules.is_empty()).then(|| x.modules.join(", ")),
+            ),
+            ("schema", flag(x.schema)),
+            ("schema_folder", some(&x.schema_folder)),
+            ("sections", Some(x.sections.join(", "))),
+            ("state", some(&x.state)),
+        ];
+        pairs(o, "section", &parts);
+        list(o, "applications", &x.applications);
+        list(o, "pools", &pool_lines(&x.pools));
     }
     text(o, "service_pack", e.service_pack.as_ref());
     for s in e.sets.iter().flatten() {

@@ -18,6 +18,21 @@ pub const MAX_CONFIG_BYTES: usize = 32 << 20;
 const MAX_NODES: u32 = 2_000_000;
 /// Caps each list read from the file.
 const MAX_ITEMS: usize = 100_000;
+/// A site's `web.config` larger than this is not read: published ones are a
+/// few KiB, and IIS itself refuses one over 250 KiB unless
+/// `MaxWebConfigFileSizeInKB` raises its limit.
+pub const MAX_WEB_CONFIG_BYTES: usize = 1 << 20;
+/// A schema file larger than this is not read (`IIS_schema.xml`, the
+/// largest, is a few hundred KiB).
+pub const MAX_SCHEMA_BYTES: usize = 8 << 20;
+/// How many files of `inetsrv\config\schema` are read (a server has a
+/// dozen or two).
+pub const MAX_SCHEMA_FILES: usize = 512;
+/// How deep sections are looked for below `<system.webServer>` (groups nest
+/// two or three deep in IIS's own schema).
+const MAX_SECTION_DEPTH: usize = 16;
+/// Caps the sections recorded as used by one file.
+const MAX_USES: usize = 4096;
 
 /// What `applicationHost.config` says; `problems` holds what was skipped.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,8 +48,65 @@ pub struct IisConfig {
     /// Every section the `<configSections>` declare, as `group/section` paths
     /// (`system.webServer/rewrite/rules`).
     pub sections: BTreeSet<String>,
+    /// Every section group they declare (`system.webServer/rewrite`).
+    pub section_groups: BTreeSet<String>,
+    /// The sections below `<system.webServer>` this file sets, at the server
+    /// level or in a `<location>`.
+    pub uses: Vec<SectionUse>,
     /// Elements skipped or capped, one line each.
     pub problems: Vec<String>,
+}
+
+/// A section a configuration file sets.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SectionUse {
+    /// `system.webServer/rewrite/rules`; for an element no declaration
+    /// names, the path of that element.
+    pub section: String,
+    /// The `<location path>` it is set in; `None` at the file's own level.
+    pub location: Option<String>,
+    /// Some `<section>` declares it (in `applicationHost.config` or the file's
+    /// own `<configSections>`); false: IIS does not recognise the element.
+    pub declared: bool,
+}
+
+/// What a site's or application's `web.config` says that IIS's native
+/// configuration reads: the sections it sets below `<system.webServer>`
+/// and the ASP.NET Core Module's `<aspNetCore>`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebConfigFile {
+    /// Sections the file's own `<configSections>` declares.
+    pub sections: BTreeSet<String>,
+    pub uses: Vec<SectionUse>,
+    pub aspnetcore: Option<AspNetCore>,
+    /// Elements skipped or capped, one line each.
+    pub problems: Vec<String>,
+}
+
+/// `<system.webServer><aspNetCore>`, as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AspNetCore {
+    /// `hostingModel` (`inprocess`, `outofprocess`); absent means out of
+    /// process for the module.
+    pub hosting_model: Option<String>,
+    pub process_path: Option<String>,
+    /// `<handlerSettings><handlerSetting name="handlerVersion">`: the
+    /// out-of-process handler's version folder, when pinned.
+    pub handler_version: Option<String>,
+    /// The module a `<handlers><add>` of the same file names for it
+    /// (`AspNetCoreModuleV2`; `AspNetCoreModule` is version 1, which has
+    /// no separate request handler), when one does.
+    pub module: Option<String>,
+}
+
+impl AspNetCore {
+    /// True for `hostingModel="inprocess"` (any case); the module's default is
+    /// out of process.
+    pub fn in_process(&self) -> bool {
+        self.hosting_model
+            .as_deref()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("inprocess"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -183,7 +255,191 @@ pub fn parse(bytes: &[u8]) -> Result<IisConfig, String> {
             _ => {}
         }
     }
+    let (sections, groups) = (cfg.sections.clone(), cfg.section_groups.clone());
+    cfg.uses = uses(root, &sections, &groups, &mut cfg.problems);
     Ok(cfg)
+}
+
+/// Parses a site's or application's `web.config` against the sections and
+/// groups `host` (`applicationHost.config`) declares. Only what IIS's native
+/// configuration reads is kept: `<system.webServer>` (at the file's level or
+/// in a `<location>`) and the file's own `<configSections>`; the .NET
+/// sections (`<system.web>`, declared by the Framework's `machine.config`)
+/// are not judged.
+pub fn parse_web_config(bytes: &[u8], host: &IisConfig) -> Result<WebConfigFile, String> {
+    if bytes.len() > MAX_WEB_CONFIG_BYTES {
+        return Err(format!(
+            "{} bytes, more than the {MAX_WEB_CONFIG_BYTES} a web.config is read to",
+            bytes.len()
+        ));
+    }
+    let text = decode(bytes)?;
+    let doc = document(&text)?;
+    let root = doc.root_element();
+    if !root.has_tag_name("configuration") {
+        return Err(format!(
+            "the root element is <{}>, not <configuration>",
+            root.tag_name().name()
+        ));
+    }
+    let mut own = IisConfig::default();
+    for cs in elements(root).filter(|e| e.has_tag_name("configSections")) {
+        sections(cs, "", &mut own);
+    }
+    let mut declared = host.sections.clone();
+    declared.extend(own.sections.iter().cloned());
+    let mut groups = host.section_groups.clone();
+    groups.extend(own.section_groups.iter().cloned());
+    let mut problems = own.problems;
+    let uses = uses(root, &declared, &groups, &mut problems);
+    // `<aspNetCore>` at the file's level, or in the `<location path=".">`
+    // that publishing writes around it.
+    let own_level: Vec<roxmltree::Node> = elements(root)
+        .flat_map(|e| match e.tag_name().name() {
+            "system.webServer" => vec![e],
+            "location" if matches!(e.attribute("path"), None | Some("") | Some(".")) => elements(e)
+                .filter(|c| c.has_tag_name("system.webServer"))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let module = own_level
+        .iter()
+        .flat_map(|ws| elements(*ws))
+        .filter(|e| e.has_tag_name("handlers"))
+        .flat_map(elements)
+        .filter(|e| e.has_tag_name("add"))
+        .filter_map(|e| e.attribute("modules"))
+        .flat_map(|m| m.split(','))
+        .map(str::trim)
+        .find(|m| m.to_ascii_lowercase().starts_with("aspnetcoremodule"))
+        .map(String::from);
+    let aspnetcore = own_level
+        .iter()
+        .flat_map(|ws| elements(*ws))
+        .find(|e| e.has_tag_name("aspNetCore"))
+        .map(|a| AspNetCore {
+            hosting_model: a.attribute("hostingModel").map(String::from),
+            process_path: a.attribute("processPath").map(String::from),
+            handler_version: elements(a)
+                .filter(|h| h.has_tag_name("handlerSettings"))
+                .flat_map(elements)
+                .find(|h| {
+                    h.has_tag_name("handlerSetting")
+                        && h.attribute("name")
+                            .is_some_and(|n| n.eq_ignore_ascii_case("handlerVersion"))
+                })
+                .and_then(|h| h.attribute("value"))
+                .map(String::from),
+            module: module.clone(),
+        });
+    Ok(WebConfigFile {
+        sections: own.sections,
+        uses,
+        aspnetcore,
+        problems,
+    })
+}
+
+/// The section names a schema file of `inetsrv\config\schema` defines:
+/// `<configSchema><sectionSchema name="system.webServer/rewrite/rules">`.
+pub fn schema_sections(bytes: &[u8]) -> Result<Vec<String>, String> {
+    if bytes.len() > MAX_SCHEMA_BYTES {
+        return Err(format!(
+            "{} bytes, more than the {MAX_SCHEMA_BYTES} a schema file is read to",
+            bytes.len()
+        ));
+    }
+    let text = decode(bytes)?;
+    let doc = document(&text)?;
+    let root = doc.root_element();
+    if !root.has_tag_name("configSchema") {
+        return Err(format!(
+            "the root element is <{}>, not <configSchema>",
+            root.tag_name().name()
+        ));
+    }
+    let mut out: Vec<String> = elements(root)
+        .filter(|e| e.has_tag_name("sectionSchema"))
+        .filter_map(|e| e.attribute("name"))
+        .take(MAX_ITEMS)
+        .map(String::from)
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The sections a file sets below `<system.webServer>`, at its own level and
+/// in each `<location>`: a declared group is walked into, a declared section
+/// is a use, an element that is neither is an undeclared use (IIS refuses
+/// the file). Nothing is judged when `system.webServer` itself is not a
+/// declared group: the declarations were not read, so every element would
+/// look undeclared.
+fn uses(
+    root: roxmltree::Node,
+    declared: &BTreeSet<String>,
+    groups: &BTreeSet<String>,
+    problems: &mut Vec<String>,
+) -> Vec<SectionUse> {
+    const GROUP: &str = "system.webServer";
+    if !groups.contains(GROUP) {
+        return Vec::new();
+    }
+    let mut tops: Vec<(roxmltree::Node, Option<String>)> = Vec::new();
+    for e in elements(root) {
+        match e.tag_name().name() {
+            GROUP => tops.push((e, None)),
+            "location" => {
+                let at = e.attribute("path").unwrap_or("");
+                let at = (!matches!(at, "" | ".")).then(|| at.to_string());
+                tops.extend(
+                    elements(e)
+                        .filter(|c| c.has_tag_name(GROUP))
+                        .map(|c| (c, at.clone())),
+                );
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (top, location) in tops {
+        let mut stack = vec![(top, GROUP.to_string(), 0usize)];
+        while let Some((node, prefix, depth)) = stack.pop() {
+            for child in elements(node) {
+                let path = format!("{prefix}/{}", child.tag_name().name());
+                if groups.contains(&path) && !declared.contains(&path) {
+                    if depth + 1 >= MAX_SECTION_DEPTH {
+                        note(
+                            problems,
+                            format!(
+                                "section groups nested deeper than {MAX_SECTION_DEPTH}: not read"
+                            ),
+                        );
+                        continue;
+                    }
+                    stack.push((child, path, depth + 1));
+                    continue;
+                }
+                let u = SectionUse {
+                    declared: declared.contains(&path),
+                    section: path,
+                    location: location.clone(),
+                };
+                if out.len() >= MAX_USES {
+                    note(
+                        problems,
+                        format!("more than {MAX_USES} sections set: the rest not read"),
+                    );
+                    break;
+                }
+                out.push(u);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `redirection.config`: when `<configurationRedirection enabled="true">`,
@@ -272,7 +528,12 @@ fn sections(n: roxmltree::Node, prefix: &str, cfg: &mut IisConfig) {
                 format!("{prefix}/{name}")
             };
             match child.tag_name().name() {
-                "sectionGroup" => stack.push((child, path)),
+                "sectionGroup" => {
+                    if cfg.section_groups.len() < MAX_ITEMS {
+                        cfg.section_groups.insert(path.clone());
+                    }
+                    stack.push((child, path))
+                }
                 "section" if cfg.sections.len() < MAX_ITEMS => {
                     cfg.sections.insert(path);
                 }
@@ -714,5 +975,200 @@ mod tests {
             x(r"D:\tools\System32\a.dll", 32, true).unwrap(),
             r"D:\tools\System32\a.dll"
         );
+    }
+
+    const HOST: &str = r#"<configuration><configSections>
+        <sectionGroup name="system.webServer">
+          <section name="defaultDocument" />
+          <sectionGroup name="security"><section name="requestFiltering" /></sectionGroup>
+          <section name="aspNetCore" />
+        </sectionGroup></configSections>
+        <location path="Shop/api"><system.webServer><defaultDocument /><rewrite /></system.webServer></location>
+        </configuration>"#;
+
+    #[test]
+    fn sections_set_are_judged_against_the_declarations() {
+        let host = parse(HOST.as_bytes()).unwrap();
+        assert!(host.section_groups.contains("system.webServer/security"));
+        let at: Vec<(&str, Option<&str>, bool)> = host
+            .uses
+            .iter()
+            .map(|u| (u.section.as_str(), u.location.as_deref(), u.declared))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("system.webServer/defaultDocument", Some("Shop/api"), true),
+                ("system.webServer/rewrite", Some("Shop/api"), false),
+            ]
+        );
+        let web = r#"<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <configSections><sectionGroup name="system.webServer"><section name="contoso" /></sectionGroup></configSections>
+  <system.web><compilation debug="true" /></system.web>
+  <system.webServer>
+    <security><requestFiltering /></security>
+    <rewrite><rules><rule name="r" /></rules></rewrite>
+    <contoso />
+  </system.webServer>
+  <location path="." inheritInChildApplications="false">
+    <system.webServer>
+      <aspNetCore processPath=".\App.exe" hostingModel="InProcess">
+        <handlerSettings><handlerSetting name="handlerVersion" value="18.0.1" /></handlerSettings>
+      </aspNetCore>
+    </system.webServer>
+  </location>
+</configuration>"#;
+        let w = parse_web_config(web.as_bytes(), &host).unwrap();
+        let got: Vec<(&str, bool)> = w
+            .uses
+            .iter()
+            .map(|u| (u.section.as_str(), u.declared))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("system.webServer/aspNetCore", true),
+                ("system.webServer/contoso", true),
+                ("system.webServer/rewrite", false),
+                ("system.webServer/security/requestFiltering", true),
+            ]
+        );
+        let a = w.aspnetcore.unwrap();
+        assert!(a.in_process());
+        assert_eq!(a.handler_version.as_deref(), Some("18.0.1"));
+        assert_eq!(a.process_path.as_deref(), Some(r".\App.exe"));
+        assert_eq!(a.module, None);
+        // UTF-16 with its BOM reads the same.
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(web.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(
+            parse_web_config(&le, &host).unwrap().uses,
+            got_uses(web, &host)
+        );
+        // Out of process is the module's default.
+        let w = parse_web_config(
+            br#"<configuration><system.webServer><handlers><add name="a" modules="AspNetCoreModuleV2" /></handlers><aspNetCore processPath="dotnet" /></system.webServer></configuration>"#,
+            &host,
+        )
+        .unwrap();
+        let a = w.aspnetcore.unwrap();
+        assert!(!a.in_process());
+        assert_eq!(a.module.as_deref(), Some("AspNetCoreModuleV2"));
+    }
+
+    fn got_uses(web: &str, host: &IisConfig) -> Vec<SectionUse> {
+        parse_web_config(web.as_bytes(), host).unwrap().uses
+    }
+
+    #[test]
+    fn nothing_is_judged_without_the_webserver_declarations() {
+        let host = parse(b"<configuration />").unwrap();
+        let w = parse_web_config(
+            b"<configuration><system.webServer><rewrite /></system.webServer></configuration>",
+            &host,
+        )
+        .unwrap();
+        assert!(w.uses.is_empty());
+    }
+
+    #[test]
+    fn hostile_web_configs_are_refused_or_capped() {
+        let host = parse(HOST.as_bytes()).unwrap();
+        assert!(
+            parse_web_config(b"<configuration><system.webServer>", &host)
+                .unwrap_err()
+                .contains("not well-formed")
+        );
+        assert!(parse_web_config(b"<html/>", &host)
+            .unwrap_err()
+            .contains("<html>"));
+        let huge = vec![b' '; MAX_WEB_CONFIG_BYTES + 1];
+        assert!(parse_web_config(&huge, &host)
+            .unwrap_err()
+            .contains("more than"));
+        // Groups nested past the cap are said, not walked.
+        let mut groups = String::new();
+        let mut web =
+            String::from("<configuration><configSections><sectionGroup name=\"system.webServer\">");
+        let mut body = String::from("<configuration><system.webServer>");
+        for i in 0..40 {
+            groups.push_str(&format!("<sectionGroup name=\"g{i}\">"));
+            body.push_str(&format!("<g{i}>"));
+        }
+        web.push_str(&groups);
+        web.push_str(&"</sectionGroup>".repeat(41));
+        web.push_str("</configSections>");
+        web.push_str(&body[15..]);
+        for i in (0..40).rev() {
+            web.push_str(&format!("</g{i}>"));
+        }
+        web.push_str("</system.webServer></configuration>");
+        let w = parse_web_config(web.as_bytes(), &IisConfig::default()).unwrap();
+        assert!(
+            w.problems.iter().any(|p| p.contains("nested deeper")),
+            "{:?}",
+            w.problems
+        );
+        // Deep element nesting is bounded by the node cap, not the stack.
+        let deep = format!(
+            "<configuration><system.webServer>{}{}</system.webServer></configuration>",
+            "<a>".repeat(50_000),
+            "</a>".repeat(50_000)
+        );
+        let r = parse_web_config(deep.as_bytes(), &host);
+        assert!(r.is_ok() || r.unwrap_err().contains("XML"));
+    }
+
+    #[test]
+    fn schema_files_name_their_sections() {
+        let xml = br#"<?xml version="1.0"?><configSchema>
+            <sectionSchema name="system.webServer/rewrite/rules"><element name="rule" /></sectionSchema>
+            <sectionSchema name="system.webServer/rewrite/globalRules" />
+            <sectionSchema /></configSchema>"#;
+        assert_eq!(
+            schema_sections(xml).unwrap(),
+            [
+                "system.webServer/rewrite/globalRules",
+                "system.webServer/rewrite/rules"
+            ]
+        );
+        assert!(schema_sections(b"<configuration/>")
+            .unwrap_err()
+            .contains("configSchema"));
+        assert!(schema_sections(b"<configSchema>")
+            .unwrap_err()
+            .contains("XML"));
+    }
+
+    /// Every cut and a hostile byte at every offset of a published
+    /// web.config and a schema file: refused or read, never a panic, and
+    /// what is read stays within its caps.
+    #[test]
+    fn web_config_and_schema_mutations_never_panic() {
+        let host = parse(HOST.as_bytes()).unwrap();
+        let web = br#"<?xml version="1.0" encoding="utf-8"?><configuration><location path="." inheritInChildApplications="false"><system.webServer><handlers><add name="aspNetCore" path="*" verb="*" modules="AspNetCoreModuleV2" /></handlers><aspNetCore processPath="dotnet" hostingModel="inprocess"><handlerSettings><handlerSetting name="handlerVersion" value="18.0.1" /></handlerSettings></aspNetCore><rewrite><rules /></rewrite></system.webServer></location></configuration>"#;
+        let schema = br#"<configSchema><sectionSchema name="system.webServer/rewrite/rules"><attribute name="a" /></sectionSchema></configSchema>"#;
+        for (bytes, is_schema) in [(&web[..], false), (&schema[..], true)] {
+            for cut in 0..bytes.len() {
+                let _ = parse_web_config(&bytes[..cut], &host);
+                let _ = schema_sections(&bytes[..cut]);
+            }
+            for at in 0..bytes.len() {
+                for b in [b'<', b'>', b'"', b'/', 0x00, 0xFF, b'&'] {
+                    let mut m = bytes.to_vec();
+                    m[at] = b;
+                    if is_schema {
+                        if let Ok(s) = schema_sections(&m) {
+                            assert!(s.len() <= 1);
+                        }
+                    } else if let Ok(w) = parse_web_config(&m, &host) {
+                        assert!(w.uses.len() <= MAX_USES && w.problems.len() <= 64);
+                    }
+                }
+            }
+        }
     }
 }

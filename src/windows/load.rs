@@ -375,6 +375,19 @@ fn load_install(
     wanted.dedup_by_key(|e| e.id);
     install.files = read_pe_files(vol, &wanted, unreadable);
     register_exports(vol, &mut install.iis_images);
+    // IIS 7 and later: each application's web.config, and where the ASP.NET
+    // Core Module would find its request handler.
+    let web_configs = super::iis_sites::read_web_configs(
+        &install,
+        disk,
+        vol,
+        volume,
+        scope.ancm.as_ref(),
+        unreadable,
+    );
+    if let Some(f) = install.iis_config.as_mut() {
+        f.web_configs = web_configs;
+    }
     // FAT stores local time: its times are made UTC with the install's zone,
     // volume by volume, since a letter may name a FAT volume beside NTFS.
     let fat_read = vol.kind() == Filesystem::Fat
@@ -864,6 +877,8 @@ fn read_iis_config(
             path,
             redirected_to,
             config,
+            schema: super::iis_sites::read_schema(vol, &root.path, unreadable),
+            web_configs: Vec::new(),
         }),
         Err(why) => {
             unreadable.push(Unreadable::new(&path, &why));

@@ -1114,3 +1114,83 @@ fn uninstall_folders_list_the_files_their_update_replaced() {
     assert_eq!(marker(r"\WINNT\$NtUninstallé$").kb(), None);
     assert_eq!(marker(r"\WINNT\$NtUninstallQ$").kb(), None);
 }
+
+/// Each application's web.config is looked for at its expanded physical
+/// path and parsed against the declarations; the schema folder is read;
+/// what cannot be placed is `not-checked` and said, never absent.
+#[test]
+fn web_configs_and_the_schema_folder_are_read_or_said() {
+    let (system, software) = seed_hives();
+    let config = r#"<configuration><configSections><sectionGroup name="system.webServer"><section name="defaultDocument"/></sectionGroup></configSections>
+        <system.applicationHost><applicationPools><add name="P"/></applicationPools><sites><site name="S" id="1">
+        <application path="/" applicationPool="P"><virtualDirectory path="/" physicalPath="%SystemDrive%\site"/></application>
+        <application path="/share" applicationPool="P"><virtualDirectory path="/" physicalPath="\\filer\content"/></application>
+        <application path="/var" applicationPool="P"><virtualDirectory path="/" physicalPath="%MYAPP%\x"/></application>
+        <application path="/none" applicationPool="P"><virtualDirectory path="/" physicalPath="%SystemDrive%\gone"/></application>
+        </site></sites></system.applicationHost></configuration>"#;
+    let web = br#"<configuration><system.webServer><defaultDocument/><rewrite/></system.webServer></configuration>"#;
+    let schema =
+        br#"<configSchema><sectionSchema name="system.webServer/defaultDocument"/></configSchema>"#;
+    let dir = r"\WINNT\System32\inetsrv\config";
+    let i = load(vec![
+        (r"\WINNT\system32\config\SYSTEM", system),
+        (r"\WINNT\system32\config\SOFTWARE", software),
+        (
+            &format!(r"{dir}\applicationHost.config"),
+            config.as_bytes().to_vec(),
+        ),
+        (&format!(r"{dir}\schema\IIS_schema.xml"), schema.to_vec()),
+        (
+            &format!(r"{dir}\schema\broken.xml"),
+            b"<configSchema>".to_vec(),
+        ),
+        (r"\site\web.config", web.to_vec()),
+    ]);
+    let f = i.iis_config.as_ref().expect("read");
+    let files: Vec<(&str, bool)> = f
+        .schema
+        .files
+        .iter()
+        .map(|x| (x.name.as_str(), x.error.is_some()))
+        .collect();
+    assert_eq!(files, [("IIS_schema.xml", false), ("broken.xml", true)]);
+    assert!(f.schema.defines("system.webServer/DefaultDocument") && !f.schema.complete());
+    let states: Vec<(&str, &str)> = f
+        .web_configs
+        .iter()
+        .map(|w| (w.application.as_str(), w.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("/", "read"),
+            ("/share", "not-checked"),
+            ("/var", "not-checked"),
+            ("/none", "absent")
+        ]
+    );
+    let uses: Vec<(&str, bool)> = f.web_configs[0]
+        .config
+        .as_ref()
+        .unwrap()
+        .uses
+        .iter()
+        .map(|u| (u.section.as_str(), u.declared))
+        .collect();
+    assert_eq!(
+        uses,
+        [
+            ("system.webServer/defaultDocument", true),
+            ("system.webServer/rewrite", false)
+        ]
+    );
+    for said in ["broken.xml", r"\\filer\content\web.config", "%MYAPP%"] {
+        assert!(
+            i.unreadable
+                .iter()
+                .any(|u| u.path.contains(said) || u.reason.contains(said)),
+            "{said}: {:?}",
+            i.unreadable
+        );
+    }
+}

@@ -6,6 +6,7 @@ pub mod bootini;
 pub mod disk;
 pub mod drives;
 pub mod iis_config;
+mod iis_sites;
 mod load;
 pub mod loader;
 mod paths;
@@ -59,6 +60,24 @@ pub struct Scope {
     pub loader: Option<LoaderScope>,
     /// The component store check (Vista and later), when asked for.
     pub store: Option<store::StoreScope>,
+    /// Where the ASP.NET Core Module's request handlers are looked for.
+    pub ancm: Option<AncmScope>,
+}
+
+/// The ASP.NET Core Module (V2) layout the loader follows for an
+/// application configured with `<aspNetCore>`.
+#[derive(Debug, Clone, Default)]
+pub struct AncmScope {
+    /// Its `<globalModules>` name (`AspNetCoreModuleV2`): the out-of-process
+    /// handler's version folders are beside that module's DLL.
+    pub module: String,
+    pub inprocess_handler: String,
+    pub outofprocess_handler: String,
+    /// The dotnet root below a Program Files folder (`dotnet`).
+    pub dotnet: String,
+    /// The ASP.NET Core shared framework below the dotnet root
+    /// (`shared\Microsoft.AspNetCore.App`), one folder per version.
+    pub shared_framework: String,
 }
 
 /// What the static loader check reads beyond the services and add-ons.
@@ -240,6 +259,103 @@ pub struct IisConfigFile {
     /// which may be a share this image does not hold.
     pub redirected_to: Option<String>,
     pub config: iis_config::IisConfig,
+    /// `inetsrv\config\schema`: the schema files and the sections each
+    /// defines.
+    pub schema: SchemaFolder,
+    /// The `web.config` at the root virtual directory of every application
+    /// (at most [`MAX_WEB_CONFIGS`]), in site and path order.
+    pub web_configs: Vec<WebConfig>,
+}
+
+/// How many applications' `web.config` files are read per install.
+pub const MAX_WEB_CONFIGS: usize = 1024;
+
+/// The schema folder as read.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFolder {
+    /// As stored (`\Windows\System32\inetsrv\config\schema`).
+    pub path: String,
+    /// Its `*.xml` files, sorted by name (at most
+    /// [`iis_config::MAX_SCHEMA_FILES`]).
+    pub files: Vec<SchemaFile>,
+    /// Why the folder could not be listed, or that it is absent: no section
+    /// can then be said to lack a schema.
+    pub error: Option<String>,
+}
+
+impl SchemaFolder {
+    /// Whether every file was read: only then is a section without schema
+    /// known to have none.
+    pub fn complete(&self) -> bool {
+        self.error.is_none() && self.files.iter().all(|f| f.error.is_none())
+    }
+
+    /// Whether some file defines `section` (names compare without case, as
+    /// IIS's do).
+    pub fn defines(&self, section: &str) -> bool {
+        self.files
+            .iter()
+            .flat_map(|f| f.sections.iter())
+            .any(|s| s.eq_ignore_ascii_case(section))
+    }
+}
+
+/// One schema file and the `<sectionSchema name>` it holds.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFile {
+    pub name: String,
+    pub sections: Vec<String>,
+    /// Why it could not be read or parsed.
+    pub error: Option<String>,
+}
+
+/// An application's `web.config` (its root virtual directory's
+/// `physicalPath`), as looked for and read.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    pub site: String,
+    /// The application's path in the site (`/`, `/api`).
+    pub application: String,
+    pub pool: String,
+    /// 32 or 64: the bitness of the pool's worker; `None` when the OS
+    /// bitness is unknown.
+    pub bits: Option<u32>,
+    /// `physicalPath` as written (`%SystemDrive%\inetpub\wwwroot`).
+    pub physical_path: String,
+    /// Where the file was looked for, as reports show paths; `None` when
+    /// the physical path could not be placed (a share, a variable not known
+    /// offline).
+    pub path: Option<String>,
+    /// `read`, `absent` (the folder holds none, or the application has no root virtual directory), `unreadable` or
+    /// `not-checked`.
+    pub state: &'static str,
+    /// Why it is `unreadable` or `not-checked`.
+    pub reason: Option<String>,
+    pub config: Option<iis_config::WebConfigFile>,
+    /// The ASP.NET Core Module's request handler for an `<aspNetCore>` app.
+    pub ancm: Option<AncmHandler>,
+}
+
+/// Where the ASP.NET Core Module (ANCM V2) would find the request handler
+/// of an application, and whether it is there.
+#[derive(Debug, Clone, Default)]
+pub struct AncmHandler {
+    /// `inprocess` or `outofprocess`.
+    pub hosting_model: &'static str,
+    /// The handler DLL (`aspnetcorev2_inprocess.dll`).
+    pub handler: String,
+    /// Every place it was looked for, in the module's order.
+    pub searched: Vec<String>,
+    /// Where it is, when found.
+    pub found: Option<String>,
+    /// `found`; `missing` (every place read, none holds it);
+    /// `no-framework` (in process: no ASP.NET Core shared framework is
+    /// installed and the app is not self-contained); `no-version-folder`
+    /// (out of process: no version folder beside aspnetcorev2.dll);
+    /// `not-checked`.
+    pub state: &'static str,
+    /// Why `not-checked`.
+    pub reason: Option<String>,
 }
 
 /// What the SOFTWARE hive says of the OS.

@@ -7,6 +7,7 @@
 //! a family or set names, their versions), [`timeline`], [`remedy`], and the
 //! evidence types in [`super::evidence`].
 
+mod ancm_handler_missing;
 mod behind_service_pack;
 mod behind_update;
 mod broken_delay_import;
@@ -18,6 +19,7 @@ mod lockstep;
 mod missing_addon_dll;
 mod missing_dependency;
 mod missing_module;
+mod missing_section;
 mod missing_service_binary;
 mod module_bitness;
 mod module_no_register;
@@ -74,6 +76,8 @@ pub static ALL: &[&dyn Rule] = &[
     &missing_module::MissingModule,
     &module_bitness::ModuleBitness,
     &module_no_register::ModuleNoRegister,
+    &missing_section::MissingSection,
+    &ancm_handler_missing::AncmHandlerMissing,
     &no_version_resource::NoVersionResource,
     &not_store_copy::NotStoreCopy,
     &dirty_hive::DirtyHive,

@@ -40,7 +40,7 @@ pub(super) fn loading_pools(install: &Install, image: &ModuleImage) -> Vec<PoolE
 }
 
 /// `site/path` of every application a pool serves, sorted.
-fn applications(config: &IisConfig, pool: &str) -> Vec<String> {
+pub(super) fn applications(config: &IisConfig, pool: &str) -> Vec<String> {
     let mut apps: Vec<String> = config
         .sites
         .iter()
@@ -98,4 +98,27 @@ pub(super) fn pools_phrase(pools: &[PoolEvidence]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The pools named, each with its applications and its worker's bitness,
+/// sorted by name; a name no pool has is left out.
+pub(super) fn named_pools(install: &Install, names: &[String]) -> Vec<PoolEvidence> {
+    let Some(file) = &install.iis_config else {
+        return Vec::new();
+    };
+    let os64 = install.os.bits == Some(64);
+    let mut pools: Vec<PoolEvidence> = file
+        .config
+        .app_pools
+        .iter()
+        .filter(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.name)))
+        .map(|p| PoolEvidence {
+            applications: applications(&file.config, &p.name),
+            bits: pool_bits(p, os64),
+            name: p.name.clone(),
+        })
+        .collect();
+    pools.sort_by(|a, b| a.name.cmp(&b.name));
+    pools.dedup_by(|a, b| a.name == b.name);
+    pools
 }

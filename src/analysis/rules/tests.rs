@@ -272,15 +272,51 @@ fn every_rule_fires_with_exactly_its_evidence_keys() {
     agent.machine = Some(0x014c);
     let mut iis10 = install(Some("10.0"), vec![agent], &[]);
     iis10.os.bits = Some(64);
-    let xml = r#"<configuration><system.applicationHost><applicationPools>
-        <add name="DefaultAppPool" /></applicationPools></system.applicationHost>
+    let xml = r#"<configuration><configSections><sectionGroup name="system.webServer">
+        <section name="globalModules" /></sectionGroup></configSections>
+        <system.applicationHost><applicationPools>
+        <add name="DefaultAppPool" /></applicationPools><sites><site name="Shop" id="1">
+        <application path="/"><virtualDirectory path="/" physicalPath="C:\shop" /></application>
+        </site></sites></system.applicationHost>
         <system.webServer><globalModules><add name="Gone" image="%windir%\System32\inetsrv\gone.dll" />
         <add name="Agent" image="C:\Program Files\agent.dll" /></globalModules></system.webServer></configuration>"#;
     iis10.iis_config = Some(crate::windows::IisConfigFile {
         path: r"\WINNT\System32\inetsrv\config\applicationHost.config".into(),
         redirected_to: None,
         config: crate::windows::iis_config::parse(xml.as_bytes()).unwrap(),
+        ..Default::default()
     });
+    // The shop's web.config uses URL Rewrite, which is not installed, and
+    // runs ASP.NET Core in process without its request handler.
+    {
+        let f = iis10.iis_config.as_mut().unwrap();
+        let web = r#"<configuration><system.webServer><rewrite><rules /></rewrite>
+            <aspNetCore processPath="dotnet" hostingModel="inprocess" /></system.webServer></configuration>"#;
+        f.web_configs = vec![crate::windows::WebConfig {
+            site: "Shop".into(),
+            application: "/".into(),
+            pool: "DefaultAppPool".into(),
+            bits: Some(64),
+            physical_path: r"C:\shop".into(),
+            path: Some(r"\shop\web.config".into()),
+            state: "read",
+            reason: None,
+            config: Some(
+                crate::windows::iis_config::parse_web_config(web.as_bytes(), &f.config).unwrap(),
+            ),
+            ancm: Some(crate::windows::AncmHandler {
+                hosting_model: "inprocess",
+                handler: "aspnetcorev2_inprocess.dll".into(),
+                searched: vec![
+                    r"\shop\aspnetcorev2_inprocess.dll".into(),
+                    r"\Program Files\dotnet\shared\Microsoft.AspNetCore.App\8.0.1\aspnetcorev2_inprocess.dll".into(),
+                ],
+                found: None,
+                state: "missing",
+                reason: None,
+            }),
+        }];
+    }
     let module = |name: &str, path: &str, found: bool| crate::windows::ModuleImage {
         kind: "module",
         name: name.into(),

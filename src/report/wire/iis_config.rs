@@ -19,7 +19,13 @@ pub(super) struct IisConfig<'a> {
     app_pools: Vec<Pool<'a>>,
     sites: Vec<Site<'a>>,
     sections: &'a BTreeSet<String>,
+    /// The sections below `<system.webServer>` this file sets.
+    uses: Vec<Use<'a>>,
     problems: &'a [String],
+    /// `inetsrv\config\schema`: each file and the sections it defines.
+    schema: Schema<'a>,
+    /// Each application's `web.config`.
+    web_configs: Vec<WebConfig<'a>>,
     /// Each module and filter image as the worker of each bitness some pool
     /// runs at resolves it.
     images: Vec<Image<'a>>,
@@ -36,6 +42,74 @@ struct Image<'a> {
     found: Option<&'a str>,
     /// Why its presence could not be checked.
     unreadable: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Use<'a> {
+    section: &'a str,
+    location: Option<&'a str>,
+    declared: bool,
+}
+
+#[derive(Serialize)]
+struct Schema<'a> {
+    path: &'a str,
+    /// Why the folder could not be read (`absent` when it is not there).
+    error: Option<&'a str>,
+    files: Vec<SchemaFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct SchemaFile<'a> {
+    name: &'a str,
+    sections: &'a [String],
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WebConfig<'a> {
+    site: &'a str,
+    application: &'a str,
+    pool: &'a str,
+    bits: Option<u32>,
+    physical_path: &'a str,
+    path: Option<&'a str>,
+    state: &'a str,
+    reason: Option<&'a str>,
+    /// Sections its own `<configSections>` declares.
+    sections_declared: Vec<&'a str>,
+    uses: Vec<Use<'a>>,
+    aspnetcore: Option<AspNetCore<'a>>,
+    problems: &'a [String],
+    ancm: Option<Ancm<'a>>,
+}
+
+#[derive(Serialize)]
+struct AspNetCore<'a> {
+    hosting_model: Option<&'a str>,
+    process_path: Option<&'a str>,
+    handler_version: Option<&'a str>,
+    module: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Ancm<'a> {
+    hosting_model: &'a str,
+    handler: &'a str,
+    searched: &'a [String],
+    found: Option<&'a str>,
+    state: &'a str,
+    reason: Option<&'a str>,
+}
+
+fn uses(u: &[model::SectionUse]) -> Vec<Use<'_>> {
+    u.iter()
+        .map(|u| Use {
+            section: &u.section,
+            location: u.location.as_deref(),
+            declared: u.declared,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -138,7 +212,61 @@ impl<'a> IisConfig<'a> {
                 })
                 .collect(),
             sections: &c.sections,
+            uses: uses(&c.uses),
             problems: &c.problems,
+            schema: Schema {
+                path: &f.schema.path,
+                error: f.schema.error.as_deref(),
+                files: f
+                    .schema
+                    .files
+                    .iter()
+                    .map(|x| SchemaFile {
+                        name: &x.name,
+                        sections: &x.sections,
+                        error: x.error.as_deref(),
+                    })
+                    .collect(),
+            },
+            web_configs: f
+                .web_configs
+                .iter()
+                .map(|w| WebConfig {
+                    site: &w.site,
+                    application: &w.application,
+                    pool: &w.pool,
+                    bits: w.bits,
+                    physical_path: &w.physical_path,
+                    path: w.path.as_deref(),
+                    state: w.state,
+                    reason: w.reason.as_deref(),
+                    sections_declared: w
+                        .config
+                        .iter()
+                        .flat_map(|c| c.sections.iter().map(String::as_str))
+                        .collect(),
+                    uses: w.config.as_ref().map(|c| uses(&c.uses)).unwrap_or_default(),
+                    aspnetcore: w
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.aspnetcore.as_ref())
+                        .map(|a| AspNetCore {
+                            hosting_model: a.hosting_model.as_deref(),
+                            process_path: a.process_path.as_deref(),
+                            handler_version: a.handler_version.as_deref(),
+                            module: a.module.as_deref(),
+                        }),
+                    problems: w.config.as_ref().map_or(&[][..], |c| &c.problems[..]),
+                    ancm: w.ancm.as_ref().map(|h| Ancm {
+                        hosting_model: h.hosting_model,
+                        handler: &h.handler,
+                        searched: &h.searched,
+                        found: h.found.as_deref(),
+                        state: h.state,
+                        reason: h.reason.as_deref(),
+                    }),
+                })
+                .collect(),
             images: images
                 .iter()
                 .map(|m| Image {
