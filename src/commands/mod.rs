@@ -3,6 +3,7 @@
 //! volumes and hands typed results to `report/`; it prints nothing itself.
 
 pub mod census;
+pub(crate) mod collection;
 pub mod diagnose;
 pub mod info;
 pub mod versions;
