@@ -274,10 +274,10 @@ fn drives_at(b: &dyn Browse, base: &[String]) -> Option<Found> {
                 if vol.contains("HarddiskVolumeShadowCopy") {
                     notes.push(format!(
                         "{}: a shadow copy, not read",
-                        prefix(&[up, &acc, &vol])
+                        prefix(&[up.as_str(), acc.as_str(), vol.as_str()])
                     ));
                 } else if let Some(l) = drive_letter(&vol) {
-                    add(l, prefix(&[up, &acc, &vol]));
+                    add(l, prefix(&[up.as_str(), acc.as_str(), vol.as_str()]));
                 }
             }
         }
@@ -285,7 +285,7 @@ fn drives_at(b: &dyn Browse, base: &[String]) -> Option<Found> {
         layout = Layout::DriveFolders;
         for name in &top {
             if let Some(l) = drive_letter(name) {
-                add(l, prefix(&[name]));
+                add(l, prefix(&[name.as_str()]));
             }
         }
     }

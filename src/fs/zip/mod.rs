@@ -15,7 +15,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 use std::sync::Mutex;
 
-use zip::ZipArchive;
+use ::zip::ZipArchive;
 
 use super::collection::tree::{Leaf, Origin, Tree};
 use super::collection::{check_name, decode_name, filetime};
@@ -89,7 +89,7 @@ impl Archive {
             let got = panic::contain(|| -> Result<(String, bool, u64, Option<u32>), String> {
                 let f = zip.by_index_raw(i).map_err(zip_error)?;
                 let mtime = f.extra_data_fields().find_map(|x| match x {
-                    zip::extra_fields::ExtraField::ExtendedTimestamp(t) => t.mod_time(),
+                    ::zip::extra_fields::ExtraField::ExtendedTimestamp(t) => t.mod_time(),
                     _ => None,
                 });
                 Ok((f.name().to_string(), f.is_dir(), f.size(), mtime))
@@ -259,10 +259,10 @@ fn read_entry(zip: &mut Zip, index: usize) -> Result<Vec<u8>, String> {
         let method = raw.compression();
         if !matches!(
             method,
-            zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+            ::zip::CompressionMethod::Stored | ::zip::CompressionMethod::Deflated
         ) {
             return Err(format!(
-                "the zip entry is compressed with {method}, which verskew does not read (only stored and deflate)"
+                "the zip entry is compressed with {method:?}, which verskew does not read (only stored and deflate)"
             ));
         }
         let (size, packed) = (raw.size(), raw.compressed_size());
@@ -272,12 +272,12 @@ fn read_entry(zip: &mut Zip, index: usize) -> Result<Vec<u8>, String> {
             ));
         }
         let most = packed.saturating_mul(MAX_RATIO).saturating_add(RATIO_SLACK);
-        if method == zip::CompressionMethod::Deflated && size > most {
+        if method == ::zip::CompressionMethod::Deflated && size > most {
             return Err(format!(
                 "the zip entry declares {size} bytes from {packed} compressed: more than deflate can expand to (a zip bomb): not read"
             ));
         }
-        if method == zip::CompressionMethod::Stored && size != packed {
+        if method == ::zip::CompressionMethod::Stored && size != packed {
             return Err(format!(
                 "the stored zip entry declares {size} bytes but holds {packed}"
             ));
