@@ -125,11 +125,6 @@ impl Archive {
         })
     }
 
-    /// Entries refused, as (name, reason).
-    pub fn refused(&self) -> &[(String, String)] {
-        &self.refused
-    }
-
     /// Every usable entry's folders, with names as stored: what the
     /// collection is recognised by.
     pub fn raw_tree(&self) -> Tree {
