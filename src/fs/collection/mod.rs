@@ -20,7 +20,10 @@
 //! File times are the collection's own: the copies' times in a folder, the
 //! zip entry's extended timestamp (UTC) in a zip. They equal the originals'
 //! only where the collector (and whoever copied or unzipped the collection)
-//! kept them; the volume says so in its notes.
+//! kept them; the volume says so in its notes. Folders get no times at all:
+//! a collector makes its own folders, so their times say nothing of the
+//! machine (an `$NtUninstall…$` marker folder is then undated, never dated
+//! by the copy).
 
 pub(crate) mod tree;
 
@@ -356,11 +359,11 @@ fn open_drive(
     let (reader, times) = match archive {
         Some(a) => {
             a.build(&d.folders, decode, &mut tree, &mut degraded);
-            (Reader::Zip(a), "file times are the zip entries' UTC timestamps where stored (the originals' only where the collector kept them); entries with only a DOS time have none")
+            (Reader::Zip(a), "file times are the zip entries' UTC timestamps where stored (the originals' only where the collector kept them; an entry with only a DOS time has none); folders have no times (the collector made them)")
         }
         None => {
             dir::build(layers, decode, &mut tree, &mut degraded);
-            (Reader::Directory, "file times are the copies' own, as the host folder holds them (the originals' only where the collector and every later copy kept them)")
+            (Reader::Directory, "file times are the copies' own, as the host folder holds them (the originals' only where the collector and every later copy kept them); folders have no times (the collector made them)")
         }
     };
     tree.freeze();

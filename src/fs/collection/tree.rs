@@ -118,16 +118,6 @@ impl Tree {
         Ok(self.push(parent, name, false, Some(leaf)))
     }
 
-    /// Sets a folder's own times and error (from the host or the zip).
-    pub fn set_dir_facts(&mut self, n: usize, modified: Option<FileTime>, error: Option<String>) {
-        if let Some(node) = self.nodes.get_mut(n) {
-            node.modified = node.modified.or(modified);
-            if node.error.is_none() {
-                node.error = error;
-            }
-        }
-    }
-
     fn push(&mut self, parent: usize, name: &str, is_dir: bool, leaf: Option<Leaf>) -> usize {
         let n = self.nodes.len();
         let leaf = leaf.unwrap_or(Leaf {

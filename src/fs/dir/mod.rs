@@ -96,11 +96,10 @@ pub(crate) fn build(
                         ));
                         continue;
                     }
+                    // A folder's own times are the collector's (it made
+                    // the folder): not read, so no date rests on them.
                     match tree.dir(node, &name) {
-                        Ok(d) => {
-                            tree.set_dir_facts(d, modified, None);
-                            stack.push((path, d, depth + 1));
-                        }
+                        Ok(d) => stack.push((path, d, depth + 1)),
                         Err(why) => degraded.push((tree_path(tree, node), why)),
                     }
                 } else if ty.is_file() {

@@ -219,8 +219,9 @@ impl Archive {
                 if !ok {
                     continue;
                 }
+                // A folder entry's time is the collector's: not kept.
                 match last {
-                    None => tree.set_dir_facts(n, item.modified, None),
+                    None => {}
                     Some(last) => {
                         let leaf = Leaf {
                             size: item.size,
