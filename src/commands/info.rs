@@ -150,14 +150,19 @@ fn describe(
 }
 
 /// [`info`] of a triage collection: its layout and each collected drive.
-fn collection_info(c: &crate::fs::collection::Collection, verify: bool) -> Result<Info, CommandError> {
+fn collection_info(
+    c: &crate::fs::collection::Collection,
+    verify: bool,
+) -> Result<Info, CommandError> {
     use super::collection as coll;
     let drives = coll::open(c)?;
     let mut container = ContainerInfo {
         files: vec![c.path.clone()],
         metadata: Vec::new(),
     };
-    container.metadata.push(("collection.layout".into(), c.layout.id().into()));
+    container
+        .metadata
+        .push(("collection.layout".into(), c.layout.id().into()));
     let mut partitions = Vec::new();
     let mut filesystems = Vec::new();
     let mut notes = Vec::new();

@@ -65,7 +65,14 @@ fn versions_inner(
     let mut rows = Vec::new();
     let mut lost = Vec::new();
     let mut add = |index: usize, vol: &dyn Volume, lost: &mut Vec<Unreadable>| {
-        rows.extend(volume_rows(vol, index, &name, pattern, matcher.as_ref(), lost));
+        rows.extend(volume_rows(
+            vol,
+            index,
+            &name,
+            pattern,
+            matcher.as_ref(),
+            lost,
+        ));
     };
     if let Some(c) = super::collection::probe(path)? {
         super::collection::whole(path, select)?;

@@ -108,7 +108,13 @@ fn volumes(o: &mut String, d: &Diagnosis) {
         let p = &v.partition;
         let _ = match p.scheme.id() {
             // A collected drive is no place on a disk.
-            "collection" => write!(o, "  #{} {} ({})", v.index, escape(&p.place()), size(p.size)),
+            "collection" => write!(
+                o,
+                "  #{} {} ({})",
+                v.index,
+                escape(&p.place()),
+                size(p.size)
+            ),
             _ => write!(
                 o,
                 "  #{} {} at offset {} ({})",

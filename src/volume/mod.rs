@@ -157,10 +157,9 @@ impl Partition {
     pub fn place(&self) -> String {
         match self.scheme {
             Scheme::None => "volume".to_string(),
-            Scheme::Collection => format!(
-                "collected drive {}",
-                self.name.as_deref().unwrap_or("?")
-            ),
+            Scheme::Collection => {
+                format!("collected drive {}", self.name.as_deref().unwrap_or("?"))
+            }
             Scheme::Mbr => format!("MBR partition {}", self.index),
             Scheme::Gpt => format!("GPT partition {}", self.index),
         }

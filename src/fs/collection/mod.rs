@@ -132,15 +132,15 @@ pub fn probe(path: &Path) -> Result<Option<Collection>, String> {
     }
     let archive = zip::Archive::open(path)?;
     let raw = archive.raw_tree();
-    Ok(find(&TreeBrowse(&raw)).map(|(layout, drives, notes)| {
-        Collection {
+    Ok(
+        find(&TreeBrowse(&raw)).map(|(layout, drives, notes)| Collection {
             path: path.to_path_buf(),
             container: Container::Zip,
             layout,
             drives,
             notes,
-        }
-    }))
+        }),
+    )
 }
 
 /// The folders below a place in the collection.
@@ -246,15 +246,14 @@ fn drives_at(b: &dyn Browse, base: &[String]) -> Option<Found> {
             .join("/")
     };
     let mut drives: Vec<Drive> = Vec::new();
-    let mut add = |letter: char, folder: String| {
-        match drives.iter_mut().find(|d| d.letter == letter) {
+    let mut add =
+        |letter: char, folder: String| match drives.iter_mut().find(|d| d.letter == letter) {
             Some(d) => d.folders.push(folder),
             None => drives.push(Drive {
                 letter,
                 folders: vec![folder],
             }),
-        }
-    };
+        };
     let layout;
     if let Some(up) = top.iter().find(|n| n.eq_ignore_ascii_case("uploads")) {
         layout = Layout::Velociraptor;
@@ -490,7 +489,11 @@ pub(crate) fn decode_name(name: &str) -> Result<String, String> {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -527,7 +530,14 @@ mod tests {
         for n in ["C", "c", "C:", "C%3A", "c%3a", "%5C%5C.%5CC%3A", r"\\.\C:"] {
             assert_eq!(drive_letter(n), Some('C'), "{n}");
         }
-        for n in ["CC", "", "1", "C%3", "%5C%5C.%5CHarddiskVolumeShadowCopy1", "uploads"] {
+        for n in [
+            "CC",
+            "",
+            "1",
+            "C%3",
+            "%5C%5C.%5CHarddiskVolumeShadowCopy1",
+            "uploads",
+        ] {
             assert_eq!(drive_letter(n), None, "{n}");
         }
     }

@@ -34,7 +34,10 @@ pub(crate) fn build(
             let rd = match fs::read_dir(&host) {
                 Ok(rd) => rd,
                 Err(e) => {
-                    degraded.push((tree_path(tree, node), format!("folder cannot be listed: {}", crate::image::io_text(&e))));
+                    degraded.push((
+                        tree_path(tree, node),
+                        format!("folder cannot be listed: {}", crate::image::io_text(&e)),
+                    ));
                     continue;
                 }
             };
@@ -43,7 +46,10 @@ pub(crate) fn build(
                 match item {
                     Ok(i) => names.push(i),
                     Err(e) => {
-                        degraded.push((tree_path(tree, node), format!("listing stopped: {}", crate::image::io_text(&e))));
+                        degraded.push((
+                            tree_path(tree, node),
+                            format!("listing stopped: {}", crate::image::io_text(&e)),
+                        ));
                         break;
                     }
                 }
@@ -64,10 +70,17 @@ pub(crate) fn build(
                 let path = item.path();
                 let (name, bad_name) = match raw.to_str() {
                     Some(s) => {
-                        let shown = if decode { decode_name(s) } else { check_name(s).map(|_| s.to_string()) };
+                        let shown = if decode {
+                            decode_name(s)
+                        } else {
+                            check_name(s).map(|_| s.to_string())
+                        };
                         match shown {
                             Ok(n) => (n, None),
-                            Err(why) => (s.replace(['\\', '/', '\0'], "_"), Some(format!("name refused: {why}"))),
+                            Err(why) => (
+                                s.replace(['\\', '/', '\0'], "_"),
+                                Some(format!("name refused: {why}")),
+                            ),
                         }
                     }
                     None => (
@@ -78,7 +91,16 @@ pub(crate) fn build(
                 let ty = match item.file_type() {
                     Ok(t) => t,
                     Err(e) => {
-                        add_file(tree, node, &name, unreadable(format!("cannot be examined: {}", crate::image::io_text(&e))), degraded);
+                        add_file(
+                            tree,
+                            node,
+                            &name,
+                            unreadable(format!(
+                                "cannot be examined: {}",
+                                crate::image::io_text(&e)
+                            )),
+                            degraded,
+                        );
                         continue;
                     }
                 };
@@ -87,7 +109,10 @@ pub(crate) fn build(
                     continue;
                 }
                 let meta = fs::symlink_metadata(&path).ok();
-                let modified = meta.as_ref().and_then(|m| m.modified().ok()).and_then(filetime);
+                let modified = meta
+                    .as_ref()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(filetime);
                 if ty.is_dir() {
                     if depth + 1 >= MAX_DEPTH {
                         degraded.push((
@@ -105,7 +130,10 @@ pub(crate) fn build(
                 } else if ty.is_file() {
                     let leaf = Leaf {
                         size: meta.as_ref().map_or(0, |m| m.len()),
-                        created: meta.as_ref().and_then(|m| m.created().ok()).and_then(filetime),
+                        created: meta
+                            .as_ref()
+                            .and_then(|m| m.created().ok())
+                            .and_then(filetime),
                         modified,
                         error: None,
                         origin: Origin::Host(path),
@@ -115,9 +143,25 @@ pub(crate) fn build(
                     let to = fs::read_link(&path)
                         .map(|t| t.display().to_string())
                         .unwrap_or_else(|_| "?".into());
-                    add_file(tree, node, &name, unreadable(format!("a symbolic link (to {to}) in the collection: not followed")), degraded);
+                    add_file(
+                        tree,
+                        node,
+                        &name,
+                        unreadable(format!(
+                            "a symbolic link (to {to}) in the collection: not followed"
+                        )),
+                        degraded,
+                    );
                 } else {
-                    add_file(tree, node, &name, unreadable("not a regular file (a FIFO, socket or device): not read".into()), degraded);
+                    add_file(
+                        tree,
+                        node,
+                        &name,
+                        unreadable(
+                            "not a regular file (a FIFO, socket or device): not read".into(),
+                        ),
+                        degraded,
+                    );
                 }
             }
         }
@@ -134,7 +178,13 @@ fn unreadable(why: String) -> Leaf {
     }
 }
 
-fn add_file(tree: &mut Tree, parent: usize, name: &str, leaf: Leaf, degraded: &mut Vec<(String, String)>) {
+fn add_file(
+    tree: &mut Tree,
+    parent: usize,
+    name: &str,
+    leaf: Leaf,
+    degraded: &mut Vec<(String, String)>,
+) {
     if let Err(why) = tree.file(parent, name, leaf) {
         degraded.push((tree_path(tree, parent), why));
     }
@@ -163,7 +213,9 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, String> {
         .read_to_end(&mut out)
         .map_err(|e| crate::image::io_text(&e))?;
     if out.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("more than the {MAX_FILE_BYTES} bytes read from one file"));
+        return Err(format!(
+            "more than the {MAX_FILE_BYTES} bytes read from one file"
+        ));
     }
     Ok(out)
 }

@@ -196,7 +196,10 @@ impl Archive {
                     }
                 }
                 if let Some(why) = bad {
-                    degraded.push((format!("zip entry {}", item.parts.join("/")), format!("name refused: {why}")));
+                    degraded.push((
+                        format!("zip entry {}", item.parts.join("/")),
+                        format!("name refused: {why}"),
+                    ));
                     continue;
                 }
                 let (last, dirs) = match (item.is_dir, names.split_last()) {
@@ -291,7 +294,11 @@ fn read_entry(zip: &mut Zip, index: usize) -> Result<Vec<u8>, String> {
         return Err(format!(
             "the zip entry inflates to {}{} bytes, its header says {size}",
             out.len(),
-            if out.len() as u64 > size { " or more" } else { "" }
+            if out.len() as u64 > size {
+                " or more"
+            } else {
+                ""
+            }
         ));
     }
     Ok(out)
@@ -331,9 +338,21 @@ mod tests {
 
     #[test]
     fn hostile_names_are_refused() {
-        assert_eq!(split("uploads/auto/C%3A/x").unwrap(), ["uploads", "auto", "C%3A", "x"]);
+        assert_eq!(
+            split("uploads/auto/C%3A/x").unwrap(),
+            ["uploads", "auto", "C%3A", "x"]
+        );
         assert_eq!(split(r"C\Windows\.\x").unwrap(), ["C", "Windows", "x"]);
-        for bad in ["../x", "a/../../x", "/etc/passwd", r"\x", "C:/x", "a\0b", "", "./"] {
+        for bad in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            r"\x",
+            "C:/x",
+            "a\0b",
+            "",
+            "./",
+        ] {
             assert!(split(bad).is_err(), "{bad:?}");
         }
     }
