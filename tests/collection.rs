@@ -247,7 +247,10 @@ fn same_findings(image_name: &str, layout: Layout) {
     );
     messages_say_no_more(&from_zip, &from_image);
     assert_eq!(from_zip.format.to_string(), "zip");
-    // The collection says where its times come from.
+    // The collection says where its times come from, in the story too.
+    for story in from_dir.stories.iter().flatten() {
+        assert!(story.contains("collection's copies"), "{story}");
+    }
     assert!(from_dir.volumes.iter().all(|v| v
         .partition
         .note

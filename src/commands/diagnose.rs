@@ -210,7 +210,14 @@ fn diagnose_collection(
     let dv = DiskVolumes::collection(volumes, &letters);
     let name = c.path.display().to_string();
     let size = coll::size(c, &drives);
-    analyse_volumes(&dv, None, &reports, &name, coll::format(c), size, knowledge)
+    let mut d = analyse_volumes(&dv, None, &reports, &name, coll::format(c), size, knowledge)?;
+    // A story dates files by their times: here those are the copies'.
+    for story in d.stories.iter_mut().flatten() {
+        story.push_str(
+            " (File times here are those of the collection's copies, which are the originals' only where the collector kept them; folders, and so update markers, have none.)",
+        );
+    }
+    Ok(d)
 }
 
 /// Finds the installs on every volume of `dv` and runs the rules.
