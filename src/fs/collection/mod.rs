@@ -338,7 +338,8 @@ impl Collection {
                     .iter()
                     .map(|f| f.split('/').fold(self.path.clone(), |p, c| p.join(c)))
                     .collect();
-                let vol = open_drive(d, self.layout, source.clone(), &layers);
+                let first = self.drives.first().map_or(d.letter, |f| f.letter);
+                let vol = open_drive(d, first, self.layout, source.clone(), &layers);
                 (d.clone(), Ok(vol))
             })
             .collect())
@@ -348,6 +349,7 @@ impl Collection {
 /// One drive: from the zip when there is one, else from the host `layers`.
 fn open_drive(
     d: &Drive,
+    first_letter: char,
     layout: Layout,
     archive: Option<Arc<zip::Archive>>,
     layers: &[PathBuf],
@@ -357,7 +359,8 @@ fn open_drive(
     let mut degraded = Vec::new();
     let (reader, times) = match archive {
         Some(a) => {
-            a.build(&d.folders, decode, &mut tree, &mut degraded);
+            let first = d.letter == first_letter;
+            a.build(&d.folders, decode, first, &mut tree, &mut degraded);
             (Reader::Zip(a), "file times are the zip entries' UTC timestamps where stored (the originals' only where the collector kept them; an entry with only a DOS time has none); folders have no times (the collector made them)")
         }
         None => {
@@ -387,10 +390,11 @@ pub fn zip_bytes_volumes(data: &[u8]) -> Option<Vec<CollectedVolume>> {
     let raw = archive.raw_tree();
     let (layout, drives, _) = find(&TreeBrowse(&raw))?;
     let archive = Arc::new(archive);
+    let first = drives.first()?.letter;
     Some(
         drives
             .iter()
-            .map(|d| open_drive(d, layout, Some(archive.clone()), &[]))
+            .map(|d| open_drive(d, first, layout, Some(archive.clone()), &[]))
             .collect(),
     )
 }

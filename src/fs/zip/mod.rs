@@ -148,16 +148,21 @@ impl Archive {
     }
 
     /// Puts the entries under `folders` (each `/`-separated, as stored; the
-    /// first one wins a name two of them hold) into `tree`.
+    /// first one wins a name two of them hold) into `tree`; with `refused`,
+    /// also lists the entries refused anywhere in the archive (said once,
+    /// by the first drive).
     pub fn build(
         &self,
         folders: &[String],
         decode: bool,
+        refused: bool,
         tree: &mut Tree,
         degraded: &mut Vec<(String, String)>,
     ) {
-        for (name, why) in &self.refused {
-            degraded.push((format!("zip entry {name}"), why.clone()));
+        if refused {
+            for (name, why) in &self.refused {
+                degraded.push((format!("zip entry {name}"), why.clone()));
+            }
         }
         for folder in folders {
             let prefix: Vec<String> = folder.split('/').map(tree::key).collect();
