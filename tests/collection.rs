@@ -360,6 +360,9 @@ fn commands_read_collections_and_leave_them_untouched() {
         let (code, out, err) = cli(&["versions", target]);
         assert_eq!(code, 0, "{err}");
         assert!(out.to_ascii_lowercase().contains("w3svc.dll"), "{out}");
+        let (code, out, err) = cli(&["versions", "--all", target]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(r"\WINNT\system32\inetsrv\w3svc.dll"), "{out}");
         let (code, out, err) = cli(&["info", target]);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("triage collection"), "{out}");
