@@ -373,6 +373,17 @@ fn commands_read_collections_and_leave_them_untouched() {
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("collection"), "{err}");
     }
+    // --output inside the collection is refused, and nothing is made.
+    let inside = root.join("C").join("report.txt");
+    let (code, _, err) = cli(&[
+        "diagnose",
+        "--output",
+        inside.to_str().unwrap(),
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("inside the triage collection"), "{err}");
+    assert!(!inside.exists());
     assert_eq!(snapshot(tmp.path()), before, "the collection changed");
 }
 
