@@ -22,6 +22,17 @@ pub(crate) fn probe(path: &Path) -> Result<Option<Collection>, CommandError> {
     if !meta.is_dir() && !zip {
         return Ok(None);
     }
+    if meta.is_dir() {
+        // A folder that cannot be listed says why (permission, I/O), not
+        // that it holds no collection.
+        if let Err(source) = std::fs::read_dir(path) {
+            return Err(ImageError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+            .into());
+        }
+    }
     match collection::probe(path) {
         Ok(Some(c)) => Ok(Some(c)),
         Ok(None) if meta.is_dir() => Err(ImageError::NotAFile {
