@@ -13,7 +13,7 @@ use crate::volume::{Filesystem, Partition, Scheme};
 /// The collection at `path`, when it is one. A folder holding none is an
 /// error (`not-a-file`, as a folder always was); a zip holding none is left
 /// to the image layer, which names what it is; a zip that cannot be read is
-/// `corrupt`.
+/// `not-a-disk-image`, with why it could not be read.
 pub(crate) fn probe(path: &Path) -> Result<Option<Collection>, CommandError> {
     let Ok(meta) = std::fs::metadata(path) else {
         return Ok(None);
@@ -37,15 +37,20 @@ pub(crate) fn probe(path: &Path) -> Result<Option<Collection>, CommandError> {
         Ok(Some(c)) => Ok(Some(c)),
         Ok(None) if meta.is_dir() => Err(ImageError::NotAFile {
             path: path.to_path_buf(),
-            what: "a folder holding no triage collection (looked for drive folders such as C\\ or C%3A\\, and Velociraptor's uploads\\<accessor>\\C%3A\\, at its top and one folder down)".into(),
+            what: "is a directory, not a disk image: give the image file inside it (the .E01, the .001 of a split set, the .vmdk descriptor), or a triage collection (none here: no drive folder such as C\\ or C%3A\\, nor Velociraptor's uploads\\<accessor>\\C%3A\\, at its top or one folder down)".into(),
         }
         .into()),
         Ok(None) => Ok(None),
-        Err(what) => Err(CommandError::Unreadable {
-            image: path.display().to_string(),
-            what,
-            kind: "corrupt",
-        }),
+        // Named as the image layer names a zip, with why it is no
+        // collection we could read.
+        Err(why) => Err(ImageError::NotADiskImage {
+            path: path.to_path_buf(),
+            what: "a zip archive".into(),
+            advice: format!(
+                "extract the disk image from it first (nor can it be read as a triage collection: {why})"
+            ),
+        }
+        .into()),
     }
 }
 
