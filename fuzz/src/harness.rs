@@ -121,6 +121,18 @@ pub fn run_fat(data: &[u8], slice: bool) -> bool {
     true
 }
 
+/// Zip archive bytes as a triage collection: find the drive folders, build
+/// each drive's tree, then the same bounded walk and reads as a volume.
+pub fn run_zip_collection(data: &[u8]) -> bool {
+    let Some(vols) = verskew::fs::collection::zip_bytes_volumes(data) else {
+        return false;
+    };
+    for v in &vols {
+        exercise_volume(v);
+    }
+    true
+}
+
 /// Bounded walk of a volume: at most 64 directories, 8 levels, 512 entries
 /// per directory, 24 files read (and parsed as PE).
 pub fn exercise_volume(vol: &dyn Volume) {

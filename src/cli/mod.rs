@@ -92,7 +92,8 @@ enum Command {
     /// Diagnose DLL version mismatches (KB Q291589 and kin) in disk images.
     ///
     /// Accepts raw/dd images, split raw, E01/Ex01, VHD, VHDX, VMDK and qcow2,
-    /// with MBR, GPT or no partition table. Prints one report per image, in
+    /// with MBR, GPT or no partition table, and triage collections (a KAPE or
+    /// Velociraptor folder, or its .zip). Prints one report per image, in
     /// the order given; several images are analysed at once (--jobs).
     #[command(after_help = examples::DIAGNOSE)]
     Diagnose {

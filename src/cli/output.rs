@@ -108,6 +108,19 @@ fn refuse_evidence(out: &Path, images: &[&Path]) -> Result<(), String> {
                 out.display()
             ));
         }
+        // A triage collection is a folder: nothing is written inside it.
+        let inside = img.is_dir()
+            && match (&target, img.canonicalize()) {
+                (Some(t), Ok(dir)) => t.starts_with(dir),
+                _ => false,
+            };
+        if inside {
+            return Err(format!(
+                "--output {} is inside the triage collection {} being read; refusing to write into evidence",
+                out.display(),
+                img.display()
+            ));
+        }
     }
     Ok(())
 }

@@ -452,9 +452,18 @@ fn sniffed(path: &Path) -> bool {
 /// holding several collections, or collections and images, is a folder of
 /// evidence: it is walked, and each collection in it is one target.
 ///
-/// Minimal on purpose: the lead joins it to the triage module's
-/// `collection_roots` when both are merged.
+/// A layout the triage module knows (KAPE, Velociraptor) decides first; a
+/// folder of several collections is walked instead.
 fn is_collection(dir: &Path) -> bool {
+    match crate::fs::collection::collection_roots(dir) {
+        Some(c) => !c.holds_others(),
+        None => one_system_root(dir),
+    }
+}
+
+/// Any other folder with exactly one `Windows\System32\config\SYSTEM`
+/// within three levels and no image beside it.
+fn one_system_root(dir: &Path) -> bool {
     const MAX_FOLDERS: usize = 256;
     let Ok(top) = fs::read_dir(dir) else {
         return false;

@@ -61,8 +61,29 @@ pub fn census_with(path: &Path, opts: Options<'_>) -> Result<Census, CommandErro
 
 fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
     let t0 = Instant::now();
-    let (img, partitions) = open_partitions_in(path, opts.select)?;
     let name = path.display().to_string();
+    if let Some(c) = super::collection::probe(path)? {
+        // A collection has no MFT: each drive's tree is walked.
+        super::collection::whole(path, opts.select)?;
+        let mut out = Census::default();
+        for (index, (_, vol)) in super::collection::open(&c)?.iter().enumerate() {
+            out.stats.volumes += 1;
+            match vol {
+                Ok(v) => {
+                    for (what, why) in crate::fs::Volume::degraded(v) {
+                        out.lost
+                            .push(Unreadable::new(&format!("volume #{index} {what}"), why));
+                    }
+                    walk(v, index, &name, opts.versions, &mut out);
+                }
+                Err(e) => out
+                    .lost
+                    .push(Unreadable::new(&format!("volume #{index}"), e)),
+            }
+        }
+        return Ok(finish(out, t0));
+    }
+    let (img, partitions) = open_partitions_in(path, opts.select)?;
     let disk = img.disk.as_ref();
     let progress = opts.progress.unwrap_or(&|_, _| {});
     let mut out = Census::default();
@@ -101,12 +122,17 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
             )),
         }
     }
+    Ok(finish(out, t0))
+}
+
+/// Sorts what a census found and stops its clock.
+fn finish(mut out: Census, t0: Instant) -> Census {
     out.rows
         .sort_by(|a, b| (a.volume, &a.file.path).cmp(&(b.volume, &b.file.path)));
     out.lost.sort();
     out.lost.dedup();
     out.stats.total_time = t0.elapsed();
-    Ok(out)
+    out
 }
 
 /// The census of a volume with no MFT (FAT): every directory walked from
@@ -128,6 +154,11 @@ fn walk_volume(
             return;
         }
     };
+    walk(vol.as_ref(), index, name, versions, out);
+}
+
+/// Walks one open volume (FAT, or a triage collection's drive).
+fn walk(vol: &dyn crate::fs::Volume, index: usize, name: &str, versions: bool, out: &mut Census) {
     let mut stack = match vol.root() {
         Ok(r) => vec![r],
         Err(e) => {

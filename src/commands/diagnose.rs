@@ -101,6 +101,10 @@ pub fn diagnose_in(
     select: Select,
 ) -> Result<Diagnosis, CommandError> {
     contained(path, || {
+        if let Some(c) = super::collection::probe(path)? {
+            super::collection::whole(path, select)?;
+            return diagnose_collection(&c, knowledge);
+        }
         let img = open_image(path)?;
         // The image's own name: a URL's is its redacted form.
         let mut d = diagnose_disk_in(
@@ -135,7 +139,6 @@ pub fn diagnose_disk_in(
     select: Select,
 ) -> Result<Diagnosis, CommandError> {
     let partitions = open_volumes_in(disk, name, select)?;
-    let scope = knowledge.scope();
     // Open every volume first: an install may name files on any of them.
     let opened: Vec<Opened<'_>> = partitions
         .par_iter()
@@ -176,12 +179,73 @@ pub fn diagnose_disk_in(
         .collect();
     let volumes: Vec<Option<&dyn fs::Volume>> = opened.iter().map(|o| o.1.as_deref()).collect();
     let (dv, active) = DiskVolumes::of_disk(disk, &partitions, volumes);
+    let reports: Vec<(VolumeReport, Vec<Unreadable>)> =
+        opened.iter().map(|o| (o.0.clone(), o.2.clone())).collect();
+    analyse_volumes(&dv, active, &reports, name, format, disk.size(), knowledge)
+}
+
+/// [`diagnose`] of a triage collection: each collected drive a volume,
+/// lettered as the collection names it.
+fn diagnose_collection(
+    c: &crate::fs::collection::Collection,
+    knowledge: &Knowledge,
+) -> Result<Diagnosis, CommandError> {
+    use super::collection as coll;
+    let drives = coll::open(c)?;
+    let mut reports = Vec::new();
+    for (index, (drive, vol)) in drives.iter().enumerate() {
+        let mut lost = Vec::new();
+        let report = VolumeReport {
+            index,
+            partition: coll::partition(c, index, drive, vol),
+            filesystem: vol.as_ref().ok().map(|v| fs::Volume::kind(v).name()),
+            version: None,
+            label: None,
+            cluster_size: None,
+            error: vol.as_ref().err().map(|e| e.to_string()),
+        };
+        match vol {
+            Ok(v) => {
+                for (what, why) in fs::Volume::degraded(v) {
+                    lost.push(Unreadable::new(&format!("volume #{index} {what}"), why));
+                }
+            }
+            Err(e) => lost.push(Unreadable::new(&format!("volume #{index}"), e)),
+        }
+        reports.push((report, lost));
+    }
+    let letters: Vec<char> = drives.iter().map(|(d, _)| d.letter).collect();
+    let volumes = drives.iter().map(|(_, v)| coll::volume(v)).collect();
+    let dv = DiskVolumes::collection(volumes, &letters);
+    let name = c.path.display().to_string();
+    let size = coll::size(c, &drives);
+    let mut d = analyse_volumes(&dv, None, &reports, &name, coll::format(c), size, knowledge)?;
+    // A story dates files by their times: here those are the copies'.
+    for story in d.stories.iter_mut().flatten() {
+        story.push_str(
+            " (File times here are those of the collection's copies, which are the originals' only where the collector kept them; folders, and so update markers, have none.)",
+        );
+    }
+    Ok(d)
+}
+
+/// Finds the installs on every volume of `dv` and runs the rules.
+fn analyse_volumes(
+    dv: &DiskVolumes,
+    active: Option<usize>,
+    opened: &[(VolumeReport, Vec<Unreadable>)],
+    name: &str,
+    format: Format,
+    size: u64,
+    knowledge: &Knowledge,
+) -> Result<Diagnosis, CommandError> {
+    let scope = knowledge.scope();
     // Volumes are independent: look for installs on them in parallel.
     let results: Vec<(VolumeReport, Vec<Install>, Vec<Unreadable>)> = opened
         .par_iter()
-        .map(|(report, _, lost)| {
+        .map(|(report, lost)| {
             let mut lost = lost.clone();
-            let installs = windows::find_installs_on(&dv, report.index, &scope, &mut lost);
+            let installs = windows::find_installs_on(dv, report.index, &scope, &mut lost);
             (report.clone(), installs, lost)
         })
         .collect();
@@ -193,8 +257,8 @@ pub fn diagnose_disk_in(
         installs.extend(i);
         unreadable.extend(u);
     }
-    let boot_entries = match windows::disk::find_boot_ini(&dv, active, &mut unreadable) {
-        Some((v, path, bytes)) => windows::disk::boot_entries(&dv, v, &path, &bytes, &installs),
+    let boot_entries = match windows::disk::find_boot_ini(dv, active, &mut unreadable) {
+        Some((v, path, bytes)) => windows::disk::boot_entries(dv, v, &path, &bytes, &installs),
         None => Vec::new(),
     };
     if installs.is_empty() {
@@ -240,7 +304,7 @@ pub fn diagnose_disk_in(
     Ok(Diagnosis {
         image: name.to_string(),
         format,
-        size: disk.size(),
+        size,
         volumes,
         installs,
         coverage,

@@ -59,6 +59,10 @@ pub fn info_in(
     select: Select,
 ) -> Result<Info, CommandError> {
     contained(path, || {
+        if let Some(c) = super::collection::probe(path)? {
+            super::collection::whole(path, select)?;
+            return collection_info(&c, verify);
+        }
         let img = open_image(path)?;
         let chosen = match select {
             Select::All => None,
@@ -148,4 +152,60 @@ fn describe(
         // Read last: the volume and filesystem reads above count.
         transfer: img.transfer(),
     }
+}
+
+/// [`info`] of a triage collection: its layout and each collected drive.
+fn collection_info(
+    c: &crate::fs::collection::Collection,
+    verify: bool,
+) -> Result<Info, CommandError> {
+    use super::collection as coll;
+    let drives = coll::open(c)?;
+    let mut container = ContainerInfo {
+        files: vec![c.path.clone()],
+        metadata: Vec::new(),
+    };
+    container
+        .metadata
+        .push(("collection.layout".into(), c.layout.id().into()));
+    let mut partitions = Vec::new();
+    let mut filesystems = Vec::new();
+    let mut notes = Vec::new();
+    for (n, (drive, vol)) in drives.iter().enumerate() {
+        let p = coll::partition(c, n, drive, vol);
+        let filesystem = p.filesystem.unwrap_or(Filesystem::Directory);
+        if let Ok(v) = vol {
+            for (what, why) in fs::Volume::degraded(v) {
+                notes.push(format!("drive {}: {what}: {why}", drive.letter));
+            }
+        }
+        filesystems.push(FsFacts {
+            partition: p.index,
+            filesystem,
+            version: None,
+            label: None,
+            cluster_size: None,
+            error: vol.as_ref().err().map(|e| e.to_string()),
+        });
+        partitions.push(p);
+    }
+    Ok(Info {
+        image: c.path.display().to_string(),
+        format: coll::format(c),
+        size: coll::size(c, &drives),
+        // A collection is read from the local filesystem, never over HTTP.
+        transfer: None,
+        container,
+        volumes: Some(VolumeMap {
+            scheme: volume::Scheme::Collection,
+            sector_size: 0,
+            partitions,
+            notes,
+        }),
+        volume_error: None,
+        truncated: Vec::new(),
+        filesystems,
+        // A collection stores no hashes of its own to check.
+        hashes: verify.then(Vec::new),
+    })
 }

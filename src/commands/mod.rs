@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod census;
+pub(crate) mod collection;
 pub mod diagnose;
 pub mod fleet;
 pub mod info;

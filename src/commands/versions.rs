@@ -57,46 +57,80 @@ fn versions_inner(
     pattern: Option<&str>,
     select: Select,
 ) -> Result<Listing, CommandError> {
-    let (img, partitions) = open_partitions_in(path, select)?;
-    let folders = Knowledge::builtin().scope().folders;
-    let name = path.display().to_string();
-    let disk = img.disk.as_ref();
     let matcher = pattern
         .map(glob)
         .transpose()
         .map_err(|what| CommandError::BadArgument { what })?;
+    let name = path.display().to_string();
     let mut rows = Vec::new();
     let mut lost = Vec::new();
-    for (index, part) in partitions.iter().enumerate() {
-        let vol = match fs::open(disk, part) {
-            Ok(v) => v,
-            Err(e) => {
-                lost.push(Unreadable::new(&format!("volume #{index}"), e));
-                continue;
+    let mut add = |index: usize, vol: &dyn Volume, lost: &mut Vec<Unreadable>| {
+        rows.extend(volume_rows(
+            vol,
+            index,
+            &name,
+            pattern,
+            matcher.as_ref(),
+            lost,
+        ));
+    };
+    if let Some(c) = super::collection::probe(path)? {
+        super::collection::whole(path, select)?;
+        let drives = super::collection::open(&c)?;
+        for (index, (_, vol)) in drives.iter().enumerate() {
+            match vol {
+                Ok(v) => {
+                    for (what, why) in v.degraded() {
+                        lost.push(Unreadable::new(&format!("volume #{index} {what}"), why));
+                    }
+                    add(index, v, &mut lost);
+                }
+                Err(e) => lost.push(Unreadable::new(&format!("volume #{index}"), e)),
             }
-        };
-        let vol = vol.as_ref();
-        let entries = match (&matcher, pattern) {
-            (Some(m), Some(p)) => walk_matching(vol, p, m, &mut lost),
-            _ => default_folders(vol, &folders),
-        };
-        let files = read_pe_files(vol, &entries, &mut lost);
-        rows.extend(
-            files
-                .into_iter()
-                .filter(|f| f.is_pe)
-                .map(|file| VersionRow {
-                    image: name.clone(),
-                    volume: index,
-                    file,
-                }),
-        );
+        }
+        return Ok(Listing {
+            rows,
+            lost,
+            volumes: drives.len(),
+        });
+    }
+    let (img, partitions) = open_partitions_in(path, select)?;
+    let disk = img.disk.as_ref();
+    for (index, part) in partitions.iter().enumerate() {
+        match fs::open(disk, part) {
+            Ok(v) => add(index, v.as_ref(), &mut lost),
+            Err(e) => lost.push(Unreadable::new(&format!("volume #{index}"), e)),
+        }
     }
     Ok(Listing {
         rows,
         lost,
         volumes: partitions.len(),
     })
+}
+
+/// The rows of one volume: the files `pattern` matches, or the default folders.
+fn volume_rows(
+    vol: &dyn Volume,
+    index: usize,
+    name: &str,
+    pattern: Option<&str>,
+    matcher: Option<&GlobMatcher>,
+    lost: &mut Vec<Unreadable>,
+) -> Vec<VersionRow> {
+    let entries = match (matcher, pattern) {
+        (Some(m), Some(p)) => walk_matching(vol, p, m, lost),
+        _ => default_folders(vol, &Knowledge::builtin().scope().folders),
+    };
+    read_pe_files(vol, &entries, lost)
+        .into_iter()
+        .filter(|f| f.is_pe)
+        .map(|file| VersionRow {
+            image: name.to_string(),
+            volume: index,
+            file,
+        })
+        .collect()
 }
 
 fn glob(pattern: &str) -> Result<GlobMatcher, String> {

@@ -7,8 +7,11 @@
 //! Decompression (LZNT1, WOF's XPRESS and LZX) lives inside each filesystem's folder and
 //! nowhere else: callers always get a file's real bytes.
 
+pub mod collection;
+pub(crate) mod dir;
 pub(crate) mod fat;
 pub(crate) mod ntfs;
+pub(crate) mod zip;
 
 use std::borrow::Cow;
 
@@ -178,6 +181,9 @@ pub enum FsError {
         id: FileId,
         what: String,
     },
+    /// A file or folder of a triage collection (`fs::collection`).
+    #[error("{path}: {what}")]
+    Collected { path: String, what: String },
 }
 
 impl FsError {
@@ -199,7 +205,8 @@ impl FsError {
             FsError::Volume { what, .. }
             | FsError::File { what, .. }
             | FsError::FatVolume { what, .. }
-            | FsError::FatFile { what, .. } => what,
+            | FsError::FatFile { what, .. }
+            | FsError::Collected { what, .. } => what,
             FsError::NotFound { .. } => "not found",
         }
     }

@@ -192,6 +192,10 @@ pub enum Format {
     Vhdx,
     Vmdk,
     Qcow2,
+    /// A triage collection in a host folder (`fs::collection`).
+    Directory,
+    /// A triage collection in a zip archive.
+    Zip,
 }
 
 impl fmt::Display for Format {
@@ -204,6 +208,8 @@ impl fmt::Display for Format {
             Format::Vhdx => "vhdx",
             Format::Vmdk => "vmdk",
             Format::Qcow2 => "qcow2",
+            Format::Directory => "directory",
+            Format::Zip => "zip",
         })
     }
 }

@@ -12,10 +12,14 @@ pub fn info_json(info: &Info) -> String {
 /// `info` for people; container metadata, labels, names and notes come
 /// from the image and are escaped.
 pub fn info_text(i: &Info) -> String {
+    let format = i.format.to_string();
+    let what = match format.as_str() {
+        "directory" | "zip" => format!("triage collection ({format})"),
+        _ => format!("{format} image"),
+    };
     let mut o = format!(
-        "{}: {} image, {} ({} bytes)\n",
+        "{}: {what}, {} ({} bytes)\n",
         escape(&i.image),
-        i.format,
         size(i.size),
         i.size
     );
@@ -32,6 +36,27 @@ pub fn info_text(i: &Info) -> String {
         o.push_str(&format!("{}: {}\n", escape(k), escape(v)));
     }
     match (&i.volumes, &i.volume_error) {
+        (Some(v), _) if v.scheme.id() == "collection" => {
+            o.push_str("collected drives:\n");
+            for p in &v.partitions {
+                let fs = i.filesystems.iter().find(|n| n.partition == p.index);
+                o.push_str(&format!(
+                    "  #{} {} {} {}{}\n",
+                    p.index,
+                    escape(p.name.as_deref().unwrap_or("?")),
+                    p.filesystem.map_or("unknown", |f| f.id()),
+                    size(p.size),
+                    fs.and_then(|f| f.error.as_ref())
+                        .map_or(String::new(), |e| format!(": {}", escape(e))),
+                ));
+                if let Some(n) = &p.note {
+                    o.push_str(&format!("    {}\n", escape(n)));
+                }
+            }
+            for n in &v.notes {
+                o.push_str(&format!("note: {}\n", escape(n)));
+            }
+        }
         (Some(v), _) => {
             o.push_str(&format!(
                 "partitions ({} table, {}-byte sectors):\n",

@@ -109,14 +109,24 @@ fn volumes(o: &mut String, d: &Diagnosis) {
     let _ = writeln!(o, "\nVolumes");
     for v in &d.volumes {
         let p = &v.partition;
-        let _ = write!(
-            o,
-            "  #{} {} at offset {} ({})",
-            v.index,
-            p.place(),
-            p.offset,
-            size(p.size)
-        );
+        let _ = match p.scheme.id() {
+            // A collected drive is no place on a disk.
+            "collection" => write!(
+                o,
+                "  #{} {} ({})",
+                v.index,
+                escape(&p.place()),
+                size(p.size)
+            ),
+            _ => write!(
+                o,
+                "  #{} {} at offset {} ({})",
+                v.index,
+                p.place(),
+                p.offset,
+                size(p.size)
+            ),
+        };
         if let (Some(fs), Some(c)) = (v.filesystem, v.cluster_size) {
             // "NTFS 1.2"; a FAT type names itself ("FAT16", not "FAT FAT16").
             let _ = match &v.version {

@@ -29,6 +29,8 @@ pub enum Scheme {
     None,
     Mbr,
     Gpt,
+    /// A drive folder of a triage collection (`fs::collection`): no disk.
+    Collection,
 }
 
 /// The filesystem recognised from a partition's boot sector.
@@ -38,27 +40,34 @@ pub enum Filesystem {
     Fat,
     Exfat,
     Unknown,
+    /// A drive of a triage collection in a host folder (`fs::collection`).
+    Directory,
+    /// A drive of a triage collection in a zip archive.
+    Zip,
 }
 
 impl Scheme {
-    /// The JSON id: `none`, `mbr`, `gpt`.
+    /// The JSON id: `none`, `mbr`, `gpt`, `collection`.
     pub fn id(self) -> &'static str {
         match self {
             Scheme::None => "none",
             Scheme::Mbr => "mbr",
             Scheme::Gpt => "gpt",
+            Scheme::Collection => "collection",
         }
     }
 }
 
 impl Filesystem {
-    /// The JSON id: `ntfs`, `fat`, `exfat`, `unknown`.
+    /// The JSON id: `ntfs`, `fat`, `exfat`, `unknown`, `directory`, `zip`.
     pub fn id(self) -> &'static str {
         match self {
             Filesystem::Ntfs => "ntfs",
             Filesystem::Fat => "fat",
             Filesystem::Exfat => "exfat",
             Filesystem::Unknown => "unknown",
+            Filesystem::Directory => "directory",
+            Filesystem::Zip => "zip",
         }
     }
 
@@ -69,6 +78,8 @@ impl Filesystem {
             Filesystem::Fat => "FAT",
             Filesystem::Exfat => "exFAT",
             Filesystem::Unknown => "unknown",
+            Filesystem::Directory => "folder",
+            Filesystem::Zip => "zip",
         }
     }
 }
@@ -146,6 +157,9 @@ impl Partition {
     pub fn place(&self) -> String {
         match self.scheme {
             Scheme::None => "volume".to_string(),
+            Scheme::Collection => {
+                format!("collected drive {}", self.name.as_deref().unwrap_or("?"))
+            }
             Scheme::Mbr => format!("MBR partition {}", self.index),
             Scheme::Gpt => format!("GPT partition {}", self.index),
         }

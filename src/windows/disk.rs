@@ -21,6 +21,10 @@ pub struct DiskVolumes<'v> {
     pub arc_numbers: Vec<(u64, u32)>,
     /// The MBR disk signature, for an MBR disk.
     pub signature: Option<u32>,
+    /// For a triage collection: the drive letter of each volume as the
+    /// collection names its folder, `(letter, volume)`. These come before
+    /// anything the hives say (there is no disk for them to name).
+    pub collected: Vec<(char, usize)>,
 }
 
 impl<'v> DiskVolumes<'v> {
@@ -75,6 +79,7 @@ impl<'v> DiskVolumes<'v> {
             } else {
                 None
             },
+            collected: Vec::new(),
         };
         (dv, active)
     }
@@ -95,6 +100,30 @@ impl<'v> DiskVolumes<'v> {
             }],
             arc_numbers: vec![(0, 1)],
             signature: None,
+            collected: Vec::new(),
+        }
+    }
+
+    /// The drives of a triage collection: `volumes` by report index, each
+    /// with the letter the collection gives it (`letters[i]` for volume `i`).
+    pub fn collection(volumes: Vec<Option<&'v dyn Volume>>, letters: &[char]) -> Self {
+        DiskVolumes {
+            partitions: letters
+                .iter()
+                .enumerate()
+                .map(|(i, _)| DiskPartition {
+                    volume: Some(i),
+                    offset: i as u64,
+                    slot: i as u32 + 1,
+                    active: false,
+                    lettered: true,
+                    guid: None,
+                })
+                .collect(),
+            arc_numbers: Vec::new(),
+            signature: None,
+            collected: letters.iter().enumerate().map(|(i, l)| (*l, i)).collect(),
+            volumes,
         }
     }
 
@@ -380,6 +409,7 @@ mod tests {
             ],
             arc_numbers: vec![(100, 1), (200, 2), (300, 3)],
             signature: Some(0xABCD_0123),
+            collected: Vec::new(),
         };
         let ini = b"[operating systems]\r\n\
 multi(0)disk(0)rdisk(0)partition(3)\\WINNT=\"a\"\r\n\

@@ -382,6 +382,32 @@ pub fn assign(
     out
 }
 
+/// The letters of a triage collection's install: each collected drive
+/// with the letter its folder has, then the letters the hives name that the
+/// collection does not hold (no volume: paths on them are not read).
+pub fn collected(letters: &[(char, usize)], hive: Vec<DriveLetter>) -> Vec<DriveLetter> {
+    let mut out: Vec<DriveLetter> = letters
+        .iter()
+        .map(|&(letter, volume)| DriveLetter {
+            letter,
+            volume: Some(volume),
+            source: format!("the collection's folder for drive {letter}:"),
+        })
+        .collect();
+    for d in hive {
+        if out.iter().any(|o| o.letter == d.letter) {
+            continue;
+        }
+        out.push(DriveLetter {
+            letter: d.letter,
+            volume: None,
+            source: format!("not in the collection; the hive names it ({})", d.source),
+        });
+    }
+    out.sort_by_key(|d| d.letter);
+    out
+}
+
 /// A GUID as stored (first three fields little-endian) in its usual text.
 fn guid_text(g: &[u8; 16]) -> String {
     format!(

@@ -203,6 +203,9 @@ fn load_install(
 
     let sources = disk::letter_sources(system.as_ref(), software.as_ref(), volume, unreadable);
     install.drives = drives::assign(&disk.partitions, disk.signature, &sources);
+    if !disk.collected.is_empty() {
+        install.drives = drives::collected(&disk.collected, std::mem::take(&mut install.drives));
+    }
     install.os.bits = os_bits(vol, &install.os, &sysroot);
     install.iis_images = iis_images(&install, volume, unreadable);
     resolve_update_files(&mut install);

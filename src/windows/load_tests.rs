@@ -481,6 +481,7 @@ fn registry_paths_are_read_on_the_volume_their_letter_names() {
         partitions: vec![part(0, 32256, 1), part(1, 1_048_576, 2)],
         arc_numbers: vec![(32256, 1), (1_048_576, 2)],
         signature: Some(0x1234_5678),
+        collected: Vec::new(),
     };
     let scope = Scope {
         services: ["W3SVC", "MSFTPSVC", "SMTPSVC", "IISADMIN"]

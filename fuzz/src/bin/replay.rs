@@ -20,6 +20,9 @@ fn main() {
             "ntfs" => {
                 harness::run_ntfs(&data, true);
             }
+            "zip_collection" => {
+                harness::run_zip_collection(&data);
+            }
             "fat" => {
                 harness::run_fat(&data, true);
             }
