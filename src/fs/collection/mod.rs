@@ -237,9 +237,7 @@ fn find(b: &dyn Browse) -> Option<Found> {
                     notes.push(format!("the collection is in folder '{top}'"));
                     found = Some((layout, drives, notes));
                 }
-                Some((_, _, notes)) => {
-                    notes.push(format!("folder '{top}' {ANOTHER}"))
-                }
+                Some((_, _, notes)) => notes.push(format!("folder '{top}' {ANOTHER}")),
             }
         }
     }
