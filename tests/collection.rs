@@ -424,12 +424,15 @@ fn hostile_folders_are_walked_safely() {
             "{out}{err}"
         );
     }
-    // A folder that holds no collection is said to be one.
+    // A folder that holds neither images nor a collection says both.
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let (code, _, err) = cli(&["diagnose", empty.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("or a triage collection (none here"), "{err}");
+    assert!(
+        err.contains("no disk image found") && err.contains("not a triage collection"),
+        "{err}"
+    );
 }
 
 /// A zip built entry by entry, stored or deflated.

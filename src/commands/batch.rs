@@ -107,7 +107,7 @@ fn from_folder(dir: &Path) -> Vec<Target> {
     if found.is_empty() && walk.problem.is_none() {
         return vec![Target::problem(
             dir,
-            "no disk image found in this folder (looked for raw, split raw, E01, VHD, VHDX, VMDK and qcow2 files by name and by their first bytes)".into(),
+            "no disk image found in this folder (looked for raw, split raw, E01, VHD, VHDX, VMDK and qcow2 files by name and by their first bytes), and it is not a triage collection (no KAPE or Velociraptor layout with a Windows folder)".into(),
         )];
     }
     if let Some(p) = walk.problem {
@@ -453,28 +453,33 @@ fn sniffed(path: &Path) -> bool {
 /// evidence: it is walked, and each collection in it is one target.
 ///
 /// A layout the triage module knows (KAPE, Velociraptor) decides first; a
-/// folder of several collections is walked instead.
+/// folder of several collections, or with disk images beside its folders,
+/// is walked instead.
 fn is_collection(dir: &Path) -> bool {
+    if images_beside(dir) {
+        return false;
+    }
     match crate::fs::collection::collection_roots(dir) {
         Some(c) => !c.holds_others(),
         None => one_system_root(dir),
     }
 }
 
-/// Any other folder with exactly one `Windows\System32\config\SYSTEM`
-/// within three levels and no image beside it.
-fn one_system_root(dir: &Path) -> bool {
-    const MAX_FOLDERS: usize = 256;
+/// A disk image by name directly in `dir`.
+fn images_beside(dir: &Path) -> bool {
     let Ok(top) = fs::read_dir(dir) else {
         return false;
     };
-    let images_beside = top.flatten().take(MAX_ENTRIES).any(|e| {
+    top.flatten().take(MAX_ENTRIES).any(|e| {
         e.file_type().is_ok_and(|t| !t.is_dir())
             && name_kind(&e.file_name().to_string_lossy()) != NameKind::Unknown
-    });
-    if images_beside {
-        return false;
-    }
+    })
+}
+
+/// Any other folder with exactly one `Windows\System32\config\SYSTEM`
+/// within three levels.
+fn one_system_root(dir: &Path) -> bool {
+    const MAX_FOLDERS: usize = 256;
     let mut level = vec![dir.to_path_buf()];
     let mut seen = 0usize;
     let mut roots = 0usize;
