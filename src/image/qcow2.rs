@@ -15,6 +15,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::cache::BlockCache;
 use super::layer::{self, Chain, Opened};
 use super::pool::PooledDisk;
 use super::{be32, be64, bytes_at, check_range, ContainerInfo, Disk, Format, ImageError, RawDisk};
@@ -199,14 +200,17 @@ pub(crate) fn open(path: &Path, raw: RawDisk, chain: &mut Chain) -> Result<Opene
     };
     let first = ::qcow2::Qcow2Reader::from_reader(make_view());
     let inflater = match first {
-        Ok(r) if cluster_bits <= 20 => Some(PooledDisk::new(
-            path,
-            size,
-            "qcow2",
-            r,
-            Box::new(move || {
-                ::qcow2::Qcow2Reader::from_reader(make_view()).map_err(|e| e.to_string())
-            }),
+        Ok(r) if cluster_bits <= 20 => Some(BlockCache::new(
+            PooledDisk::new(
+                path,
+                size,
+                "qcow2",
+                r,
+                Box::new(move || {
+                    ::qcow2::Qcow2Reader::from_reader(make_view()).map_err(|e| e.to_string())
+                }),
+            ),
+            cluster_size,
         )),
         _ => None,
     };
@@ -243,7 +247,9 @@ struct Qcow2Disk {
     cluster_bits: u32,
     l1: Vec<u64>,
     backing: Option<Box<dyn Disk>>,
-    inflater: Option<PooledDisk<::qcow2::Qcow2Reader>>,
+    /// The crate, for compressed clusters only, behind a cache of inflated
+    /// clusters.
+    inflater: Option<BlockCache<PooledDisk<::qcow2::Qcow2Reader>>>,
 }
 
 impl Qcow2Disk {
