@@ -50,7 +50,17 @@ fn dll_like(len: usize, seed: u32) -> Vec<u8> {
     let mut v = Vec::with_capacity(len);
     while v.len() < len {
         match next() % 6 {
-            0 => v.extend_from_slice(&[0x55, 0x8B, 0xEC, 0x83, 0xEC, (next() % 64) as u8, 0x53, 0x56, 0x57]),
+            0 => v.extend_from_slice(&[
+                0x55,
+                0x8B,
+                0xEC,
+                0x83,
+                0xEC,
+                (next() % 64) as u8,
+                0x53,
+                0x56,
+                0x57,
+            ]),
             1 => v.extend_from_slice(b"GetProcAddress\0LoadLibraryA\0HeapAlloc\0"),
             2 => v.extend(std::iter::repeat_n(0u8, (next() % 200) as usize)),
             3 if v.len() > 256 => {
@@ -85,17 +95,19 @@ fn main() {
     let mut inputs: Vec<(String, Vec<Vec<u8>>, usize)> = Vec::new();
     let dll = dll_like(4 << 20, 7);
     inputs.push(("dll-like 4 MiB".into(), units(&dll), dll.len()));
-    let text: Vec<u8> = b"[boot loader]\r\ntimeout=30\r\ndefault=multi(0)disk(0)rdisk(0)partition(1)\\WINNT\r\n"
-        .iter()
-        .copied()
-        .cycle()
-        .take(4 << 20)
-        .collect();
+    let text: Vec<u8> =
+        b"[boot loader]\r\ntimeout=30\r\ndefault=multi(0)disk(0)rdisk(0)partition(1)\\WINNT\r\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(4 << 20)
+            .collect();
     inputs.push(("text 4 MiB".into(), units(&text), text.len()));
     let corpus = std::env::var_os("VERSKEW_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if let Ok(real) = std::fs::read(corpus.join("ntfs/mft_extracts/ntfs-forensic__lznt1_real.bin")) {
+    if let Ok(real) = std::fs::read(corpus.join("ntfs/mft_extracts/ntfs-forensic__lznt1_real.bin"))
+    {
         inputs.push(("Windows cluster (corpus)".into(), vec![real], 4096));
     }
     println!(

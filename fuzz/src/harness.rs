@@ -300,7 +300,10 @@ pub fn run_lznt1_diff(data: &[u8]) -> bool {
         start += CHUNK;
     }
     assert!(ok, "the crate decodes a unit ours refuses");
-    assert!(ours == reference, "decoded bytes differ from the lznt1 crate");
+    assert!(
+        ours == reference,
+        "decoded bytes differ from the lznt1 crate"
+    );
     true
 }
 

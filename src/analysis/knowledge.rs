@@ -488,7 +488,10 @@ mod tests {
         for (name, text) in BUILTIN {
             from_toml.merge(Knowledge::parse(name, text).unwrap());
         }
-        assert_eq!(format!("{:?}", Knowledge::builtin()), format!("{from_toml:?}"));
+        assert_eq!(
+            format!("{:?}", Knowledge::builtin()),
+            format!("{from_toml:?}")
+        );
     }
 
     #[test]

@@ -33,9 +33,9 @@ pub(crate) struct BlockCache<D> {
 
 impl<D: Disk> BlockCache<D> {
     /// `block` is the unit the inner disk decodes (a cluster or grain), a
-    /// power of two of at most 1 MiB.
+    /// power of two of at most 2 MiB (qcow2's largest cluster).
     pub(crate) fn new(inner: D, block: u64) -> Self {
-        let block = block.clamp(512, 1 << 20).next_power_of_two();
+        let block = block.clamp(512, 2 << 20).next_power_of_two();
         let per_shard = ((MAX_BYTES / block) as usize / SHARDS).max(1);
         BlockCache {
             inner,

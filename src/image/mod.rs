@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | raw, split raw | ours (mmap) | lock-free |
 //! | VHD fixed/dynamic/differencing | ours (mmap) | lock-free |
-//! | qcow2 | ours (mmap) for the cluster map; `qcow2-core` inflates compressed clusters | lock-free except compressed clusters (reader pool, inflated clusters cached: `cache.rs`) |
+//! | qcow2 | ours (mmap) for the cluster map and compressed clusters (raw deflate, `flate2`) | lock-free; inflated clusters in a sharded cache (`cache.rs`) |
 //! | E01/Ex01 | `ewf` | `read_at(&self)`, the crate's chunk cache has a short lock |
 //! | VHDX | `vhdx-core` | reader pool |
 //! | VMDK | `vmdk-core` | reader pool (stream-optimized: inflated grains cached) |
