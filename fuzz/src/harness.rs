@@ -283,6 +283,42 @@ pub fn run_lznt1(data: &[u8]) -> bool {
     }
 }
 
+/// Our LZNT1 decoder against the `lznt1` crate, chunk by chunk: wherever
+/// the crate decodes a unit (each chunk within its 4096 bytes), ours gives
+/// the same bytes, chunks zero-padded as NTFS reads them.
+pub fn run_lznt1_diff(data: &[u8]) -> bool {
+    use verskew::fs::fuzzing::lznt1_decode_unit;
+    const CHUNK: usize = 4096;
+    let unit = 4 * CHUNK;
+    let mut ours = vec![0u8; unit];
+    let ok = lznt1_decode_unit(data, &mut ours).is_ok();
+    let mut reference = vec![0u8; unit];
+    let (mut at, mut start) = (0, 0);
+    while start < unit && at + 2 <= data.len() {
+        let header = u16::from_le_bytes([data[at], data[at + 1]]);
+        if header == 0 {
+            break;
+        }
+        let size = usize::from(header & 0x0FFF) + 1;
+        let Some(chunk) = data.get(at..at + 2 + size) else {
+            return ok;
+        };
+        let mut one = Vec::new();
+        if lznt1::decompress(chunk, &mut one).is_err() || one.len() > CHUNK {
+            return ok;
+        }
+        reference[start..start + one.len()].copy_from_slice(&one);
+        at += 2 + size;
+        start += CHUNK;
+    }
+    assert!(ok, "the crate decodes a unit ours refuses");
+    assert!(
+        ours == reference,
+        "decoded bytes differ from the lznt1 crate"
+    );
+    true
+}
+
 /// The drive-letter and boot.ini decoders (`windows::drives`,
 /// `windows::bootini`) on hostile bytes: the first byte picks one. A decoder
 /// may refuse; it never panics and its output stays bounded.

@@ -11,6 +11,9 @@ use crate::pe::Version;
 use crate::windows::store::StoreScope;
 use crate::windows::{AddOnScope, LoaderScope, Scope};
 
+/// The built-in files as written (the tests check build.rs's JSON against
+/// them).
+#[cfg(test)]
 const BUILTIN: &[(&str, &str)] = &[
     (
         "knowledge/iis.toml",
@@ -33,6 +36,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../knowledge/loader.toml"),
     ),
 ];
+
+/// The same files as JSON, converted by build.rs in the same order: what
+/// [`Knowledge::builtin`] reads at run time.
+const BUILTIN_JSON: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/knowledge.rs"));
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -461,11 +468,11 @@ impl Knowledge {
     /// The knowledge compiled into the binary.
     pub fn builtin() -> Knowledge {
         let mut k = Knowledge::default();
-        for (name, text) in BUILTIN {
+        for (name, json) in BUILTIN_JSON {
             // The built-in files are checked by a unit test; a parse failure
             // here is a build defect, not an input problem.
-            let part =
-                Self::parse(name, text).unwrap_or_else(|e| panic!("built-in knowledge: {e}"));
+            let part: Knowledge = serde_json::from_str(json)
+                .unwrap_or_else(|e| panic!("built-in knowledge {name}: {e}"));
             k.merge(part);
         }
         k
@@ -635,6 +642,20 @@ impl Knowledge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_json_built_in_is_the_toml() {
+        let names = |l: &[(&str, &str)]| l.iter().map(|f| f.0.to_string()).collect::<Vec<_>>();
+        assert_eq!(names(BUILTIN), names(BUILTIN_JSON));
+        let mut from_toml = Knowledge::default();
+        for (name, text) in BUILTIN {
+            from_toml.merge(Knowledge::parse(name, text).unwrap());
+        }
+        assert_eq!(
+            format!("{:?}", Knowledge::builtin()),
+            format!("{from_toml:?}")
+        );
+    }
 
     #[test]
     fn builtin_knowledge_parses_and_is_consistent() {

@@ -29,6 +29,7 @@ use crate::volume::{Filesystem, Partition};
 pub mod fuzzing {
     pub use super::ntfs::compressed::{decode as decode_compressed, Run};
     pub use super::ntfs::index::{apply_fixup, parse as parse_index, IndexEntry};
+    pub use super::ntfs::lznt1::decode_unit as lznt1_decode_unit;
     pub use super::ntfs::wof::lzx::decompress as lzx_decompress;
     pub use super::ntfs::wof::xpress::decompress as xpress_decompress;
     pub use super::ntfs::wof::{decode as decode_wof, Algorithm as WofAlgorithm};

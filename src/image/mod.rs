@@ -14,14 +14,15 @@
 //! |---|---|---|
 //! | raw, split raw | ours (mmap) | lock-free |
 //! | VHD fixed/dynamic/differencing | ours (mmap) | lock-free |
-//! | qcow2 | ours (mmap) for the cluster map; `qcow2-core` inflates compressed clusters | lock-free except compressed clusters (reader pool) |
+//! | qcow2 | ours (mmap) for the cluster map and compressed clusters (raw deflate, `flate2`) | lock-free; inflated clusters in a sharded cache (`cache.rs`) |
 //! | E01/Ex01 | `ewf` | `read_at(&self)`, the crate's chunk cache has a short lock |
 //! | VHDX | `vhdx-core` | reader pool |
-//! | VMDK | `vmdk-core` | reader pool |
+//! | VMDK | `vmdk-core` | reader pool (stream-optimized: inflated grains cached) |
 //!
 //! Hashes stored in an E01 are checked by [`verify_stored_hashes`] (MD5 and
 //! SHA-1 through the `md-5` and `sha1` crates).
 
+mod cache;
 mod ewf;
 pub mod http;
 mod layer;

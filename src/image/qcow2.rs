@@ -3,20 +3,22 @@
 //! We walk the cluster map ourselves (L1 table in memory, L2 entries read
 //! from the memory-mapped file), so plain clusters are copied straight from
 //! the map without a lock, and a backing file (found next to the image) fills
-//! unallocated clusters. Only compressed clusters go through the `qcow2-core`
-//! crate, which inflates them (a small pool of its readers; see `pool.rs`).
-//! The crate refuses images with a backing file, so it is given a view of
-//! the file whose backing-file field reads as empty: it then only ever
-//! serves the compressed clusters we ask it for.
+//! unallocated clusters. Compressed clusters are raw deflate streams of at
+//! most one cluster: we inflate each with flate2 (its Rust backend), reading
+//! only the sectors the L2 entry gives, and keep inflated clusters in a
+//! bounded cache (`cache.rs`), so the many small reads a census makes inside
+//! one cluster inflate it once. (The `qcow2-core` crate did this before; it
+//! reads about 128 times the sectors a compressed cluster holds, since it
+//! takes the sector count from the wrong bits, and inflated the cluster
+//! again for every read.)
 //!
 //! The format is documented in QEMU's `docs/interop/qcow2.txt`.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::cache::BlockCache;
 use super::layer::{self, Chain, Opened};
-use super::pool::PooledDisk;
 use super::{be32, be64, bytes_at, check_range, ContainerInfo, Disk, Format, ImageError, RawDisk};
 
 const L1_OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
@@ -191,38 +193,17 @@ pub(crate) fn open(path: &Path, raw: RawDisk, chain: &mut Chain) -> Result<Opene
         backing = Some(parent.disk);
     }
 
-    // The crate, for compressed clusters only; opened lazily per worker.
-    let patch_backing = backing_offset != 0;
-    let make_view = {
-        let raw = Arc::clone(&raw);
-        move || PatchedView::new(Arc::clone(&raw), patch_backing)
-    };
-    let first = ::qcow2::Qcow2Reader::from_reader(make_view());
-    let inflater = match first {
-        Ok(r) if cluster_bits <= 20 => Some(PooledDisk::new(
-            path,
-            size,
-            "qcow2",
-            r,
-            Box::new(move || {
-                ::qcow2::Qcow2Reader::from_reader(make_view()).map_err(|e| e.to_string())
-            }),
-        )),
-        _ => None,
-    };
-
     info.push("qcow2.cluster_size", cluster_size.to_string());
     Ok(Opened {
         format: Format::Qcow2,
         info,
-        disk: Box::new(Qcow2Disk {
+        disk: Box::new(Qcow2Disk::new(Core {
             raw,
             size,
             cluster_bits,
             l1,
             backing,
-            inflater,
-        }),
+        })),
         ewf: None,
     })
 }
@@ -234,19 +215,44 @@ enum Cluster {
     Zero,
     /// Stored at this host offset.
     Plain(u64),
-    Compressed,
+    /// A raw deflate stream in host bytes `start..end`.
+    Compressed {
+        start: u64,
+        end: u64,
+    },
 }
 
-struct Qcow2Disk {
+/// The image and its cluster map.
+struct Core {
     raw: Arc<RawDisk>,
     size: u64,
     cluster_bits: u32,
     l1: Vec<u64>,
     backing: Option<Box<dyn Disk>>,
-    inflater: Option<PooledDisk<::qcow2::Qcow2Reader>>,
 }
 
+struct Qcow2Disk {
+    core: Arc<Core>,
+    /// Compressed clusters, inflated once each while they stay cached.
+    inflated: BlockCache<Inflated>,
+}
+
+/// The disk as compressed clusters read it: what the cache asks, one whole
+/// cluster at a time.
+struct Inflated(Arc<Core>);
+
 impl Qcow2Disk {
+    fn new(core: Core) -> Self {
+        let core = Arc::new(core);
+        let cluster = core.cluster_size();
+        Qcow2Disk {
+            inflated: BlockCache::new(Inflated(Arc::clone(&core)), cluster),
+            core,
+        }
+    }
+}
+
+impl Core {
     fn cluster_size(&self) -> u64 {
         1 << self.cluster_bits
     }
@@ -286,7 +292,11 @@ impl Qcow2Disk {
                     "qcow2 compressed cluster lies past the end of the file (truncated?)",
                 ));
             }
-            return Ok(Cluster::Compressed);
+            // The last sector may be cut short by the end of the file.
+            return Ok(Cluster::Compressed {
+                start: host,
+                end: end.min(len),
+            });
         }
         if l2e & L2_ZERO != 0 {
             return Ok(Cluster::Zero);
@@ -324,12 +334,40 @@ impl Qcow2Disk {
     }
 }
 
-impl Disk for Qcow2Disk {
-    fn size(&self) -> u64 {
-        self.size
+impl Core {
+    /// Inflates the compressed cluster holding guest offset `at`: at most one
+    /// cluster of output; a stream that ends early leaves zeros (as qemu's
+    /// reader), one that is cut off or corrupt is an error.
+    fn inflate(&self, at: u64, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
+        use flate2::{Decompress, FlushDecompress, Status};
+        let input = bytes_at(self.raw.bytes(), start, (end - start) as usize).unwrap_or(&[]);
+        let mut out = vec![0u8; self.cluster_size() as usize];
+        let mut z = Decompress::new(false);
+        let status = z.decompress(input, &mut out, FlushDecompress::Finish);
+        let whole = z.total_out() == out.len() as u64;
+        match status {
+            Ok(Status::StreamEnd) => Ok(out),
+            Ok(_) if whole => Ok(out),
+            Ok(_) => Err(super::io_err(
+                self.raw.path(),
+                start,
+                format!("qcow2 compressed cluster of guest offset {at} ends before its deflate stream does"),
+            )),
+            Err(e) => Err(super::io_err(
+                self.raw.path(),
+                start,
+                format!("qcow2 compressed cluster of guest offset {at} does not inflate: {e}"),
+            )),
+        }
     }
 
-    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+    /// Reads guest bytes; `inflated` serves compressed clusters.
+    fn read(
+        &self,
+        offset: u64,
+        buf: &mut [u8],
+        inflated: Option<&dyn Disk>,
+    ) -> std::io::Result<()> {
         check_range(self.raw.path(), offset, buf.len(), self.size)?;
         let bytes = self.raw.bytes();
         let cs = self.cluster_size();
@@ -344,22 +382,19 @@ impl Disk for Qcow2Disk {
                 Cluster::Zero => dst.fill(0),
                 Cluster::Plain(host) => {
                     let src = bytes_at(bytes, host + within, n).ok_or_else(|| {
-                            super::io_err(
-                                self.raw.path(),
-                                host,
-                                "qcow2 data cluster lies past the end of the file (truncated?)",
-                            )
-                        })?;
+                        super::io_err(
+                            self.raw.path(),
+                            host,
+                            "qcow2 data cluster lies past the end of the file (truncated?)",
+                        )
+                    })?;
                     dst.copy_from_slice(src);
                 }
-                Cluster::Compressed => match &self.inflater {
-                    Some(inflater) => inflater.read_exact_at(at, dst)?,
+                Cluster::Compressed { start, end } => match inflated {
+                    Some(cache) => cache.read_exact_at(at, dst)?,
                     None => {
-                        return Err(super::io_err(
-                            self.raw.path(),
-                            at,
-                            "qcow2 compressed cluster cannot be read (cluster size over 1 MiB or header refused by the inflater)",
-                        ))
+                        let cluster = self.inflate(at, start, end)?;
+                        dst.copy_from_slice(&cluster[within as usize..within as usize + n]);
                     }
                 },
             }
@@ -369,64 +404,22 @@ impl Disk for Qcow2Disk {
     }
 }
 
-/// The qcow2 file as `Read + Seek`, optionally with the backing-file fields
-/// (header bytes 8..20) reading as zero. Reads only; the file is untouched.
-struct PatchedView {
-    raw: Arc<RawDisk>,
-    pos: u64,
-    hide_backing: bool,
-}
+impl Disk for Qcow2Disk {
+    fn size(&self) -> u64 {
+        self.core.size
+    }
 
-impl PatchedView {
-    fn new(raw: Arc<RawDisk>, hide_backing: bool) -> Self {
-        PatchedView {
-            raw,
-            pos: 0,
-            hide_backing,
-        }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.core.read(offset, buf, Some(&self.inflated))
     }
 }
 
-impl Read for PatchedView {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let bytes = self.raw.bytes();
-        let Ok(start) = usize::try_from(self.pos) else {
-            return Ok(0);
-        };
-        if start >= bytes.len() {
-            return Ok(0);
-        }
-        let n = buf.len().min(bytes.len() - start);
-        buf[..n].copy_from_slice(&bytes[start..start + n]);
-        if self.hide_backing {
-            for i in 8..20usize {
-                if (start..start + n).contains(&i) {
-                    buf[i - start] = 0;
-                }
-            }
-        }
-        self.pos += n as u64;
-        Ok(n)
+impl Disk for Inflated {
+    fn size(&self) -> u64 {
+        self.0.size
     }
-}
 
-impl Seek for PatchedView {
-    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        let len = self.raw.bytes().len() as u64;
-        let target = match to {
-            SeekFrom::Start(n) => Some(n),
-            SeekFrom::End(d) => len.checked_add_signed(d),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-        };
-        match target {
-            Some(p) => {
-                self.pos = p;
-                Ok(p)
-            }
-            None => Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "seek before the start of the file",
-            )),
-        }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.0.read(offset, buf, None)
     }
 }

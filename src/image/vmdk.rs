@@ -7,6 +7,7 @@ use std::path::Path;
 
 use ::vmdk::{VmdkChainReader, VmdkError, VmdkFileReader};
 
+use super::cache::BlockCache;
 use super::layer::Opened;
 use super::pool::PooledDisk;
 use super::{ContainerInfo, Format, ImageError};
@@ -47,8 +48,14 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
         }
         current = parent;
     }
+    // A compressed grain is inflated whole for each read that touches it:
+    // keep decoded grains (a chain's compression is its top's).
+    let mut grain = None;
     if let Ok(top) = VmdkFileReader::open_path(path) {
         let i = top.info();
+        if i.compressed && i.grain_size_bytes > 0 {
+            grain = Some(i.grain_size_bytes);
+        }
         if !i.disk_type.is_empty() {
             info.push("vmdk.create_type", i.disk_type);
         }
@@ -64,10 +71,14 @@ pub(crate) fn open(path: &Path) -> Result<Opened, ImageError> {
         reader,
         Box::new(move || VmdkChainReader::open(&p).map_err(|e| e.to_string())),
     );
+    let disk: Box<dyn super::Disk> = match grain {
+        Some(g) => Box::new(BlockCache::new(disk, g)),
+        None => Box::new(disk),
+    };
     Ok(Opened {
         format: Format::Vmdk,
         info,
-        disk: Box::new(disk),
+        disk,
         ewf: None,
     })
 }

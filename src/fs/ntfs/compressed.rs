@@ -16,7 +16,7 @@ pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), String> + 'a;
 
 /// Bytes of LZNT1 output per chunk: each chunk of a stream expands to at most
 /// this much, and every chunk but the last expands to exactly this much.
-const CHUNK: usize = 4096;
+const CHUNK: usize = super::lznt1::CHUNK;
 
 /// Decodes `len` bytes of a compressed stream.
 ///
@@ -63,17 +63,18 @@ pub fn decode(
         if allocated == unit_clusters {
             out.extend_from_slice(&stored[..want.min(stored.len())]);
         } else if allocated > 0 {
+            // Decoded in place into the output's zeroed room for the whole
+            // unit, then cut to what the stream still needs.
             let max_chunks = unit_bytes as usize / CHUNK;
             let input = &stored[..chunks_prefix(&stored, max_chunks.max(1))];
-            let mut unit = Vec::with_capacity(unit_bytes as usize);
-            lznt1::decompress(input, &mut unit).map_err(|e| {
+            out.resize(before + unit_bytes as usize, 0);
+            super::lznt1::decode_unit(input, &mut out[before..]).map_err(|e| {
                 format!(
                     "LZNT1 data at cluster offset {} is corrupt: {e}",
-                    out.len() as u64 / cluster_size
+                    before as u64 / cluster_size
                 )
             })?;
-            unit.truncate(want);
-            out.extend_from_slice(&unit);
+            out.truncate(before + want);
         }
         // Short units (sparse tails, short LZNT1 output) are zeros.
         out.resize(before + want, 0);

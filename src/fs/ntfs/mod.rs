@@ -10,6 +10,7 @@ use ntfs::{Ntfs, NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsReadS
 
 pub(crate) mod compressed;
 pub(crate) mod index;
+pub mod lznt1;
 pub mod mft_scan;
 pub(crate) mod record;
 mod stream;
