@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::markup::escape_html as html;
 use super::{escape, TOOL_VERSION};
 use crate::commands::fleet::{Fleet, Member, RuleSpread};
 
@@ -290,24 +291,6 @@ pub fn fleet_json(f: &Fleet) -> String {
             .collect(),
     };
     serde_json::to_string(&doc).unwrap_or_default()
-}
-
-/// Text for an HTML page: `&`, `<`, `>`, `"` and `'` as entities, and the
-/// controls [`escape`] names shown by name (so nothing from a report can
-/// open a tag or an attribute, or reorder the text around it).
-fn html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in escape(s).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn html_names(m: &[Member]) -> String {
