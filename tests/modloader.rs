@@ -7,9 +7,10 @@
 //! libfsntfs (`pyfsntfs`) reads, skipped visibly when it is absent;
 //! `diagnose` gives the findings of the uncompressed twin in images.toml.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 use verskew::fs::NtfsVolume;
@@ -107,45 +108,16 @@ fn every_compressed_file_reads_to_its_original_bytes() {
 
 #[test]
 fn libfsntfs_reads_the_same_bytes() {
-    let script = r#"
-import sys, hashlib, pyfsntfs
-v = pyfsntfs.volume(); v.open(sys.argv[1])
-for path in sys.argv[2:]:
-    e = v.get_file_entry_by_path(path)
-    try:
-        d = e.read_buffer(e.size) if e.size else b""
-        print(path, hashlib.sha256(d).hexdigest())
-    except Exception as x:
-        print(path, "ERROR", str(x).split(".")[0])
-"#;
     let files = manifest();
     let mut agreed = 0;
     for (img, _) in images(&files) {
         let mine: Vec<&Wof> = files.iter().filter(|f| f.image == img).collect();
-        let out = Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .arg(testdata().join(&img))
-            .args(mine.iter().map(|f| &f.path))
-            .output();
-        let out = match out {
-            Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap(),
-            Ok(o) => {
-                eprintln!(
-                    "SKIPPED: pyfsntfs (pip libfsntfs-python) unusable: {}",
-                    String::from_utf8_lossy(&o.stderr)
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                );
-                return;
-            }
-            Err(e) => {
-                eprintln!("SKIPPED: python3 not found: {e}");
-                return;
-            }
+        let Some(theirs) = common::libfsntfs_sha256(
+            &testdata().join(&img),
+            &mine.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        ) else {
+            return;
         };
-        let theirs: BTreeMap<&str, &str> = out.lines().filter_map(|l| l.split_once(' ')).collect();
         for f in mine {
             let h = theirs
                 .get(f.path.as_str())

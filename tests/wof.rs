@@ -6,9 +6,10 @@
 //! libfsntfs (`pyfsntfs`, skipped visibly when absent). A deduplicated
 //! file's reparse point is refused with its tag named, never read as zeros.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 use verskew::fs::NtfsVolume;
@@ -108,43 +109,14 @@ const LIBFSNTFS_KNOWN: [&str; 3] = [
 
 #[test]
 fn libfsntfs_decodes_the_same_bytes() {
-    let script = r#"
-import sys, hashlib, pyfsntfs
-v = pyfsntfs.volume(); v.open(sys.argv[1])
-for path in sys.argv[2:]:
-    e = v.get_file_entry_by_path(path)
-    try:
-        d = e.read_buffer(e.size) if e.size else b""
-        print(path, hashlib.sha256(d).hexdigest())
-    except Exception as x:
-        print(path, "ERROR", str(x).split(".")[0])
-"#;
     let (files, _) = manifest();
     let img = dir().join("wof.img");
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&img)
-        .args(files.iter().map(|f| &f.0))
-        .output();
-    let out = match out {
-        Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap(),
-        Ok(o) => {
-            eprintln!(
-                "SKIPPED: pyfsntfs (pip libfsntfs-python) unusable: {}",
-                String::from_utf8_lossy(&o.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            );
-            return;
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: python3 not found: {e}");
-            return;
-        }
+    let Some(theirs) = common::libfsntfs_sha256(
+        &img,
+        &files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+    ) else {
+        return;
     };
-    let theirs: BTreeMap<&str, &str> = out.lines().filter_map(|l| l.split_once(' ')).collect();
     let mut agreed = 0;
     for (path, algo, sha) in &files {
         let h = theirs

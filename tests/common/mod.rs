@@ -188,3 +188,53 @@ pub fn run_mtools(cmd: &mut Command) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// The SHA-256 of each file at `paths` (NTFS paths, `\wof\a.bin`) as
+/// libfsntfs (pip libfsntfs-python) reads it from `img`: path → hex digest,
+/// or `ERROR …` where it could not read one. `None`, after a SKIPPED line,
+/// when python3 or pyfsntfs is missing.
+pub fn libfsntfs_sha256<S: AsRef<std::ffi::OsStr>>(
+    img: &Path,
+    paths: &[S],
+) -> Option<std::collections::BTreeMap<String, String>> {
+    let script = r#"
+import sys, hashlib, pyfsntfs
+v = pyfsntfs.volume(); v.open(sys.argv[1])
+for path in sys.argv[2:]:
+    e = v.get_file_entry_by_path(path)
+    try:
+        d = e.read_buffer(e.size) if e.size else b""
+        print(path, hashlib.sha256(d).hexdigest())
+    except Exception as x:
+        print(path, "ERROR", str(x).split(".")[0])
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(img)
+        .args(paths)
+        .output();
+    let out = match out {
+        Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap(),
+        Ok(o) => {
+            eprintln!(
+                "SKIPPED: pyfsntfs (pip libfsntfs-python) unusable: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+            return None;
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: python3 not found: {e}");
+            return None;
+        }
+    };
+    Some(
+        out.lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(p, h)| (p.to_string(), h.to_string()))
+            .collect(),
+    )
+}

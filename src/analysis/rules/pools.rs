@@ -19,6 +19,15 @@ pub(super) fn pool_bits(pool: &AppPool, os64: bool) -> u32 {
 /// The pools whose workers load `image` (those of its bitness whose
 /// preconditions admit it), each with its applications, sorted by name.
 pub(super) fn loading_pools(install: &Install, image: &ModuleImage) -> Vec<PoolEvidence> {
+    let os64 = install.os.bits == Some(64);
+    pools_where(install, |p| {
+        pool_bits(p, os64) == image.bits && pool_loads(&image.pre_condition, p, os64)
+    })
+}
+
+/// The pools `keep` admits as evidence (applications, worker bitness),
+/// sorted by name, one per name.
+fn pools_where(install: &Install, keep: impl Fn(&AppPool) -> bool) -> Vec<PoolEvidence> {
     let Some(file) = &install.iis_config else {
         return Vec::new();
     };
@@ -27,15 +36,15 @@ pub(super) fn loading_pools(install: &Install, image: &ModuleImage) -> Vec<PoolE
         .config
         .app_pools
         .iter()
-        .filter(|p| pool_bits(p, os64) == image.bits)
-        .filter(|p| pool_loads(&image.pre_condition, p, os64))
+        .filter(|p| keep(p))
         .map(|p| PoolEvidence {
             applications: applications(&file.config, &p.name),
-            bits: image.bits,
+            bits: pool_bits(p, os64),
             name: p.name.clone(),
         })
         .collect();
     pools.sort_by(|a, b| a.name.cmp(&b.name));
+    pools.dedup_by(|a, b| a.name == b.name);
     pools
 }
 
@@ -103,22 +112,7 @@ pub(super) fn pools_phrase(pools: &[PoolEvidence]) -> String {
 /// The pools named, each with its applications and its worker's bitness,
 /// sorted by name; a name no pool has is left out.
 pub(super) fn named_pools(install: &Install, names: &[String]) -> Vec<PoolEvidence> {
-    let Some(file) = &install.iis_config else {
-        return Vec::new();
-    };
-    let os64 = install.os.bits == Some(64);
-    let mut pools: Vec<PoolEvidence> = file
-        .config
-        .app_pools
-        .iter()
-        .filter(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.name)))
-        .map(|p| PoolEvidence {
-            applications: applications(&file.config, &p.name),
-            bits: pool_bits(p, os64),
-            name: p.name.clone(),
-        })
-        .collect();
-    pools.sort_by(|a, b| a.name.cmp(&b.name));
-    pools.dedup_by(|a, b| a.name == b.name);
-    pools
+    pools_where(install, |p| {
+        names.iter().any(|n| n.eq_ignore_ascii_case(&p.name))
+    })
 }
