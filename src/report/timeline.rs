@@ -120,10 +120,7 @@ fn facts(d: &Diagnosis) -> Vec<Fact<'_>> {
                 h.last_written,
                 Desc::LastWritten,
                 Kind::RegistryKey,
-                format!(
-                    r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix\{}",
-                    h.id
-                ),
+                format!(r"SOFTWARE\{}\{}", crate::windows::HOTFIX, h.id),
                 format!("hotfix {} recorded (its key written)", h.id),
             );
         }

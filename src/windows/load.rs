@@ -21,7 +21,9 @@ use crate::volume::Filesystem;
 use crate::Unreadable;
 
 const CURRENT_VERSION: &str = r"Microsoft\Windows NT\CurrentVersion";
-const HOTFIX: &str = r"Microsoft\Windows NT\CurrentVersion\Hotfix";
+/// Where NT 4.0 to 2003 record hotfixes, below SOFTWARE (the timeline out
+/// names each hotfix key by it).
+pub(crate) const HOTFIX: &str = r"Microsoft\Windows NT\CurrentVersion\Hotfix";
 const WINDOWS_CURRENT_VERSION: &str = r"Microsoft\Windows\CurrentVersion";
 /// Extensions of the files listed from inetsrv: the PE images a service loads.
 const PE_EXTENSIONS: &[&str] = &["dll", "exe", "sys", "ocx", "cpl", "drv"];

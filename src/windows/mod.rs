@@ -8,6 +8,7 @@ pub mod drives;
 pub mod iis_config;
 mod iis_sites;
 mod load;
+pub(crate) use load::HOTFIX;
 pub mod loader;
 mod paths;
 pub mod store;
