@@ -311,3 +311,23 @@ fn an_unreadable_system_hive_is_read_from_system_alt_and_said_partial() {
         "{reasons:?}"
     );
 }
+
+/// Sections count among what ran only where the configuration declares the
+/// `system.webServer` group they are judged under.
+#[test]
+fn sections_are_listed_only_where_they_were_judged() {
+    let families = |img: &str| -> Vec<Value> {
+        let (_, out, _) = run(&["diagnose", "--format", "json", img]);
+        json(&out)["installs"][0]["coverage"]["families"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let sections = Value::from("iis-sections");
+    // Declared (<configSections> with system.webServer): judged, listed.
+    assert!(families("w2k19-iis10-sections-healthy.img").contains(&sections));
+    // No <configSections>: nothing judged, so not listed; modules still are.
+    let plain = families("w2k19-iis10-healthy.img");
+    assert!(!plain.contains(&sections), "{plain:?}");
+    assert!(plain.contains(&Value::from("iis-modules")), "{plain:?}");
+}

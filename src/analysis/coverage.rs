@@ -123,7 +123,11 @@ pub fn assess(install: &Install, knowledge: &Knowledge) -> Coverage {
     }
     let section_gaps = match (&install.iis_config, modules_apply) {
         (Some(f), true) => {
-            families.push("iis-sections".into());
+            // Sections are judged only below a declared `system.webServer`
+            // group: a file without it had none checked, so none is listed.
+            if f.config.section_groups.contains("system.webServer") {
+                families.push("iis-sections".into());
+            }
             section_gaps(f)
         }
         _ => Vec::new(),
