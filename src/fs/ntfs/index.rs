@@ -23,6 +23,53 @@ const NAMESPACE_DOS: u8 = 2;
 const ENTRY_LAST: u16 = 0x02;
 const FILE_ATTRIBUTE_DIRECTORY: u32 = 0x1000_0000;
 
+/// A directory's entries in one flat table: each name kept as stored
+/// (UTF-16 units in one shared buffer) and decoded to a `String` only when
+/// asked for, so a directory of thousands of files costs a few allocations,
+/// not a few per entry.
+#[derive(Debug, Default)]
+pub struct Names {
+    /// Sorted by (record, name), exact duplicates and DOS aliases dropped.
+    pub slots: Vec<Slot>,
+    units: Vec<u16>,
+}
+
+/// One entry of [`Names`].
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    pub record: u64,
+    /// 0 POSIX, 1 Win32, 3 Win32 and DOS (DOS-only aliases are dropped).
+    pub namespace: u8,
+    pub is_dir: bool,
+    start: u32,
+    len: u8,
+}
+
+impl Slot {
+    /// Where the name's units are in the shared buffer.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + usize::from(self.len)
+    }
+}
+
+impl Names {
+    /// The UTF-16 units of slot `s`'s name, as stored.
+    pub fn units(&self, s: &Slot) -> &[u16] {
+        &self.units[s.range()]
+    }
+
+    /// Every unit of the shared buffer through `f`: a table whose
+    /// [`Slot::range`]s give each name transformed (upcased, say).
+    pub fn map_units(&self, f: impl Fn(u16) -> u16) -> Vec<u16> {
+        self.units.iter().map(|&u| f(u)).collect()
+    }
+
+    /// Slot `s`'s name as a string (unpaired surrogates replaced).
+    pub fn name(&self, s: &Slot) -> String {
+        String::from_utf16_lossy(self.units(s))
+    }
+}
+
 /// Entries of a directory, DOS 8.3 aliases dropped (they duplicate a Win32 name).
 pub fn parse(
     root: &[u8],
@@ -30,10 +77,30 @@ pub fn parse(
     bitmap: Option<&[u8]>,
     max_entries: usize,
 ) -> Result<Vec<IndexEntry>, String> {
+    let names = parse_names(root, allocation, bitmap, max_entries)?;
+    Ok(names
+        .slots
+        .iter()
+        .map(|s| IndexEntry {
+            record: s.record,
+            name: names.name(s),
+            namespace: s.namespace,
+            is_dir: s.is_dir,
+        })
+        .collect())
+}
+
+/// [`parse`] into a flat [`Names`] table.
+pub fn parse_names(
+    root: &[u8],
+    allocation: Option<&[u8]>,
+    bitmap: Option<&[u8]>,
+    max_entries: usize,
+) -> Result<Names, String> {
     // $INDEX_ROOT: attribute type, collation, block size, clusters per block,
     // then the node header at 0x10.
     let block_size = u32_at(root, 8).ok_or("$INDEX_ROOT is too short")? as usize;
-    let mut out = Vec::new();
+    let mut out = Names::default();
     node_entries(root, 0x10, &mut out, max_entries).map_err(|e| format!("$INDEX_ROOT: {e}"))?;
 
     if let Some(alloc) = allocation {
@@ -42,29 +109,34 @@ pub fn parse(
                 "$INDEX_ROOT gives an index block size of {block_size} bytes"
             ));
         }
-        for (i, block) in alloc.chunks_exact(block_size).enumerate() {
+        let mut block = vec![0u8; block_size];
+        for (i, raw) in alloc.chunks_exact(block_size).enumerate() {
             let in_use =
                 bitmap.is_none_or(|b| b.get(i / 8).is_some_and(|byte| byte >> (i % 8) & 1 == 1));
             if !in_use {
                 continue;
             }
-            let mut block = block.to_vec();
+            block.copy_from_slice(raw);
             apply_fixup(&mut block).map_err(|e| format!("index block {i}: {e}"))?;
             node_entries(&block, 0x18, &mut out, max_entries)
                 .map_err(|e| format!("index block {i}: {e}"))?;
         }
     }
-    out.retain(|e| e.namespace != NAMESPACE_DOS);
-    out.sort_by(|a, b| (a.record, &a.name).cmp(&(b.record, &b.name)));
-    out.dedup();
-    Ok(out)
+    let Names { mut slots, units } = out;
+    let name = |s: &Slot| &units[s.range()];
+    // Ordered by everything compared, so that the order does not depend on
+    // where each entry sat and exact duplicates end up side by side.
+    let full = |s: &Slot| (s.record, name(s), s.namespace, s.is_dir);
+    slots.sort_unstable_by(|a, b| full(a).cmp(&full(b)));
+    slots.dedup_by(|a, b| full(a) == full(b));
+    Ok(Names { slots, units })
 }
 
 /// Reads the entries of the index node whose header starts at `header`.
 fn node_entries(
     buf: &[u8],
     header: usize,
-    out: &mut Vec<IndexEntry>,
+    out: &mut Names,
     max_entries: usize,
 ) -> Result<(), String> {
     let first = u32_at(buf, header).ok_or("node header is truncated")? as usize;
@@ -97,24 +169,45 @@ fn node_entries(
             .get(pos + 16..pos + 16 + key_len)
             .filter(|_| 16 + key_len <= entry_len)
             .ok_or_else(|| format!("entry at node offset {pos} has a key longer than the entry"))?;
-        if let Some(entry) = file_name_key(key, u64_at(buf, pos).unwrap_or(0)) {
-            if out.len() >= max_entries {
+        if let Some((namespace, is_dir, name)) = key_parts(key) {
+            if out.slots.len() >= max_entries {
                 return Err(format!("directory has more than {max_entries} entries"));
             }
-            out.push(entry);
+            if namespace != NAMESPACE_DOS {
+                let start = u32::try_from(out.units.len())
+                    .map_err(|_| "directory names exceed 4 GiB".to_string())?;
+                out.units.extend(
+                    name.chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]])),
+                );
+                out.slots.push(Slot {
+                    record: u64_at(buf, pos).unwrap_or(0) & 0x0000_FFFF_FFFF_FFFF,
+                    namespace,
+                    is_dir,
+                    start,
+                    len: (name.len() / 2) as u8,
+                });
+            }
         }
         pos += entry_len;
     }
     Ok(())
 }
 
-/// Decodes a `$FILE_NAME` key; `None` when it is too short to hold its name.
-pub(crate) fn file_name_key(key: &[u8], reference: u64) -> Option<IndexEntry> {
+/// (namespace, is a directory, name bytes) of a `$FILE_NAME` key; `None`
+/// when it is too short to hold its name.
+pub(crate) fn key_parts(key: &[u8]) -> Option<(u8, bool, &[u8])> {
     let name_len = *key.get(0x40)? as usize;
     let namespace = *key.get(0x41)?;
     let flags = u32_at(key, 0x38)?;
-    let units: Vec<u16> = key
-        .get(0x42..0x42 + name_len * 2)?
+    let name = key.get(0x42..0x42 + name_len * 2)?;
+    Some((namespace, flags & FILE_ATTRIBUTE_DIRECTORY != 0, name))
+}
+
+/// Decodes a `$FILE_NAME` key; `None` when it is too short to hold its name.
+pub(crate) fn file_name_key(key: &[u8], reference: u64) -> Option<IndexEntry> {
+    let (namespace, is_dir, name) = key_parts(key)?;
+    let units: Vec<u16> = name
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
@@ -122,7 +215,7 @@ pub(crate) fn file_name_key(key: &[u8], reference: u64) -> Option<IndexEntry> {
         record: reference & 0x0000_FFFF_FFFF_FFFF,
         name: String::from_utf16_lossy(&units),
         namespace,
-        is_dir: flags & FILE_ATTRIBUTE_DIRECTORY != 0,
+        is_dir,
     })
 }
 

@@ -17,7 +17,6 @@ mod stream;
 pub mod wof;
 
 use self::compressed::Run;
-use self::index::IndexEntry;
 use self::record::{Extent, FIRST_USER_RECORD, ROOT_RECORD};
 use self::stream::VolumeBytes;
 use super::{components, Entry, FileData, FileId, FsError, Volume, MAX_FILE_BYTES};
@@ -47,8 +46,48 @@ const MAX_EXTENSION_RECORDS: usize = 16_384;
 
 /// A parsed directory index and each name's $UpCase key.
 struct Dir {
-    entries: Vec<IndexEntry>,
-    keys: Vec<Vec<u16>>,
+    names: index::Names,
+    /// The names' units upcased by the volume's `$UpCase`: slot `s`'s key
+    /// is `keys[s.range()]`.
+    keys: Vec<u16>,
+    /// Slot indices sorted by upcased name (then record): the order Windows
+    /// lists a directory in, and what a lookup searches by halves.
+    by_key: Vec<u32>,
+}
+
+impl Dir {
+    fn new(names: index::Names, upcase: impl Fn(u16) -> u16) -> Dir {
+        let keys = names.map_units(upcase);
+        let mut dir = Dir {
+            names,
+            keys,
+            by_key: Vec::new(),
+        };
+        let mut by_key: Vec<u32> = (0..dir.names.slots.len() as u32).collect();
+        by_key.sort_by(|&a, &b| dir.key(a as usize).cmp(dir.key(b as usize)));
+        dir.by_key = by_key;
+        dir
+    }
+
+    /// The upcased name of slot `i`.
+    fn key(&self, i: usize) -> &[u16] {
+        &self.keys[self.names.slots[i].range()]
+    }
+
+    /// Among the slots whose upcased name is `key`, the one named `exact`,
+    /// else the first in index order.
+    fn find(&self, key: &[u16], exact: &[u16]) -> Option<&index::Slot> {
+        let lo = self.by_key.partition_point(|&i| self.key(i as usize) < key);
+        let hi = lo + self.by_key[lo..].partition_point(|&i| self.key(i as usize) == key);
+        let same = || {
+            self.by_key[lo..hi]
+                .iter()
+                .map(|&i| &self.names.slots[i as usize])
+        };
+        same()
+            .find(|s| self.names.units(s) == exact)
+            .or_else(|| same().next())
+    }
 }
 
 /// An opened NTFS volume on a disk. Methods take `&self` and give each call
@@ -238,11 +277,11 @@ impl<'d> NtfsVolume<'d> {
         let mut stored = String::new();
         for part in parts {
             let dir = self.dir(record, &stored)?;
-            let found = self.pick(&dir, part).ok_or_else(|| FsError::NotFound {
+            let (found, name) = self.pick(&dir, part).ok_or_else(|| FsError::NotFound {
                 path: format!("{stored}\\{part}"),
             })?;
-            stored = format!("{stored}\\{}", found.name);
-            record = found.record;
+            stored = format!("{stored}\\{name}");
+            record = found;
         }
         self.stat(record, stored)
     }
@@ -250,9 +289,10 @@ impl<'d> NtfsVolume<'d> {
     /// The entries of directory `dir`, sorted by name as Windows sorts them.
     pub fn list(&self, dir: &Entry) -> Result<Vec<Entry>, FsError> {
         let parsed = self.dir(dir.id.0, &dir.path)?;
-        let mut out: Vec<(&Vec<u16>, Entry)> = Vec::with_capacity(parsed.entries.len());
-        for (child, key) in parsed.entries.iter().zip(&parsed.keys) {
-            let path = format!("{}\\{}", dir.path, child.name);
+        let mut out = Vec::with_capacity(parsed.by_key.len());
+        for &i in &parsed.by_key {
+            let child = &parsed.names.slots[i as usize];
+            let path = format!("{}\\{}", dir.path, parsed.names.name(child));
             // An index entry naming its own directory or the root is hostile
             // (a real one never does): keep it as an unreadable entry rather
             // than let a walk recurse into it. One unreadable record does not
@@ -270,10 +310,9 @@ impl<'d> NtfsVolume<'d> {
                 })
             };
             entry.metadata = child.record < FIRST_USER_RECORD;
-            out.push((key, entry));
+            out.push(entry);
         }
-        out.sort_by(|a, b| a.0.cmp(b.0));
-        Ok(out.into_iter().map(|(_, e)| e).collect())
+        Ok(out)
     }
 
     /// Reads the unnamed data stream of a file.
@@ -294,25 +333,28 @@ impl<'d> NtfsVolume<'d> {
     }
 
     fn upcase_key(&self, name: &str) -> Vec<u16> {
-        name.encode_utf16()
-            .map(|u| match &self.upcase {
-                Some(t) => t[u as usize],
-                None => char::from_u32(u.into())
-                    .and_then(|c| c.to_uppercase().next())
-                    .and_then(|c| u16::try_from(u32::from(c)).ok())
-                    .unwrap_or(u),
-            })
-            .collect()
+        name.encode_utf16().map(|u| self.upcase_unit(u)).collect()
     }
 
-    /// The entry matching `name`; an exact match wins over a case-insensitive
-    /// one (POSIX-namespace names may differ only in case).
-    fn pick<'e>(&self, dir: &'e Dir, name: &str) -> Option<&'e IndexEntry> {
-        dir.entries.iter().find(|e| e.name == name).or_else(|| {
-            let key = self.upcase_key(name);
-            let at = dir.keys.iter().position(|k| *k == key)?;
-            dir.entries.get(at)
-        })
+    /// One UTF-16 unit upcased by `$UpCase`, or by Unicode's simple
+    /// uppercase mapping when the volume's table could not be read.
+    fn upcase_unit(&self, u: u16) -> u16 {
+        match &self.upcase {
+            Some(t) => t[u as usize],
+            None => char::from_u32(u.into())
+                .and_then(|c| c.to_uppercase().next())
+                .and_then(|c| u16::try_from(u32::from(c)).ok())
+                .unwrap_or(u),
+        }
+    }
+
+    /// The (record, stored name) of the entry matching `name`; an exact
+    /// match wins over a case-insensitive one (POSIX-namespace names may
+    /// differ only in case), and among those the first in index order.
+    fn pick(&self, dir: &Dir, name: &str) -> Option<(u64, String)> {
+        let exact: Vec<u16> = name.encode_utf16().collect();
+        let s = dir.find(&self.upcase_key(name), &exact)?;
+        Some((s.record, dir.names.name(s)))
     }
 
     /// The parsed index of directory `record`, from the cache or the disk.
@@ -327,9 +369,8 @@ impl<'d> NtfsVolume<'d> {
         {
             return Ok(Arc::clone(dir));
         }
-        let entries = self.index_entries(record, path)?;
-        let keys = entries.iter().map(|e| self.upcase_key(&e.name)).collect();
-        let dir = Arc::new(Dir { entries, keys });
+        let names = self.index_entries(record, path)?;
+        let dir = Arc::new(Dir::new(names, |u| self.upcase_unit(u)));
         let mut dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
         if dirs.len() >= MAX_CACHED_DIRS {
             dirs.clear();
@@ -405,7 +446,7 @@ impl<'d> NtfsVolume<'d> {
         })
     }
 
-    fn index_entries(&self, record: u64, path: &str) -> Result<Vec<IndexEntry>, FsError> {
+    fn index_entries(&self, record: u64, path: &str) -> Result<index::Names, FsError> {
         let err = Self::file_err(path, record);
         let mut w = self.window.clone();
         contain(|| -> Result<_, String> {
@@ -431,7 +472,7 @@ impl<'d> NtfsVolume<'d> {
                 *slot = Some(read_value(&attr, &mut w, MAX_INDEX_BYTES)?);
             }
             let root = root.ok_or("directory has no $INDEX_ROOT")?;
-            index::parse(&root, alloc.as_deref(), bitmap.as_deref(), MAX_DIR_ENTRIES)
+            index::parse_names(&root, alloc.as_deref(), bitmap.as_deref(), MAX_DIR_ENTRIES)
         })
         .and_then(|r| r)
         .map_err(|what| err(format!("directory index: {what}")))
@@ -867,5 +908,77 @@ pub(crate) fn ntfs_text(e: ntfs::NtfsError) -> String {
             crate::image::hex_spaced(&actual)
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `$INDEX_ROOT` value holding `(record, name, namespace)` entries.
+    fn root(entries: &[(u64, &str, u8)]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for &(record, name, ns) in entries {
+            let units: Vec<u16> = name.encode_utf16().collect();
+            let key_len = 0x42 + units.len() * 2;
+            let len = (16 + key_len + 7) & !7;
+            let mut e = vec![0u8; len];
+            e[..8].copy_from_slice(&record.to_le_bytes());
+            e[8..10].copy_from_slice(&(len as u16).to_le_bytes());
+            e[10..12].copy_from_slice(&(key_len as u16).to_le_bytes());
+            e[16 + 0x40] = units.len() as u8;
+            e[16 + 0x41] = ns;
+            for (i, u) in units.iter().enumerate() {
+                e[16 + 0x42 + 2 * i..][..2].copy_from_slice(&u.to_le_bytes());
+            }
+            body.extend(e);
+        }
+        body.extend([0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 2, 0, 0, 0]);
+        let mut r = vec![0u8; 0x20];
+        r[8..12].copy_from_slice(&4096u32.to_le_bytes());
+        r[0x10..0x14].copy_from_slice(&0x10u32.to_le_bytes());
+        r[0x14..0x18].copy_from_slice(&(0x10 + body.len() as u32).to_le_bytes());
+        r.extend(body);
+        r
+    }
+
+    fn dir(entries: &[(u64, &str, u8)]) -> Dir {
+        let names = index::parse_names(&root(entries), None, None, 100).unwrap();
+        Dir::new(names, |u| (u as u8 as char).to_ascii_uppercase() as u16)
+    }
+
+    fn find(d: &Dir, name: &str) -> Option<(u64, String)> {
+        let units: Vec<u16> = name.encode_utf16().collect();
+        let key: Vec<u16> = name.to_ascii_uppercase().encode_utf16().collect();
+        d.find(&key, &units).map(|s| (s.record, d.names.name(s)))
+    }
+
+    #[test]
+    fn lookups_prefer_the_exact_name_then_the_first_in_index_order() {
+        // POSIX names differing only in case, a DOS alias, unrelated names.
+        let d = dir(&[
+            (50, "W3SVC.DLL", 0),
+            (40, "w3svc.dll", 0),
+            (41, "W3SVC~1.DLL", 2),
+            (30, "asp.dll", 1),
+            (60, "zz.dll", 1),
+        ]);
+        assert_eq!(find(&d, "W3SVC.DLL"), Some((50, "W3SVC.DLL".into())));
+        assert_eq!(find(&d, "w3svc.dll"), Some((40, "w3svc.dll".into())));
+        // No exact match: the first by record, as the index is kept.
+        assert_eq!(find(&d, "W3svc.dll"), Some((40, "w3svc.dll".into())));
+        assert_eq!(find(&d, "ASP.DLL"), Some((30, "asp.dll".into())));
+        assert_eq!(find(&d, "ZZ.DLL"), Some((60, "zz.dll".into())));
+        // DOS aliases are not names a lookup finds; absent names are absent.
+        assert_eq!(find(&d, "W3SVC~1.DLL"), None);
+        assert_eq!(find(&d, "a.dll"), None);
+        assert_eq!(find(&d, ""), None);
+        // Listing order: by upcased name.
+        let listed: Vec<String> = d
+            .by_key
+            .iter()
+            .map(|&i| d.names.name(&d.names.slots[i as usize]))
+            .collect();
+        assert_eq!(listed, ["asp.dll", "w3svc.dll", "W3SVC.DLL", "zz.dll"]);
     }
 }
