@@ -84,7 +84,31 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
         return Ok(finish(out, t0));
     }
     let (img, partitions) = open_partitions_in(path, opts.select)?;
-    let disk = img.disk.as_ref();
+    Ok(finish(
+        scan_disk(img.disk.as_ref(), &partitions, &name, opts),
+        t0,
+    ))
+}
+
+/// The census of a disk already open (the benchmarks wrap one to count its
+/// reads): every PE file of the volumes `opts.select` picks, sorted.
+pub fn census_disk(
+    disk: &dyn crate::image::Disk,
+    name: &str,
+    opts: Options<'_>,
+) -> Result<Census, CommandError> {
+    let t0 = Instant::now();
+    let partitions = super::open_volumes_in(disk, name, opts.select)?;
+    Ok(finish(scan_disk(disk, &partitions, name, opts), t0))
+}
+
+/// Scans each partition: the MFT of an NTFS volume, the directories of others.
+fn scan_disk(
+    disk: &dyn crate::image::Disk,
+    partitions: &[crate::volume::Partition],
+    name: &str,
+    opts: Options<'_>,
+) -> Census {
     let progress = opts.progress.unwrap_or(&|_, _| {});
     let mut out = Census::default();
     for (index, part) in partitions.iter().enumerate() {
@@ -92,7 +116,7 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
         if part.filesystem != Some(Filesystem::Ntfs) {
             // No MFT to scan: walk the directories instead.
             let scan = Instant::now();
-            walk_volume(disk, part, index, &name, opts.versions, &mut out);
+            walk_volume(disk, part, index, name, opts.versions, &mut out);
             out.stats.scan_time += scan.elapsed();
             continue;
         }
@@ -110,7 +134,7 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
         match scanned {
             Ok((files, lost)) => {
                 out.rows.extend(files.into_iter().map(|file| VersionRow {
-                    image: name.clone(),
+                    image: name.to_string(),
                     volume: index,
                     file: pe_file(file),
                 }));
@@ -122,7 +146,7 @@ fn scan_image(path: &Path, opts: Options<'_>) -> Result<Census, CommandError> {
             )),
         }
     }
-    Ok(finish(out, t0))
+    out
 }
 
 /// Sorts what a census found and stops its clock.

@@ -11,9 +11,11 @@
 //!    `$FILE_NAME` (name, parent) and the unnamed `$DATA` (resident bytes or
 //!    data runs). `Ntfs::file()` is not used per record: it re-reads record 0
 //!    and walks `$MFT`'s runs on every call.
-//! 3. Each file's data is handed to the inspector as a [`RangeRead`], so it
-//!    reads only what it needs (the census: an `MZ` probe, the headers and
-//!    the resource section). These small scattered reads go through
+//! 3. Once a chunk's records are parsed, its files are handed to the
+//!    inspector in the order their data lies on the volume (a sweep, not a
+//!    random walk, on a disk or a cold cache), each as a [`RangeRead`], so
+//!    it reads only what it needs (the census: an `MZ` probe, the headers
+//!    and the resource section). These small scattered reads go through
 //!    [`Window::read_scattered_at`]: `pread` on a raw image, not page faults
 //!    on the map (see `image::raw`).
 //! 4. Full paths are built from parent references, memoized per directory,
@@ -43,6 +45,11 @@ use crate::Unreadable;
 
 /// Records scanned per parallel work item.
 const CHUNK_RECORDS: u64 = 2048;
+thread_local! {
+    /// This thread's buffer of MFT records (one chunk).
+    static RECORDS: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Deepest path we build; deeper chains (or cycles) are cut and marked.
 const MAX_DEPTH: usize = 256;
 
@@ -124,8 +131,6 @@ pub fn scan<T: Send>(
     let t = Instant::now();
     let outs: Vec<ChunkOut<T>> = (0..chunks)
         .into_par_iter()
-        // Each worker owns its record buffer; the volume is read through
-        // `&self` methods, so workers share no cursor.
         .map_init(
             || vec![0u8; (CHUNK_RECORDS * rs) as usize],
             |buf, chunk| {
@@ -251,8 +256,31 @@ struct Slow {
     compressed: bool,
 }
 
+/// A file with non-resident data, to hand to the inspector once its chunk's
+/// records are all parsed.
+struct Todo {
+    record: u64,
+    parent: u64,
+    name: String,
+    times: Times,
+    extents: Vec<Extent>,
+    size: u64,
+    initialized: u64,
+}
+
+impl Todo {
+    /// Where its data starts on the volume (0 when it starts sparse): the
+    /// order reads go in.
+    fn disk_order(&self) -> u64 {
+        self.extents.first().and_then(|e| e.lcn).unwrap_or(0)
+    }
+}
+
 struct ChunkOut<T> {
     found: Vec<Seen<T>>,
+    /// Files whose data is read after the chunk's records are parsed, in
+    /// disk order.
+    todo: Vec<Todo>,
     slow: Vec<Slow>,
     lost: Vec<Unreadable>,
     records: u64,
@@ -269,6 +297,7 @@ impl<T> Default for ChunkOut<T> {
     fn default() -> Self {
         ChunkOut {
             found: Vec::new(),
+            todo: Vec::new(),
             slow: Vec::new(),
             lost: Vec::new(),
             records: 0,
@@ -309,6 +338,20 @@ fn scan_chunk<T>(
         if let Err(e) = contain(|| scan_record(vol, n, rec, inspect, &mut out)) {
             out.lost
                 .push(Unreadable::new(&format!("MFT record {n}"), e));
+        }
+    }
+    // The chunk's files are read in the order their data lies on the disk,
+    // not in record order: on a disk or a cold cache, a sweep instead of a
+    // random walk.
+    if let Some(inspect) = inspect {
+        let mut todo = std::mem::take(&mut out.todo);
+        todo.sort_unstable_by_key(|t| (t.disk_order(), t.record));
+        for t in todo {
+            let (n, name) = (t.record, t.name.clone());
+            if let Err(e) = contain(|| inspect_file(vol, t, inspect, &mut out)) {
+                out.lost
+                    .push(Unreadable::new(&format!("MFT record {n} ({name})"), e));
+            }
         }
     }
     out
@@ -461,26 +504,65 @@ fn scan_record<T>(
     let Some(inspect) = inspect else {
         return;
     };
-    let inspected = match &data {
+    match data {
         // Resident data is already in the record: all of it is read.
-        Data::Resident(v) => inspect(&v.as_slice()).map(|i| {
-            i.map(|i| Inspected {
-                touched: v.len() as u64,
-                whole: true,
-                ..i
-            })
-        }),
+        Data::Resident(v) => {
+            let inspected = inspect(&v).map(|i| {
+                i.map(|i| Inspected {
+                    touched: v.len() as u64,
+                    whole: true,
+                    ..i
+                })
+            });
+            let size = v.len() as u64;
+            kept(inspected, n, parent, name, size, rec.times, compressed, out);
+        }
         Data::NonResident {
             extents,
             size,
             initialized,
-        } => inspect(&StreamFile {
-            vol,
+        } => out.todo.push(Todo {
+            record: n,
+            parent,
+            name,
+            times: rec.times,
             extents,
-            size: *size,
-            initialized: *initialized,
+            size,
+            initialized,
         }),
-    };
+    }
+}
+
+/// Hands one file's data to the inspector.
+fn inspect_file<T>(
+    vol: &VolumeBytes<'_>,
+    t: Todo,
+    inspect: &Inspect<'_, T>,
+    out: &mut ChunkOut<T>,
+) {
+    let inspected = inspect(&StreamFile {
+        vol,
+        extents: &t.extents,
+        size: t.size,
+        initialized: t.initialized,
+    });
+    kept(
+        inspected, t.record, t.parent, t.name, t.size, t.times, false, out,
+    );
+}
+
+/// Records what the inspector made of a file.
+#[allow(clippy::too_many_arguments)]
+fn kept<T>(
+    inspected: Result<Option<Inspected<T>>, String>,
+    n: u64,
+    parent: u64,
+    name: String,
+    size: u64,
+    times: Times,
+    compressed: bool,
+    out: &mut ChunkOut<T>,
+) {
     match inspected {
         Ok(None) => {
             out.data_bytes += 2;
@@ -491,7 +573,7 @@ fn scan_record<T>(
             out.data_bytes += i.touched;
             out.data_pages += i.touched.div_ceil(4096).max(1);
             out.whole += u64::from(i.whole);
-            let file = found(n, data.size(), rec.times, compressed, i.value);
+            let file = found(n, size, times, compressed, i.value);
             out.found
                 .push(Seen::File(Box::new(Pending { parent, name, file })));
         }

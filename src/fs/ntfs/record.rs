@@ -8,7 +8,7 @@
 //! Holds the one update-sequence fixup of the crate: MFT records here, `INDX`
 //! blocks in [`super::index`].
 
-use super::index::file_name_key;
+use super::index::{file_name_key, key_parts};
 use crate::le::{u16_at, u32_at, u64_at};
 use crate::time::FileTime;
 
@@ -388,8 +388,9 @@ pub struct Times {
 
 /// Where a file's unnamed `$DATA` is.
 #[derive(Debug)]
-pub enum Data {
-    Resident(Vec<u8>),
+pub enum Data<'a> {
+    /// The value, borrowed from the record.
+    Resident(&'a [u8]),
     NonResident {
         extents: Vec<Extent>,
         size: u64,
@@ -397,7 +398,7 @@ pub enum Data {
     },
 }
 
-impl Data {
+impl Data<'_> {
     /// The stream's length in bytes.
     pub fn size(&self) -> u64 {
         match self {
@@ -407,13 +408,13 @@ impl Data {
     }
 }
 
-/// What a base record says about its file.
-pub struct Parsed {
+/// What a base record says about its file (borrowing the record).
+pub struct Parsed<'a> {
     pub times: Times,
     /// (parent record, name) from the best-namespaced `$FILE_NAME`.
     pub name: Option<(u64, String)>,
     /// Unnamed `$DATA`: where, compressed, encrypted.
-    pub data: Option<(Data, bool, bool)>,
+    pub data: Option<(Data<'a>, bool, bool)>,
     /// Has an `$ATTRIBUTE_LIST` (some attributes live in extension records).
     pub has_list: bool,
     /// Has a `$REPARSE_POINT` (WOF data, or data kept elsewhere): read
@@ -423,7 +424,7 @@ pub struct Parsed {
 
 /// Times, best name and unnamed `$DATA` of a fixed-up base record; runs are
 /// decoded for uncompressed non-resident data (`cluster` bytes per cluster).
-pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Parsed, String> {
+pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Parsed<'_>, String> {
     let mut p = Parsed {
         times: Times::default(),
         name: None,
@@ -431,7 +432,8 @@ pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Par
         has_list: false,
         reparse: false,
     };
-    let mut best_ns = u8::MAX;
+    // The best name's rank and value; only that one is decoded.
+    let mut best: Option<(u8, &[u8])> = None;
     let mut data_err = None;
     for a in attributes(rec)? {
         let a = a?;
@@ -450,19 +452,15 @@ pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Par
             AT_REPARSE_POINT => p.reparse = true,
             AT_FILE_NAME if !a.non_resident() => {
                 // The attribute value has the layout of an index key.
-                if let Some(e) = a
-                    .resident_value()
-                    .and_then(|v| file_name_key(v, u64_at(v, 0)?))
-                {
+                if let Some(v) = a.resident_value().filter(|v| key_parts(v).is_some()) {
                     // Win32 (1) and Win32+DOS (3) first, then POSIX (0), DOS (2) last.
-                    let rank = match e.namespace {
-                        1 | 3 => 0,
-                        0 => 1,
+                    let rank = match v.get(0x41) {
+                        Some(1 | 3) => 0,
+                        Some(0) => 1,
                         _ => 2,
                     };
-                    if rank < best_ns {
-                        p.name = Some((e.record, e.name));
-                        best_ns = rank;
+                    if best.is_none_or(|(r, _)| rank < r) {
+                        best = Some((rank, v));
                     }
                 }
             }
@@ -474,6 +472,9 @@ pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Par
             _ => {}
         }
     }
+    p.name = best
+        .and_then(|(_, v)| file_name_key(v, u64_at(v, 0)?))
+        .map(|e| (e.record, e.name));
     if let Some((e, size)) = data_err {
         // A reparse point's `$DATA` only holds the size (WOF keeps the
         // bytes in a named stream); the fs layer reads or refuses it.
@@ -492,17 +493,17 @@ pub fn parse_attributes(rec: &[u8], volume_len: u64, cluster: u64) -> Result<Par
 
 /// The unnamed `$DATA` attribute: resident bytes, or extents decoded from
 /// its runs (not for compressed data, which the fs layer reads).
-fn data_attribute(
-    a: &Attribute<'_>,
+fn data_attribute<'a>(
+    a: &Attribute<'a>,
     volume_len: u64,
     cluster: u64,
-    p: &mut Parsed,
+    p: &mut Parsed<'a>,
 ) -> Result<(), String> {
     let compressed = a.flags() & ATTR_COMPRESSED != 0;
     let encrypted = a.flags() & ATTR_ENCRYPTED != 0;
     if !a.non_resident() {
         let v = a.resident_value().ok_or("resident $DATA out of bounds")?;
-        p.data = Some((Data::Resident(v.to_vec()), compressed, encrypted));
+        p.data = Some((Data::Resident(v), compressed, encrypted));
         return Ok(());
     }
     if a.start_vcn().unwrap_or(1) != 0 {
