@@ -45,11 +45,6 @@ use crate::Unreadable;
 
 /// Records scanned per parallel work item.
 const CHUNK_RECORDS: u64 = 2048;
-thread_local! {
-    /// This thread's buffer of MFT records (one chunk).
-    static RECORDS: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-}
-
 /// Deepest path we build; deeper chains (or cycles) are cut and marked.
 const MAX_DEPTH: usize = 256;
 
@@ -131,6 +126,8 @@ pub fn scan<T: Send>(
     let t = Instant::now();
     let outs: Vec<ChunkOut<T>> = (0..chunks)
         .into_par_iter()
+        // Each worker owns its record buffer; the volume is read through
+        // `&self` methods, so workers share no cursor.
         .map_init(
             || vec![0u8; (CHUNK_RECORDS * rs) as usize],
             |buf, chunk| {
@@ -346,11 +343,10 @@ fn scan_chunk<T>(
     if let Some(inspect) = inspect {
         let mut todo = std::mem::take(&mut out.todo);
         todo.sort_unstable_by_key(|t| (t.disk_order(), t.record));
-        for t in todo {
-            let (n, name) = (t.record, t.name.clone());
+        for t in &todo {
             if let Err(e) = contain(|| inspect_file(vol, t, inspect, &mut out)) {
-                out.lost
-                    .push(Unreadable::new(&format!("MFT record {n} ({name})"), e));
+                let what = format!("MFT record {} ({})", t.record, t.name);
+                out.lost.push(Unreadable::new(&what, e));
             }
         }
     }
@@ -515,7 +511,9 @@ fn scan_record<T>(
                 })
             });
             let size = v.len() as u64;
-            kept(inspected, n, parent, name, size, rec.times, compressed, out);
+            kept(
+                inspected, n, parent, &name, size, rec.times, compressed, out,
+            );
         }
         Data::NonResident {
             extents,
@@ -536,7 +534,7 @@ fn scan_record<T>(
 /// Hands one file's data to the inspector.
 fn inspect_file<T>(
     vol: &VolumeBytes<'_>,
-    t: Todo,
+    t: &Todo,
     inspect: &Inspect<'_, T>,
     out: &mut ChunkOut<T>,
 ) {
@@ -547,7 +545,7 @@ fn inspect_file<T>(
         initialized: t.initialized,
     });
     kept(
-        inspected, t.record, t.parent, t.name, t.size, t.times, false, out,
+        inspected, t.record, t.parent, &t.name, t.size, t.times, false, out,
     );
 }
 
@@ -557,7 +555,7 @@ fn kept<T>(
     inspected: Result<Option<Inspected<T>>, String>,
     n: u64,
     parent: u64,
-    name: String,
+    name: &str,
     size: u64,
     times: Times,
     compressed: bool,
@@ -574,6 +572,7 @@ fn kept<T>(
             out.data_pages += i.touched.div_ceil(4096).max(1);
             out.whole += u64::from(i.whole);
             let file = found(n, size, times, compressed, i.value);
+            let name = name.to_string();
             out.found
                 .push(Seen::File(Box::new(Pending { parent, name, file })));
         }

@@ -277,11 +277,11 @@ impl<'d> NtfsVolume<'d> {
         let mut stored = String::new();
         for part in parts {
             let dir = self.dir(record, &stored)?;
-            let (found, name) = self.pick(&dir, part).ok_or_else(|| FsError::NotFound {
+            let (child, name) = self.pick(&dir, part).ok_or_else(|| FsError::NotFound {
                 path: format!("{stored}\\{part}"),
             })?;
             stored = format!("{stored}\\{name}");
-            record = found;
+            record = child;
         }
         self.stat(record, stored)
     }
