@@ -253,15 +253,21 @@ struct Slow {
     compressed: bool,
 }
 
-/// A file with non-resident data, to hand to the inspector once its chunk's
-/// records are all parsed.
-struct Todo {
+/// What the scan knows of a file from its record.
+struct Meta {
     record: u64,
     parent: u64,
     name: String,
     times: Times,
-    extents: Vec<Extent>,
     size: u64,
+    compressed: bool,
+}
+
+/// A file with non-resident data, to hand to the inspector once its chunk's
+/// records are all parsed.
+struct Todo {
+    meta: Meta,
+    extents: Vec<Extent>,
     initialized: u64,
 }
 
@@ -342,10 +348,10 @@ fn scan_chunk<T>(
     // random walk.
     if let Some(inspect) = inspect {
         let mut todo = std::mem::take(&mut out.todo);
-        todo.sort_unstable_by_key(|t| (t.disk_order(), t.record));
+        todo.sort_unstable_by_key(|t| (t.disk_order(), t.meta.record));
         for t in &todo {
             if let Err(e) = contain(|| inspect_file(vol, t, inspect, &mut out)) {
-                let what = format!("MFT record {} ({})", t.record, t.name);
+                let what = format!("MFT record {} ({})", t.meta.record, t.meta.name);
                 out.lost.push(Unreadable::new(&what, e));
             }
         }
@@ -500,6 +506,14 @@ fn scan_record<T>(
     let Some(inspect) = inspect else {
         return;
     };
+    let meta = Meta {
+        record: n,
+        parent,
+        name,
+        times: rec.times,
+        size: data.size(),
+        compressed,
+    };
     match data {
         // Resident data is already in the record: all of it is read.
         Data::Resident(v) => {
@@ -510,22 +524,15 @@ fn scan_record<T>(
                     ..i
                 })
             });
-            let size = v.len() as u64;
-            kept(
-                inspected, n, parent, &name, size, rec.times, compressed, out,
-            );
+            kept(inspected, &meta, out);
         }
         Data::NonResident {
             extents,
-            size,
             initialized,
+            ..
         } => out.todo.push(Todo {
-            record: n,
-            parent,
-            name,
-            times: rec.times,
+            meta,
             extents,
-            size,
             initialized,
         }),
     }
@@ -541,26 +548,14 @@ fn inspect_file<T>(
     let inspected = inspect(&StreamFile {
         vol,
         extents: &t.extents,
-        size: t.size,
+        size: t.meta.size,
         initialized: t.initialized,
     });
-    kept(
-        inspected, t.record, t.parent, &t.name, t.size, t.times, false, out,
-    );
+    kept(inspected, &t.meta, out);
 }
 
 /// Records what the inspector made of a file.
-#[allow(clippy::too_many_arguments)]
-fn kept<T>(
-    inspected: Result<Option<Inspected<T>>, String>,
-    n: u64,
-    parent: u64,
-    name: &str,
-    size: u64,
-    times: Times,
-    compressed: bool,
-    out: &mut ChunkOut<T>,
-) {
+fn kept<T>(inspected: Result<Option<Inspected<T>>, String>, m: &Meta, out: &mut ChunkOut<T>) {
     match inspected {
         Ok(None) => {
             out.data_bytes += 2;
@@ -571,14 +566,15 @@ fn kept<T>(
             out.data_bytes += i.touched;
             out.data_pages += i.touched.div_ceil(4096).max(1);
             out.whole += u64::from(i.whole);
-            let file = found(n, size, times, compressed, i.value);
-            let name = name.to_string();
+            let file = found(m.record, m.size, m.times, m.compressed, i.value);
+            let (parent, name) = (m.parent, m.name.clone());
             out.found
                 .push(Seen::File(Box::new(Pending { parent, name, file })));
         }
-        Err(e) => out
-            .lost
-            .push(Unreadable::new(&format!("MFT record {n} ({name})"), e)),
+        Err(e) => out.lost.push(Unreadable::new(
+            &format!("MFT record {} ({})", m.record, m.name),
+            e,
+        )),
     }
 }
 
