@@ -147,3 +147,82 @@ fn all_and_a_pattern_conflict() {
         .assert()
         .code(2);
 }
+
+/// A disk that notes the offset of every sector-aligned 2-byte read: the
+/// census's `MZ` probes, one per file with data outside its record (the
+/// boot sector's 2-byte fields are read at unaligned offsets).
+struct Probes<'a> {
+    inner: &'a dyn verskew::image::Disk,
+    seen: std::sync::Mutex<Vec<u64>>,
+}
+
+impl Probes<'_> {
+    fn note(&self, offset: u64, len: usize) {
+        if len == 2 && offset % 512 == 0 {
+            self.seen.lock().unwrap().push(offset);
+        }
+    }
+}
+
+impl verskew::image::Disk for Probes<'_> {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.note(offset, buf.len());
+        self.inner.read_exact_at(offset, buf)
+    }
+    fn read_scattered_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.note(offset, buf.len());
+        self.inner.read_scattered_at(offset, buf)
+    }
+    fn prefers_scattered_reads(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn census_of_an_open_disk_is_the_census_and_probes_files_in_disk_order() {
+    use verskew::commands::census::{census, census_disk, Options};
+    let mut probed = 0;
+    for img in manifest().image {
+        let path = testdata().join(&img.file);
+        let Ok(opened) = verskew::image::open(&path) else {
+            continue;
+        };
+        let Ok((rows, _)) = census(&path) else {
+            continue;
+        };
+        let disk = Probes {
+            inner: opened.disk.as_ref(),
+            seen: Default::default(),
+        };
+        let name = path.display().to_string();
+        let c = census_disk(&disk, &name, Options::default()).expect("census_disk");
+        let key = |r: &verskew::commands::versions::VersionRow| {
+            (
+                r.volume,
+                r.file.path.clone(),
+                format!("{:?}", r.file.version),
+            )
+        };
+        assert_eq!(
+            c.rows.iter().map(key).collect::<Vec<_>>(),
+            rows.iter().map(key).collect::<Vec<_>>(),
+            "{}",
+            img.name
+        );
+        // These images hold one chunk of records per volume: each volume's
+        // probes are in disk order, so the offsets only fall back where the
+        // next volume's begin.
+        let seen = disk.seen.into_inner().unwrap();
+        let falls = seen.windows(2).filter(|w| w[1] < w[0]).count();
+        assert!(
+            falls < c.stats.volumes.max(1),
+            "{}: probes out of disk order: {seen:?}",
+            img.name
+        );
+        probed += usize::from(!seen.is_empty());
+    }
+    assert!(probed > 10, "only {probed} images probed");
+}
